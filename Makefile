@@ -1,0 +1,30 @@
+# Two entry points do all set-up on a fresh machine:
+#   make report   run every suite on both backends and write reports/compatibility.{json,md,html}
+#   make test     lint, then the harness's own tests and the suites (what .ci/run calls)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: report test lint bench matrix clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(PY) -m pytest suites -n 2 --max-worker-restart=8 --report-dir=reports --allow-undocumented -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: $(STAMP) lint
+	$(PY) -m pytest tests suites -n 2 --max-worker-restart=8 -q
+
+bench: $(STAMP)
+	$(PY) -m harness bench
+
+clean:
+	rm -rf $(VENV) .nox

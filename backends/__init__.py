@@ -1,0 +1,1 @@
+"""Backend adapters: `sqlite` (aiosqlite) and `turso` (pyturso)."""

@@ -1,0 +1,338 @@
+"""The Turso backend, on pyturso: one database handle shared by every connection of a pool."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
+from harness.capabilities import CapabilitySet
+from harness.connection import BaseConnection, closed_error
+from harness.driver_thread import DriverThread
+from harness.errors import DatabaseError, ErrorKind, RawError, UsageError, kind_from_message
+from harness.pool import Pool
+from harness.protocol import BackendInfo, TransactionMode
+from harness.urls import DatabaseURL, parse_url
+
+T = TypeVar("T")
+
+#: The experimental toggles of `001_312a5f9792b0f890.txt` ("Experimental features"), builder name ->
+#: the feature name pyturso's `experimental_features` takes. Materialized views sit behind "views".
+EXPERIMENTAL_TOGGLES: dict[str, str] = {
+    "attach": "attach",
+    "custom_types": "custom_types",
+    "generated_columns": "generated_columns",
+    "index_method": "index_method",
+    "materialized_views": "views",
+    "vacuum": "vacuum",
+    "multiprocess_wal": "multiprocess_wal",
+    "without_rowid": "without_rowid",
+    "encryption": "encryption",
+}
+
+#: Engine variants of `001_312a5f9792b0f890.txt`'s error table ("Errors and the connection pool").
+VARIANT_KINDS: dict[str, ErrorKind] = {
+    "Busy": ErrorKind.SERIALIZATION_FAILURE,
+    "BusySnapshot": ErrorKind.SERIALIZATION_FAILURE,
+    "Readonly": ErrorKind.READ_ONLY,
+    "IoError": ErrorKind.CONNECTION_LOST,
+}
+
+#: Engine variants whose class alone says the kind when no message rule does.
+VARIANT_FALLBACK_KINDS: dict[str, ErrorKind] = {
+    "Constraint": ErrorKind.CONSTRAINT_VIOLATION,
+    "Interrupt": ErrorKind.INTERRUPTED,
+    "Misuse": ErrorKind.MISUSE,
+    "NotAdb": ErrorKind.NOT_A_DATABASE,
+    "Corrupt": ErrorKind.NOT_A_DATABASE,
+    "DatabaseFull": ErrorKind.DRIVER_OPERATION_FAILED,
+}
+
+
+def _engine_variant(exc: BaseException) -> str | None:
+    """The pyturso engine exception class (Busy, Readonly, Error, ...) behind a DB-API exception."""
+    import turso._turso as engine
+
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if getattr(engine, type(node).__name__, None) is type(node):
+            return type(node).__name__
+        node = node.__cause__ or node.__context__
+    return None
+
+
+def classify(exc: BaseException, backend: str = "turso") -> DatabaseError:
+    """Classify a pyturso exception: the seed's variant table first, then the message, then the class."""
+    variant = _engine_variant(exc)
+    cls = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    raw = RawError(cls, str(exc), variant)
+    if type(exc).__name__ == "PanicException":
+        return DatabaseError(ErrorKind.PANIC, raw, backend)
+    kind = VARIANT_KINDS.get(variant or "")
+    message_kind = kind_from_message(raw.message)
+    if kind is None and variant == "Error" and "conflict" in raw.message.lower() and \
+            message_kind is not ErrorKind.SYNTAX:
+        kind = ErrorKind.SERIALIZATION_FAILURE
+    if kind is None:
+        kind = message_kind
+    if kind is None:
+        kind = VARIANT_FALLBACK_KINDS.get(variant or "")
+    if kind is None and isinstance(exc, ValueError) and "closed" in raw.message.lower():
+        kind = ErrorKind.CLOSED
+    return DatabaseError(kind or ErrorKind.DRIVER_OPERATION_FAILED, raw, backend)
+
+
+@dataclass(frozen=True)
+class EncryptionOpts:
+    """A cipher name and a hex-encoded key; supplying one enables encryption (never printed)."""
+
+    cipher: str
+    hexkey: str
+
+    def __repr__(self) -> str:
+        return f"EncryptionOpts(cipher={self.cipher!r}, hexkey=<redacted>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class TursoOptions:
+    """Validated builder options of the Turso adapter."""
+
+    concurrent_writes: bool = False
+    experimental: frozenset[str] = frozenset()
+    encryption: EncryptionOpts | None = None
+    busy_timeout: int = 0
+
+    def features(self) -> str | None:
+        """The comma-separated `experimental_features` string for pyturso."""
+        names = set(self.experimental)
+        if self.encryption is not None:
+            names.add("encryption")
+        return ",".join(sorted(EXPERIMENTAL_TOGGLES[n] for n in names)) or None
+
+    def cache_key(self) -> tuple[Any, ...]:
+        """A key that identifies a database handle (the key is hashed, never stored in clear)."""
+        enc = None if self.encryption is None else (self.encryption.cipher, hash(self.encryption.hexkey))
+        return (self.concurrent_writes, self.experimental, enc)
+
+
+def parse_options(url: DatabaseURL, options: Mapping[str, Any]) -> TursoOptions:
+    """Merge URL query options and keyword options, rejecting anything unknown with the known list."""
+    merged: dict[str, Any] = {**dict(url.options), **options}
+    if "hexkey" in dict(url.options) or "encryption" in dict(url.options):
+        raise UsageError("turso: an encryption key must not be put in a URL (it would be logged); "
+                         "pass encryption=EncryptionOpts(cipher, hexkey) to connect() or pool()")
+    toggles = set()
+    for name in list(merged):
+        if name.startswith("experimental_"):
+            toggle = name.removeprefix("experimental_")
+            if toggle not in EXPERIMENTAL_TOGGLES or toggle == "encryption":
+                raise UsageError(
+                    f"turso: unknown experimental toggle {name!r}; known toggles: "
+                    + ", ".join(f"experimental_{t}" for t in sorted(EXPERIMENTAL_TOGGLES) if t != "encryption")
+                    + " (encryption is set with encryption=EncryptionOpts(cipher, hexkey))"
+                )
+            if coerce_bool(name, merged.pop(name)):
+                toggles.add(toggle)
+    for toggle in _as_names(merged.pop("experimental", ())):
+        if toggle not in EXPERIMENTAL_TOGGLES or toggle == "encryption":
+            raise UsageError(f"turso: unknown experimental toggle {toggle!r}; known toggles: "
+                             + ", ".join(sorted(t for t in EXPERIMENTAL_TOGGLES if t != "encryption")))
+        toggles.add(toggle)
+    encryption = merged.pop("encryption", None)
+    if encryption is not None and not isinstance(encryption, EncryptionOpts):
+        encryption = _encryption_from(encryption)
+    reject_unknown("turso", merged, ("concurrent_writes", "busy_timeout"))
+    return TursoOptions(
+        concurrent_writes=coerce_bool("concurrent_writes", merged.get("concurrent_writes", False)),
+        experimental=frozenset(toggles),
+        encryption=encryption,
+        busy_timeout=coerce_busy_timeout(merged.get("busy_timeout", 0)),
+    )
+
+
+def _as_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value)
+
+
+def _encryption_from(value: Any) -> EncryptionOpts:
+    cipher = getattr(value, "cipher", None) if not isinstance(value, Mapping) else value.get("cipher")
+    hexkey = getattr(value, "hexkey", None) if not isinstance(value, Mapping) else value.get("hexkey")
+    if not cipher or not hexkey:
+        raise UsageError("turso: encryption needs both a cipher and a hex key, "
+                         "e.g. encryption=EncryptionOpts('aes256gcm', <64 hex characters>)")
+    return EncryptionOpts(str(cipher), str(hexkey))
+
+
+class TursoDatabase:
+    """One pyturso database handle; every connection made from it shares its state (even `:memory:`)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, url: DatabaseURL, options: TursoOptions) -> None:
+        self.url = url
+        self.options = options
+        self._handle: Any = None
+        self.id = next(self._ids)
+
+    def _open(self) -> Any:
+        import turso.lib as lib
+
+        if self._handle is None:
+            kwargs: dict[str, Any] = {"path": self.url.path,
+                                      "experimental_features": self.options.features()}
+            if self.options.encryption is not None:
+                kwargs["encryption"] = lib.PyTursoEncryptionConfig(
+                    cipher=self.options.encryption.cipher, hexkey=self.options.encryption.hexkey)
+            self._handle = lib.py_turso_database_open(lib.PyTursoDatabaseConfig(**kwargs))
+        return self._handle
+
+    def _new_raw(self) -> Any:
+        import turso.lib as lib
+
+        try:
+            return lib.Connection(self._open().connect(), isolation_level=None)
+        except Exception as exc:
+            raise lib._map_turso_exception(exc) from exc
+
+    async def connect(self) -> TursoConnection:
+        """Open a new connection on this database, with the busy timeout and MVCC pragma applied."""
+        thread = DriverThread(f"turso-{self.id}")
+        try:
+            raw = await thread.call(self._new_raw)
+        except BaseException as exc:
+            thread.stop()
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise classify(exc) from exc
+        conn = TursoConnection(self, thread, raw)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {self.options.busy_timeout}")
+            if self.options.concurrent_writes:
+                await conn.execute("PRAGMA journal_mode = 'mvcc'")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+
+class TursoConnection(BaseConnection):
+    """A harness connection over one pyturso connection, on its own panic-safe driver thread."""
+
+    backend_name = "turso"
+
+    def __init__(self, database: TursoDatabase, thread: DriverThread, raw: Any) -> None:
+        super().__init__()
+        self.database = database
+        self._thread = thread
+        self._raw = raw
+
+    @property
+    def driver_connection(self) -> Any:
+        """The blocking `turso.lib.Connection` underneath (use only through `call`)."""
+        return self._raw
+
+    def begin_sql(self, mode: TransactionMode) -> str:
+        """With `concurrent_writes`, DEFAULT means BEGIN CONCURRENT; the other modes opt out of MVCC."""
+        if self.database.options.concurrent_writes and TransactionMode(mode) is TransactionMode.DEFAULT:
+            return "BEGIN CONCURRENT"
+        return super().begin_sql(mode)
+
+    async def _run(self, fn: Callable[[Any], T]) -> T:
+        if self.closed:
+            raise closed_error(self.backend_name)
+        raw = self._raw
+        return await self._thread.call(lambda: fn(raw))
+
+    def classify(self, exc: BaseException) -> DatabaseError:
+        """Classify a pyturso exception."""
+        return classify(exc, self.backend_name)
+
+    async def interrupt(self) -> None:
+        """Abort the running statement (pyturso's interrupt may be called from another thread)."""
+        self._raw.interrupt()
+
+    async def _close(self) -> None:
+        try:
+            await self._thread.call(self._raw.close)
+        finally:
+            self._thread.stop()
+
+
+class TursoBackend:
+    """Turso through pyturso's blocking core, each connection on its own driver thread."""
+
+    name = "turso"
+
+    def __init__(self) -> None:
+        self._files: weakref.WeakValueDictionary[tuple[Any, ...], TursoDatabase] = \
+            weakref.WeakValueDictionary()
+        import turso.lib as lib
+
+        has_enc = hasattr(lib, "PyTursoEncryptionConfig")
+        self.capabilities = CapabilitySet(self, {
+            "async_api": (True, "harness driver thread over pyturso"),
+            "sync_api": (True, "pyturso's blocking DB-API module (turso.connect)"),
+            "batch": (True, "one driver-thread hop per batch"),
+            "interrupt": (hasattr(lib.Connection, "interrupt"), "turso.Connection.interrupt"),
+            "shared_memory_pool": (True, "one database handle per pool; every slot connects to it"),
+            "concurrent_writes": (True, "PRAGMA journal_mode = 'mvcc' + BEGIN CONCURRENT"),
+            "experimental_toggles": (True, "pyturso experimental_features"),
+            "encryption": (has_enc, "pyturso EncryptionOpts" if has_enc else
+                           "this pyturso has no encryption support"),
+            "load_extension": (hasattr(lib.Connection, "enable_load_extension"),
+                               "pyturso's Connection has no enable_load_extension"),
+        })
+
+    @property
+    def info(self) -> BackendInfo:
+        """Driver (pyturso) and engine (the SQLite version Turso reports) versions."""
+        import turso
+
+        from backends.sqlite import _version
+
+        return BackendInfo("turso", "pyturso", _version("pyturso"), str(turso.sqlite_version))
+
+    def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
+        """Parse a `turso:` URL."""
+        parsed = url if isinstance(url, DatabaseURL) else parse_url(url, schemes=(self.name,))
+        if parsed.scheme != self.name:
+            raise ValueError(f"turso backend cannot open {parsed}")
+        return parsed
+
+    def database(self, url: str | DatabaseURL, **options: Any) -> TursoDatabase:
+        """The database handle for `url`: shared per file and options, new for each `:memory:` call."""
+        parsed = self.parse_url(url)
+        opts = parse_options(parsed, options)
+        if parsed.is_memory:
+            return TursoDatabase(parsed, opts)
+        key = (parsed.path, opts.cache_key())
+        db = self._files.get(key)
+        if db is None:
+            db = TursoDatabase(parsed, opts)
+            self._files[key] = db
+        return db
+
+    async def connect(self, url: str | DatabaseURL, **options: Any) -> TursoConnection:
+        """Open a connection; `turso::memory:` gives a private database per call (use a pool to share)."""
+        return await self.database(url, **options).connect()
+
+    def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
+             **options: Any) -> Pool:
+        """A pool whose every slot connects to one database handle, so `:memory:` is shared."""
+        db = self.database(url, **options)
+        return Pool(db.connect, max_size=max_size, acquire_timeout=acquire_timeout,
+                    name=f"turso pool on {db.url}")
+
+
+def toggles_from(names: Iterable[str]) -> dict[str, bool]:
+    """Keyword options enabling the named experimental toggles (`experimental_<name>=True`)."""
+    return {f"experimental_{n}": True for n in names}

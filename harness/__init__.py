@@ -1,0 +1,31 @@
+"""Cross-backend conformance harness: measure where Turso and SQLite behave the same and differ."""
+
+from harness.checks import CheckContext, check
+from harness.decorators import maketest, maketest_sqlite, maketest_turso
+from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
+from harness.observe import canonical, rows, sql_value
+from harness.protocol import Backend, Connection, Result, TransactionMode
+from harness.sources import DISCOVERY, Source, driver_guide, orm_backend
+
+__all__ = [
+    "DISCOVERY",
+    "Backend",
+    "CheckContext",
+    "Connection",
+    "DatabaseError",
+    "ErrorKind",
+    "Result",
+    "Source",
+    "TransactionMode",
+    "Unsupported",
+    "UsageError",
+    "canonical",
+    "check",
+    "driver_guide",
+    "maketest",
+    "maketest_sqlite",
+    "maketest_turso",
+    "orm_backend",
+    "rows",
+    "sql_value",
+]

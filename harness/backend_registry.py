@@ -1,0 +1,101 @@
+"""Finding backends: built-ins, the `conformance.backends` entry-point group, `module:factory`, URLs."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from harness.errors import UsageError
+
+ENTRY_POINT_GROUP = "conformance.backends"
+BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
+REFERENCE = "sqlite"
+
+
+@dataclass
+class Selected:
+    """A backend chosen for this run: its id in test names, the instance, and default connect options."""
+
+    id: str
+    backend: Any
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def available() -> dict[str, str]:
+    """Every backend name this environment knows, mapped to its `module:factory` target."""
+    found = dict(BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.value
+    return found
+
+
+def load_target(target: str) -> Any:
+    """Import `package.module:factory` and call the factory; errors say what is wrong and how to fix it."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"backend target {target!r} must look like 'package.module:factory'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"backend target {target!r}: cannot import {module_name!r} ({exc}); "
+                         "is the package installed?") from exc
+    factory: Callable[[], Any] | None = getattr(module, attr, None)
+    if factory is None or not callable(factory):
+        raise UsageError(f"backend target {target!r}: {module_name} has no callable {attr!r}")
+    backend = factory()
+    for need in ("name", "connect", "pool", "capabilities", "info"):
+        if not hasattr(backend, need):
+            raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
+                             "see harness.protocol.Backend")
+    if not str(backend.name).isidentifier():
+        raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
+    return backend
+
+
+def installed() -> tuple[dict[str, Any], dict[str, str]]:
+    """Instances of every backend that loads here, and the reason each other one does not."""
+    ok: dict[str, Any] = {}
+    broken: dict[str, str] = {}
+    for name, target in sorted(available().items()):
+        try:
+            ok[name] = load_target(target)
+        except (UsageError, ImportError) as exc:
+            broken[name] = str(exc)
+    return ok, broken
+
+
+def select(values: list[str]) -> list[Selected]:
+    """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`."""
+    known = available()
+    if not values:
+        values = ["all"]
+    chosen: list[Selected] = []
+    for value in values:
+        if value == "all":
+            loaded, broken = installed()
+            if not loaded:
+                raise UsageError("no backend is installed: " + "; ".join(f"{n}: {r}" for n, r in broken.items()))
+            chosen.extend(Selected(n, b) for n, b in loaded.items())
+        elif value in known:
+            chosen.append(Selected(value, load_target(known[value])))
+        elif ":" in value and "." in value.partition(":")[0] and value.partition(":")[2].isidentifier():
+            backend = load_target(value)
+            chosen.append(Selected(backend.name, backend))
+        elif ":" in value and value.partition(":")[0] in known:
+            from harness.urls import parse_url
+
+            url = parse_url(value, schemes=tuple(known))
+            backend = load_target(known[url.scheme])
+            options = dict(url.options)
+            suffix = "+".join(f"{k}" if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options)
+            chosen.append(Selected(url.scheme + (f"+{suffix}" if suffix else ""), backend, options))
+        else:
+            raise UsageError(f"unknown backend {value!r}; known backends: {', '.join(sorted(known))} "
+                             "(or 'all', a URL such as 'turso::memory:', or 'package.module:factory')")
+    seen: dict[str, Selected] = {}
+    for sel in chosen:
+        seen.setdefault(sel.id, sel)
+    return list(seen.values())

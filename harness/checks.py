@@ -1,0 +1,289 @@
+"""Checks: one async body run per backend, its observation judged against the baseline and registry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.capabilities import require_known
+from harness.connection import PASS_THROUGH
+from harness.differences import AREAS, Entry, Registry
+from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
+from harness.observe import canonical
+from harness.sources import Source
+
+#: Outcomes, as in the design notes.
+SAME = "same"
+DOCUMENTED = "documented-difference"
+DRIFT = "drift"
+UNDOCUMENTED = "undocumented-difference"
+UNSUPPORTED = "unsupported"
+ERROR = "error"
+CRASH = "crash"
+TIMEOUT = "timeout"
+OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TIMEOUT)
+
+_MISSING: Any = object()
+
+#: Every check defined by an imported suite module, by id.
+DEFINED: dict[str, CheckSpec] = {}
+
+
+class DocumentedDifference(AssertionError):
+    """Raised for a difference the registry documents: pytest reports it as XFAIL."""
+
+
+class DriftError(AssertionError):
+    """A registry entry no longer matches what the backend does."""
+
+
+class UndocumentedDifference(AssertionError):
+    """The backend differs from the baseline and nothing documents it."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check's identity and needs: id (`area.name`), title, source, capabilities, timeout."""
+
+    id: str
+    area: str
+    title: str
+    source: Source
+    requires: tuple[str, ...] = ()
+    timeout: float = 15.0
+    expect: Any = _MISSING
+    param: Any = _MISSING
+
+    @property
+    def has_expect(self) -> bool:
+        """Whether the check states its own expected observation (else: the reference's)."""
+        return self.expect is not _MISSING
+
+
+@dataclass
+class Run:
+    """What happened when one backend ran one check."""
+
+    status: str  # "ok", UNSUPPORTED, ERROR, CRASH, TIMEOUT
+    observation: Any = None
+    message: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+class CheckContext:
+    """What a check body gets: its backend, a private folder, and tracked connections and pools."""
+
+    def __init__(self, backend: Any, folder: Path, default_options: Mapping[str, Any] | None = None) -> None:
+        self.backend = backend
+        self.name: str = backend.name
+        self.folder = folder
+        self.default_options = dict(default_options or {})
+        self.notes: dict[str, Any] = {}
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._counter = 0
+
+    def url(self, stem: str | None = None, *, memory: bool = False) -> str:
+        """A fresh database URL of this backend: a new file in the check's folder, or `:memory:`."""
+        if memory:
+            return f"{self.name}::memory:"
+        self._counter += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return f"{self.name}:{self.folder / (stem or f'db{self._counter}')}.db"
+
+    async def connect(self, url: str | None = None, **options: Any) -> Any:
+        """Open a tracked connection (closed when the check ends) on `url` or a fresh file database."""
+        conn = await self.backend.connect(url or self.url(), **{**self.default_options, **options})
+        self._closers.append(conn.close)
+        return conn
+
+    def pool(self, url: str | None = None, **kwargs: Any) -> Any:
+        """A tracked pool (closed when the check ends) on `url` or a fresh file database."""
+        pool = self.backend.pool(url or self.url(), **{**self.default_options, **kwargs})
+        self._closers.append(pool.close)
+        return pool
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run `closer` when the check ends."""
+        self._closers.append(closer)
+
+    async def require(self, *capabilities: str) -> None:
+        """Raise `Unsupported` naming the first missing capability."""
+        for name, reason in await self.backend.capabilities.missing(capabilities):
+            raise Unsupported(name, reason)
+
+    def note(self, **details: Any) -> None:
+        """Record details for the report that are shown but never compared (raw messages, timings)."""
+        self.notes.update({k: canonical(v) for k, v in details.items()})
+
+    async def attempt(self, awaitable: Awaitable[Any], label: str | None = None) -> Any:
+        """Await; return `{"ok": value}` or `{"error": KIND}`, noting the raw class and message."""
+        try:
+            return {"ok": canonical(await awaitable)}
+        except DatabaseError as exc:
+            if label:
+                self.notes[label] = exc.raw.as_dict()
+            return {"error": exc.kind.value}
+
+    async def aclose(self) -> None:
+        """Close everything the check opened, newest first; failures here are noted, not raised."""
+        for closer in reversed(self._closers):
+            try:
+                await asyncio.wait_for(closer(), 5)
+            except PASS_THROUGH:
+                raise
+            except BaseException as exc:  # noqa: BLE001
+                self.notes.setdefault("cleanup_errors", []).append(f"{type(exc).__name__}: {exc}")
+        self._closers.clear()
+
+
+Body = Callable[..., Awaitable[Any]]
+
+
+def _is_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException" or (
+        isinstance(exc, DatabaseError) and exc.kind is ErrorKind.PANIC)
+
+
+async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
+                  default_options: Mapping[str, Any] | None = None) -> Run:
+    """Run a check body on one backend and capture everything, panics and hangs included."""
+    ctx = CheckContext(backend, folder, default_options)
+    start = time.perf_counter()
+    args = () if spec.param is _MISSING else (spec.param,)
+    try:
+        missing = await backend.capabilities.missing(spec.requires)
+        if missing:
+            return Run(UNSUPPORTED, message="; ".join(f"needs {n}: {r}" for n, r in missing))
+        obs = await asyncio.wait_for(body(ctx, *args), spec.timeout)
+        run = Run("ok", canonical(obs))
+    except Unsupported as exc:
+        run = Run(UNSUPPORTED, message=f"needs {exc.capability}: {exc.reason}")
+    except asyncio.TimeoutError:
+        run = Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s")
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure is recorded for this check only
+        if _is_panic(exc):
+            run = Run(CRASH, message=f"driver panicked: {type(exc).__name__}: {exc}")
+        elif isinstance(exc, DatabaseError):
+            # An error the body did not expect is still an observation: compared like any other.
+            ctx.notes["uncaught"] = exc.raw.as_dict()
+            run = Run("ok", {"uncaught_error": exc.kind.value})
+        else:
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-6))
+            run = Run(ERROR, message=f"{type(exc).__name__}: {exc}\n{tb}")
+    finally:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await ctx.aclose()
+    run.notes.update(ctx.notes)
+    run.duration = time.perf_counter() - start
+    return run
+
+
+@dataclass
+class Verdict:
+    """The outcome of one check on one backend, with everything the report shows about it."""
+
+    outcome: str
+    message: str
+    baseline: Any = None
+    baseline_from: str | None = None
+    entry: Entry | None = None
+    gone: bool = False
+
+
+def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run | None,
+          registry: Registry) -> Verdict:
+    """Compare a run with the baseline (the check's `expect`, else the reference's run) and the registry."""
+    entry = registry.for_check(spec.id)
+    if run.status != "ok":
+        return Verdict(run.status, run.message, entry=entry)
+    if spec.has_expect:
+        baseline, base_from = canonical(spec.expect), "expect"
+    elif backend == reference:
+        baseline, base_from = run.observation, reference
+    elif ref_run is not None and ref_run.status == "ok":
+        baseline, base_from = ref_run.observation, reference
+    else:
+        why = ref_run.message if ref_run else "the reference was not run"
+        return Verdict(ERROR, f"no baseline: the reference {reference!r} could not run this check ({why}) "
+                              "and the check states no expect", entry=entry)
+    if entry is not None and backend in entry.expect:
+        documented = canonical(entry.expect[backend])
+        if run.observation == documented:
+            outcome = SAME if backend == reference else DOCUMENTED
+            return Verdict(outcome, f"as documented by {entry.id} ({entry.source})", baseline, base_from, entry)
+        gone = backend != reference and run.observation == baseline
+        hint = (f"the difference is gone: remove the {backend!r} expectation of entry {entry.id!r}"
+                if gone else f"update entry {entry.id!r} or find out why {backend} changed")
+        return Verdict(DRIFT, f"registry entry {entry.id!r} ({entry.origin}) expects {backend} to observe "
+                              f"{documented!r} but it observed {run.observation!r}: {hint}",
+                       baseline, base_from, entry, gone)
+    if run.observation == baseline:
+        return Verdict(SAME, "", baseline, base_from, entry)
+    return Verdict(UNDOCUMENTED, f"{backend} observed {run.observation!r}, {base_from} {baseline!r}; "
+                                 "no registry entry documents this",
+                   baseline, base_from, entry)
+
+
+def _area_of(module: str) -> str:
+    leaf = module.rsplit(".", 1)[-1]
+    return leaf.removeprefix("test_")
+
+
+def check(*, title: str, source: Source, area: str | None = None, requires: tuple[str, ...] = (),
+          timeout: float = 15.0, expect: Any = _MISSING,
+          params: Mapping[str, Any] | None = None) -> Callable[[Body], Callable[..., Any]]:
+    """Make `async def test_<name>(ctx[, param]) -> observation` a check run once per selected backend.
+
+    The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
+    check per key, `<area>.<name>[<key>]`. `expect` states the observation every backend should make;
+    without it, the reference backend's live observation is the baseline.
+    """
+    for name in requires:
+        require_known(name)
+    if not isinstance(source, Source):
+        raise UsageError(f"check {title!r}: source must be a harness.sources.Source")
+
+    def decorate(body: Body) -> Callable[..., Any]:
+        if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
+            raise UsageError(f"{body.__qualname__}: a check is an 'async def test_<name>(ctx)'")
+        the_area = area or _area_of(body.__module__)
+        if the_area not in AREAS:
+            raise UsageError(f"{body.__module__}.{body.__name__}: unknown area {the_area!r}; "
+                             f"known areas: {', '.join(AREAS)} (name the module test_<area>.py or pass area=)")
+        base_id = f"{the_area}.{body.__name__.removeprefix('test_')}"
+        specs: dict[str | None, CheckSpec] = {}
+        for key, value in (params or {None: _MISSING}).items():
+            cid = base_id if key is None else f"{base_id}[{key}]"
+            if cid in DEFINED and DEFINED[cid].source != source:
+                raise UsageError(f"check id {cid!r} is defined twice")
+            specs[key] = DEFINED[cid] = CheckSpec(cid, the_area, title, source, tuple(requires), timeout,
+                                                  expect, value)
+
+        @functools.wraps(body)
+        async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,
+                       tmp_path: Path) -> None:
+            from harness.plugin import run_check_test
+
+            backend_name, key = conformance_target
+            await run_check_test(specs[key], body, backend_name, request, tmp_path)
+
+        test.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for n in ("conformance_target", "request", "tmp_path")])
+        test.conformance_specs = specs  # type: ignore[attr-defined]
+        return pytest.mark.asyncio(loop_scope="function")(test)
+
+    return decorate

@@ -1,0 +1,88 @@
+"""`maketest`, `maketest_turso`, `maketest_sqlite`: one `async def f(conn)` becomes a test per backend."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.backend_registry import available
+
+TestBody = Callable[[Any], Awaitable[Any]]
+
+
+def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path | None, memory: bool,
+              requires: tuple[str, ...]) -> Callable[..., Any]:
+    async def test(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+        from harness.migrations import load_folder
+        from harness.migrations import migrate as run_migrations
+        from harness.plugin import state_of
+
+        st = state_of(request.config)
+        sel = next((s for s in st.selected.values() if s.backend.name == backend), None)
+        if sel is None:
+            pytest.skip(f"backend {backend!r} not selected (selected: {', '.join(st.selected)})")
+        missing = await sel.backend.capabilities.missing(requires)
+        if missing:
+            pytest.skip("; ".join(f"{backend} lacks {n}: {r}" for n, r in missing))
+        url = f"{backend}::memory:" if memory else f"{backend}:{tmp_path / 'test.db'}"
+        conn = await sel.backend.connect(url, **sel.options)
+        try:
+            if migrate:
+                folder = Path(migrations or request.config.getini("conformance_migrations"))
+                if not folder.is_absolute():
+                    folder = request.config.rootpath / folder
+                await run_migrations(conn, load_folder(folder))
+            await fn(conn)
+        finally:
+            await conn.close()
+
+    test.__name__ = test.__qualname__ = f"test_{fn.__name__.removeprefix('test_')}_{backend}"
+    test.__doc__ = fn.__doc__
+    test.__module__ = fn.__module__
+    return pytest.mark.asyncio(loop_scope="function")(test)
+
+
+def maketest(*backends: str, migrate: bool = False, migrations: str | Path | None = None,
+             memory: bool = False, requires: tuple[str, ...] = ()) -> Callable[[TestBody], TestBody]:
+    """Decorator: define `test_<f>_<backend>` in the caller's module for each backend (default: all known).
+
+    `migrate=True` applies the migrations folder (ini `conformance_migrations`, or `migrations=`) first.
+    A backend not selected with `--backend`, or lacking a capability in `requires`, is skipped with why.
+    """
+    names = backends or tuple(sorted(available()))
+    unknown = [b for b in names if b not in available()]
+    if unknown:
+        raise pytest.UsageError(f"maketest: unknown backend(s) {unknown}; known: {sorted(available())}")
+
+    def decorate(fn: TestBody) -> TestBody:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"maketest: {fn.__qualname__} must be an 'async def f(conn)'")
+        module = sys.modules[fn.__module__]
+        for backend in names:
+            made = _make_one(fn, backend, migrate, migrations, memory, requires)
+            setattr(module, made.__name__, made)
+        fn.__test__ = False  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+def _shortcut(backend: str) -> Callable[..., Any]:
+    def shortcut(fn: TestBody | None = None, migrate: bool = False, **kwargs: Any) -> Any:
+        if fn is None:
+            return maketest(backend, migrate=migrate, **kwargs)
+        return maketest(backend, migrate=migrate, **kwargs)(fn)
+
+    shortcut.__name__ = f"maketest_{backend}"
+    shortcut.__doc__ = (f"`maketest_{backend}(f, migrate)` or `@maketest_{backend}`: "
+                        f"define `test_<f>_{backend}` (like `maketest_turso!(my_test, true)`).")
+    return shortcut
+
+
+maketest_turso = _shortcut("turso")
+maketest_sqlite = _shortcut("sqlite")

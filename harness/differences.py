@@ -1,0 +1,134 @@
+"""The registry of documented differences: data files next to the suites, validated on load."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UsageError
+from harness.sources import Source
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: Every area a check or an entry may belong to.
+AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "errors", "features",
+         "encryption", "limits", "discovery")
+
+REQUIRED = ("id", "check", "title", "source", "reason", "expect")
+
+
+class RegistryError(UsageError):
+    """A registry file or entry is malformed; the message names the file and entry."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One documented difference: which checks it covers and what each backend is expected to observe."""
+
+    id: str
+    area: str
+    checks: tuple[str, ...]
+    title: str
+    source: Source
+    reason: str
+    expect: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """The backends the entry states an expectation for."""
+        return tuple(sorted(self.expect))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (as quoted in the report)."""
+        return {"id": self.id, "area": self.area, "checks": list(self.checks), "title": self.title,
+                "source": self.source.as_dict(), "reason": self.reason, "expect": self.expect,
+                "file": self.origin}
+
+
+class Registry:
+    """All entries, indexed by check id."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.by_check: dict[str, Entry] = {}
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        """Add an entry; a duplicate id or a check claimed twice is an error naming both."""
+        if entry.id in self.entries:
+            raise RegistryError(f"{entry.origin}: duplicate entry id {entry.id!r} "
+                                f"(also in {self.entries[entry.id].origin})")
+        for check in entry.checks:
+            if check in self.by_check:
+                raise RegistryError(f"{entry.origin}: entry {entry.id!r} covers check {check!r}, "
+                                    f"already covered by entry {self.by_check[check].id!r}")
+            self.by_check[check] = entry
+        self.entries[entry.id] = entry
+
+    def for_check(self, check_id: str) -> Entry | None:
+        """The entry covering `check_id`, if any."""
+        return self.by_check.get(check_id)
+
+    def unused(self, defined_checks: Iterable[str], loaded_areas: Iterable[str]) -> list[Entry]:
+        """Entries of the loaded areas naming a check that no suite defines."""
+        defined, areas = set(defined_checks), set(loaded_areas)
+        return [e for e in self.entries.values()
+                if e.area in areas and any(c not in defined for c in e.checks)]
+
+
+def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
+    """Validate one `[[difference]]` table; every problem names the entry and the fix."""
+    name = raw.get("id", "<no id>")
+    where = f"{origin}: entry {name!r}"
+    missing = [k for k in REQUIRED if not raw.get(k)]
+    if missing:
+        raise RegistryError(f"{where}: missing {', '.join(missing)} (every entry needs {', '.join(REQUIRED)})")
+    unknown = sorted(set(raw) - {*REQUIRED, "area"})
+    if unknown:
+        raise RegistryError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
+                            f"{', '.join((*REQUIRED, 'area'))}")
+    area = raw.get("area") or str(raw["id"]).split(".")[0]
+    if area not in AREAS:
+        raise RegistryError(f"{where}: unknown area {area!r}; known areas: {', '.join(AREAS)}")
+    src = raw["source"]
+    if not isinstance(src, dict) or not src.get("document") or not src.get("section"):
+        raise RegistryError(f"{where}: source must be a table with document and section, "
+                            'e.g. source = { document = "001_312a5f9792b0f890.txt", section = "Concurrent writes" }')
+    checks = raw["check"] if isinstance(raw["check"], list) else [raw["check"]]
+    if not all(isinstance(c, str) and "." in c for c in checks):
+        raise RegistryError(f"{where}: check must be a check id like 'area.name' (or a list of them)")
+    expect = raw["expect"]
+    if not isinstance(expect, dict) or not expect:
+        raise RegistryError(f"{where}: expect must map backend names to the observation each should make")
+    return Entry(str(raw["id"]), area, tuple(checks), str(raw["title"]),
+                 Source(str(src["document"]), str(src["section"])), str(raw["reason"]), dict(expect), origin)
+
+
+def load_file(path: Path) -> list[Entry]:
+    """Load one registry file (`[[difference]]` tables)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RegistryError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - {"difference"})
+    if unknown:
+        raise RegistryError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; use [[difference]] tables")
+    return [parse_entry(raw, path.name) for raw in data.get("difference", [])]
+
+
+def load_registry(folder: Path) -> Registry:
+    """Load every `*.toml` file in `folder` (sorted), validating as it goes."""
+    registry = Registry()
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.toml")):
+            for entry in load_file(path):
+                registry.add(entry)
+    return registry

@@ -1,0 +1,338 @@
+"""The pytest plugin: backend selection, fixtures, markers, check verdicts and the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from harness import backend_registry
+from harness.backend_registry import Selected
+from harness.capabilities import require_known
+from harness.checks import (
+    CRASH,
+    DEFINED,
+    DOCUMENTED,
+    DRIFT,
+    SAME,
+    UNDOCUMENTED,
+    UNSUPPORTED,
+    Body,
+    CheckSpec,
+    DocumentedDifference,
+    DriftError,
+    Run,
+    UndocumentedDifference,
+    execute,
+    judge,
+)
+from harness.differences import Registry, RegistryError, load_registry
+from harness.errors import UsageError
+
+RECORD_KEY = "conformance"
+
+
+@dataclass
+class PluginState:
+    """Everything the plugin decided at configure time, plus what the run collects."""
+
+    selected: dict[str, Selected]
+    reference: Selected
+    registry: Registry
+    allow_undocumented: bool
+    report_dir: Path | None
+    broken: dict[str, str] = field(default_factory=dict)
+    reference_runs: dict[str, Run] = field(default_factory=dict)
+    records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[PluginState]()
+
+
+def state_of(config: pytest.Config) -> PluginState:
+    """The plugin state of this run."""
+    return config.stash[STATE]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the `conformance` group."""
+    group = parser.getgroup("conformance", "cross-backend conformance (SQLite vs Turso)")
+    group.addoption("--backend", action="append", default=[], dest="conformance_backends",
+                    metavar="NAME|all|URL|module:factory",
+                    help="backend to run (repeatable); default: every installed backend")
+    group.addoption("--reference", default=None, dest="conformance_reference", metavar="NAME",
+                    help="backend whose observations are the baseline (default: sqlite)")
+    group.addoption("--registry", default=None, dest="conformance_registry", metavar="DIR",
+                    help="folder of documented-difference files (default: ini conformance_registry)")
+    group.addoption("--report-dir", default=None, dest="conformance_report_dir", metavar="DIR",
+                    help="write compatibility.json/.md/.html there at the end of the run")
+    group.addoption("--allow-undocumented", action="store_true", dest="conformance_allow_undocumented",
+                    help="report undocumented differences without failing the run")
+    parser.addini("conformance_registry", "folder of documented-difference files", default="suites/differences")
+    parser.addini("conformance_migrations", "folder of migrations for maketest(..., migrate=True)",
+                  default="migrations")
+    parser.addini("conformance_report_dir", "default --report-dir", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers and resolve backends, reference and registry (usage errors end the run early)."""
+    config.addinivalue_line("markers", "requires(*capabilities): skip unless the backend has them all")
+    config.addinivalue_line("markers", "conformance_check: a cross-backend check (set by @check)")
+    try:
+        selected = backend_registry.select(config.getoption("conformance_backends"))
+        ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
+        by_id = {s.id: s for s in selected}
+        reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0]
+        reg_opt = config.getoption("conformance_registry") or config.getini("conformance_registry")
+        reg_path = Path(reg_opt)
+        if not reg_path.is_absolute():
+            reg_path = config.rootpath / reg_path
+        registry = load_registry(reg_path)
+    except (UsageError, RegistryError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    report_dir = config.getoption("conformance_report_dir") or config.getini("conformance_report_dir")
+    _, broken = backend_registry.installed() if not config.getoption("conformance_backends") else ({}, {})
+    config.stash[STATE] = PluginState(
+        selected=by_id, reference=reference, registry=registry,
+        allow_undocumented=config.getoption("conformance_allow_undocumented"),
+        report_dir=(config.rootpath / report_dir) if report_dir and not Path(report_dir).is_absolute()
+        else (Path(report_dir) if report_dir else None),
+        broken=broken,
+    )
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Collector(config), "conformance-collector")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which backends run, with driver and engine versions, and which is the reference."""
+    st = state_of(config)
+    lines = []
+    for sel in st.selected.values():
+        info = sel.backend.info
+        opts = f" options {sel.options}" if sel.options else ""
+        lines.append(f"backend {sel.id}: {info.driver} {info.driver_version}, engine {info.engine_version}{opts}")
+    for name, why in st.broken.items():
+        lines.append(f"backend {name}: not installed ({why})")
+    lines.append(f"reference: {st.reference.id}; registry: {len(st.registry.entries)} documented differences")
+    return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize checks over (backend, param) and `conformance_backend` users over backends."""
+    st = state_of(metafunc.config)
+    specs: dict[str | None, CheckSpec] | None = getattr(metafunc.function, "conformance_specs", None)
+    if specs is not None and "conformance_target" in metafunc.fixturenames:
+        targets, ids = [], []
+        for sel_id in st.selected:
+            for key in specs:
+                targets.append((sel_id, key))
+                ids.append(sel_id if key is None else f"{sel_id}-{key}")
+        metafunc.parametrize("conformance_target", targets, ids=ids)
+    elif "conformance_backend" in metafunc.fixturenames:
+        metafunc.parametrize("conformance_backend", list(st.selected), ids=list(st.selected), indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Validate capability names and the registry; mark documented differences as strict xfail."""
+    st = state_of(config)
+    for item in items:
+        for mark in item.iter_markers("requires"):
+            for name in mark.args:
+                try:
+                    require_known(name)
+                except UsageError as exc:
+                    raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+        target = getattr(item, "callspec", None) and item.callspec.params.get("conformance_target")
+        specs = getattr(getattr(item, "function", None), "conformance_specs", None)
+        if not target or not specs:
+            continue
+        sel_id, key = target
+        spec = specs[key]
+        entry = st.registry.for_check(spec.id)
+        sel = st.selected[sel_id]
+        if entry and sel.backend.name in entry.expect and sel.backend.name != st.reference.backend.name:
+            item.add_marker(pytest.mark.xfail(
+                strict=True, raises=DocumentedDifference,
+                reason=f"{entry.id}: {entry.title} ({entry.source}); an XPASS means the difference is "
+                       f"gone: remove the {sel.backend.name!r} expectation of entry {entry.id!r}"))
+    areas = {spec.area for spec in DEFINED.values()}
+    unused = st.registry.unused(DEFINED, areas)
+    if unused:
+        raise pytest.UsageError(
+            "registry entries name checks no suite defines: "
+            + "; ".join(f"{e.id} ({e.origin}) -> {[c for c in e.checks if c not in DEFINED]}" for e in unused)
+            + ". Fix the check id or remove the entry.")
+
+
+async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pytest.FixtureRequest,
+                         tmp_path: Path) -> None:
+    """Run one check on one backend (and on the reference, once per process), record, and rule."""
+    st = state_of(request.config)
+    sel = st.selected[sel_id]
+    run = await execute(spec, body, sel.backend, tmp_path / "run", sel.options)
+    ref_name = st.reference.backend.name
+    ref_run = None
+    if not spec.has_expect and sel.backend.name != ref_name:
+        ref_run = st.reference_runs.get(spec.id)
+        if ref_run is None:
+            ref_run = await execute(spec, body, st.reference.backend, tmp_path / "reference",
+                                    st.reference.options)
+            st.reference_runs[spec.id] = ref_run
+    verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry)
+    record = {
+        "check": spec.id, "area": spec.area, "title": spec.title, "source": spec.source.as_dict(),
+        "backend": sel_id, "outcome": verdict.outcome, "message": verdict.message,
+        "observed": run.observation if run.status == "ok" else None,
+        "baseline": verdict.baseline, "baseline_from": verdict.baseline_from,
+        "entry": verdict.entry.as_dict() if verdict.entry else None,
+        "notes": run.notes, "duration": round(run.duration, 4), "nodeid": request.node.nodeid,
+    }
+    request.node.user_properties.append((RECORD_KEY, json.dumps(record, default=str)))
+    if verdict.outcome in (SAME,):
+        return
+    if verdict.outcome == DOCUMENTED:
+        raise DocumentedDifference(verdict.message)
+    if verdict.outcome == DRIFT:
+        if verdict.gone:
+            return  # strict xfail turns this pass into an XPASS failure that names the entry
+        raise DriftError(verdict.message)
+    if verdict.outcome == UNDOCUMENTED:
+        if st.allow_undocumented:
+            return
+        raise UndocumentedDifference(verdict.message)
+    if verdict.outcome == UNSUPPORTED:
+        pytest.skip(f"unsupported on {sel_id}: {verdict.message}")
+    pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
+
+
+_CRASH_ID = re.compile(r"::test_(?P<name>\w+)\[(?P<target>[^\]]+)\]$")
+
+
+def crash_record(nodeid: str, message: str) -> dict[str, Any] | None:
+    """The record of a check whose worker died under it, rebuilt from its node id."""
+    match = _CRASH_ID.search(nodeid)
+    if not match:
+        return None
+    module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
+    target, _, key = match["target"].partition("-")
+    cid = f"{module}.{match['name']}" + (f"[{key}]" if key else "")
+    return {"check": cid, "area": module, "title": "", "source": None, "backend": target,
+            "outcome": CRASH, "message": message, "observed": None, "baseline": None,
+            "baseline_from": None, "entry": None, "notes": {}, "duration": 0.0, "nodeid": nodeid}
+
+
+class Collector:
+    """Gathers check records on the controller (or the serial process) and writes the report."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Take each check's record; a check whose worker crashed becomes a `crash` record."""
+        st = state_of(self.config)
+        for key, value in report.user_properties:
+            if key == RECORD_KEY:
+                rec = json.loads(value)
+                st.records[(rec["check"], rec["backend"])] = rec
+                return
+        if report.failed and "crashed" in str(report.longrepr):
+            lines = str(report.longrepr).strip().splitlines() or ["worker crashed"]
+            rec = crash_record(report.nodeid, lines[-1][:500])
+            if rec:
+                st.records[(rec["check"], rec["backend"])] = rec
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write the report files when a report folder was chosen."""
+        st = state_of(self.config)
+        if st.report_dir is None or not st.records:
+            return
+        from harness.report.build import build_report
+        from harness.report.write import write_all
+
+        write_all(build_report(st, self.config), st.report_dir)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        """A short per-outcome summary of the checks."""
+        st = state_of(config)
+        if not st.records:
+            return
+        from harness.report.build import outcome_counts
+
+        terminalreporter.section("conformance")
+        for backend, per in outcome_counts(st.records.values()).items():
+            terminalreporter.write_line(f"{backend}: " + ", ".join(f"{n} {o}" for o, n in per.items() if n))
+        for rec in sorted(st.records.values(), key=lambda r: (r["check"], r["backend"])):
+            if rec["outcome"] in (DRIFT, UNDOCUMENTED, "error", "crash", "timeout"):
+                terminalreporter.write_line(f"  {rec['outcome']:<24} {rec['check']} [{rec['backend']}]")
+        if st.report_dir is not None:
+            terminalreporter.write_line(f"report: {st.report_dir / 'compatibility.md'} (.json, .html)")
+
+
+# --- fixtures ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conformance_backend(request: pytest.FixtureRequest) -> Any:
+    """The backend under test (parametrized over the selected backends); honours `@requires`."""
+    st = state_of(request.config)
+    sel = st.selected[request.param]
+    names = [n for m in request.node.iter_markers("requires") for n in m.args]
+    if names:
+        missing = _run_sync(sel.backend.capabilities.missing(names))
+        if missing:
+            pytest.skip("; ".join(f"{sel.id} lacks {n}: {r}" for n, r in missing))
+    return sel.backend
+
+
+def _run_sync(coro: Any) -> Any:
+    """Run a short coroutine (a capability probe) on a private loop from a sync fixture."""
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def database_url(conformance_backend: Any, tmp_path: Path) -> str:
+    """A fresh file database URL for this test, under its own `tmp_path` (never shared)."""
+    return f"{conformance_backend.name}:{tmp_path / 'test.db'}"
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def connection(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
+    """A connection on a fresh file database, closed after the test."""
+    conn = await conformance_backend.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def memory_connection(conformance_backend: Any) -> AsyncIterator[Any]:
+    """A connection on a fresh in-memory database."""
+    conn = await conformance_backend.connect(f"{conformance_backend.name}::memory:")
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture(loop_scope="function")
+async def pool(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
+    """A pool of up to four connections on a fresh file database."""
+    p = conformance_backend.pool(database_url, max_size=4)
+    try:
+        yield p
+    finally:
+        await p.close()
+
+
+@pytest.fixture
+def selected_backends(request: pytest.FixtureRequest) -> Iterator[dict[str, Selected]]:
+    """The backends chosen for this run, by id."""
+    yield state_of(request.config).selected

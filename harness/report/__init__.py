@@ -1,0 +1,1 @@
+"""The compatibility report: model, builder, writers and renderers."""
