@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from queue import SimpleQueue
@@ -47,10 +48,9 @@ class DriverThread:
             except BaseException as exc:  # noqa: BLE001 - panics must reach the caller
                 ok, value = False, exc
             if fut is not None:
-                try:
+                # The loop may have closed while the call ran (a timed-out check): nothing to tell.
+                with contextlib.suppress(RuntimeError):
                     fut.get_loop().call_soon_threadsafe(_settle, fut, ok, value)
-                except RuntimeError:  # the loop closed while the call ran (a timed-out check)
-                    pass
 
     async def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the thread and return its result (or raise what it raised)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from harness.capabilities import CapabilitySet
 from harness.urls import DatabaseURL
@@ -23,14 +23,18 @@ class TransactionMode(str, enum.Enum):
     EXCLUSIVE = "EXCLUSIVE"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What one statement returned: its rows, column names, rows changed and last rowid."""
+class Result(NamedTuple):
+    """What one statement returned: its rows, the DB-API description, rows changed and last rowid."""
 
     rows: list[tuple[Any, ...]]
-    columns: tuple[str, ...] = ()
+    description: tuple[tuple[Any, ...], ...] | None = None
     rowcount: int = -1
     lastrowid: int | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names (computed on demand: the batch path stays lean)."""
+        return tuple(d[0] for d in self.description) if self.description else ()
 
 
 @dataclass(frozen=True)
