@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -143,9 +144,15 @@ class SQLiteBackend:
         """Open a connection in autocommit mode (the harness issues BEGIN itself)."""
         parsed = self.parse_url(url)
         busy_ms = self._options(parsed, options)
+        pending = aiosqlite.connect(parsed.path, isolation_level=None, timeout=busy_ms / 1000)
         try:
-            aconn = await aiosqlite.connect(parsed.path, isolation_level=None, timeout=busy_ms / 1000)
+            aconn = await pending
         except BaseException as exc:
+            # aiosqlite queues its worker's stop without awaiting it; let the worker finish while this
+            # loop is alive, or it calls back into a closed loop during a later test.
+            await asyncio.to_thread(pending._thread.join, 5)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                raise
             raise classify(exc) from exc
         conn = SQLiteConnection(aconn)
         await conn.execute(f"PRAGMA busy_timeout = {busy_ms}")

@@ -81,8 +81,12 @@ class DatabaseError(Exception):
 MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorKind], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), kind)
     for pattern, kind in (
+        # Turso gates experimental statements with "<X> is an experimental feature. Enable with
+        # --experimental-<x> flag" (often behind a "Parse error: " prefix): the statement is known but off.
+        (r"experimental feature|--experimental-[a-z-]+ flag|must be explicitly enabled",
+         ErrorKind.UNSUPPORTED),
         (r"database is locked|database table is locked|\bbusy\b", ErrorKind.SERIALIZATION_FAILURE),
-        (r"readonly|read-only|read only", ErrorKind.READ_ONLY),
+        (r"readonly|read-only|read only|query_only mode", ErrorKind.READ_ONLY),
         (r"unique constraint failed|primary key constraint failed|is not unique", ErrorKind.UNIQUE_VIOLATION),
         (r"not null constraint failed|may not be null", ErrorKind.NOT_NULL_VIOLATION),
         (r"check constraint failed", ErrorKind.CHECK_VIOLATION),
@@ -92,13 +96,17 @@ MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorKind], ...] = tuple(
         (r"no such column|has no column named", ErrorKind.NO_SUCH_COLUMN),
         (r"cannot (start|begin) a transaction within a transaction|cannot commit|cannot rollback|"
          r"no transaction is active|no such savepoint|transaction error", ErrorKind.TRANSACTION_STATE),
-        (r"incorrect number of bindings|parameter|binding", ErrorKind.PARAMETER),
+        (r"incorrect number of bindings|parameter|binding|bind index", ErrorKind.PARAMETER),
         (r"closed (database|connection|cursor)|connection closed|cannot operate on a closed",
          ErrorKind.CLOSED),
+        (r"decryption failed|invalid key size|unknown cipher|invalid hex string", ErrorKind.ENCRYPTION),
         (r"not a database|file is not a database|file is encrypted", ErrorKind.NOT_A_DATABASE),
-        (r"unable to open database|cannot open|no such file or directory", ErrorKind.CANT_OPEN),
+        (r"unable to open database|cannot open|no such file or directory|failed locking file|"
+         r"locked by another process", ErrorKind.CANT_OPEN),
         (r"interrupt", ErrorKind.INTERRUPTED),
-        (r"syntax error|parse error|incomplete input|unrecognized token|near \"", ErrorKind.SYNTAX),
+        # Not "parse error": Turso prefixes many non-syntax errors with it ("Parse error: no such
+        # function", "Parse error: table t already exists"); what follows the prefix decides.
+        (r"syntax error|incomplete input|unrecognized token|near \"", ErrorKind.SYNTAX),
         (r"not supported|not implemented|unsupported|no such function|no such module",
          ErrorKind.UNSUPPORTED),
         (r"constraint failed", ErrorKind.CONSTRAINT_VIOLATION),

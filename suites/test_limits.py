@@ -1,0 +1,87 @@
+"""The limits `000_19b4e4215b591ddb.txt` lists ("Limitations"): custom SQL types, SQLite extensions,
+synchronous operations, each measured on every backend with SQLite as the baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Any
+
+from harness import CheckContext, DatabaseError, Unsupported, check, orm_backend, rows
+
+LIMITATIONS = orm_backend("Limitations")
+
+#: The blocking DB-API module behind each built-in backend (for the synchronous-operations check).
+SYNC_MODULES = {"sqlite": "sqlite3", "turso": "turso"}
+
+
+async def attempt_all(ctx: CheckContext, conn: Any, statements: tuple[str, ...], label: str) -> Any:
+    """Run statements in order: `{"ok": rows of the last}`, or `{"error": KIND}` of the first to fail."""
+    result: Any = None
+    for sql in statements:
+        try:
+            result = rows(await conn.fetch_all(sql))
+        except DatabaseError as exc:
+            ctx.note(**{label: exc.raw.as_dict()})
+            return {"error": exc.kind.value}
+    return {"ok": result}
+
+
+CUSTOM_TYPES: dict[str, tuple[str, ...]] = {
+    # Turso's user-defined type statement (see features.toggle[custom_types]), with no toggle.
+    "create_type": ("CREATE TYPE cents BASE integer ENCODE value * 100 DECODE value / 100",),
+    # An arbitrary declared type name: accepted by both, with SQLite's affinity rules.
+    "declared_type_name": ("CREATE TABLE t (price MONEY, tags JSONB, at TIMESTAMP)",
+                           "INSERT INTO t VALUES ('1.50', '[1, 2]', '2024-01-02')",
+                           "SELECT price, typeof(price), tags, typeof(tags), at, typeof(at) FROM t"),
+    # The document's advice: "use JSON serialization instead".
+    "json_serialization": ("CREATE TABLE t (doc TEXT)",
+                           """INSERT INTO t VALUES (json('{"amount": {"cents": 150, "currency": "EUR"}}'))""",
+                           "SELECT json_extract(doc, '$.amount.cents'), "
+                           "json_extract(doc, '$.amount.currency'), json_type(doc, '$.amount') FROM t"),
+}
+
+
+@check(title="Custom SQL types: not supported (use JSON serialization instead)", source=LIMITATIONS,
+       params=CUSTOM_TYPES)
+async def test_custom_types(ctx: CheckContext, statements: tuple[str, ...]) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    return await attempt_all(ctx, conn, statements, "raw")
+
+
+@check(title="SQLite extensions: the driver's loading API and the load_extension() SQL function",
+       source=LIMITATIONS)
+async def test_extensions(ctx: CheckContext) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    api = await conn.call(lambda raw: callable(getattr(raw, "enable_load_extension", None)))
+    sql = await attempt_all(ctx, conn, ("SELECT load_extension('/nonexistent/extension')",), "raw_sql")
+    ctx.note(capability=await ctx.backend.capabilities.missing(("load_extension",)) or "present")
+    return {"enable_load_extension_api": api, "sql_load_extension_by_default": sql}
+
+
+def _read_blocking(module_name: str, path: str) -> list[tuple[Any, ...]]:
+    """Open `path` with the driver's blocking DB-API module and read `t` (runs in a worker thread)."""
+    module = importlib.import_module(module_name)
+    conn = module.connect(path)
+    try:
+        return [tuple(r) for r in conn.execute("SELECT x FROM t ORDER BY x").fetchall()]
+    finally:
+        conn.close()
+
+
+@check(title="Synchronous operations: the driver's blocking API reads what the async adapter wrote",
+       source=LIMITATIONS)
+async def test_sync_operations(ctx: CheckContext) -> object:
+    module = SYNC_MODULES.get(ctx.name)
+    if module is None:
+        raise Unsupported("sync_api", f"no known blocking module for backend {ctx.name!r}")
+    url = ctx.url()
+    conn = await ctx.connect(url)
+    await conn.execute("CREATE TABLE t (x INTEGER)")
+    await conn.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
+    await conn.close()
+    path = url.split(":", 1)[1]
+    got = await asyncio.to_thread(_read_blocking, module, path)
+    missing = await ctx.backend.capabilities.missing(("sync_api",))
+    return {"declared_sync_api": not missing, "blocking_read": rows(got)}
