@@ -154,7 +154,13 @@ class BaseConnection(abc.ABC):
     @contextlib.asynccontextmanager
     async def transaction(self, mode: TransactionMode = TransactionMode.DEFAULT) -> AsyncIterator[Any]:
         """BEGIN in `mode`; COMMIT on success; ROLLBACK on exception or failed COMMIT, then re-raise."""
-        await self.execute(self.begin_sql(mode))
+        try:
+            await self.execute(self.begin_sql(mode))
+        except DatabaseError:
+            # A failed BEGIN IMMEDIATE/EXCLUSIVE can leave Turso inside a transaction holding the
+            # write lock (transactions.failed_begin_leaves_no_transaction): hand back a clean connection.
+            await self.rollback_quietly()
+            raise
         try:
             yield self
         except BaseException:

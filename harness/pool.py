@@ -64,6 +64,9 @@ class Pool:
         if self.closed:
             raise PoolClosed(f"{self.name} is closed")
         await self._take_slot(self.acquire_timeout if timeout is None else timeout)
+        if self.closed:  # closed while this task waited for a slot
+            self._sem.release()
+            raise PoolClosed(f"{self.name} is closed")
         try:
             conn = self._idle.pop() if self._idle else await self._new()
         except BaseException:
