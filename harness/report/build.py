@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import platform
+import re
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
 from harness.checks import OUTCOMES
 
 SCHEMA_VERSION = 1
+
+#: The fields of one backend's result of one check, in the order the document lists them.
+RESULT_FIELDS = ("outcome", "message", "observed", "baseline", "baseline_from", "notes", "duration", "nodeid")
+
+#: Fields that differ between two runs of the same checks: `comparable` drops them. Notes are by design
+#: shown but never compared (raw messages, timings, retry counts).
+VOLATILE_TOP = ("generated_at",)
+VOLATILE_RESULT = ("duration", "notes")
+
+
+#: Where pytest puts a test's `tmp_path` by default: `<tmp>/pytest-of-<user>/pytest-<n>[/popen-gw<k>]/<test>`.
+DEFAULT_TMP = r"/(?:[^\s'\"/]+/)*pytest-of-[^\s'\"/]+/pytest-\d+"
+TMP_PLACEHOLDER = "<tmp_path>"
+
+
+def tmp_pattern(basetemp: Any = None) -> re.Pattern[str]:
+    """Matches a test's own temporary folder (pytest's default place, or under `basetemp`)."""
+    roots = [DEFAULT_TMP] + ([re.escape(str(basetemp).rstrip("/"))] if basetemp else [])
+    return re.compile(f"(?:{'|'.join(roots)})(?:/popen-gw\\d+)?/[^\\s'\"/]+")
+
+
+def scrub_paths(value: Any, pattern: re.Pattern[str]) -> Any:
+    """`value` with every test's temporary folder written as `<tmp_path>` (stable across runs and workers)."""
+    if isinstance(value, str):
+        return pattern.sub(TMP_PLACEHOLDER, value)
+    if isinstance(value, dict):
+        return {k: scrub_paths(v, pattern) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_paths(v, pattern) for v in value]
+    return value
+
+
+def _basetemp(config: Any) -> Any:
+    """The run's base temporary folder, if pytest made one (it holds every test's `tmp_path`)."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    try:
+        return factory.getbasetemp() if factory is not None else None
+    except OSError:
+        return None
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def outcome_counts(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
@@ -21,30 +68,208 @@ def outcome_counts(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, int
     return out
 
 
+def flat_results(checks: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One `{check, area, backend, outcome}` per result of every check row."""
+    return [{"check": row["id"], "area": row["area"], "backend": backend, "outcome": res["outcome"]}
+            for row in checks for backend, res in row["results"].items()]
+
+
+def area_counts(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per area, then per backend, how many checks had each outcome (areas sorted)."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for res in results:
+        per = out.setdefault(res["area"], {}).setdefault(res["backend"], dict.fromkeys(OUTCOMES, 0))
+        per[res["outcome"]] = per.get(res["outcome"], 0) + 1
+    return {area: out[area] for area in sorted(out)}
+
+
+def summarise(doc: dict[str, Any]) -> dict[str, Any]:
+    """Recompute `summary` (backend x outcome) and `area_summary` (area x backend x outcome) from `checks`."""
+    order = [b["id"] for b in doc["backends"]]
+    results = flat_results(doc["checks"])
+    counts = outcome_counts(results)
+    doc["summary"] = {b: counts[b] for b in [*order, *sorted(set(counts) - set(order))] if b in counts}
+    doc["area_summary"] = area_counts(results)
+    return doc
+
+
+def _known_check(check_id: str) -> Any:
+    """The spec of a check defined in this process, if any (a crash record lacks title and source)."""
+    from harness.checks import DEFINED
+
+    return DEFINED.get(check_id)
+
+
+def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
+               tmp: re.Pattern[str] | None = None) -> list[dict[str, Any]]:
+    """Group records into one row per check (sorted by id), with results keyed by backend id (sorted).
+
+    Messages and notes name each test's temporary folder as `<tmp_path>`, so that two runs of the same
+    checks (serial or on xdist workers) give the same document.
+    """
+    tmp = tmp or tmp_pattern()
+    rows: dict[str, dict[str, Any]] = {}
+    for rec in sorted(records, key=lambda r: (r["check"], r["backend"])):
+        row = rows.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"], "title": "",
+                                             "source": None, "entry": None, "results": {}})
+        row["title"] = row["title"] or rec.get("title") or ""
+        row["source"] = row["source"] or rec.get("source")
+        row["entry"] = row["entry"] or rec.get("entry")
+        res = {k: rec.get(k) for k in RESULT_FIELDS}
+        res["message"], res["notes"] = scrub_paths(res["message"], tmp), scrub_paths(res["notes"], tmp)
+        row["results"][rec["backend"]] = res
+    for row in rows.values():
+        spec = _known_check(row["id"])
+        if spec is not None:
+            row["title"] = row["title"] or spec.title
+            row["source"] = row["source"] or spec.source.as_dict()
+        if row["entry"] is None and registry is not None:
+            entry = registry.for_check(row["id"])
+            row["entry"] = entry.as_dict() if entry is not None else None
+        if not row["title"]:
+            row["title"] = "(unknown: the check never reported its title)"
+    return [rows[k] for k in sorted(rows)]
+
+
 def build_report(state: Any, config: Any = None) -> dict[str, Any]:
-    """The report: schema version, backends with versions, and one row per check with every backend."""
+    """The report: schema version, backends with versions, the registry, summaries, one row per check."""
     backends = []
     for sel in state.selected.values():
         info = sel.backend.info
         backends.append({"id": sel.id, "name": info.name, "driver": info.driver,
                          "driver_version": info.driver_version, "engine_version": info.engine_version,
-                         "options": {k: str(v) for k, v in sel.options.items()}})
-    checks: dict[str, dict[str, Any]] = {}
-    for rec in sorted(state.records.values(), key=lambda r: (r["check"], r["backend"])):
-        row = checks.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"], "title": rec["title"],
-                                               "source": rec["source"], "entry": rec["entry"], "results": {}})
-        row["title"] = row["title"] or rec["title"]
-        row["source"] = row["source"] or rec["source"]
-        row["entry"] = row["entry"] or rec["entry"]
-        row["results"][rec["backend"]] = {k: rec[k] for k in (
-            "outcome", "message", "observed", "baseline", "baseline_from", "notes", "duration", "nodeid")}
-    return {
+                         "options": {k: str(v) for k, v in sorted(sel.options.items())}})
+    doc = {
         "schema_version": SCHEMA_VERSION,
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": now_iso(),
         "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}".strip(),
         "reference": state.reference.id,
         "backends": backends,
-        "registry": [e.as_dict() for e in state.registry.entries.values()],
-        "summary": outcome_counts(state.records.values()),
-        "checks": list(checks.values()),
+        "registry": sorted((e.as_dict() for e in state.registry.entries.values()), key=lambda e: e["id"]),
+        "summary": {},
+        "area_summary": {},
+        "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
+    return summarise(doc)
+
+
+def comparable(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` without what differs between two runs of the same checks (times, durations, notes)."""
+    out = copy.deepcopy(doc)
+    for key in VOLATILE_TOP:
+        out.pop(key, None)
+    for part in out.get("merged_from", []):
+        for key in VOLATILE_TOP:
+            part.pop(key, None)
+    for row in out.get("checks", []):
+        for res in row.get("results", {}).values():
+            for key in VOLATILE_RESULT:
+                res.pop(key, None)
+    return out
+
+
+# --- merging several reports ---------------------------------------------------------------------------
+
+#: How `merge_reports` labels backends: "auto" keeps ids unless they collide.
+LABEL_MODES = ("auto", "backend", "python", "file")
+
+
+def _minor(python: Any) -> str:
+    return ".".join(str(python or "?").split(".")[:2])
+
+
+def _label(backend: dict[str, Any], doc: dict[str, Any], stem: str, mode: str) -> str:
+    """The first-choice label of one backend of one report under `mode`."""
+    bid = str(backend["id"])
+    if mode == "backend":
+        return f"{bid}@{backend.get('driver_version') or '?'}"
+    if mode == "python":
+        return f"{bid}/py{_minor(doc.get('python'))}"
+    if mode == "file":
+        return f"{bid}/{stem}"
+    return bid
+
+
+def _file_tags(names: list[str]) -> list[str]:
+    """A short tag per report file: its stem, else its folder's name, whichever tells them apart."""
+    stems = [PurePath(n).stem for n in names]
+    folders = [PurePath(n).parent.name or PurePath(n).stem for n in names]
+    return stems if len(set(stems)) == len(stems) or len(set(folders)) != len(folders) else folders
+
+
+def backend_labels(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") -> list[dict[str, str]]:
+    """Per report, backend id -> a label unique across all reports.
+
+    `auto` keeps ids that are unique and turns colliding ones into `id@driver_version/pyX.Y`; any label
+    still shared gets `/<file tag>` appended (the file's stem, or its folder's name when stems repeat),
+    then `/<n>`, n being the report's position (from 1).
+    """
+    if mode not in LABEL_MODES:
+        raise ValueError(f"label mode {mode!r}: choose one of {', '.join(LABEL_MODES)}")
+    keys = [(i, str(b["id"])) for i, (_, doc) in enumerate(docs) for b in doc["backends"]]
+    info = {(i, str(b["id"])): b for i, (_, doc) in enumerate(docs) for b in doc["backends"]}
+    tags = _file_tags([name for name, _ in docs])
+    labels = {k: _label(info[k], docs[k[0]][1], tags[k[0]], mode) for k in keys}
+
+    def clashing() -> set[tuple[int, str]]:
+        seen: dict[str, list[tuple[int, str]]] = {}
+        for k in keys:
+            seen.setdefault(labels[k], []).append(k)
+        return {k for ks in seen.values() if len(ks) > 1 for k in ks}
+
+    if mode == "auto":
+        for k in clashing():
+            python = _minor(docs[k[0]][1].get("python"))
+            labels[k] = f"{k[1]}@{info[k].get('driver_version') or '?'}/py{python}"
+    if mode != "file":
+        for k in clashing():
+            labels[k] = f"{labels[k]}/{tags[k[0]]}"
+    for k in clashing():
+        labels[k] = f"{labels[k]}/{k[0] + 1}"
+    return [{bid: labels[(i, bid)] for (j, bid) in keys if j == i} for i in range(len(docs))]
+
+
+def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") -> dict[str, Any]:
+    """One report from several `(file name, validated doc)`: backends relabelled, checks united by id."""
+    labels = backend_labels(docs, mode)
+    backends: list[dict[str, Any]] = []
+    rows: dict[str, dict[str, Any]] = {}
+    registry: dict[str, dict[str, Any]] = {}
+    merged_from = []
+    for (name, doc), relabel in zip(docs, labels, strict=True):
+        for b in doc["backends"]:
+            backends.append({**b, "id": relabel[str(b["id"])], "original_id": b["id"], "file": name,
+                             "python": doc.get("python")})
+        ref = doc.get("reference")
+        merged_from.append({"file": name, "generated_at": doc.get("generated_at"),
+                            "python": doc.get("python"), "platform": doc.get("platform"),
+                            "reference": relabel.get(str(ref), ref)})
+        for entry in doc.get("registry") or []:
+            registry.setdefault(str(entry.get("id")), entry)
+        for raw in doc["checks"]:
+            row = rows.setdefault(raw["id"], {"id": raw["id"], "area": raw["area"], "title": "",
+                                              "source": None, "entry": None, "results": {}})
+            row["title"] = row["title"] or raw.get("title") or ""
+            row["source"] = row["source"] or raw.get("source")
+            row["entry"] = row["entry"] or raw.get("entry")
+            for bid, res in raw["results"].items():
+                row["results"][relabel.get(bid, f"{bid}/{name}")] = res
+    pythons = sorted({str(d.get("python")) for _, d in docs if d.get("python")})
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": now_iso(),
+        "python": ", ".join(pythons),
+        "reference": merged_from[0]["reference"] if merged_from else None,
+        "merged_from": merged_from,
+        "backends": backends,
+        "registry": [registry[k] for k in sorted(registry)],
+        "summary": {},
+        "area_summary": {},
+        "checks": [rows[k] for k in sorted(rows)],
+    }
+    order = {b["id"]: i for i, b in enumerate(backends)}
+    for row in doc["checks"]:
+        row["results"] = {k: row["results"][k]
+                          for k in sorted(row["results"], key=lambda k: (order.get(k, len(order)), k))}
+    return summarise(doc)

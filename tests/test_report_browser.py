@@ -1,0 +1,321 @@
+"""The HTML report in a real headless Chromium: loads clean and offline, filters work, screenshot taken.
+
+Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON messages ended
+by NUL on file descriptors 3 and 4), so no extra dependency and no network port. Install the browser
+with `apt-get install -y chromium`; without it these tests fail (they never skip).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_report_render import EVIL, sample_doc
+
+from harness.report.write import write_all
+
+INSTALL = "apt-get update && apt-get install -y chromium"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars")
+# A launcher that puts the two pipe ends on descriptors 3 and 4, where Chromium expects them.
+LAUNCH = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+          "os.execv(sys.argv[3], sys.argv[3:])")
+TIMEOUT = 30.0
+
+
+def chromium_binary() -> str:
+    """The Chromium executable ($CHROMIUM if set), or a failure telling how to install it."""
+    chosen = os.environ.get("CHROMIUM")
+    candidates = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"),
+                                          shutil.which("chromium-browser")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail(f"Chromium is not installed ({chosen or '/usr/bin/chromium'} not found), and the HTML "
+                f"report must be checked in a real browser: install it with `{INSTALL}` (Debian package "
+                "`chromium`), or point CHROMIUM at the binary", pytrace=False)
+
+
+def _high(fd: int) -> int:
+    """Move a descriptor above 10, so the launcher's dup2 onto 3 and 4 cannot clobber it."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return new
+
+
+class Browser:
+    """A headless Chromium and a minimal DevTools-protocol client over its pipe."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_chrome_r, self._to_chrome = (_high(fd) for fd in os.pipe())
+        self._from_chrome, from_chrome_w = (_high(fd) for fd in os.pipe())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, str(to_chrome_r), str(from_chrome_w), binary, *FLAGS,
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            pass_fds=(to_chrome_r, from_chrome_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _read_message(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("Chromium did not answer in time")
+            ready, _, _ = select.select([self._from_chrome], [], [], left)
+            if ready:
+                chunk = os.read(self._from_chrome, 1 << 16)
+                if not chunk:
+                    raise RuntimeError("Chromium closed the DevTools pipe: "
+                                       + (self.proc.stderr.read().decode(errors="replace")[-2000:]
+                                          if self.proc.poll() is not None and self.proc.stderr else ""))
+                self._buffer += chunk
+        raw, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(raw)
+
+    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one command and wait for its answer (events arriving meanwhile are kept)."""
+        self._next_id += 1
+        msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            answer = self._read_message(deadline)
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise RuntimeError(f"{method}: {answer['error']}")
+                return answer.get("result", {})
+            self.events.append(answer)
+
+    def wait_for(self, method: str, session: str) -> dict[str, Any]:
+        """Wait for an event of this page (one already received counts)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            for ev in self.events:
+                if ev.get("method") == method and ev.get("sessionId") == session:
+                    self.events.remove(ev)
+                    return ev
+            self.events.append(self._read_message(deadline))
+
+    def close(self) -> None:
+        """End the browser (ours, by its process handle) and the pipe."""
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+            self.send("Browser.close")
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for fd in (self._to_chrome, self._from_chrome):
+            os.close(fd)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+class Page:
+    """One tab, with the events that say whether the page misbehaved."""
+
+    def __init__(self, browser: Browser, url: str) -> None:
+        self.browser = browser
+        self.target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+        self.session = browser.send("Target.attachToTarget", targetId=self.target, flatten=True)["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable")
+        self.send("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1,
+                  mobile=False)
+        self.goto(url)
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """A command to this page."""
+        return self.browser.send(method, self.session, **params)
+
+    def goto(self, url: str) -> None:
+        """Load a document and wait for its load event (not for a change of the fragment only)."""
+        self.send("Page.navigate", url=url)
+        self.browser.wait_for("Page.loadEventFired", self.session)
+
+    def js(self, expression: str) -> Any:
+        """Evaluate in the page; an exception there fails the test."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def close(self) -> None:
+        """Close the tab and forget its events."""
+        self.browser.send("Target.closeTarget", targetId=self.target)
+        self.browser.events = [e for e in self.browser.events if e.get("sessionId") != self.session]
+
+    def problems(self) -> list[str]:
+        """Console errors and warnings, uncaught exceptions, log errors, dialogs, and any network request."""
+        found = []
+        for ev in self.browser.events:
+            if ev.get("sessionId") != self.session:
+                continue
+            method, params = ev.get("method"), ev.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
+                found.append(f"console.{params['type']}: {params.get('args')}")
+            elif method == "Runtime.exceptionThrown":
+                found.append(f"exception: {params.get('exceptionDetails')}")
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
+                found.append(f"log: {params['entry']}")
+            elif method == "Page.javascriptDialogOpening":
+                found.append(f"dialog: {params}")
+            elif method == "Network.requestWillBeSent" and not params["request"]["url"].startswith("file://"):
+                found.append(f"network request: {params['request']['url']}")
+        return found
+
+    def visible(self, selector: str) -> list[str]:
+        """The data-check of each matching element that is displayed."""
+        return self.js(f"Array.from(document.querySelectorAll({json.dumps(selector)}))"
+                       ".filter(e => e.offsetParent !== null).map(e => e.dataset.check)")
+
+    def click(self, name: str, value: str) -> None:
+        """Click a filter checkbox as a user would (a trusted mouse click at its position)."""
+        box = self.js(f"(() => {{ const i = Array.from(document.querySelectorAll('#filters input'))"
+                      f".find(i => i.name === {json.dumps(name)} && i.value === {json.dumps(value)});"
+                      f" i.scrollIntoView({{block: 'center'}}); const r = i.getBoundingClientRect();"
+                      f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+
+    def checked(self, name: str) -> list[str]:
+        """The checked values of one filter group."""
+        return self.js(f"Array.from(document.querySelectorAll('#filters input'))"
+                       f".filter(i => i.name === {json.dumps(name)} && i.checked).map(i => i.value)")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """One Chromium for this module."""
+    binary = chromium_binary()
+    b = Browser(binary, tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        b.send("Browser.getVersion")
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML report of a sample document with every outcome and text that needs escaping."""
+    folder = tmp_path_factory.mktemp("report")
+    write_all(sample_doc(), folder)
+    return folder / "compatibility.html"
+
+
+@pytest.fixture
+def page(browser: Browser, report: Path) -> Iterator[Page]:
+    """The report opened in a fresh tab."""
+    tab = Page(browser, report.as_uri())
+    yield tab
+    tab.close()
+
+
+ALL_CHECKS = sorted(c["id"] for c in sample_doc()["checks"])
+TYPES_DIFFERING = ["types.documented", "types.drifting", "types.evil[a|b]"]
+
+
+def test_loads_with_no_errors_and_no_network(page: Page) -> None:
+    assert page.js("document.body.dataset.ready") == "1"
+    assert page.js("document.body.dataset.errors") == "0"
+    assert page.js("window.reportErrors") == []
+    assert page.problems() == []
+    assert page.js("document.querySelectorAll('script').length") == 2  # nothing injected ran or exists
+    assert EVIL in page.js("document.body.innerText")  # the payload is shown as text
+    assert sorted(page.visible("#checks tr.filterable")) == ALL_CHECKS
+    n = len(ALL_CHECKS)
+    assert page.js("document.getElementById('shown').textContent") == f"{n} of {n} checks shown"
+
+
+def test_the_error_catcher_would_see_a_broken_script(page: Page) -> None:
+    page.js("setTimeout(() => { undefinedFunction(); }, 0); new Promise(r => setTimeout(r, 50))")
+    assert page.js("document.body.dataset.errors") == "1"
+    assert "undefinedFunction" in page.js("document.getElementById('js-errors').textContent")
+    assert any("undefinedFunction" in p for p in page.problems())
+
+
+def test_outcome_area_and_backend_filters(page: Page) -> None:
+    page.click("outcome", "same")
+    shown = page.visible("#checks tr.filterable")
+    # sqlite is `same` everywhere; with `same` off only checks where turso differs (or was skipped) stay
+    assert sorted(shown) == ["errors.boom", "errors.crashes", "errors.hang", "errors.undocumented",
+                             "limits.needs_ext", "types.documented", "types.drifting", "types.evil[a|b]"]
+    assert page.js("location.hash") == ("#outcome=documented-difference,drift,undocumented-difference,"
+                                        "unsupported,error,crash,timeout")
+    page.click("area", "errors")
+    page.click("area", "limits")
+    assert sorted(page.visible("#checks tr.filterable")) == TYPES_DIFFERING
+    assert sorted(page.visible("#differences article")) == TYPES_DIFFERING
+    # the claims list follows, and empty document/section groups disappear
+    assert sorted(set(page.visible("#claims li"))) == TYPES_DIFFERING
+    assert page.js("Array.from(document.querySelectorAll('#claims .group[data-section]'))"
+                   ".filter(g => !g.hidden).map(g => g.dataset.section).sort()") == [
+        "Concurrent writes", "Connection URLs", "Differences from SQLite Backend", "Error handling"]
+    # turso off: its column goes, and nothing is left that is not `same` on sqlite
+    page.click("backend", "turso")
+    assert page.visible("#checks tr.filterable") == []
+    assert page.js("Array.from(document.querySelectorAll('#checks th[data-backend]'))"
+                   ".filter(e => e.offsetParent !== null).map(e => e.textContent)") == ["sqlite"]
+    assert page.js("document.getElementById('shown').textContent") == f"0 of {len(ALL_CHECKS)} checks shown"
+    # "all" buttons bring everything back
+    for key in ("area", "outcome", "backend"):
+        page.js(f"document.querySelector('[data-all={key}]').click()")
+    assert sorted(page.visible("#checks tr.filterable")) == ALL_CHECKS
+    assert page.js("location.hash") == ""
+    assert page.problems() == []
+
+
+def test_filters_from_the_address(browser: Browser, report: Path) -> None:
+    page = Page(browser, report.as_uri() + "#area=types&outcome=drift,documented-difference&backend=turso")
+    assert page.checked("area") == ["types"]
+    assert page.checked("outcome") == ["documented-difference", "drift"]
+    assert page.checked("backend") == ["turso"]
+    assert sorted(page.visible("#checks tr.filterable")) == TYPES_DIFFERING
+    page.js("location.hash = '#outcome=crash'")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    assert page.visible("#checks tr.filterable") == ["errors.crashes"]
+    assert page.problems() == []
+    page.close()
+
+
+def test_screenshot(page: Page, tmp_path: Path) -> None:
+    shot = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    path = tmp_path / "compatibility.png"
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 20_000  # a rendered page, not a blank one
+    print(f"screenshot: {path}")
+
+
+def test_dump_dom_applies_a_filter_from_the_hash(report: Path, tmp_path: Path) -> None:
+    """The simplest possible driver: `--dump-dom` of the page after its script ran on a filtered URL."""
+    proc = subprocess.run(
+        [chromium_binary(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         report.as_uri() + "#outcome=timeout"],
+        capture_output=True, text=True, timeout=60)
+    dom = proc.stdout
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'data-ready="1"' in dom
+    assert 'data-errors="0"' in dom
+    assert 'data-shown="1"' in dom
+    assert f"1 of {len(ALL_CHECKS)} checks shown" in dom

@@ -1,0 +1,413 @@
+"""The report document (build), its Markdown and HTML renderings, and serial vs xdist equality."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from harness.checks import OUTCOMES
+from harness.differences import Entry, Registry
+from harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
+from harness.report.render import DIFF_OUTCOMES, make_view, md_value, render_html, render_markdown, value_diff
+from harness.report.schema import validate
+from harness.sources import DISCOVERY, driver_guide, orm_backend
+
+EVIL = '<script>alert("x")</script> | `tick` & &amp; _em_ *b*'
+
+ENTRIES = [
+    Entry("types.doc-entry", "types", ("types.documented",), "Turso says <i>turso</i>",
+          driver_guide("Connection URLs"), "the name | differs", {"turso": {"name": "turso"}}, "types.toml"),
+    Entry("types.drift-entry", "types", ("types.drifting",), "Stale entry", driver_guide("Concurrent writes"),
+          "it changed", {"turso": "old"}, "types.toml"),
+    Entry("errors.crash-entry", "errors", ("errors.crashes",), "Panics", orm_backend("Limitations"),
+          "a panic", {"turso": {"error": "PANIC"}}, "errors.toml"),
+    Entry("types.evil-entry", "types", ("types.evil[a|b]",), EVIL,
+          orm_backend("Differences from SQLite Backend"), '<img src=x onerror="alert(1)">',
+          {"turso": {"v": "a|b"}}, "types.toml"),
+]
+
+
+def record(check: str, backend: str, outcome: str, observed: Any = 1, baseline: Any = 1, *,
+           title: str | None = None, source: Any = None, entry: Entry | None = None, message: str = "",
+           notes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One record as harness.plugin.run_check_test makes it."""
+    area = check.split(".")[0]
+    return {"check": check, "area": area, "title": title if title is not None else f"Title of {check}",
+            "source": (source or driver_guide("Error handling")).as_dict() if source is not False else None,
+            "backend": backend, "outcome": outcome, "message": message, "observed": observed,
+            "baseline": baseline, "baseline_from": "sqlite", "entry": entry.as_dict() if entry else None,
+            "notes": notes or {}, "duration": round(random.random(), 4),
+            "nodeid": f"suites/test_{area}.py::test_{check.split('.', 1)[1]}[{backend}]"}
+
+
+def sample_records() -> list[dict[str, Any]]:
+    """Records covering every outcome, two areas, two backends, and text that needs escaping."""
+    e = {x.id: x for x in ENTRIES}
+    recs = []
+    for b in ("sqlite", "turso"):
+        recs.append(record("types.same_value", b, "same", [["integer", 1]], [["integer", 1]],
+                           source=orm_backend("Features")))
+        recs.append(record("types.evil[a|b]", b, "same" if b == "sqlite" else "documented-difference",
+                           {"v": "a|b" if b == "turso" else "</code>|`x`"}, {"v": "</code>|`x`"},
+                           title=EVIL, source=orm_backend("Differences from SQLite Backend"),
+                           entry=e["types.evil-entry"], notes={"raw": EVIL}))
+    recs += [
+        record("types.documented", "sqlite", "same", {"name": "sqlite"}, {"name": "sqlite"},
+               source=driver_guide("Connection URLs"), entry=e["types.doc-entry"]),
+        record("types.documented", "turso", "documented-difference", {"name": "turso"}, {"name": "sqlite"},
+               source=driver_guide("Connection URLs"), entry=e["types.doc-entry"],
+               message="as documented by types.doc-entry"),
+        record("types.drifting", "sqlite", "same", "sqlite", "sqlite", entry=e["types.drift-entry"]),
+        record("types.drifting", "turso", "drift", "new", "sqlite", entry=e["types.drift-entry"],
+               message="registry entry 'types.drift-entry' expects 'old'"),
+        record("errors.undocumented", "sqlite", "same", [1, "NULL"], [1, "NULL"], source=DISCOVERY),
+        record("errors.undocumented", "turso", "undocumented-difference", [2, "NULL"], [1, "NULL"],
+               source=DISCOVERY, message="turso observed [2]"),
+        record("errors.boom", "sqlite", "same"),
+        record("errors.boom", "turso", "error", None, None,
+               message="RuntimeError: boom\nTraceback (most recent call last):\n  File \"x.py\"\n~~~ fence"),
+        record("errors.hang", "sqlite", "same"),
+        record("errors.hang", "turso", "timeout", None, None, message="did not finish within 15s"),
+        record("errors.crashes", "sqlite", "same", entry=e["errors.crash-entry"]),
+        # a crash record is rebuilt from the node id: no title, source or entry
+        record("errors.crashes", "turso", "crash", None, None, title="", source=False,
+               message="worker 'gw0' crashed while running it"),
+        record("limits.needs_ext", "sqlite", "same", source=orm_backend("Limitations")),
+        record("limits.needs_ext", "turso", "unsupported", None, None, source=orm_backend("Limitations"),
+               message="needs extensions: not available"),
+    ]
+    return recs
+
+
+def fake_state(records: list[dict[str, Any]], backends: tuple[str, ...] = ("sqlite", "turso")) -> Any:
+    """A stand-in for harness.plugin.PluginState with what build_report reads."""
+    versions = {"sqlite": ("aiosqlite", "0.22.1", "3.40.1"), "turso": ("pyturso", "0.8.3", "3.50.4")}
+    selected = {}
+    for b in backends:
+        driver, dv, ev = versions.get(b, ("x", "1", "1"))
+        info = SimpleNamespace(name=b, driver=driver, driver_version=dv, engine_version=ev)
+        selected[b] = SimpleNamespace(id=b, backend=SimpleNamespace(info=info), options={})
+    return SimpleNamespace(selected=selected, reference=selected[backends[0]], registry=Registry(ENTRIES),
+                           records={(r["check"], r["backend"]): r for r in records})
+
+
+def sample_doc() -> dict[str, Any]:
+    """A report document built the way a run builds it, covering every outcome."""
+    return build_report(fake_state(sample_records()))
+
+
+# --- build ---------------------------------------------------------------------------------------------
+
+
+def test_build_is_complete_and_sorted() -> None:
+    doc = sample_doc()
+    assert validate(doc, "sample") is doc
+    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert [b["id"] for b in doc["backends"]] == ["sqlite", "turso"]
+    ids = [c["id"] for c in doc["checks"]]
+    assert ids == sorted(ids)
+    assert len(ids) == 9
+    assert [e["id"] for e in doc["registry"]] == sorted(e.id for e in ENTRIES)
+    row = next(c for c in doc["checks"] if c["id"] == "types.documented")
+    assert row["entry"]["source"] == {"document": "001_312a5f9792b0f890.txt", "section": "Connection URLs"}
+    turso = row["results"]["turso"]
+    assert set(turso) == {"outcome", "message", "observed", "baseline", "baseline_from", "notes", "duration",
+                          "nodeid"}
+    assert (turso["outcome"], turso["observed"], turso["baseline"]) == (
+        "documented-difference", {"name": "turso"}, {"name": "sqlite"})
+    assert doc["summary"]["turso"]["crash"] == 1
+    assert doc["summary"]["sqlite"]["same"] == 9
+    assert doc["area_summary"]["errors"]["turso"] == {**dict.fromkeys(OUTCOMES, 0), "same": 0, "crash": 1,
+                                                      "error": 1, "timeout": 1, "undocumented-difference": 1}
+    assert list(doc["area_summary"]) == ["errors", "limits", "types"]
+
+
+def test_a_crash_record_gets_its_entry_from_the_registry_and_keeps_the_others_title() -> None:
+    doc = sample_doc()
+    row = next(c for c in doc["checks"] if c["id"] == "errors.crashes")
+    assert row["entry"]["id"] == "errors.crash-entry"  # sqlite's record brought it first here
+    only_crash = [r for r in sample_records() if r["check"] == "errors.crashes" and r["backend"] == "turso"]
+    alone = build_report(fake_state(only_crash))["checks"][0]
+    assert alone["entry"]["id"] == "errors.crash-entry"  # looked up in the registry
+    assert alone["title"].startswith("(unknown")
+    assert alone["source"] is None
+    assert "crash" in render_markdown(build_report(fake_state(only_crash)))
+
+
+def test_record_order_does_not_matter_and_comparable_strips_only_volatile_fields() -> None:
+    recs = sample_records()
+    first = build_report(fake_state(recs))
+    shuffled = recs[:]
+    random.Random(7).shuffle(shuffled)
+    second = build_report(fake_state([{**r, "duration": 9.9} for r in shuffled]))
+    assert first != second  # durations differ
+    assert comparable(first) == comparable(second)
+    assert json.dumps(comparable(first)) == json.dumps(comparable(second))  # key order too
+    stripped = comparable(first)
+    assert "generated_at" not in stripped
+    assert "generated_at" in first
+    assert all("duration" not in r for c in stripped["checks"] for r in c["results"].values())
+    assert all("notes" not in r for c in stripped["checks"] for r in c["results"].values())
+    assert all("nodeid" in r for c in stripped["checks"] for r in c["results"].values())
+
+
+def test_temporary_folders_are_named_alike_in_serial_and_xdist_runs() -> None:
+    def run(folder: str) -> dict[str, Any]:
+        recs = [record("errors.locked", b, "same", {"error": "BUSY"}, {"error": "BUSY"},
+                       message=f"could not open {folder}/run/db1.db",
+                       notes={"raw": {"message": f"Locking error: '{folder}/run/db1.db'"},
+                              "n": [f"{folder}/x"]})
+                for b in ("sqlite", "turso")]
+        return build_report(fake_state(recs))
+
+    serial = run("/tmp/pytest-of-ci/pytest-12/test_locked0")
+    parallel = run("/tmp/pytest-of-ci/pytest-13/popen-gw1/test_locked1")
+    for doc in (serial, parallel):
+        for row in doc["checks"]:
+            for res in row["results"].values():
+                res.pop("duration")
+    assert serial == {**parallel, "generated_at": serial["generated_at"]}
+    res = serial["checks"][0]["results"]["turso"]
+    assert res["message"] == "could not open <tmp_path>/run/db1.db"
+    assert res["notes"] == {"raw": {"message": "Locking error: '<tmp_path>/run/db1.db'"},
+                            "n": ["<tmp_path>/x"]}
+
+
+# --- Markdown ------------------------------------------------------------------------------------------
+
+
+def _cells(line: str) -> list[str]:
+    """Split a Markdown table row on unescaped pipes (GFM)."""
+    return re.split(r"(?<!\\)\|", line.strip())[1:-1]
+
+
+def test_markdown_has_every_part() -> None:
+    doc = sample_doc()
+    md = render_markdown(doc)
+    for heading in ("## Backends", "## Summary", "### Per area", "## Checks", "## Differences",
+                    "## Unsupported", "## Claims of the source documents",
+                    "## Registry of documented differences"):
+        assert f"\n{heading}\n" in md, heading
+    for row in doc["checks"]:
+        assert f"`{row['id']}`" in md
+    differing = {c["id"] for c in doc["checks"]
+                 if any(r["outcome"] in DIFF_OUTCOMES for r in c["results"].values())}
+    assert differing == {"types.documented", "types.drifting", "types.evil[a|b]", "errors.undocumented",
+                         "errors.boom", "errors.hang", "errors.crashes"}
+    sections = re.findall(r"^### `([^`]+)`", md.split("## Differences")[1].split("## Unsupported")[0], re.M)
+    assert sections == sorted(differing)
+    assert "- `limits.needs_ext` on **turso**: needs extensions: not available" in md
+    diff = md.split("### `types.documented`")[1].split("\n### ")[0]
+    assert "- Registry entry `types.doc-entry` in `types.toml`: Turso says \\<i\\>turso\\</i\\>" in diff
+    assert ('- **sqlite**: same\n  - observed, equal to the baseline (from sqlite): `{"name":"sqlite"}`\n'
+            '- **turso**: documented-difference\n  - observed: `{"name":"turso"}`\n'
+            '  - baseline (from sqlite): `{"name":"sqlite"}`\n'
+            '  - differs at:\n    - `name`: `"turso"`, baseline `"sqlite"`\n'
+            '  - registry expects: this observation\n') in diff
+    drift = md.split("### `types.drifting`")[1].split("\n### ")[0]
+    assert '  - registry expects: `"old"`' in drift
+    assert "differs at" not in drift  # a whole-value difference needs no path
+    assert "  - source: `001_312a5f9792b0f890.txt` § Connection URLs" in diff
+    boom = md.split("### `errors.boom`")[1].split("\n### ")[0]
+    assert "    ~~~~\n    RuntimeError: boom\n" in boom
+    assert "\n    ~~~ fence\n    ~~~~" in boom
+
+
+def test_markdown_tables_keep_their_columns_and_escape_what_needs_it() -> None:
+    md = render_markdown(sample_doc())
+    table = md.split("## Checks\n\n")[1].split("\n\n")[0].splitlines()
+    assert _cells(table[0]) == [" check ", " title ", " sqlite ", " turso ", " source "]
+    for line in table[2:]:
+        assert len(_cells(line)) == 5, line
+    evil = next(line for line in table if "`types.evil[a\\|b]`" in line)
+    assert "<script>" not in evil
+    assert "\\<script\\>" in evil
+    assert "\\|" in evil
+    assert "\\`tick\\`" in evil
+    assert "\\_em\\_" in evil
+    assert "\\*b\\*" in evil
+    assert "\\&amp;" in evil
+    # values go into code spans long enough for the backticks inside them
+    assert '``{"v":"</code>|`x`"}``' in md
+    for line in md.splitlines():
+        if line.startswith("|"):
+            assert "<" not in re.sub(r"`+[^`]*`+", "", line).replace("\\<", ""), line
+
+
+def test_every_claim_is_listed_under_its_document_and_section_with_each_outcome() -> None:
+    doc = sample_doc()
+    md = render_markdown(doc)
+    claims = md.split("## Claims of the source documents")[1].split("## Registry")[0]
+    view = make_view(doc)
+    for row in view.rows:
+        doc_block = claims.split(f"### `{row.document}`")[1].split("\n### ")[0]
+        sec_block = doc_block.split(f"#### {row.section}\n")[1].split("\n#### ")[0]
+        line = next(li for li in sec_block.splitlines() if li.startswith(f"- `{row.id}`"))
+        for cell in row.cells:
+            assert f"{cell.backend}: {cell.outcome}" in line
+    # an entry citing another section lists the check there too, marked "via"
+    urls = claims.split("#### Connection URLs\n")[1].split("\n#### ")[0]
+    assert "`types.documented`" in urls
+    orm = claims.split("### `000_19b4e4215b591ddb.txt`")[1]
+    limitations = orm.split("#### Limitations\n")[1].split("\n####")[0]
+    assert "- `errors.crashes` (unknown" not in limitations
+    assert "(via entry `errors.crash-entry`)" in limitations
+    order = re.findall(r"^### `([^`]+)`", claims, re.M)
+    assert order[:2] == ["000_19b4e4215b591ddb.txt", "001_312a5f9792b0f890.txt"]
+    assert order[-1] == "harness"
+
+
+def test_value_diff_points_at_what_differs_and_long_values_are_cut_in_markdown() -> None:
+    obs = {"rows": [[["integer", 1], ["text", "a"]]], "extra": 1, "same": [1, 2]}
+    base = {"rows": [[["real", 1.0], ["text", "a"]]], "same": [1, 2], "gone": True}
+    assert value_diff(obs, base) == [("rows[0][0][0]", '"integer"', '"real"'), ("rows[0][0][1]", "1", "1.0"),
+                                     ("extra", "1", "(absent)"), ("gone", "(absent)", "true")]
+    assert value_diff([1, 2], [1, 2, 3]) == []  # a whole-value difference: nothing to point at
+    assert len(value_diff(list(range(20)), list(range(1, 21)))) == 8
+    long = "x" * 700
+    assert md_value(long) == f"`{'x' * 600}` \u2026 (100 more characters in the JSON report)"
+    assert md_value("short") == "`short`"
+
+
+def test_a_minimal_or_merged_document_renders() -> None:
+    doc = {"schema_version": 1, "backends": [{"id": "a"}],
+           "checks": [{"id": "x.y", "area": "x",
+                       "results": {"a": {"outcome": "same"}, "b": {"outcome": "odd"}}}]}
+    md = render_markdown(doc)
+    assert "| `x.y` |  | same | odd | `unknown` §" in md
+    assert "| odd |" in md.split("## Summary")[1].split("\n\n")[1]  # an unknown outcome still counts
+    html = render_html(doc)
+    assert 'value="odd"' in html
+    assert 'value="b"' in html
+
+
+# --- HTML ----------------------------------------------------------------------------------------------
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_is_escaped_self_contained_and_filterable() -> None:
+    doc = sample_doc()
+    html = render_html(doc)
+    assert '<script>alert("x")</script>' not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    parser = _Collect()
+    parser.feed(html)
+    tags = parser.tags
+    assert [t for t, _ in tags].count("script") == 2  # the error catcher and the filters, nothing injected
+    assert not any(t in ("img", "i", "link", "iframe") for t, _ in tags)
+    for _, attrs in tags:
+        for name in ("src", "href"):
+            assert not (attrs.get(name) or "#").startswith(("http", "//")), attrs
+    assert any(t == "meta" and a.get("http-equiv") == "Content-Security-Policy" for t, a in tags)
+    boxes = {(a["name"], a["value"]) for t, a in tags if t == "input"}
+    assert {("area", x) for x in ("errors", "limits", "types")} <= boxes
+    assert {("outcome", o) for o in OUTCOMES} <= boxes
+    assert {("backend", "sqlite"), ("backend", "turso")} <= boxes
+    rows = [a for t, a in tags if t == "tr" and a.get("data-count")]
+    assert [a["data-check"] for a in rows] == [c["id"] for c in doc["checks"]]
+    for a in rows:
+        pairs = json.loads(a["data-res"] or "")
+        check = next(c for c in doc["checks"] if c["id"] == a["data-check"])
+        assert pairs == [[b, r["outcome"]] for b, r in check["results"].items()]
+    text = "".join(parser.text)
+    assert EVIL in text  # shown verbatim, as text
+    assert make_view(doc).rows
+    assert all(f"{r.id}" in text for r in make_view(doc).rows)
+
+
+# --- a real run: serial and xdist give the same document ------------------------------------------------
+
+DEMO_SUITE = '''
+from harness import CheckContext, check, driver_guide, orm_backend
+from harness.errors import Unsupported
+from harness.sources import DISCOVERY
+
+
+@check(title="Same everywhere", source=driver_guide("Connection URLs"), params={"a": 1, "b": 2})
+async def test_same(ctx: CheckContext, n: int) -> object:
+    return n
+
+
+@check(title="Name differs, documented", source=orm_backend("Differences from SQLite Backend"))
+async def test_named(ctx: CheckContext) -> object:
+    return {"name": ctx.name}
+
+
+@check(title="Name differs, undocumented", source=DISCOVERY)
+async def test_undoc(ctx: CheckContext) -> object:
+    return [ctx.name, None, b"\\x00"]
+
+
+@check(title="No extensions on turso", source=orm_backend("Limitations"))
+async def test_unsup(ctx: CheckContext) -> object:
+    if ctx.name == "turso":
+        raise Unsupported("extensions", "not loadable")
+    return 1
+'''
+
+DEMO_REGISTRY = '''
+[[difference]]
+id = "types.named"
+check = "types.named"
+title = "Names differ"
+source = { document = "000_19b4e4215b591ddb.txt", section = "Differences from SQLite Backend" }
+reason = "each backend has its own name"
+[difference.expect]
+turso = { name = "turso" }
+'''
+
+
+def _run_demo(tmp_path: Path, name: str, *extra: str) -> dict[str, Any]:
+    root = tmp_path / name
+    (root / "suites" / "differences").mkdir(parents=True)
+    (root / "suites" / "test_types.py").write_text(textwrap.dedent(DEMO_SUITE))
+    (root / "suites" / "differences" / "types.toml").write_text(DEMO_REGISTRY)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+         "--registry=suites/differences", "--report-dir=rep", "--allow-undocumented",
+         "-o", "asyncio_default_fixture_loop_scope=function", *extra],
+        cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((root / "rep" / "compatibility.json").read_text())
+
+
+def test_serial_and_xdist_runs_give_the_same_document(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    serial = _run_demo(tmp_path, "serial")
+    parallel = _run_demo(tmp_path, "xdist", "-n", "2")
+    outcomes = {c["id"]: {b: r["outcome"] for b, r in c["results"].items()} for c in serial["checks"]}
+    assert outcomes == {
+        "types.named": {"sqlite": "same", "turso": "documented-difference"},
+        "types.same[a]": {"sqlite": "same", "turso": "same"},
+        "types.same[b]": {"sqlite": "same", "turso": "same"},
+        "types.undoc": {"sqlite": "same", "turso": "undocumented-difference"},
+        "types.unsup": {"sqlite": "same", "turso": "unsupported"},
+    }
+    assert comparable(serial) == comparable(parallel)
+    assert json.dumps(comparable(serial)) == json.dumps(comparable(parallel))
+    merged = merge_reports([("serial.json", serial), ("xdist.json", parallel)])
+    assert len(merged["backends"]) == 4
+    assert "types.named" in render_markdown(merged)
