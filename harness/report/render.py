@@ -311,10 +311,34 @@ def md_source(document: str, section: str, table: bool = False) -> str:
     return f"{md_code(document, table)} \u00a7 {md_text(section)}"
 
 
+def upstream_documented(entry: dict[str, Any] | None) -> bool:
+    """Whether a registry entry cites a source document or an upstream reference (not only a measurement)."""
+    from harness.sources import DOCUMENTS
+
+    if not entry:
+        return False
+    document = str(entry["source"]["document"])
+    return document in DOCUMENTS or document.startswith(("http://", "https://"))
+
+
+def documented_split(rows: list[Row], backend: str) -> tuple[int, int]:
+    """(documented upstream, registered from measurement only) among `backend`'s documented differences."""
+    upstream = measured = 0
+    for row in rows:
+        for cell in row.cells:
+            if cell.backend == backend and cell.outcome == DOCUMENTED:
+                if upstream_documented(row.entry):
+                    upstream += 1
+                else:
+                    measured += 1
+    return upstream, measured
+
+
 def _md_outcome(cell: Cell, row: Row) -> str:
     text = cell.outcome if cell.ran else "\u2014"
     if cell.outcome in (DOCUMENTED, DRIFT) and row.entry:
-        text += f" ({md_code(row.entry['id'], table=True)})"
+        kind = "" if upstream_documented(row.entry) else ", measured only"
+        text += f" ({md_code(row.entry['id'], table=True)}{kind})"
     return text
 
 
@@ -378,6 +402,12 @@ def render_markdown(doc: dict[str, Any]) -> str:
         counts = v.totals[b]
         out.append(f"| {md_text(b)} | " + " | ".join(str(counts[o]) for o in v.outcomes)
                    + f" | {sum(counts.values())} |")
+    splits = [(b, *documented_split(v.rows, b)) for b in ids]
+    if any(up or meas for _, up, meas in splits):
+        out += ["", "Where the documented differences are documented: "
+                + "; ".join(f"{md_text(b)}: {up} in a source document or upstream reference, {meas} only in "
+                            "this project's registry (measured; no document states them)"
+                            for b, up, meas in splits if up or meas) + "."]
     out += ["", "### Per area", "", "| area | backend | " + " | ".join(v.outcomes) + " |",
             "|---|---|" + "---:|" * len(v.outcomes)]
     for area, b, counts in v.area_rows:
@@ -447,5 +477,6 @@ def _environment() -> Any:
 def render_html(doc: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (inline CSS and JS, autoescaped, filterable)."""
     view = make_view(doc)
+    splits = [(b, *documented_split(view.rows, b)) for b in view.backend_ids]
     return _environment().get_template("report.html.j2").render(
-        v=view, diff_outcomes=DIFF_OUTCOMES)
+        v=view, diff_outcomes=DIFF_OUTCOMES, splits=splits, upstream=upstream_documented)
