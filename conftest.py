@@ -1,9 +1,12 @@
-"""Loads the conformance plugin for this checkout when the package is not installed."""
+"""Loads the conformance plugin for this checkout when the package is not installed, and pytester."""
 
 import importlib.util
+
+pytest_plugins = ["pytester"]
 
 if importlib.util.find_spec("harness") is not None:
     import importlib.metadata as _md
 
     _installed = any(ep.value == "harness.plugin" for ep in _md.entry_points(group="pytest11"))
-    pytest_plugins = [] if _installed else ["harness.plugin"]
+    if not _installed:
+        pytest_plugins.append("harness.plugin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -14,14 +15,18 @@ ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
 REFERENCE = "sqlite"
 
+#: `package.module:factory` (a dotted module path, a colon, and an identifier).
+_TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+
 
 @dataclass
 class Selected:
-    """A backend chosen for this run: its id in test names, the instance, and default connect options."""
+    """A backend chosen for this run: its id in test names, the instance, default options and target."""
 
     id: str
     backend: Any
     options: dict[str, Any] = field(default_factory=dict)
+    target: str = ""
 
 
 def available() -> dict[str, str]:
@@ -45,7 +50,10 @@ def load_target(target: str) -> Any:
     factory: Callable[[], Any] | None = getattr(module, attr, None)
     if factory is None or not callable(factory):
         raise UsageError(f"backend target {target!r}: {module_name} has no callable {attr!r}")
-    backend = factory()
+    try:
+        backend = factory()
+    except Exception as exc:
+        raise UsageError(f"backend target {target!r}: factory raised {type(exc).__name__}: {exc}") from exc
     for need in ("name", "connect", "pool", "capabilities", "info"):
         if not hasattr(backend, need):
             raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
@@ -68,7 +76,11 @@ def installed() -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def select(values: list[str]) -> list[Selected]:
-    """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`."""
+    """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`.
+
+    A URL picks the backend of its scheme with the URL's query options as default connect options;
+    its path is not used (every check makes its own databases). The id is `<scheme>+<option>...`.
+    """
     known = available()
     if not values:
         values = ["all"]
@@ -77,13 +89,11 @@ def select(values: list[str]) -> list[Selected]:
         if value == "all":
             loaded, broken = installed()
             if not loaded:
-                raise UsageError("no backend is installed: " + "; ".join(f"{n}: {r}" for n, r in broken.items()))
-            chosen.extend(Selected(n, b) for n, b in loaded.items())
+                why = "; ".join(f"{n}: {r}" for n, r in broken.items())
+                raise UsageError(f"no backend is installed: {why}")
+            chosen.extend(Selected(n, b, target=known[n]) for n, b in loaded.items())
         elif value in known:
-            chosen.append(Selected(value, load_target(known[value])))
-        elif ":" in value and "." in value.partition(":")[0] and value.partition(":")[2].isidentifier():
-            backend = load_target(value)
-            chosen.append(Selected(backend.name, backend))
+            chosen.append(Selected(value, load_target(known[value]), target=known[value]))
         elif ":" in value and value.partition(":")[0] in known:
             from harness.urls import parse_url
 
@@ -91,7 +101,11 @@ def select(values: list[str]) -> list[Selected]:
             backend = load_target(known[url.scheme])
             options = dict(url.options)
             suffix = "+".join(f"{k}" if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options)
-            chosen.append(Selected(url.scheme + (f"+{suffix}" if suffix else ""), backend, options))
+            chosen.append(Selected(url.scheme + (f"+{suffix}" if suffix else ""), backend, options,
+                                   known[url.scheme]))
+        elif _TARGET.match(value):
+            backend = load_target(value)
+            chosen.append(Selected(str(backend.name), backend, target=value))
         else:
             raise UsageError(f"unknown backend {value!r}; known backends: {', '.join(sorted(known))} "
                              "(or 'all', a URL such as 'turso::memory:', or 'package.module:factory')")

@@ -39,21 +39,32 @@ _MISSING: Any = object()
 DEFINED: dict[str, CheckSpec] = {}
 
 
-class DocumentedDifference(AssertionError):
+class VerdictFailure(pytest.fail.Exception):
+    """Base of the verdict exceptions: a pytest failure shown as its message alone, no traceback.
+
+    (pytest's traceback of a failure parses the source of every frame: ~0.1 s per documented
+    difference, most of a run's time; the message already says everything.)
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
+
+
+class DocumentedDifference(VerdictFailure):
     """Raised for a difference the registry documents: pytest reports it as XFAIL."""
 
 
-class DriftError(AssertionError):
+class DriftError(VerdictFailure):
     """A registry entry no longer matches what the backend does."""
 
 
-class UndocumentedDifference(AssertionError):
+class UndocumentedDifference(VerdictFailure):
     """The backend differs from the baseline and nothing documents it."""
 
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """A check's identity and needs: id (`area.name`), title, source, capabilities, timeout."""
+    """A check's identity and needs: id (`area.name`), title, source, capabilities, timeout, isolation."""
 
     id: str
     area: str
@@ -63,6 +74,8 @@ class CheckSpec:
     timeout: float = 15.0
     expect: Any = _MISSING
     param: Any = _MISSING
+    isolated: bool = False
+    origin: str = field(default="", compare=False)
 
     @property
     def has_expect(self) -> bool:
@@ -127,10 +140,15 @@ class CheckContext:
         self.notes.update({k: canonical(v) for k, v in details.items()})
 
     async def attempt(self, awaitable: Awaitable[Any], label: str | None = None) -> Any:
-        """Await; return `{"ok": value}` or `{"error": KIND}`, noting the raw class and message."""
+        """Await; return `{"ok": value}` or `{"error": KIND}`, noting the raw class and message.
+
+        A Rust panic is not an error an application can handle: it propagates, and the check is a `crash`.
+        """
         try:
             return {"ok": canonical(await awaitable)}
         except DatabaseError as exc:
+            if _is_panic(exc):
+                raise
             if label:
                 self.notes[label] = exc.raw.as_dict()
             return {"error": exc.kind.value}
@@ -151,8 +169,16 @@ Body = Callable[..., Awaitable[Any]]
 
 
 def _is_panic(exc: BaseException) -> bool:
-    return type(exc).__name__ == "PanicException" or (
-        isinstance(exc, DatabaseError) and exc.kind is ErrorKind.PANIC)
+    """Whether `exc` is, or was caused by, a Rust panic (pyo3's `PanicException`, a BaseException)."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if type(node).__name__ == "PanicException" or (
+                isinstance(node, DatabaseError) and node.kind is ErrorKind.PANIC):
+            return True
+        node = node.__cause__ or node.__context__
+    return False
 
 
 async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
@@ -223,7 +249,8 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
         documented = canonical(entry.expect[backend])
         if run.observation == documented:
             outcome = SAME if backend == reference else DOCUMENTED
-            return Verdict(outcome, f"as documented by {entry.id} ({entry.source})", baseline, base_from, entry)
+            return Verdict(outcome, f"as documented by {entry.id} ({entry.source})", baseline, base_from,
+                           entry)
         gone = backend != reference and run.observation == baseline
         hint = (f"the difference is gone: remove the {backend!r} expectation of entry {entry.id!r}"
                 if gone else f"update entry {entry.id!r} or find out why {backend} changed")
@@ -243,14 +270,18 @@ def _area_of(module: str) -> str:
 
 
 def check(*, title: str, source: Source, area: str | None = None, requires: tuple[str, ...] = (),
-          timeout: float = 15.0, expect: Any = _MISSING,
-          params: Mapping[str, Any] | None = None) -> Callable[[Body], Callable[..., Any]]:
+          timeout: float = 15.0, expect: Any = _MISSING, params: Mapping[str, Any] | None = None,
+          isolated: bool = False) -> Callable[[Body], Callable[..., Any]]:
     """Make `async def test_<name>(ctx[, param]) -> observation` a check run once per selected backend.
 
     The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
     check per key, `<area>.<name>[<key>]`. `expect` states the observation every backend should make;
-    without it, the reference backend's live observation is the baseline.
+    without it, the reference backend's live observation is the baseline. `isolated=True` runs the
+    body in a child process (`harness.isolation`), so a check that may kill its process (a Rust panic
+    across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
     """
+    if timeout <= 0:
+        raise UsageError(f"check {title!r}: timeout must be a positive number of seconds, got {timeout!r}")
     for name in requires:
         require_known(name)
     if not isinstance(source, Source):
@@ -262,15 +293,18 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
         the_area = area or _area_of(body.__module__)
         if the_area not in AREAS:
             raise UsageError(f"{body.__module__}.{body.__name__}: unknown area {the_area!r}; "
-                             f"known areas: {', '.join(AREAS)} (name the module test_<area>.py or pass area=)")
+                             f"known areas: {', '.join(AREAS)} "
+                             "(name the module test_<area>.py or pass area=)")
         base_id = f"{the_area}.{body.__name__.removeprefix('test_')}"
+        origin = f"{body.__module__}.{body.__qualname__}"
         specs: dict[str | None, CheckSpec] = {}
         for key, value in (params or {None: _MISSING}).items():
             cid = base_id if key is None else f"{base_id}[{key}]"
-            if cid in DEFINED and DEFINED[cid].source != source:
-                raise UsageError(f"check id {cid!r} is defined twice")
+            if cid in DEFINED and DEFINED[cid].origin != origin:
+                raise UsageError(f"check id {cid!r} is defined twice: "
+                                 f"by {DEFINED[cid].origin} and by {origin}")
             specs[key] = DEFINED[cid] = CheckSpec(cid, the_area, title, source, tuple(requires), timeout,
-                                                  expect, value)
+                                                  expect, value, isolated, origin)
 
         @functools.wraps(body)
         async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,
@@ -278,12 +312,12 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
             from harness.plugin import run_check_test
 
             backend_name, key = conformance_target
-            await run_check_test(specs[key], body, backend_name, request, tmp_path)
+            await run_check_test(specs[key], body, backend_name, request, tmp_path, key)
 
         test.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
             inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
             for n in ("conformance_target", "request", "tmp_path")])
         test.conformance_specs = specs  # type: ignore[attr-defined]
-        return pytest.mark.asyncio(loop_scope="function")(test)
+        return pytest.mark.conformance_check(pytest.mark.asyncio(loop_scope="function")(test))
 
     return decorate

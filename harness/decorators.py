@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.backend_registry import available
+from harness.capabilities import require_known
 
 TestBody = Callable[[Any], Awaitable[Any]]
 
@@ -24,11 +25,14 @@ def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path 
 
         st = state_of(request.config)
         sel = next((s for s in st.selected.values() if s.backend.name == backend), None)
+        if sel is None and backend in st.broken:
+            pytest.skip(f"backend {backend!r} is not installed: {st.broken[backend]}")
         if sel is None:
             pytest.skip(f"backend {backend!r} not selected (selected: {', '.join(st.selected)})")
-        missing = await sel.backend.capabilities.missing(requires)
+        needs = [*requires, *(n for m in request.node.iter_markers("requires") for n in m.args)]
+        missing = await sel.backend.capabilities.missing(list(dict.fromkeys(needs)))
         if missing:
-            pytest.skip("; ".join(f"{backend} lacks {n}: {r}" for n, r in missing))
+            pytest.skip("; ".join(f"{sel.id} lacks {n}: {r}" for n, r in missing))
         url = f"{backend}::memory:" if memory else f"{backend}:{tmp_path / 'test.db'}"
         conn = await sel.backend.connect(url, **sel.options)
         try:
@@ -44,6 +48,7 @@ def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path 
     test.__name__ = test.__qualname__ = f"test_{fn.__name__.removeprefix('test_')}_{backend}"
     test.__doc__ = fn.__doc__
     test.__module__ = fn.__module__
+    test.maketest_source = fn  # type: ignore[attr-defined]  # its marks are added at collection
     return pytest.mark.asyncio(loop_scope="function")(test)
 
 
@@ -52,12 +57,16 @@ def maketest(*backends: str, migrate: bool = False, migrations: str | Path | Non
     """Decorator: define `test_<f>_<backend>` in the caller's module for each backend (default: all known).
 
     `migrate=True` applies the migrations folder (ini `conformance_migrations`, or `migrations=`) first.
-    A backend not selected with `--backend`, or lacking a capability in `requires`, is skipped with why.
+    A backend not selected with `--backend`, or lacking a capability in `requires` or in a
+    `@pytest.mark.requires(...)` marker, is skipped with the reason: never a silent pass.
     """
-    names = backends or tuple(sorted(available()))
-    unknown = [b for b in names if b not in available()]
+    known = available()
+    names = backends or tuple(sorted(known))
+    unknown = [b for b in names if b not in known]
     if unknown:
-        raise pytest.UsageError(f"maketest: unknown backend(s) {unknown}; known: {sorted(available())}")
+        raise pytest.UsageError(f"maketest: unknown backend(s) {unknown}; known: {sorted(known)}")
+    for name in requires:
+        require_known(name)
 
     def decorate(fn: TestBody) -> TestBody:
         if not inspect.iscoroutinefunction(fn):

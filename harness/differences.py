@@ -77,6 +77,11 @@ class Registry:
         """The entry covering `check_id`, if any."""
         return self.by_check.get(check_id)
 
+    def unknown_backends(self, known: Iterable[str]) -> list[tuple[Entry, list[str]]]:
+        """Entries whose `expect` names a backend this environment does not know (a typo, usually)."""
+        names = set(known)
+        return [(e, sorted(set(e.expect) - names)) for e in self.entries.values() if set(e.expect) - names]
+
     def unused(self, defined_checks: Iterable[str], loaded_areas: Iterable[str]) -> list[Entry]:
         """Entries of the loaded areas naming a check that no suite defines."""
         defined, areas = set(defined_checks), set(loaded_areas)
@@ -90,7 +95,8 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
     where = f"{origin}: entry {name!r}"
     missing = [k for k in REQUIRED if not raw.get(k)]
     if missing:
-        raise RegistryError(f"{where}: missing {', '.join(missing)} (every entry needs {', '.join(REQUIRED)})")
+        raise RegistryError(f"{where}: missing {', '.join(missing)} "
+                            f"(every entry needs {', '.join(REQUIRED)})")
     unknown = sorted(set(raw) - {*REQUIRED, "area"})
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
@@ -101,7 +107,8 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
     src = raw["source"]
     if not isinstance(src, dict) or not src.get("document") or not src.get("section"):
         raise RegistryError(f"{where}: source must be a table with document and section, "
-                            'e.g. source = { document = "001_312a5f9792b0f890.txt", section = "Concurrent writes" }')
+                            'e.g. source = { document = "001_312a5f9792b0f890.txt", '
+                            'section = "Concurrent writes" }')
     checks = raw["check"] if isinstance(raw["check"], list) else [raw["check"]]
     if not all(isinstance(c, str) and "." in c for c in checks):
         raise RegistryError(f"{where}: check must be a check id like 'area.name' (or a list of them)")
@@ -120,7 +127,8 @@ def load_file(path: Path) -> list[Entry]:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from exc
     unknown = sorted(set(data) - {"difference"})
     if unknown:
-        raise RegistryError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; use [[difference]] tables")
+        raise RegistryError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; "
+                            "use [[difference]] tables")
     return [parse_entry(raw, path.name) for raw in data.get("difference", [])]
 
 

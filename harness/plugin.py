@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+import sys
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,12 @@ from harness.checks import (
 )
 from harness.differences import Registry, RegistryError, load_registry
 from harness.errors import UsageError
+from harness.isolation import job_for, run_isolated
 
 RECORD_KEY = "conformance"
+
+#: Key of `config.workeroutput` under which an xdist worker hands a usage error to the controller.
+USAGE_KEY = "conformance_usage_error"
 
 
 @dataclass
@@ -48,6 +53,7 @@ class PluginState:
     registry: Registry
     allow_undocumented: bool
     report_dir: Path | None
+    isolate: bool = False
     broken: dict[str, str] = field(default_factory=dict)
     reference_runs: dict[str, Run] = field(default_factory=dict)
     records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -75,10 +81,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write compatibility.json/.md/.html there at the end of the run")
     group.addoption("--allow-undocumented", action="store_true", dest="conformance_allow_undocumented",
                     help="report undocumented differences without failing the run")
-    parser.addini("conformance_registry", "folder of documented-difference files", default="suites/differences")
+    group.addoption("--isolate", action="store_true", dest="conformance_isolate",
+                    help="run every check in a child process (slow; a check that kills its process "
+                         "is then a `crash` even without xdist). @check(isolated=True) does it per check")
+    parser.addini("conformance_registry", "folder of documented-difference files",
+                  default="suites/differences")
     parser.addini("conformance_migrations", "folder of migrations for maketest(..., migrate=True)",
                   default="migrations")
     parser.addini("conformance_report_dir", "default --report-dir", default="")
+
+
+def _path_option(config: pytest.Config, option: str, ini: str) -> Path | None:
+    """A folder from the command line (relative to where pytest started) or the ini (relative to its file)."""
+    value = config.getoption(option)
+    base = config.invocation_params.dir
+    if not value:
+        value = config.getini(ini)
+        base = config.inipath.parent if config.inipath else config.rootpath
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else base / path
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,20 +113,21 @@ def pytest_configure(config: pytest.Config) -> None:
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
         reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0]
-        reg_opt = config.getoption("conformance_registry") or config.getini("conformance_registry")
-        reg_path = Path(reg_opt)
-        if not reg_path.is_absolute():
-            reg_path = config.rootpath / reg_path
-        registry = load_registry(reg_path)
+        registry = load_registry(_path_option(config, "conformance_registry", "conformance_registry")
+                                 or config.rootpath / "suites" / "differences")
+        bad = registry.unknown_backends(backend_registry.available())
+        if bad:
+            raise RegistryError("; ".join(f"{e.origin}: entry {e.id!r}: expect names unknown backend(s) "
+                                          f"{', '.join(names)}" for e, names in bad)
+                                + f"; known backends: {', '.join(sorted(backend_registry.available()))}")
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    report_dir = config.getoption("conformance_report_dir") or config.getini("conformance_report_dir")
     _, broken = backend_registry.installed() if not config.getoption("conformance_backends") else ({}, {})
     config.stash[STATE] = PluginState(
         selected=by_id, reference=reference, registry=registry,
         allow_undocumented=config.getoption("conformance_allow_undocumented"),
-        report_dir=(config.rootpath / report_dir) if report_dir and not Path(report_dir).is_absolute()
-        else (Path(report_dir) if report_dir else None),
+        isolate=config.getoption("conformance_isolate"),
+        report_dir=_path_option(config, "conformance_report_dir", "conformance_report_dir"),
         broken=broken,
     )
     if not hasattr(config, "workerinput"):
@@ -117,7 +141,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for sel in st.selected.values():
         info = sel.backend.info
         opts = f" options {sel.options}" if sel.options else ""
-        lines.append(f"backend {sel.id}: {info.driver} {info.driver_version}, engine {info.engine_version}{opts}")
+        lines.append(f"backend {sel.id}: {info.driver} {info.driver_version}, "
+                     f"engine {info.engine_version}{opts}")
     for name, why in st.broken.items():
         lines.append(f"backend {name}: not installed ({why})")
     lines.append(f"reference: {st.reference.id}; registry: {len(st.registry.entries)} documented differences")
@@ -139,16 +164,40 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("conformance_backend", list(st.selected), ids=list(st.selected), indirect=True)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Validate capability names and the registry; mark documented differences as strict xfail."""
+def _usage_problem(session: pytest.Session, items: list[pytest.Item], message: str) -> None:
+    """End the run with a usage error; on an xdist worker, hand it to the controller instead.
+
+    A `UsageError` raised while a worker collects would be an INTERNALERROR on the controller, so the
+    worker runs nothing, says why in its `workeroutput`, and the controller reports it (exit status 4).
+    """
+    config = session.config
+    if not hasattr(config, "workerinput"):
+        raise pytest.UsageError(message)
+    config.workeroutput[USAGE_KEY] = message  # type: ignore[attr-defined]
+    session.shouldfail = message
+    items.clear()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Validate capability names and the registry; mark documented differences as strict xfail.
+
+    A `maketest` test also gets the marks of the function it was made from, whichever side of the
+    decorator they were written on (`@pytest.mark.requires(...)` above `@maketest_turso` included).
+    """
     st = state_of(config)
     for item in items:
+        source = getattr(getattr(item, "function", None), "maketest_source", None)
+        for mark in getattr(source, "pytestmark", []):
+            item.add_marker(getattr(pytest.mark, mark.name)(*mark.args, **mark.kwargs))
         for mark in item.iter_markers("requires"):
             for name in mark.args:
                 try:
                     require_known(name)
                 except UsageError as exc:
-                    raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+                    _usage_problem(session, items, f"{item.nodeid}: {exc}")
+                    return
         target = getattr(item, "callspec", None) and item.callspec.params.get("conformance_target")
         specs = getattr(getattr(item, "function", None), "conformance_specs", None)
         if not target or not specs:
@@ -165,25 +214,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     areas = {spec.area for spec in DEFINED.values()}
     unused = st.registry.unused(DEFINED, areas)
     if unused:
-        raise pytest.UsageError(
+        _usage_problem(session, items, (
             "registry entries name checks no suite defines: "
             + "; ".join(f"{e.id} ({e.origin}) -> {[c for c in e.checks if c not in DEFINED]}" for e in unused)
-            + ". Fix the check id or remove the entry.")
+            + ". Fix the check id or remove the entry."))
+
+
+async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None, sel: Selected,
+                  folder: Path) -> Run:
+    """Run the check on one backend, in this process or (isolated) in a child process."""
+    if spec.isolated or st.isolate:
+        job = job_for(body, key, sel.target, sel.options, folder)
+        return await asyncio.to_thread(run_isolated, job, spec.timeout)
+    return await execute(spec, body, sel.backend, folder, sel.options)
 
 
 async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pytest.FixtureRequest,
-                         tmp_path: Path) -> None:
+                         tmp_path: Path, key: str | None = None) -> None:
     """Run one check on one backend (and on the reference, once per process), record, and rule."""
     st = state_of(request.config)
     sel = st.selected[sel_id]
-    run = await execute(spec, body, sel.backend, tmp_path / "run", sel.options)
+    run = await _run_on(st, spec, body, key, sel, tmp_path / "run")
+    if sel.id == st.reference.id and not spec.has_expect:
+        st.reference_runs.setdefault(spec.id, run)  # the other backends' baseline: no second run
     ref_name = st.reference.backend.name
     ref_run = None
     if not spec.has_expect and sel.backend.name != ref_name:
         ref_run = st.reference_runs.get(spec.id)
         if ref_run is None:
-            ref_run = await execute(spec, body, st.reference.backend, tmp_path / "reference",
-                                    st.reference.options)
+            ref_run = await _run_on(st, spec, body, key, st.reference, tmp_path / "reference")
             st.reference_runs[spec.id] = ref_run
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry)
     record = {
@@ -198,34 +257,89 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     if verdict.outcome in (SAME,):
         return
     if verdict.outcome == DOCUMENTED:
-        raise DocumentedDifference(verdict.message)
+        raise DocumentedDifference(f"{DOCUMENTED}: {verdict.message}")
     if verdict.outcome == DRIFT:
         if verdict.gone:
             return  # strict xfail turns this pass into an XPASS failure that names the entry
-        raise DriftError(verdict.message)
+        raise DriftError(f"{DRIFT}: {verdict.message}")
     if verdict.outcome == UNDOCUMENTED:
         if st.allow_undocumented:
             return
-        raise UndocumentedDifference(verdict.message)
+        raise UndocumentedDifference(f"{UNDOCUMENTED}: {verdict.message}")
     if verdict.outcome == UNSUPPORTED:
         pytest.skip(f"unsupported on {sel_id}: {verdict.message}")
     pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
 
 
-_CRASH_ID = re.compile(r"::test_(?P<name>\w+)\[(?P<target>[^\]]+)\]$")
+_CRASH_ID = re.compile(r"::(?P<func>test_\w+)\[(?P<target>.+)\]$")
 
 
-def crash_record(nodeid: str, message: str) -> dict[str, Any] | None:
-    """The record of a check whose worker died under it, rebuilt from its node id."""
+def split_target(target: str, backend_ids: Iterable[str]) -> tuple[str, str | None]:
+    """Split a test id's `<backend>[-<key>]` part, preferring the longest known backend id."""
+    for sel_id in sorted(backend_ids, key=len, reverse=True):
+        if target == sel_id:
+            return sel_id, None
+        if target.startswith(sel_id + "-"):
+            return sel_id, target[len(sel_id) + 1:]
+    sel_id, _, key = target.partition("-")
+    return sel_id, key or None
+
+
+def crash_record(nodeid: str, message: str, backend_ids: Iterable[str] = ()) -> dict[str, Any] | None:
+    """The record of a check whose worker died under it, rebuilt from its node id.
+
+    The check id assumes the module's area (`test_<area>.py`); `complete_crash_records` corrects it,
+    and fills title and source, from another backend's record of the same check when there is one.
+    """
     match = _CRASH_ID.search(nodeid)
     if not match:
         return None
     module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
-    target, _, key = match["target"].partition("-")
-    cid = f"{module}.{match['name']}" + (f"[{key}]" if key else "")
+    target, key = split_target(match["target"], backend_ids)
+    cid = f"{module}.{match['func'].removeprefix('test_')}" + (f"[{key}]" if key else "")
     return {"check": cid, "area": module, "title": "", "source": None, "backend": target,
             "outcome": CRASH, "message": message, "observed": None, "baseline": None,
             "baseline_from": None, "entry": None, "notes": {}, "duration": 0.0, "nodeid": nodeid}
+
+
+def _sibling_key(nodeid: str, backend_ids: Iterable[str]) -> tuple[str, str | None] | None:
+    match = _CRASH_ID.search(nodeid)
+    if not match:
+        return None
+    _, key = split_target(match["target"], backend_ids)
+    return nodeid[:match.start("target") - 1], key
+
+
+def complete_crash_records(records: dict[tuple[str, str], dict[str, Any]], backend_ids: Iterable[str],
+                           registry: Registry | None = None) -> None:
+    """Give each crash record the check id, area, title, source and entry of a sibling record.
+
+    A sibling is the record of the same test function and param key on another backend.
+    """
+    ids = list(backend_ids)
+    siblings: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for rec in records.values():
+        skey = _sibling_key(rec["nodeid"], ids)
+        if skey and not (rec["outcome"] == CRASH and not rec["title"]):
+            siblings.setdefault(skey, rec)
+    for old_key, rec in list(records.items()):
+        if rec["outcome"] != CRASH or rec["title"]:
+            continue
+        skey = _sibling_key(rec["nodeid"], ids)
+        sib = siblings.get(skey) if skey else None
+        if sib is not None:
+            rec.update({k: sib[k] for k in ("check", "area", "title", "source", "entry")})
+        elif registry is not None and (entry := registry.for_check(rec["check"])) is not None:
+            rec["entry"] = entry.as_dict()
+        new_key = (rec["check"], rec["backend"])
+        if new_key != old_key:
+            del records[old_key]
+            records[new_key] = rec
+
+
+def _is_crash_report(report: pytest.TestReport) -> bool:
+    """Whether xdist made this report for an item whose worker died while running it."""
+    return report.failed and (report.when == "???" or "crashed while running" in str(report.longrepr))
 
 
 class Collector:
@@ -233,6 +347,7 @@ class Collector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self.usage_errors: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Take each check's record; a check whose worker crashed becomes a `crash` record."""
@@ -242,15 +357,28 @@ class Collector:
                 rec = json.loads(value)
                 st.records[(rec["check"], rec["backend"])] = rec
                 return
-        if report.failed and "crashed" in str(report.longrepr):
+        if _is_crash_report(report):
             lines = str(report.longrepr).strip().splitlines() or ["worker crashed"]
-            rec = crash_record(report.nodeid, lines[-1][:500])
+            rec = crash_record(report.nodeid, lines[-1][:500], st.selected)
             if rec:
                 st.records[(rec["check"], rec["backend"])] = rec
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """Keep a usage error an xdist worker found while collecting (reported at the end)."""
+        message = getattr(node, "workeroutput", {}).get(USAGE_KEY)
+        if message and message not in self.usage_errors:
+            self.usage_errors.append(message)
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """Write the report files when a report folder was chosen."""
+        """Complete crash records and write the report files when a report folder was chosen."""
         st = state_of(self.config)
+        if self.usage_errors:
+            for message in self.usage_errors:
+                sys.stderr.write(f"ERROR: {message}\n")
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        complete_crash_records(st.records, st.selected, st.registry)
         if st.report_dir is None or not st.records:
             return
         from harness.report.build import build_report
@@ -333,6 +461,6 @@ async def pool(conformance_backend: Any, database_url: str) -> AsyncIterator[Any
 
 
 @pytest.fixture
-def selected_backends(request: pytest.FixtureRequest) -> Iterator[dict[str, Selected]]:
+def selected_backends(request: pytest.FixtureRequest) -> dict[str, Selected]:
     """The backends chosen for this run, by id."""
-    yield state_of(request.config).selected
+    return state_of(request.config).selected
