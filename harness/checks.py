@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import json
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -217,6 +218,11 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
     return run
 
 
+def same_observation(a: Any, b: Any) -> bool:
+    """Exact, type-strict equality of two canonical observations: `True`, `1` and `1.0` all differ."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 @dataclass
 class Verdict:
     """The outcome of one check on one backend, with everything the report shows about it."""
@@ -247,17 +253,22 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
                               "and the check states no expect", entry=entry)
     if entry is not None and backend in entry.expect:
         documented = canonical(entry.expect[backend])
-        if run.observation == documented:
+        if same_observation(run.observation, documented):
+            if backend != reference and same_observation(documented, baseline):
+                why = (f"registry entry {entry.id!r} ({entry.origin}) expects {backend} to observe exactly "
+                       f"the baseline ({base_from}): it documents no difference here; remove the "
+                       "expectation or make the check tell the backends apart")
+                return Verdict(DRIFT, why, baseline, base_from, entry, gone=True)
             outcome = SAME if backend == reference else DOCUMENTED
             return Verdict(outcome, f"as documented by {entry.id} ({entry.source})", baseline, base_from,
                            entry)
-        gone = backend != reference and run.observation == baseline
+        gone = backend != reference and same_observation(run.observation, baseline)
         hint = (f"the difference is gone: remove the {backend!r} expectation of entry {entry.id!r}"
                 if gone else f"update entry {entry.id!r} or find out why {backend} changed")
         return Verdict(DRIFT, f"registry entry {entry.id!r} ({entry.origin}) expects {backend} to observe "
                               f"{documented!r} but it observed {run.observation!r}: {hint}",
                        baseline, base_from, entry, gone)
-    if run.observation == baseline:
+    if same_observation(run.observation, baseline):
         return Verdict(SAME, "", baseline, base_from, entry)
     return Verdict(UNDOCUMENTED, f"{backend} observed {run.observation!r}, {base_from} {baseline!r}; "
                                  "no registry entry documents this",

@@ -56,8 +56,13 @@ async def test_extensions(ctx: CheckContext) -> object:
     conn = await ctx.connect(ctx.url(memory=True))
     api = await conn.call(lambda raw: callable(getattr(raw, "enable_load_extension", None)))
     sql = await attempt_all(ctx, conn, ("SELECT load_extension('/nonexistent/extension')",), "raw_sql")
-    ctx.note(capability=await ctx.backend.capabilities.missing(("load_extension",)) or "present")
-    return {"enable_load_extension_api": api, "sql_load_extension_by_default": sql}
+    # Whether the engine itself was built with extension loading (independent of whether this
+    # Python's driver exposes enable_load_extension, which varies by build).
+    built_in = await ctx.attempt(conn.fetch_value(
+        "SELECT NOT sqlite_compileoption_used('OMIT_LOAD_EXTENSION')"), "raw_compileoption")
+    ctx.note(capability=await ctx.backend.capabilities.missing(("load_extension",)) or "present",
+             enable_load_extension_api=api)
+    return {"engine_built_with_load_extension": built_in, "sql_load_extension_by_default": sql}
 
 
 def _read_blocking(module_name: str, path: str) -> list[tuple[Any, ...]]:
