@@ -1,6 +1,7 @@
 # Two entry points do all set-up on a fresh machine:
 #   make report   run every suite on both backends and write reports/compatibility.{json,md,html}
 #   make test     lint, then the harness's own tests and the suites (what .ci/run calls)
+#   make matrix   the suites across pyturso versions, merged into reports/matrix/matrix.{md,html,json}
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -22,6 +23,9 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest tests suites -n 2 --max-worker-restart=8 -q
+
+matrix: $(STAMP)
+	$(VENV)/bin/nox -s matrix
 
 bench: $(STAMP)
 	$(PY) -m harness bench

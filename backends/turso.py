@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import weakref
 from collections.abc import Callable, Iterable, Mapping
@@ -12,7 +13,7 @@ from backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
 from harness.capabilities import CapabilitySet
 from harness.connection import BaseConnection, closed_error
 from harness.driver_thread import DriverThread
-from harness.errors import DatabaseError, ErrorKind, RawError, UsageError, kind_from_message
+from harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, UsageError, kind_from_message
 from harness.pool import Pool
 from harness.protocol import BackendInfo, TransactionMode
 from harness.urls import DatabaseURL, parse_url
@@ -53,15 +54,21 @@ VARIANT_FALLBACK_KINDS: dict[str, ErrorKind] = {
 
 
 def _engine_variant(exc: BaseException) -> str | None:
-    """The pyturso engine exception class (Busy, Readonly, Error, ...) behind a DB-API exception."""
+    """The pyturso engine exception class (Busy, BusySnapshot, Readonly, IoError, ...) in `exc`'s chain.
+
+    The Rust extension defines its variants in module `turso`; some (BusySnapshot, IoError) are not
+    exported from `turso._turso`, and pyturso lets them (and Readonly) escape unmapped, so they are
+    recognised by their module too.
+    """
     import turso._turso as engine
 
     seen: set[int] = set()
     node: BaseException | None = exc
     while node is not None and id(node) not in seen:
         seen.add(id(node))
-        if getattr(engine, type(node).__name__, None) is type(node):
-            return type(node).__name__
+        cls = type(node)
+        if getattr(engine, cls.__name__, None) is cls or cls.__module__ == "turso":
+            return cls.__name__
         node = node.__cause__ or node.__context__
     return None
 
@@ -75,15 +82,18 @@ def classify(exc: BaseException, backend: str = "turso") -> DatabaseError:
         return DatabaseError(ErrorKind.PANIC, raw, backend)
     kind = VARIANT_KINDS.get(variant or "")
     message_kind = kind_from_message(raw.message)
-    if kind is None and variant == "Error" and "conflict" in raw.message.lower() and \
-            message_kind is not ErrorKind.SYNTAX:
+    lowered = raw.message.lower()
+    if kind is None and variant == "Error" and "conflict" in lowered and "parse error" not in lowered \
+            and message_kind is not ErrorKind.SYNTAX:
         kind = ErrorKind.SERIALIZATION_FAILURE
     if kind is None:
         kind = message_kind
     if kind is None:
         kind = VARIANT_FALLBACK_KINDS.get(variant or "")
-    if kind is None and isinstance(exc, ValueError) and "closed" in raw.message.lower():
+    if kind is None and isinstance(exc, ValueError) and "closed" in lowered:
         kind = ErrorKind.CLOSED
+    if kind is None and type(exc).__name__ in ("ProgrammingError", "InterfaceError"):
+        kind = ErrorKind.MISUSE  # pyturso's own API checks, as sqlite3's ProgrammingError is classified
     return DatabaseError(kind or ErrorKind.DRIVER_OPERATION_FAILED, raw, backend)
 
 
@@ -131,20 +141,11 @@ def parse_options(url: DatabaseURL, options: Mapping[str, Any]) -> TursoOptions:
     toggles = set()
     for name in list(merged):
         if name.startswith("experimental_"):
-            toggle = name.removeprefix("experimental_")
-            if toggle not in EXPERIMENTAL_TOGGLES or toggle == "encryption":
-                raise UsageError(
-                    f"turso: unknown experimental toggle {name!r}; known toggles: "
-                    + ", ".join(f"experimental_{t}" for t in sorted(EXPERIMENTAL_TOGGLES) if t != "encryption")
-                    + " (encryption is set with encryption=EncryptionOpts(cipher, hexkey))"
-                )
+            toggle = _known_toggle(name.removeprefix("experimental_"))
             if coerce_bool(name, merged.pop(name)):
                 toggles.add(toggle)
     for toggle in _as_names(merged.pop("experimental", ())):
-        if toggle not in EXPERIMENTAL_TOGGLES or toggle == "encryption":
-            raise UsageError(f"turso: unknown experimental toggle {toggle!r}; known toggles: "
-                             + ", ".join(sorted(t for t in EXPERIMENTAL_TOGGLES if t != "encryption")))
-        toggles.add(toggle)
+        toggles.add(_known_toggle(toggle))
     encryption = merged.pop("encryption", None)
     if encryption is not None and not isinstance(encryption, EncryptionOpts):
         encryption = _encryption_from(encryption)
@@ -155,6 +156,22 @@ def parse_options(url: DatabaseURL, options: Mapping[str, Any]) -> TursoOptions:
         encryption=encryption,
         busy_timeout=coerce_busy_timeout(merged.get("busy_timeout", 0)),
     )
+
+
+def _known_toggle(toggle: str) -> str:
+    """`toggle` if it is one of the boolean experimental toggles; else a UsageError naming the fix.
+
+    pyturso itself accepts any name in `experimental_features` silently, so a misspelt toggle would
+    leave the feature off without a word: the adapter refuses it instead.
+    """
+    known = ", ".join(f"experimental_{t}" for t in sorted(EXPERIMENTAL_TOGGLES) if t != "encryption")
+    if toggle == "encryption":
+        raise UsageError("turso: experimental_encryption cannot be turned on by itself (there would be no "
+                         "key); pass encryption=EncryptionOpts(cipher, hexkey), which enables it")
+    if toggle not in EXPERIMENTAL_TOGGLES:
+        raise UsageError(f"turso: unknown experimental toggle 'experimental_{toggle}'; known toggles: "
+                         f"{known} (and encryption=EncryptionOpts(cipher, hexkey))")
+    return toggle
 
 
 def _as_names(value: Any) -> list[str]:
@@ -170,6 +187,46 @@ def _encryption_from(value: Any) -> EncryptionOpts:
         raise UsageError("turso: encryption needs both a cipher and a hex key, "
                          "e.g. encryption=EncryptionOpts('aes256gcm', <64 hex characters>)")
     return EncryptionOpts(str(cipher), str(hexkey))
+
+
+@dataclass(frozen=True)
+class DriverFeatures:
+    """What the installed pyturso offers, probed once by attribute: older releases lack some of it."""
+
+    version: str
+    database_open: bool
+    encryption: bool
+    interrupt: bool
+    load_extension: bool
+    engine_version: str | None
+
+    def reason(self, feature: str) -> str:
+        """Why `feature` is absent, naming the pyturso release (for `unsupported` outcomes)."""
+        what = {
+            "database_open": "no turso.lib.py_turso_database_open: every connection opens its own "
+                             "database handle, so `:memory:` is private per connection",
+            "encryption": "no turso.lib.PyTursoEncryptionConfig / EncryptionOpts (no page encryption)",
+            "interrupt": "turso.lib.Connection has no interrupt()",
+            "load_extension": "turso.lib.Connection has no enable_load_extension",
+        }[feature]
+        return f"pyturso {self.version}: {what}"
+
+
+@functools.lru_cache(maxsize=1)
+def driver_features() -> DriverFeatures:
+    """Probe the installed pyturso for the APIs the adapter uses (cached for the process)."""
+    import turso
+    import turso.lib as lib
+
+    from backends.sqlite import _version
+
+    database_open = hasattr(lib, "py_turso_database_open") and hasattr(lib, "PyTursoDatabaseConfig")
+    encryption = hasattr(lib, "PyTursoEncryptionConfig") if database_open else hasattr(lib, "EncryptionOpts")
+    engine = getattr(turso, "sqlite_version", None) or getattr(lib, "sqlite_version", None)
+    return DriverFeatures(_version("pyturso"), database_open, encryption,
+                          interrupt=hasattr(lib.Connection, "interrupt"),
+                          load_extension=hasattr(lib.Connection, "enable_load_extension"),
+                          engine_version=None if engine is None else str(engine))
 
 
 class TursoDatabase:
@@ -198,13 +255,31 @@ class TursoDatabase:
     def _new_raw(self) -> Any:
         import turso.lib as lib
 
+        if not driver_features().database_open:
+            return self._connect_directly()
         try:
             return lib.Connection(self._open().connect(), isolation_level=None)
         except Exception as exc:
-            raise lib._map_turso_exception(exc) from exc
+            mapper = getattr(lib, "_map_turso_exception", None)
+            if mapper is None:
+                raise
+            raise mapper(exc) from exc
+
+    def _connect_directly(self) -> Any:
+        """A pyturso without `py_turso_database_open`: one handle per connection via `turso.lib.connect`."""
+        import turso.lib as lib
+
+        kwargs: dict[str, Any] = {"experimental_features": self.options.features(), "isolation_level": None}
+        if self.options.encryption is not None:
+            kwargs["encryption"] = lib.EncryptionOpts(cipher=self.options.encryption.cipher,
+                                                      hexkey=self.options.encryption.hexkey)
+        return lib.connect(self.url.path, **kwargs)
 
     async def connect(self) -> TursoConnection:
         """Open a new connection on this database, with the busy timeout and MVCC pragma applied."""
+        features = driver_features()
+        if self.options.encryption is not None and not features.encryption:
+            raise Unsupported("encryption", features.reason("encryption"))
         thread = DriverThread(f"turso-{self.id}")
         try:
             raw = await thread.call(self._new_raw)
@@ -258,6 +333,8 @@ class TursoConnection(BaseConnection):
 
     async def interrupt(self) -> None:
         """Abort the running statement (pyturso's interrupt may be called from another thread)."""
+        if not hasattr(self._raw, "interrupt"):
+            raise Unsupported("interrupt", driver_features().reason("interrupt"))
         self._raw.interrupt()
 
     async def _close(self) -> None:
@@ -275,31 +352,30 @@ class TursoBackend:
     def __init__(self) -> None:
         self._files: weakref.WeakValueDictionary[tuple[Any, ...], TursoDatabase] = \
             weakref.WeakValueDictionary()
-        import turso.lib as lib
+        feat = driver_features()
 
-        has_enc = hasattr(lib, "PyTursoEncryptionConfig")
+        def probed(name: str, present: bool, why: str) -> tuple[bool, str]:
+            return (present, why) if present else (False, feat.reason(name))
+
         self.capabilities = CapabilitySet(self, {
             "async_api": (True, "harness driver thread over pyturso"),
             "sync_api": (True, "pyturso's blocking DB-API module (turso.connect)"),
             "batch": (True, "one driver-thread hop per batch"),
-            "interrupt": (hasattr(lib.Connection, "interrupt"), "turso.Connection.interrupt"),
-            "shared_memory_pool": (True, "one database handle per pool; every slot connects to it"),
+            "interrupt": probed("interrupt", feat.interrupt, "turso.Connection.interrupt"),
+            "shared_memory_pool": probed("database_open", feat.database_open,
+                                         "one database handle per pool; every slot connects to it"),
             "concurrent_writes": (True, "PRAGMA journal_mode = 'mvcc' + BEGIN CONCURRENT"),
             "experimental_toggles": (True, "pyturso experimental_features"),
-            "encryption": (has_enc, "pyturso EncryptionOpts" if has_enc else
-                           "this pyturso has no encryption support"),
-            "load_extension": (hasattr(lib.Connection, "enable_load_extension"),
-                               "pyturso's Connection has no enable_load_extension"),
+            "encryption": probed("encryption", feat.encryption, "pyturso EncryptionOpts"),
+            "load_extension": probed("load_extension", feat.load_extension,
+                                     "turso.Connection.enable_load_extension"),
         })
 
     @property
     def info(self) -> BackendInfo:
         """Driver (pyturso) and engine (the SQLite version Turso reports) versions."""
-        import turso
-
-        from backends.sqlite import _version
-
-        return BackendInfo("turso", "pyturso", _version("pyturso"), str(turso.sqlite_version))
+        feat = driver_features()
+        return BackendInfo("turso", "pyturso", feat.version, feat.engine_version or "unknown")
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
         """Parse a `turso:` URL."""
