@@ -1,0 +1,150 @@
+"""Findings: deduplicated disagreements, matched against the registry, saved as regression cases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.differences import Entry, Registry
+from harness.differential.case import Case
+from harness.differential.compare import KINDS
+from harness.differential.normalise import Outcome, observation
+from harness.differential.toml_out import registry_text
+
+DOCUMENTED = "documented-difference"
+UNDOCUMENTED = "undocumented-difference"
+REPLAY_CHECK = "discovery.replay"
+
+
+def check_id(signature: str) -> str:
+    """The id of the regression check that replays the case saved for `signature`."""
+    return f"{REPLAY_CHECK}[{signature}]"
+
+
+@dataclass
+class Finding:
+    """One deduplicated difference: its minimal case and what each backend did on it."""
+
+    signature: str
+    backend: str
+    reference: str
+    kind: str
+    case: Case
+    index: int
+    outcomes: dict[str, list[Outcome]]
+    hits: int = 1
+    first_case: int = 0
+    shrink_rounds: int = 0
+    stable: bool = True
+    status: str = UNDOCUMENTED
+    entry: Entry | None = None
+    saved: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def returned(self, backend: str) -> Any:
+        """What `backend` did on the disagreeing statement (its normalised outcome)."""
+        return self.outcomes[backend][self.index].obs
+
+    def message(self, backend: str) -> str:
+        """The raw error message of `backend` on the disagreeing statement, if it failed."""
+        return self.outcomes[backend][self.index].message
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the `--json` output)."""
+        return {
+            "signature": self.signature, "status": self.status, "backend": self.backend,
+            "reference": self.reference, "kind": self.kind, "kind_means": KINDS.get(self.kind, ""),
+            "category": self.case.category, "statements": self.case.sqls(), "index": self.index,
+            "returned": {b: self.returned(b) for b in self.outcomes},
+            "messages": {b: self.message(b) for b in self.outcomes if self.message(b)},
+            "stable": self.stable, "hits": self.hits, "first_case": self.first_case,
+            "shrink_rounds": self.shrink_rounds,
+            "entry": self.entry.id if self.entry else None, "saved": self.saved or None,
+        }
+
+
+def match(registry: Registry, signature: str) -> Entry | None:
+    """The registry entry documenting `signature`: one covering its replay check, or citing it as section."""
+    entry = registry.for_check(check_id(signature))
+    if entry is not None:
+        return entry
+    return next((e for e in registry.entries.values() if e.source.section == signature), None)
+
+
+def classify(findings: list[Finding], registry: Registry) -> None:
+    """Mark each finding documented (naming the entry) or undocumented."""
+    for f in findings:
+        f.entry = match(registry, f.signature)
+        f.status = DOCUMENTED if f.entry is not None else UNDOCUMENTED
+
+
+def case_record(f: Finding, observed: dict[str, list[dict[str, Any]]], messages: dict[str, dict[str, str]],
+                found_with: dict[str, Any]) -> dict[str, Any]:
+    """The JSON regression case for a finding (`observed` comes from replaying it through the harness)."""
+    return {
+        "signature": f.signature, "backend": f.backend, "reference": f.reference, "kind": f.kind,
+        "kind_means": KINDS.get(f.kind, ""), "category": f.case.category, "index": f.index,
+        "statements": [{"sql": s.sql(), "kind": s.kind, "ordered": s.ordered, "counted": s.counted}
+                       for s in f.case.statements],
+        "observed": observed, "messages": messages, "found_with": found_with,
+        **({"hunt_observed": hunt} if (hunt := {b: observation(o) for b, o in f.outcomes.items()}) != observed
+           else {}),
+    }
+
+
+def save_case(record: dict[str, Any], folder: Path) -> Path:
+    """Write `<folder>/<signature>.json` (never overwrites an existing case)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{record['signature']}.json"
+    if path.exists():
+        raise FileExistsError(path)
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in record.items()]
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
+    return path
+
+
+def _short(obs: Any) -> str:
+    text = json.dumps(obs, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _at(obs: Any, idx: int) -> Any:
+    """Statement `idx` of a replay observation (a whole-process observation is returned as is)."""
+    return obs[idx] if isinstance(obs, list) and idx < len(obs) else obs
+
+
+def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
+    """The `[[difference]]` entry that documents a saved case, expecting what its backend observed."""
+    sig, backend, ref, idx = case["signature"], case["backend"], case["reference"], case["index"]
+    sqls = [s["sql"] for s in case["statements"]]
+    reason = (f"Found by differential discovery ({KINDS.get(case['kind'], case['kind'])}). "
+              f"Minimal reproduction: {'; '.join(sqls)}. On statement {idx + 1}, {ref} returns "
+              f"{_short(_at(case['observed'][ref], idx))} and {backend} returns "
+              f"{_short(_at(case['observed'][backend], idx))}.")
+    category, head = sig.split(".")[0], sig.split(".")[1]
+    return {
+        "id": f"discovery.{sig}", "check": check_id(sig),
+        "title": f"{category}: {head} ({KINDS.get(case['kind'], case['kind'])})",
+        "source": {"document": document, "section": sig}, "reason": reason,
+        "expect": {backend: case["observed"][backend]},
+    }
+
+
+REGISTRY_HEADER = """\
+# Differences found by differential discovery (`python -m harness hunt --save`), one per saved
+# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py.
+# Generated from the case files: delete a case file and run `python -m harness hunt --cases 0 --save`
+# to drop its entry. None of these is stated by a seed document: each was measured.
+"""
+
+
+def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
+    """Regenerate the discovery registry file from every saved case."""
+    default = "measured (differential discovery)"
+    entries = [registry_entry(c, c.get("found_with", {}).get("document", default))
+               for _, c in sorted(cases.items())]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(registry_text(REGISTRY_HEADER, entries), encoding="utf-8")
+    return path

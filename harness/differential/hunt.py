@@ -1,0 +1,215 @@
+"""The hunt: a seeded stream of generated cases, run in batches, disagreements shrunk and deduplicated."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from harness.differences import Registry
+from harness.differential.case import Case
+from harness.differential.engines import Engine
+from harness.differential.expand import Concrete, Expander
+from harness.differential.findings import Finding, classify
+from harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
+from harness.differential.runner import DifferentialRunner, Disagreement, Ticket
+from harness.differential.shrink import shrink_disagreement
+from harness.differential.signature import signature
+
+
+class _Stop(BaseException):
+    """Ends the hypothesis stream (a BaseException, so hypothesis neither catches nor shrinks it)."""
+
+
+@dataclass
+class HuntConfig:
+    """What to hunt: seed, how many cases, on which backends, and the limits."""
+
+    seed: int
+    cases: int
+    engines: Sequence[Engine]
+    reference: str
+    registry: Registry
+    categories: Sequence[str] = CATEGORIES
+    time_cap: float = 60.0
+    max_shrinks: int = 40
+    shrink_rounds: int = 80
+    isolate: bool = True
+    timeout: float = 10.0
+
+
+@dataclass
+class HuntResult:
+    """What a hunt found and how fast it went."""
+
+    findings: list[Finding]
+    cases: int = 0
+    statements: int = 0
+    examples: int = 0
+    duplicates: int = 0
+    disagreements: int = 0
+    distinct_raw: int = 0
+    unshrunk: int = 0
+    truncated: bool = False
+    stream_seconds: float = 0.0
+    stream_cpu: float = 0.0
+    busy: dict[str, float] = field(default_factory=dict)
+    backend_cpu: dict[str, float] = field(default_factory=dict)
+    shrink_seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
+    skipped_functions: list[str] = field(default_factory=list)
+    per_category: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def compared_per_second(self) -> float:
+        """Statements run on every backend and compared, per second of stream wall time."""
+        return self.statements / self.stream_seconds if self.stream_seconds else 0.0
+
+
+def reference_functions(reference: Engine) -> set[str]:
+    """Function names the reference engine has (PRAGMA function_list), or every name if it cannot say."""
+    conn = reference.open()
+    try:
+        return {str(row[0]).lower() for row in conn.execute("PRAGMA function_list").fetchall()}
+    except Exception:  # noqa: BLE001 - any engine that cannot list them: try every function
+        return set(FUNCTIONS) | set(AGGREGATES)
+    finally:
+        conn.close()
+
+
+def pre_signature(d: Disagreement) -> tuple[str, ...]:
+    """A cheap key on the unshrunk case, so only the first of many alike is shrunk."""
+    case = d.case.compiled.template if isinstance(d.case, Concrete) else d.case
+    stmt = case.statements[min(d.index, len(case.statements) - 1)]
+    root = stmt.slots[0].head() if stmt.slots and case.category in ("expr", "agg") else case.tag
+    return (d.backend, case.category, stmt.kind, root, d.kind)
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - platforms without getloadavg
+        return -1.0
+
+
+class _Stream:
+    """Feeds hypothesis examples to the runner, one batch in flight while the next is generated."""
+
+    def __init__(self, config: HuntConfig, runner: DifferentialRunner, result: HuntResult) -> None:
+        self.config = config
+        self.runner = runner
+        self.result = result
+        self.expander = Expander()
+        self.seen: set[str] = set()
+        self.first: dict[tuple[str, ...], tuple[Disagreement, int]] = {}
+        self.counts: dict[tuple[str, ...], int] = {}
+        self.pending: tuple[Ticket, int] | None = None
+        self.start = time.perf_counter()
+
+    def example(self, plan: Plan) -> None:
+        """One hypothesis example: expand, de-duplicate, submit; then collect the previous batch."""
+        res, cfg = self.result, self.config
+        if res.cases >= cfg.cases or time.perf_counter() - self.start > cfg.time_cap:
+            res.truncated = res.cases < cfg.cases
+            raise _Stop
+        rng = random.Random(f"{cfg.seed}:{res.examples}")
+        res.examples += 1
+        batch: list[Concrete] = []
+        for case in self.expander.expand_plan(plan, rng):
+            script = case.script()
+            if script in self.seen:
+                res.duplicates += 1
+                continue
+            self.seen.add(script)
+            batch.append(case)
+        batch = batch[: cfg.cases - res.cases]
+        for case in batch:
+            res.per_category[case.category] = res.per_category.get(case.category, 0) + 1
+        ticket = self.runner.submit(batch)
+        self.collect()
+        self.pending = (ticket, res.cases)
+        res.cases += len(batch)
+
+    def collect(self) -> None:
+        """Wait for the batch in flight and record its disagreements."""
+        if self.pending is None:
+            return
+        ticket, offset = self.pending
+        self.pending = None
+        position = {id(c): offset + i for i, c in enumerate(ticket.cases)}
+        for d in self.runner.disagreements(ticket.cases, self.runner.wait(ticket)):
+            key = pre_signature(d)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            if key not in self.first and isinstance(d.case, Concrete):
+                at = position[id(d.case)]
+                d.case = d.case.materialise()
+                self.first[key] = (d, at)
+
+
+def hunt(config: HuntConfig) -> HuntResult:
+    """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
+    ref = next(e for e in config.engines if e.name == config.reference)
+    have = reference_functions(ref)
+    functions = sorted(f for f in FUNCTIONS if f in have)
+    aggregates = sorted(a for a in AGGREGATES if a in have)
+    result = HuntResult([], skipped_functions=sorted({*FUNCTIONS, *AGGREGATES} - have))
+    result.load = (_load(), 0.0)
+    runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
+    stream = _Stream(config, runner, result)
+
+    @hypothesis_seed(config.seed)
+    @settings(max_examples=10**9, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False)
+    @given(plans(functions, aggregates, config.categories))
+    def generate(plan: Plan) -> None:
+        stream.example(plan)
+
+    try:
+        cpu_start = time.process_time()
+        if config.cases > 0:
+            with contextlib.suppress(_Stop):
+                generate()
+            stream.collect()
+        result.stream_seconds = time.perf_counter() - stream.start
+        result.stream_cpu = time.process_time() - cpu_start
+        result.statements = runner.stats.statements
+        result.busy = dict(runner.stats.busy)
+        result.backend_cpu = runner.cpu()
+        result.disagreements = sum(stream.counts.values())
+        result.distinct_raw = len(stream.first)
+        shrink_start = time.perf_counter()
+        result.findings = _findings(runner, config, stream.first, stream.counts, result)
+        result.shrink_seconds = time.perf_counter() - shrink_start
+    finally:
+        runner.close()
+    classify(result.findings, config.registry)
+    result.load = (result.load[0], _load())
+    return result
+
+
+def _findings(runner: DifferentialRunner, config: HuntConfig,
+              first: dict[tuple[str, ...], tuple[Disagreement, int]],
+              counts: dict[tuple[str, ...], int], result: HuntResult) -> list[Finding]:
+    by_sig: dict[tuple[str, str], Finding] = {}
+    ordered = sorted(first.items(), key=lambda kv: kv[1][1])
+    for n, (key, (dis, position)) in enumerate(ordered):
+        if n >= config.max_shrinks:
+            result.unshrunk = len(ordered) - n
+            break
+        small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
+        sig = signature(runner, small)
+        found = by_sig.get((small.backend, sig))
+        if found is not None:
+            found.hits += counts[key]
+            continue
+        assert isinstance(small.case, Case)
+        by_sig[(small.backend, sig)] = Finding(sig, small.backend, config.reference, small.kind,
+                                               small.case, small.index, small.outcomes, counts[key],
+                                               position, rounds, stable=stable)
+    return sorted(by_sig.values(), key=lambda f: (f.first_case, f.signature))
