@@ -8,10 +8,12 @@ ended is the observation. The registry entry for each case lives in `differences
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from harness import DISCOVERY, CheckContext, check
+from harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
+from harness.differential.engines import engine
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
 CASES = load_cases(Path(__file__).parent / "discovery_cases")
@@ -35,3 +37,43 @@ if CASES:  # @check with no params would define one unparametrised check
            timeout=40)
     async def test_replay(ctx: CheckContext, case: dict[str, Any]) -> object:
         return await _replay(ctx, case)
+
+
+#: The hunt the main command runs: seeded and fixed in size, so every run finds the same things.
+HUNT_SEED, HUNT_CASES = 0, 12_500
+REGISTRY = Path(__file__).parent / "differences"
+
+
+def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the seeded hunt of `other` against the reference (blocking; called in a worker thread)."""
+    from harness.backend_registry import REFERENCE
+    from harness.differences import load_registry
+    from harness.differential.findings import UNDOCUMENTED
+    from harness.differential.hunt import HuntConfig, hunt
+
+    config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(REFERENCE), engine(other)],
+                        reference=REFERENCE, registry=load_registry(REGISTRY), time_cap=120)
+    res = hunt(config)
+    found = sorted(({"signature": f.signature, "sql": f.case.sqls()} for f in res.findings
+                    if f.status == UNDOCUMENTED), key=lambda f: f["signature"])
+    stats = {"cases": res.cases, "statements": res.statements, "truncated": res.truncated,
+             "documented_findings": sum(f.status != UNDOCUMENTED for f in res.findings),
+             "statements_compared_per_s": round(res.compared_per_second)}
+    return found, stats
+
+
+@check(title=f"A seeded differential hunt (seed {HUNT_SEED}, {HUNT_CASES} cases) finds no difference "
+             "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
+async def test_hunt(ctx: CheckContext) -> object:
+    from harness.backend_registry import REFERENCE
+
+    if ctx.name == REFERENCE:
+        raise Unsupported("differential_hunt", "this is the reference: the hunt compares every other "
+                          "backend with it")
+    try:
+        engine(ctx.name)
+    except UsageError as exc:
+        raise Unsupported("differential_hunt", str(exc)) from None
+    found, stats = await asyncio.to_thread(_hunt, ctx.name)
+    ctx.note(**stats)
+    return {"undocumented": found}
