@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(PY) -m pytest suites -n 2 --max-worker-restart=8 --report-dir=reports --allow-undocumented -q
+	$(PY) -m pytest suites -n 2 --max-worker-restart=8 --report-dir=reports -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,8 +1,14 @@
-"""Smoke checks: connect, create, insert, select, commit and rollback, in memory and on file."""
+"""Smoke checks: connect, create, insert, select, commit and rollback, in memory and on file; URL paths."""
 
 from __future__ import annotations
 
-from harness import CheckContext, check, orm_backend, rows
+import asyncio
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness import CheckContext, Unsupported, check, driver_guide, orm_backend, rows
 
 BASICS = orm_backend("Features")
 MEMORY_AND_FILE = {"memory": True, "file": False}
@@ -51,3 +57,55 @@ async def test_file_persists_across_connections(ctx: CheckContext) -> object:
     await first.close()
     second = await ctx.connect(url)
     return rows(await second.fetch_all("SELECT x FROM t"))
+
+
+URLS = driver_guide("Connection URL options")
+#: The blocking DB-API module behind each built-in backend.
+DRIVER_MODULES = {"sqlite": "sqlite3", "turso": "turso"}
+
+
+@contextlib.contextmanager
+def _working_directory(folder: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+@check(title="A relative path in '<backend>:<path>' resolves against the working directory", source=URLS)
+async def test_relative_path_resolves_against_cwd(ctx: CheckContext) -> object:
+    ctx.folder.mkdir(parents=True, exist_ok=True)
+    with _working_directory(ctx.folder):
+        url = ctx.backend.parse_url(f"{ctx.name}:relative.db")
+    conn = await ctx.connect(url)
+    await conn.execute("CREATE TABLE t (x)")
+    return {"file_in_working_directory": (ctx.folder / "relative.db").is_file(),
+            "parsed_path_is_absolute": Path(url.path).is_absolute()}
+
+
+def _open_with_query(module_name: str, folder: Path) -> list[str]:
+    """Open 'q.db?mode=ro' with the blocking driver (no URI mode) and list the files it created."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    with _working_directory(folder):
+        conn = module.connect("q.db?mode=ro")
+        try:
+            conn.execute("CREATE TABLE t (x)")
+        finally:
+            conn.close()
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("q.db"))
+
+
+@check(title="The driver does not parse query parameters: 'q.db?mode=ro' names a file, opened writable",
+       source=URLS)
+async def test_driver_does_not_parse_query_parameters(ctx: CheckContext) -> object:
+    module = DRIVER_MODULES.get(ctx.name)
+    if module is None:
+        raise Unsupported("sync_api", f"no known blocking module for backend {ctx.name!r}")
+    folder = ctx.folder / "query"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = await asyncio.to_thread(_open_with_query, module, folder)
+    return {"main_file_created": "q.db?mode=ro" in files}
