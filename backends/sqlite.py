@@ -99,6 +99,8 @@ class SQLiteBackend:
     """SQLite through aiosqlite, with an explicit busy timeout (0 by default)."""
 
     name = "sqlite"
+    #: The blocking DB-API module of the same driver (for checks of synchronous use).
+    sync_module = "sqlite3"
     OPTIONS = ("busy_timeout",)
 
     def __init__(self) -> None:

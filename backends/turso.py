@@ -348,6 +348,8 @@ class TursoBackend:
     """Turso through pyturso's blocking core, each connection on its own driver thread."""
 
     name = "turso"
+    #: The blocking DB-API module of the same driver (for checks of synchronous use).
+    sync_module = "turso"
 
     def __init__(self) -> None:
         self._files: weakref.WeakValueDictionary[tuple[Any, ...], TursoDatabase] = \

@@ -136,6 +136,15 @@ class CheckContext:
         for name, reason in await self.backend.capabilities.missing(capabilities):
             raise Unsupported(name, reason)
 
+    def sync_module(self) -> Any:
+        """The backend's blocking DB-API module (its `sync_module`), or `Unsupported` naming why not."""
+        import importlib
+
+        name = getattr(self.backend, "sync_module", None)
+        if not name:
+            raise Unsupported("sync_api", f"backend {self.name!r} names no blocking DB-API module")
+        return importlib.import_module(name)
+
     def note(self, **details: Any) -> None:
         """Record details for the report that are shown but never compared (raw messages, timings)."""
         self.notes.update({k: canonical(v) for k, v in details.items()})

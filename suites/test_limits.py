@@ -6,17 +6,14 @@ synchronous operations, each measured on every backend with SQLite as the baseli
 from __future__ import annotations
 
 import asyncio
-import importlib
 import sqlite3
 import time
 from typing import Any
 
-from harness import CheckContext, DatabaseError, Unsupported, check, orm_backend, rows
+from harness import CheckContext, DatabaseError, check, orm_backend, rows
 
 LIMITATIONS = orm_backend("Limitations")
 
-#: The blocking DB-API module behind each built-in backend (for the synchronous-operations check).
-SYNC_MODULES = {"sqlite": "sqlite3", "turso": "turso"}
 
 
 async def attempt_all(ctx: CheckContext, conn: Any, statements: tuple[str, ...], label: str) -> Any:
@@ -68,9 +65,8 @@ async def test_extensions(ctx: CheckContext) -> object:
     return {"engine_built_with_load_extension": built_in, "sql_load_extension_by_default": sql}
 
 
-def _read_blocking(module_name: str, path: str) -> list[tuple[Any, ...]]:
+def _read_blocking(module: Any, path: str) -> list[tuple[Any, ...]]:
     """Open `path` with the driver's blocking DB-API module and read `t` (runs in a worker thread)."""
-    module = importlib.import_module(module_name)
     conn = module.connect(path)
     try:
         return [tuple(r) for r in conn.execute("SELECT x FROM t ORDER BY x").fetchall()]
@@ -81,9 +77,7 @@ def _read_blocking(module_name: str, path: str) -> list[tuple[Any, ...]]:
 @check(title="Synchronous operations: the driver's blocking API reads what the async adapter wrote",
        source=LIMITATIONS)
 async def test_sync_operations(ctx: CheckContext) -> object:
-    module = SYNC_MODULES.get(ctx.name)
-    if module is None:
-        raise Unsupported("sync_api", f"no known blocking module for backend {ctx.name!r}")
+    module = ctx.sync_module()
     url = ctx.url()
     conn = await ctx.connect(url)
     await conn.execute("CREATE TABLE t (x INTEGER)")

@@ -7,8 +7,9 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from harness import CheckContext, Unsupported, check, driver_guide, orm_backend, rows
+from harness import CheckContext, check, driver_guide, orm_backend, rows
 
 BASICS = orm_backend("Features")
 MEMORY_AND_FILE = {"memory": True, "file": False}
@@ -60,10 +61,6 @@ async def test_file_persists_across_connections(ctx: CheckContext) -> object:
 
 
 URLS = driver_guide("Connection URL options")
-#: The blocking DB-API module behind each built-in backend.
-DRIVER_MODULES = {"sqlite": "sqlite3", "turso": "turso"}
-
-
 @contextlib.contextmanager
 def _working_directory(folder: Path) -> Iterator[None]:
     previous = Path.cwd()
@@ -85,11 +82,8 @@ async def test_relative_path_resolves_against_cwd(ctx: CheckContext) -> object:
             "parsed_path_is_absolute": Path(url.path).is_absolute()}
 
 
-def _open_with_query(module_name: str, folder: Path) -> list[str]:
+def _open_with_query(module: Any, folder: Path) -> list[str]:
     """Open 'q.db?mode=ro' with the blocking driver (no URI mode) and list the files it created."""
-    import importlib
-
-    module = importlib.import_module(module_name)
     with _working_directory(folder):
         conn = module.connect("q.db?mode=ro")
         try:
@@ -102,9 +96,7 @@ def _open_with_query(module_name: str, folder: Path) -> list[str]:
 @check(title="The driver does not parse query parameters: 'q.db?mode=ro' names a file, opened writable",
        source=URLS)
 async def test_driver_does_not_parse_query_parameters(ctx: CheckContext) -> object:
-    module = DRIVER_MODULES.get(ctx.name)
-    if module is None:
-        raise Unsupported("sync_api", f"no known blocking module for backend {ctx.name!r}")
+    module = ctx.sync_module()
     folder = ctx.folder / "query"
     folder.mkdir(parents=True, exist_ok=True)
     files = await asyncio.to_thread(_open_with_query, module, folder)
