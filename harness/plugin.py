@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from harness import backend_registry
 from harness.backend_registry import Selected
 from harness.capabilities import require_known
 from harness.checks import (
-    CRASH,
     DEFINED,
     DOCUMENTED,
     DRIFT,
@@ -34,6 +32,7 @@ from harness.checks import (
     execute,
     judge,
 )
+from harness.crash_records import complete_crash_records, crash_record
 from harness.differences import Registry, RegistryError, load_registry
 from harness.errors import UsageError
 from harness.isolation import job_for, run_isolated
@@ -269,72 +268,6 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     if verdict.outcome == UNSUPPORTED:
         pytest.skip(f"unsupported on {sel_id}: {verdict.message}")
     pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
-
-
-_CRASH_ID = re.compile(r"::(?P<func>test_\w+)\[(?P<target>.+)\]$")
-
-
-def split_target(target: str, backend_ids: Iterable[str]) -> tuple[str, str | None]:
-    """Split a test id's `<backend>[-<key>]` part, preferring the longest known backend id."""
-    for sel_id in sorted(backend_ids, key=len, reverse=True):
-        if target == sel_id:
-            return sel_id, None
-        if target.startswith(sel_id + "-"):
-            return sel_id, target[len(sel_id) + 1:]
-    sel_id, _, key = target.partition("-")
-    return sel_id, key or None
-
-
-def crash_record(nodeid: str, message: str, backend_ids: Iterable[str] = ()) -> dict[str, Any] | None:
-    """The record of a check whose worker died under it, rebuilt from its node id.
-
-    The check id assumes the module's area (`test_<area>.py`); `complete_crash_records` corrects it,
-    and fills title and source, from another backend's record of the same check when there is one.
-    """
-    match = _CRASH_ID.search(nodeid)
-    if not match:
-        return None
-    module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
-    target, key = split_target(match["target"], backend_ids)
-    cid = f"{module}.{match['func'].removeprefix('test_')}" + (f"[{key}]" if key else "")
-    return {"check": cid, "area": module, "title": "", "source": None, "backend": target,
-            "outcome": CRASH, "message": message, "observed": None, "baseline": None,
-            "baseline_from": None, "entry": None, "notes": {}, "duration": 0.0, "nodeid": nodeid}
-
-
-def _sibling_key(nodeid: str, backend_ids: Iterable[str]) -> tuple[str, str | None] | None:
-    match = _CRASH_ID.search(nodeid)
-    if not match:
-        return None
-    _, key = split_target(match["target"], backend_ids)
-    return nodeid[:match.start("target") - 1], key
-
-
-def complete_crash_records(records: dict[tuple[str, str], dict[str, Any]], backend_ids: Iterable[str],
-                           registry: Registry | None = None) -> None:
-    """Give each crash record the check id, area, title, source and entry of a sibling record.
-
-    A sibling is the record of the same test function and param key on another backend.
-    """
-    ids = list(backend_ids)
-    siblings: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for rec in records.values():
-        skey = _sibling_key(rec["nodeid"], ids)
-        if skey and not (rec["outcome"] == CRASH and not rec["title"]):
-            siblings.setdefault(skey, rec)
-    for old_key, rec in list(records.items()):
-        if rec["outcome"] != CRASH or rec["title"]:
-            continue
-        skey = _sibling_key(rec["nodeid"], ids)
-        sib = siblings.get(skey) if skey else None
-        if sib is not None:
-            rec.update({k: sib[k] for k in ("check", "area", "title", "source", "entry")})
-        elif registry is not None and (entry := registry.for_check(rec["check"])) is not None:
-            rec["entry"] = entry.as_dict()
-        new_key = (rec["check"], rec["backend"])
-        if new_key != old_key:
-            del records[old_key]
-            records[new_key] = rec
 
 
 def _is_crash_report(report: pytest.TestReport) -> bool:
