@@ -30,6 +30,7 @@ from harness.differential.signature import signature
 from harness.differential.sqlast import binary, call, lit
 from harness.differential.toml_out import registry_text
 from harness.differential.values import BLOBS, INTEGERS, REALS, TEXTS, value_lit
+from harness.differential.wire import unpack
 from harness.differential.worker import ProcessExecutor
 from harness.errors import DatabaseError, ErrorKind, RawError
 from harness.protocol import Result
@@ -102,6 +103,17 @@ def test_storage_classes_never_compare_equal() -> None:
     assert len({json.dumps(v) for v in values}) == 5
 
 
+@pytest.mark.parametrize("value", [
+    0, -1, 2**63 - 1, -(2**63), True, False, 0.0, -0.0, 1.5, -2.5e-310, 1e308, float("inf"),
+    float("-inf"), float("nan"), "", "é", b"", b"\x00\xff", bytearray(b"ab"), None,
+])
+def test_typed_values_are_sql_value(value: Any) -> None:
+    from harness.observe import sql_value
+
+    assert typed_rows([(value,)], ordered=True) == [[sql_value(value)]]
+    assert repr(typed_rows([(value,)], ordered=True)) == repr([[sql_value(value)]])
+
+
 def _err(kind: ErrorKind) -> Outcome:
     return Outcome({"error": kind.value}, "raw")
 
@@ -127,6 +139,52 @@ def test_first_disagreement_names_the_statement() -> None:
     same = ok([(1,)], -1, False, False)
     assert first_disagreement([same, same], [same, ok([(3,)], -1, False, False)]) == (1, "value")
     assert first_disagreement([same], [same]) is None
+
+
+# --- the engines' statement paths ---------------------------------------------------------------------
+
+#: Statements run in order on one fresh database: results, row counts, and every kind of failure.
+ENGINE_SCRIPT = [
+    "", ";", "  ", "-- a comment only", "SELECT 1; SELECT 2", "SELECT 1;", "SELECT 1 -- trailing",
+    "SELECT 'é' ; SELECT 2", "SELECT 1 2", "SELEC 1", "SELECT * FROM nope",
+    "CREATE TABLE t(a INTEGER PRIMARY KEY, b NOT NULL UNIQUE, c CHECK (c > 0))",
+    "INSERT INTO t VALUES (1, 'x', 1)", "INSERT INTO t VALUES (1, 'y', 1)",
+    "INSERT INTO t VALUES (2, NULL, 1)", "INSERT INTO t VALUES (4, 'z', -1)",
+    "INSERT INTO t VALUES (5, 'w', 2) RETURNING *", "UPDATE t SET c = c + 1 RETURNING a, c",
+    "DELETE FROM t WHERE a > 100", "REPLACE INTO t VALUES (1, 'q', 3)",
+    "SELECT * FROM t ORDER BY a", "BEGIN", "BEGIN", "COMMIT", "ROLLBACK", "DROP TABLE t", "SELECT * FROM t",
+    "SELECT x'ff', 1e999, -0.0, 9223372036854775807, NULL, 'a' || x'80'", "SELECT abs(-9223372036854775808)",
+    "SELECT json('[1,')", "VALUES (1), (2), (1)",
+]
+
+
+def _run_script(conn: Any, execute: Any, classify: Any) -> list[Any]:
+    out: list[Any] = []
+    for sql in ENGINE_SCRIPT:
+        try:
+            rows, rowcount = execute(conn, sql)
+            out.append((list(rows), rowcount))
+        except Exception as exc:  # noqa: BLE001 - the failure is the result
+            err = classify(exc)
+            out.append((type(exc).__module__, type(exc).__qualname__, str(exc), err.raw.variant, err.kind))
+    return out
+
+
+@pytest.mark.parametrize("name", ["sqlite", "turso"])
+def test_the_hunt_runs_statements_exactly_as_the_dbapi_does(name: str) -> None:
+    from harness.differential import turso_raw
+    from harness.differential.engines import dbapi_execute
+
+    eng = engine(name)
+    if name == "sqlite" or turso_raw.mirrors(eng.version):  # a faster path than a cursor per statement
+        assert eng.execute is not dbapi_execute
+    assert not turso_raw.mirrors("0.7.2")
+    fast, dbapi = eng.open(), eng.open()
+    try:
+        assert _run_script(fast, eng.execute, eng.classify) == _run_script(dbapi, dbapi_execute, eng.classify)
+    finally:
+        fast.close()
+        dbapi.close()
 
 
 # --- literals, templates and expansion ----------------------------------------------------------------
@@ -167,6 +225,29 @@ def test_fast_sql_is_the_materialised_tree_rendered() -> None:
     assert {c.category for c in cases} >= {"expr", "agg"}
     for c in cases[:: max(1, len(cases) // 300)]:
         assert c.script() == c.materialise().script()
+
+
+class _OtherRandom(random.Random):
+    """A Random subclass: the expander falls back to `pick` and `rng.choice` for it."""
+
+
+def test_inlined_draws_are_the_draws_pick_makes() -> None:
+    plans_seen: list[Any] = []
+
+    @hypothesis_seed(3)
+    @settings(max_examples=5, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(plans(sorted(FUNCTIONS), sorted(AGGREGATES)))
+    def gen(plan: Any) -> None:
+        plans_seen.append(plan)
+
+    gen()
+    fast, generic = Expander(), Expander()
+    for n, plan in enumerate(plans_seen):
+        inlined = fast.expand_plan(plan, random.Random(f"3:{n}"))
+        picked = generic.expand_plan(plan, _OtherRandom(f"3:{n}"))
+        assert [c.script() for c in inlined] == [c.script() for c in picked]
+        assert [c.wire for c in inlined] == [c.wire for c in picked]
 
 
 def test_generation_is_deterministic_per_seed() -> None:
@@ -225,6 +306,17 @@ def test_runner_finds_the_difference_and_agrees_on_shared_errors(mutant_runner: 
     assert mutant_runner.stats.statements == 4
 
 
+def test_packed_comparison_finds_what_the_full_comparison_finds(mutant_runner: DifferentialRunner) -> None:
+    cases = [expr_case(call("upper", lit("'a'", "text"))), expr_case(call("hex", lit("1", "integer"))),
+             sql_case("SELECT * FROM missing"), expr_case(call("lower", lit("'A'", "text"))),
+             sql_case("CREATE TABLE t(x)", "INSERT INTO t VALUES ('b')", "SELECT upper(x) FROM t")]
+    full = mutant_runner.disagreements(cases, mutant_runner.run(cases))
+    packed = mutant_runner.disagreements_packed(cases, mutant_runner.wait_packed(mutant_runner.submit(cases)))
+    assert [(d.case, d.index, d.kind, d.outcomes) for d in packed] == \
+        [(d.case, d.index, d.kind, d.outcomes) for d in full]
+    assert [d.kind for d in full] == ["value", "only-other-fails", "value"]
+
+
 def test_signature_names_the_culprit_classes_and_kind(mutant_runner: DifferentialRunner) -> None:
     inner = call("upper", call("trim", lit("' a '", "text")))
     nested = expr_case(call("replace", inner, lit("'Z'", "text"), lit("'z'", "text")))
@@ -257,10 +349,36 @@ def test_an_abort_becomes_a_crash_outcome_and_the_batch_goes_on(trap_executor: P
     assert trap_executor.restarts == 1
 
 
+def test_batches_queued_behind_a_crash_still_run(trap_executor: ProcessExecutor) -> None:
+    from harness.differential.wire import WireBatch
+
+    trap_executor.warm()
+    trap_executor.yield_cpu()
+    batches = [[expr_case(lit("1", "integer"))],
+               [expr_case(lit("'ABORT_ME'", "text")), expr_case(lit("2", "integer"))],
+               [expr_case(lit("3", "integer"))], [sql_case("CREATE TABLE t(x)", "SELECT count(*) FROM t")]]
+    for batch in batches:
+        trap_executor.send(WireBatch(batch))  # all queued on the worker before any answer is read
+    out = [[[o.obs for o in unpack(case)] for case in trap_executor.receive()] for _ in batches]
+    assert out == [[[{"rows": [[["integer", 1]]]}]],
+                   [[{"error": "CRASH"}], [{"rows": [[["integer", 2]]]}]],
+                   [[{"rows": [[["integer", 3]]]}]],
+                   [[{"rows": []}, {"rows": [[["integer", 0]]]}]]]
+    assert trap_executor.restarts == 1
+    if hasattr(os, "getpriority"):  # the replacement worker runs at the lowered priority too
+        worker = trap_executor._proc.pid
+        assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+
+
 def test_a_hang_becomes_a_hang_outcome(trap_executor: ProcessExecutor) -> None:
-    out = trap_executor.run([expr_case(lit("'HANG_ME'", "text")), expr_case(lit("5", "integer"))])
+    from harness.differential.wire import WireBatch
+
+    trap_executor.send(WireBatch([expr_case(lit("'HANG_ME'", "text")), expr_case(lit("5", "integer"))]))
+    trap_executor.send(WireBatch([expr_case(lit("6", "integer"))]))  # queued behind the hang
+    out = [unpack(case) for case in trap_executor.receive()]
     assert out[0][0].obs == {"error": "HANG"}
     assert out[1][0].obs == {"rows": [[["integer", 5]]]}
+    assert [o.obs for o in unpack(trap_executor.receive()[0])] == [{"rows": [[["integer", 6]]]}]
 
 
 # --- findings, the registry and regression cases ------------------------------------------------------

@@ -118,7 +118,8 @@ def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -
           f"(in parallel: the slowest bounds the rate when CPUs are free); "
           f"{res.examples} hypothesis examples, {res.duplicates} duplicates skipped; cases by family: {mix}",
           file=out)
-    print(f"shrinking: {res.shrink_seconds:.2f}s; load average {res.load[0]:.2f} -> {res.load[1]:.2f} "
+    print(f"shrinking: {res.shrink_seconds:.2f}s; set-up before the stream (worker start-up): "
+          f"{res.startup_seconds:.2f}s; load average {res.load[0]:.2f} -> {res.load[1]:.2f} "
           f"on {_cpus()} CPU(s)", file=out)
 
 

@@ -1,27 +1,45 @@
 """The raw drivers the hunt runs on: a fresh in-memory database per case, in each driver's own thread.
 
-Every statement goes through the driver's DB-API (what applications use) and every error through
-the same classifier as the backend's harness adapter, so error kinds mean the same as in the suites.
+Every statement goes through the driver's DB-API (what applications use) or, for pyturso, through
+its engine API with exactly the DB-API's results and exceptions (`turso_raw`); every error goes
+through the same classifier as the backend's harness adapter, so error kinds mean the same as in the
+suites.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import pickle
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from harness.connection import PASS_THROUGH
 from harness.differential.case import Runnable
-from harness.differential.normalise import Outcome, failed, is_panic, ok
-from harness.errors import DatabaseError, UsageError
+from harness.differential.normalise import Outcome, failed, observe, ok
+from harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
+from harness.errors import DatabaseError, ErrorKind, UsageError
+
+
+def dbapi_execute(conn: Any, sql: str) -> tuple[Sequence[Any], int]:
+    """Run `sql` through the driver's DB-API: its rows (none without a description) and `rowcount`."""
+    cur = conn.execute(sql)
+    try:
+        rows = cur.fetchall() if cur.description else []
+        return rows, cur.rowcount
+    finally:
+        cur.close()
 
 
 @dataclass(frozen=True)
 class Engine:
-    """A backend as the hunt drives it: how to open a fresh database, and how to classify errors."""
+    """A backend as the hunt drives it: how to open a fresh database, and how to classify errors.
+
+    `execute` runs one statement on an open connection (rows, rowcount) and raises what the driver's
+    DB-API raises; by default it is the DB-API itself.
+    """
 
     name: str
     driver: str
@@ -29,6 +47,7 @@ class Engine:
     open: Callable[[], Any]
     classify: Callable[[BaseException], DatabaseError]
     spec: str = ""  # how a worker process rebuilds it: a built-in name or `package.module:factory`
+    execute: Callable[[Any, str], tuple[Sequence[Any], int]] = dbapi_execute
 
     def describe(self) -> str:
         """`name (driver version)` for the run header."""
@@ -37,6 +56,22 @@ class Engine:
 
 def _replace_invalid_utf8(data: bytes) -> str:
     return data.decode("utf-8", "replace")
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection with one cursor kept for every statement the hunt runs on it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kept_cursor = self.cursor()
+
+
+def _sqlite_execute(conn: _SQLiteConnection, sql: str) -> tuple[Sequence[Any], int]:
+    """`dbapi_execute` on the kept cursor: `execute` resets the cursor's previous statement, which
+    `fetchall` (or a failing step) already finished and reset, so a fresh cursor would see the same."""
+    cur = conn.kept_cursor
+    cur.execute(sql)
+    return (cur.fetchall() if cur.description else []), cur.rowcount
 
 
 def sqlite_engine() -> Engine:
@@ -48,15 +83,22 @@ def sqlite_engine() -> Engine:
     from backends.sqlite import classify
 
     def open_() -> Any:
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
+                               factory=_SQLiteConnection)
         conn.text_factory = _replace_invalid_utf8
         return conn
 
-    return Engine("sqlite", "sqlite3", sqlite3.sqlite_version, open_, lambda exc: classify(exc, "sqlite"))
+    return Engine("sqlite", "sqlite3", sqlite3.sqlite_version, open_, lambda exc: classify(exc, "sqlite"),
+                  execute=_sqlite_execute)  # type: ignore[arg-type]
 
 
 def turso_engine() -> Engine:
-    """Turso through pyturso's blocking DB-API core, autocommit."""
+    """Turso through pyturso's blocking core, autocommit.
+
+    Connections are pyturso DB-API connections; with the pyturso release `turso_raw` mirrors,
+    statements run on its engine API directly, which gives exactly the DB-API's rows, row counts and
+    exceptions; with any other release, through the DB-API itself.
+    """
     import turso
 
     from backends.sqlite import _version
@@ -65,7 +107,14 @@ def turso_engine() -> Engine:
     def open_() -> Any:
         return turso.connect(":memory:", isolation_level=None)
 
-    return Engine("turso", "pyturso", _version("pyturso"), open_, lambda exc: classify(exc, "turso"))
+    version = _version("pyturso")
+    execute = dbapi_execute
+    with contextlib.suppress(ImportError, AttributeError):  # a pyturso without the internals it mirrors
+        from harness.differential import turso_raw
+
+        if turso_raw.mirrors(version):
+            execute = turso_raw.execute
+    return Engine("turso", "pyturso", version, open_, lambda exc: classify(exc, "turso"), execute=execute)
 
 
 ENGINES: dict[str, Callable[[], Engine]] = {"sqlite": sqlite_engine, "turso": turso_engine}
@@ -93,12 +142,8 @@ def engine(name: str) -> Engine:
 def run_statement(eng: Engine, conn: Any, stmt: Any) -> Outcome:
     """Run one statement on a raw connection and normalise what it did (driver thread)."""
     try:
-        cur = conn.execute(stmt.sql())
-        try:
-            rows = cur.fetchall() if cur.description else []
-            return ok(rows, cur.rowcount, stmt.ordered, stmt.counted)
-        finally:
-            cur.close()
+        rows, rowcount = eng.execute(conn, stmt.sql())
+        return ok(rows, rowcount, stmt.ordered, stmt.counted)
     except PASS_THROUGH:
         raise
     except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException; it is an outcome
@@ -110,55 +155,86 @@ def _close(conn: Any) -> None:
         conn.close()
 
 
-@dataclass
 class Progress:
-    """Which case (and statement) a worker is on, read when a batch times out or the worker dies."""
+    """Which case (and statement) a worker is on, read when a batch times out or the worker dies.
 
-    index: int = -1
-    current: int = -1
+    `cells` is `[case, statement]`: a list in a thread, shared memory in a worker process.
+    """
 
-    def statement(self, value: int) -> None:
-        """Record the statement about to run."""
-        self.current = value
+    def __init__(self, cells: MutableSequence[int] | None = None) -> None:
+        self.cells: MutableSequence[int] = cells if cells is not None else [-1, -1]
+
+    @property
+    def index(self) -> int:
+        """The case being run (-1 before the first)."""
+        return int(self.cells[0])
+
+    @property
+    def current(self) -> int:
+        """The statement being run (-1 before the first of the case)."""
+        return int(self.cells[1])
 
 
-def _run_all(eng: Engine, conn: Any, statements: Sequence[Any], progress: Any) -> list[Outcome]:
-    if progress is None:
-        return [run_statement(eng, conn, s) for s in statements]
-    out = []
-    for j, stmt in enumerate(statements):
-        progress.statement(j)
-        out.append(run_statement(eng, conn, stmt))
-    return out
+_PANIC = ErrorKind.PANIC.value
 
 
-def run_cases(eng: Engine, cases: Sequence[Runnable], progress: Any = None) -> list[list[Outcome]]:
-    """Run a batch of cases in the calling (driver) thread.
+def run_packed(eng: Engine, cases: Sequence[WireCase], progress: Progress | None = None) -> list[Packed]:
+    """Run a batch of wire cases in the calling (driver) thread; each case's outcomes packed.
 
     A stateful case gets its own fresh database; stateless ones share one fresh database per batch,
     replaced after a panic.
     """
-    out: list[list[Outcome]] = []
+    cells = (progress or Progress()).cells
+    execute, classify, open_ = eng.execute, eng.classify, eng.open
+    pickle_dumps = pickle.dumps  # each case packed as `wire.pack` does
+    out: list[Packed] = []
     shared: Any = None
     try:
-        for i, case in enumerate(cases):
-            if progress is not None:
-                progress.index = i
-            if case.stateful:
-                conn = eng.open()
-                try:
-                    out.append(_run_all(eng, conn, case.statements, progress))
-                finally:
+        for i, (stateful, statements) in enumerate(cases):
+            cells[0] = i
+            cells[1] = -1
+            if stateful:
+                conn = open_()
+            else:
+                if shared is None:
+                    shared = open_()
+                conn = shared
+            try:
+                observations: list[dict[str, Any]] = []
+                messages: list[str] | None = None
+                panicked = False
+                for j, (sql, ordered, counted) in enumerate(statements):
+                    cells[1] = j
+                    try:
+                        rows, rowcount = execute(conn, sql)
+                        obs = observe(rows, rowcount, ordered, counted)
+                    except PASS_THROUGH:
+                        raise
+                    except BaseException as exc:  # noqa: BLE001 - a Rust panic is a BaseException too
+                        failure = failed(classify(exc))
+                        obs = failure.obs
+                        if messages is None:
+                            messages = [""] * j
+                        messages.append(failure.message)
+                        panicked = panicked or failure.obs["error"] == _PANIC
+                    else:
+                        if messages is not None:
+                            messages.append("")
+                    observations.append(obs)
+            finally:
+                if stateful:
                     _close(conn)
-                continue
-            if shared is None:
-                shared = eng.open()
-            outcomes = _run_all(eng, shared, case.statements, progress)
-            if any(is_panic(o) for o in outcomes):
+            if panicked and not stateful:
                 _close(shared)
                 shared = None
-            out.append(outcomes)
+            out.append((pickle_dumps(observations, PROTOCOL), None if messages is None else tuple(messages)))
     finally:
         if shared is not None:
             _close(shared)
     return out
+
+
+def run_cases(eng: Engine, cases: Sequence[Runnable],
+              progress: Progress | None = None) -> list[list[Outcome]]:
+    """Run a batch of cases in the calling (driver) thread: the outcomes of every statement."""
+    return [unpack(p) for p in run_packed(eng, [to_wire(c) for c in cases], progress)]

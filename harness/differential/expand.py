@@ -8,16 +8,18 @@ Hypothesis gives the shapes their variety; the expansion gives the throughput.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from harness.differential.case import Case, Stmt
 from harness.differential.generators import EXPANSION, POOLS_ALL, Plan
 from harness.differential.sqlast import Expr, lit
 from harness.differential.values import ANY, MIX, STRICT
+from harness.differential.wire import WireCase
 
 _MARK = re.compile("\x00(\\d+)\x00")
 
@@ -72,6 +74,22 @@ class Compiled:
             total *= pool if domain in STRICT or domain == "any" else pool + len(ANY)
         return total
 
+    @functools.cached_property
+    def sources(self) -> tuple[tuple[int, Sequence[Expr], int, int], ...]:
+        """Per hole, how `pick` chooses its value (`_ANY_ONLY`, `_MIXED` or `_STRICT`), from which pool,
+        the pool's size and the bits `random.Random` draws to choose in it."""
+        out = []
+        for d in self.domains:
+            pool = POOLS_ALL[d]
+            how = _ANY_ONLY if d == "any" else _STRICT if d in STRICT else _MIXED
+            out.append((how, pool, len(pool), len(pool).bit_length()))
+        return tuple(out)
+
+
+#: How a hole of a domain is filled (see `pick`): from ANY (or the extras) only; from its own pool
+#: but sometimes (MIX) from ANY; from its own pool only.
+_ANY_ONLY, _MIXED, _STRICT = 0, 1, 2
+
 
 def compile_template(template: Case) -> Compiled:
     """Compile a template (a case whose slots hold holes)."""
@@ -98,14 +116,16 @@ def _post_order(expr: Expr) -> list[tuple[int, Expr]]:
     return out
 
 
-@dataclass(frozen=True, eq=False)
 class Concrete:
-    """One concrete case: a compiled template and the values chosen for its holes."""
+    """One concrete case: a compiled template, the values chosen for its holes, and its SQL."""
 
-    compiled: Compiled
-    values: tuple[Expr, ...]
-    statements: tuple[Fast, ...]
-    rendered: str = field(default="")
+    def __init__(self, compiled: Compiled, values: tuple[Expr, ...], texts: tuple[str, ...], rendered: str,
+                 wire: WireCase) -> None:
+        self.compiled = compiled
+        self.values = values
+        self.texts = texts
+        self.rendered = rendered
+        self.wire = wire  # the case as a worker receives it
 
     @property
     def category(self) -> str:
@@ -116,6 +136,11 @@ class Concrete:
     def stateful(self) -> bool:
         """Whether it needs its own fresh database."""
         return self.compiled.template.stateful
+
+    @property
+    def statements(self) -> tuple[Fast, ...]:
+        """The statements, ready to run."""
+        return tuple(Fast(text, *meta) for text, meta in zip(self.texts, self.compiled.meta, strict=True))
 
     def script(self) -> str:
         """The statements as one script."""
@@ -129,9 +154,15 @@ class Concrete:
 def concrete(compiled: Compiled, values: tuple[Expr, ...]) -> Concrete:
     """Build the concrete case for chosen hole values."""
     labels = [v.label for v in values]
-    stmts = tuple(Fast(fmt.format(*labels), *meta)
-                  for fmt, meta in zip(compiled.formats, compiled.meta, strict=True))
-    return Concrete(compiled, values, stmts, ";\n".join(s.text for s in stmts) + ";")
+    stateful = compiled.template.stateful
+    if len(compiled.formats) == 1:  # most cases: one statement
+        text = compiled.formats[0].format(*labels)
+        _, ordered, counted = compiled.meta[0]
+        return Concrete(compiled, values, (text,), text + ";", (stateful, ((text, ordered, counted),)))
+    texts = tuple(fmt.format(*labels) for fmt in compiled.formats)
+    wire = (stateful, tuple((text, ordered, counted)
+                            for text, (_, ordered, counted) in zip(texts, compiled.meta, strict=True)))
+    return Concrete(compiled, values, texts, ";\n".join(texts) + ";", wire)
 
 
 def pick(domain: str, rng: random.Random, extras: Sequence[Expr]) -> Expr:
@@ -141,6 +172,45 @@ def pick(domain: str, rng: random.Random, extras: Sequence[Expr]) -> Expr:
             return rng.choice(extras)
         return rng.choice(ANY)
     return rng.choice(POOLS_ALL[domain])
+
+
+def _expand(compiled: Compiled, times: int, rng: random.Random, extras: Sequence[Expr]) -> list[Concrete]:
+    """`times` concrete cases, each hole filled by `pick`, drawing exactly the same random numbers.
+
+    `rng.choice(s)` is `s[rng._randbelow(len(s))]`, and a `random.Random`'s `_randbelow(n)` draws
+    `getrandbits(n.bit_length())` until the value is below n: that is inlined here.
+    """
+    getrandbits, uniform = rng.getrandbits, rng.random
+    n_extras = len(extras)
+    k_extras = n_extras.bit_length()
+    n_any = len(ANY)
+    k_any = n_any.bit_length()
+    sources = compiled.sources
+    stateful = compiled.template.stateful
+    single = len(compiled.formats) == 1  # most templates: one statement (`concrete`, inlined)
+    fmt = compiled.formats[0].format if single else str.format
+    _, ordered, counted = compiled.meta[0] if single else ("", False, False)
+    out = []
+    for _ in range(times):
+        values = []
+        for how, pool, n, k in sources:
+            if how == _STRICT or (how == _MIXED and uniform() >= MIX):
+                pass
+            elif extras and uniform() < 0.15:
+                pool, n, k = extras, n_extras, k_extras
+            else:
+                pool, n, k = ANY, n_any, k_any
+            r = getrandbits(k)
+            while r >= n:
+                r = getrandbits(k)
+            values.append(pool[r])
+        if single:
+            text = fmt(*[v.label for v in values])
+            out.append(Concrete(compiled, tuple(values), (text,), text + ";",
+                                (stateful, ((text, ordered, counted),))))
+        else:
+            out.append(concrete(compiled, tuple(values)))
+    return out
 
 
 class Expander:
@@ -155,6 +225,8 @@ class Expander:
         done = self.used.get(compiled.key, 0)
         times = max(0, min(EXPANSION[template.category], max(1, compiled.capacity // 2) - done))
         self.used[compiled.key] = done + times
+        if type(rng) is random.Random:  # whose `choice` is known: the inlined draws are the same
+            return _expand(compiled, times, rng, extras)
         return [concrete(compiled, tuple(pick(d, rng, extras) for d in compiled.domains))
                 for _ in range(times)]
 

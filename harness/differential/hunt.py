@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import random
+import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 
 from harness.differences import Registry
 from harness.differential.case import Case
@@ -58,6 +62,7 @@ class HuntResult:
     unshrunk: int = 0
     truncated: bool = False
     stream_seconds: float = 0.0
+    startup_seconds: float = 0.0
     stream_cpu: float = 0.0
     busy: dict[str, float] = field(default_factory=dict)
     backend_cpu: dict[str, float] = field(default_factory=dict)
@@ -98,8 +103,13 @@ def _load() -> float:
         return -1.0
 
 
+#: Batches in flight at once: generation runs ahead of the slowest backend instead of waiting for it,
+#: and a faster backend always has the next batch queued. Batches are still collected in order.
+PIPELINE = 3
+
+
 class _Stream:
-    """Feeds hypothesis examples to the runner, one batch in flight while the next is generated."""
+    """Feeds hypothesis examples to the runner, `PIPELINE` batches in flight while more are generated."""
 
     def __init__(self, config: HuntConfig, runner: DifferentialRunner, result: HuntResult) -> None:
         self.config = config
@@ -109,11 +119,11 @@ class _Stream:
         self.seen: set[str] = set()
         self.first: dict[tuple[str, ...], tuple[Disagreement, int]] = {}
         self.counts: dict[tuple[str, ...], int] = {}
-        self.pending: tuple[Ticket, int] | None = None
+        self.pending: deque[tuple[Ticket, int]] = deque()
         self.start = time.perf_counter()
 
     def example(self, plan: Plan) -> None:
-        """One hypothesis example: expand, de-duplicate, submit; then collect the previous batch."""
+        """One hypothesis example: expand, de-duplicate, submit; then collect the batches that are done."""
         res, cfg = self.result, self.config
         if res.cases >= cfg.cases or time.perf_counter() - self.start > cfg.time_cap:
             res.truncated = res.cases < cfg.cases
@@ -121,61 +131,117 @@ class _Stream:
         rng = random.Random(f"{cfg.seed}:{res.examples}")
         res.examples += 1
         batch: list[Concrete] = []
+        seen = self.seen
         for case in self.expander.expand_plan(plan, rng):
-            script = case.script()
-            if script in self.seen:
+            script = case.rendered
+            if script in seen:
                 res.duplicates += 1
                 continue
-            self.seen.add(script)
+            seen.add(script)
             batch.append(case)
         batch = batch[: cfg.cases - res.cases]
         for case in batch:
             res.per_category[case.category] = res.per_category.get(case.category, 0) + 1
-        ticket = self.runner.submit(batch)
-        self.collect()
-        self.pending = (ticket, res.cases)
+        self.pending.append((self.runner.submit(batch), res.cases))
         res.cases += len(batch)
+        self.collect(PIPELINE)
 
-    def collect(self) -> None:
-        """Wait for the batch in flight and record its disagreements."""
-        if self.pending is None:
-            return
-        ticket, offset = self.pending
-        self.pending = None
-        position = {id(c): offset + i for i, c in enumerate(ticket.cases)}
-        for d in self.runner.disagreements(ticket.cases, self.runner.wait(ticket)):
-            key = pre_signature(d)
-            self.counts[key] = self.counts.get(key, 0) + 1
-            if key not in self.first and isinstance(d.case, Concrete):
-                at = position[id(d.case)]
-                d.case = d.case.materialise()
-                self.first[key] = (d, at)
+    def collect(self, keep: int = 0) -> None:
+        """Record the disagreements of finished batches, oldest first; wait while more than `keep` are out."""
+        while self.pending and (len(self.pending) > keep or self.runner.done(self.pending[0][0])):
+            ticket, offset = self.pending.popleft()
+            for d in self.runner.disagreements_packed(ticket.cases, self.runner.wait_packed(ticket)):
+                key = pre_signature(d)
+                self.counts[key] = self.counts.get(key, 0) + 1
+                if key not in self.first and isinstance(d.case, Concrete):
+                    at = offset + next(i for i, c in enumerate(ticket.cases) if c is d.case)
+                    d.case = d.case.materialise()
+                    self.first[key] = (d, at)
+
+
+def _prepare_generation(strategy: st.SearchStrategy[Plan]) -> None:
+    """Do hypothesis's one-off set-up ahead of the stream: validate the strategy, and let it scan the
+    loaded modules for the constants it mixes into draws. Both are deterministic and would happen on
+    the first example anyway, so the examples drawn are the same."""
+    strategy.validate()
+    with contextlib.suppress(Exception):  # a hypothesis internal: without it, the first example does it
+        from hypothesis.internal.conjecture.providers import _get_local_constants
+
+        _get_local_constants()
+
+
+class _EasedCollection:
+    """Garbage collection eased while streams run: what exists when the first starts is frozen out of
+    collections (hypothesis and the harness, or a whole pytest session) and young objects are collected
+    less often; the settings come back when the last stream ends (hunts may run in several threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.streams = 0
+        self.threshold = gc.get_threshold()
+        self.froze = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        """Ease collection for the duration of the block."""
+        with self.lock:
+            self.streams += 1
+            if self.streams == 1:
+                self.threshold = gc.get_threshold()
+                self.froze = gc.get_freeze_count() == 0  # never unfreeze what someone else froze
+                if self.froze:
+                    gc.freeze()
+                gc.set_threshold(self.threshold[0] * 20, *self.threshold[1:])
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.streams -= 1
+                if self.streams == 0:
+                    gc.set_threshold(*self.threshold)
+                    if self.froze:
+                        gc.unfreeze()
+
+
+_fewer_collections = _EasedCollection()
 
 
 def hunt(config: HuntConfig) -> HuntResult:
     """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
-    ref = next(e for e in config.engines if e.name == config.reference)
-    have = reference_functions(ref)
-    functions = sorted(f for f in FUNCTIONS if f in have)
-    aggregates = sorted(a for a in AGGREGATES if a in have)
-    result = HuntResult([], skipped_functions=sorted({*FUNCTIONS, *AGGREGATES} - have))
-    result.load = (_load(), 0.0)
     runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
+    try:
+        warm_start = time.perf_counter()
+        warming = runner.start_warm() if config.cases > 0 else []  # the workers boot meanwhile
+        ref = next(e for e in config.engines if e.name == config.reference)
+        have = reference_functions(ref)
+        functions = sorted(f for f in FUNCTIONS if f in have)
+        aggregates = sorted(a for a in AGGREGATES if a in have)
+        result = HuntResult([], skipped_functions=sorted({*FUNCTIONS, *AGGREGATES} - have))
+        result.load = (_load(), 0.0)
+        strategy = plans(functions, aggregates, config.categories)
+        _prepare_generation(strategy)
+        for fut in warming:
+            fut.result()
+        result.startup_seconds = time.perf_counter() - warm_start
+    except BaseException:
+        runner.close()
+        raise
     stream = _Stream(config, runner, result)
 
     @hypothesis_seed(config.seed)
     @settings(max_examples=10**9, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False)
-    @given(plans(functions, aggregates, config.categories))
+    @given(strategy)
     def generate(plan: Plan) -> None:
         stream.example(plan)
 
     try:
         cpu_start = time.process_time()
         if config.cases > 0:
-            with contextlib.suppress(_Stop):
-                generate()
-            stream.collect()
+            with _fewer_collections():
+                with contextlib.suppress(_Stop):
+                    generate()
+                stream.collect()
         result.stream_seconds = time.perf_counter() - stream.start
         result.stream_cpu = time.process_time() - cpu_start
         result.statements = runner.stats.statements

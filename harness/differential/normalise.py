@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -28,20 +29,47 @@ class Outcome(NamedTuple):
         return self.obs.get("error")
 
 
+_INF = math.inf
+_copysign = math.copysign
+
+
+def _typed(value: Any) -> list[Any]:
+    """`sql_value`, with the common cases (int, str, finite non-negative-zero float) inlined."""
+    kind = type(value)
+    if kind is int:
+        return ["integer", value]
+    if kind is str:
+        return ["text", value]
+    if kind is float and -_INF < value < _INF and (value or _copysign(1.0, value) > 0):
+        return ["real", value]
+    return sql_value(value)  # NULL, blobs, NaN, infinities, -0.0, bool and anything unusual
+
+
 def typed_rows(rows: Sequence[Sequence[Any]], ordered: bool) -> list[list[Any]]:
     """Rows with storage classes; sorted canonically unless `ordered` (a multiset compares equal)."""
-    typed = [[sql_value(v) for v in row] for row in rows]
+    typed = [[_typed(v) for v in row] for row in rows]
     if not ordered and len(typed) > 1:
         typed.sort(key=repr)
     return typed
 
 
-def ok(rows: Sequence[Sequence[Any]], rowcount: int, ordered: bool, counted: bool) -> Outcome:
-    """The outcome of a statement that succeeded."""
-    obs: dict[str, Any] = {"rows": typed_rows(rows, ordered)}
+def observe(rows: Sequence[Sequence[Any]], rowcount: int, ordered: bool, counted: bool) -> dict[str, Any]:
+    """The comparable observation of a statement that succeeded (`ok(...).obs`)."""
+    if len(rows) == 1 and len(rows[0]) == 1:  # most statements: one value (`typed_rows`, inlined)
+        typed = [[_typed(rows[0][0])]]
+    else:
+        typed = [[_typed(v) for v in row] for row in rows]
+        if not ordered and len(typed) > 1:
+            typed.sort(key=repr)
+    obs: dict[str, Any] = {"rows": typed}
     if counted:
         obs["rowcount"] = rowcount
-    return Outcome(obs)
+    return obs
+
+
+def ok(rows: Sequence[Sequence[Any]], rowcount: int, ordered: bool, counted: bool) -> Outcome:
+    """The outcome of a statement that succeeded."""
+    return Outcome(observe(rows, rowcount, ordered, counted))
 
 
 def failed(exc: DatabaseError) -> Outcome:

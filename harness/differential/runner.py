@@ -9,6 +9,7 @@ Either way a batch is one trip per backend, never one hop per statement.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,10 +18,14 @@ from typing import Any, Protocol
 
 from harness.differential.case import Runnable
 from harness.differential.compare import first_disagreement
-from harness.differential.engines import Engine, Progress, run_cases
+from harness.differential.engines import Engine, Progress, run_packed
 from harness.differential.lanes import Lane
 from harness.differential.normalise import Outcome
+from harness.differential.wire import Packed, WireBatch, unpack
 from harness.differential.worker import ProcessExecutor
+
+#: After this many batches, the backends with time to spare get a lower priority (`_yield_fast_backends`).
+PRIORITY_AFTER = 4
 
 
 class BatchTimeout(Exception):
@@ -40,8 +45,20 @@ class Executor(Protocol):
     name: str
     cpu: float
 
-    def run(self, cases: Sequence[Runnable]) -> list[list[Outcome]]:
-        """Outcomes of every statement of every case."""
+    def send(self, batch: WireBatch) -> None:
+        """Queue a batch (from the thread that submits)."""
+        ...
+
+    def receive(self) -> list[Packed]:
+        """The outcomes of the oldest batch queued, each case's packed (`wire.unpack` reads them)."""
+        ...
+
+    def warm(self) -> None:
+        """Get ready to run (start a worker process); the first batch would do it otherwise."""
+        ...
+
+    def yield_cpu(self) -> None:
+        """Run at a lower scheduling priority (a backend with time to spare)."""
         ...
 
     def close(self) -> None:
@@ -57,14 +74,26 @@ class ThreadExecutor:
         self.name = eng.name
         self.progress = Progress()
         self.cpu = 0.0
+        self.queued: deque[WireBatch] = deque()
 
-    def run(self, cases: Sequence[Runnable]) -> list[list[Outcome]]:
-        """Run the batch in the calling thread."""
+    def send(self, batch: WireBatch) -> None:
+        """Queue the batch (it runs in `receive`)."""
+        self.queued.append(batch)
+
+    def receive(self) -> list[Packed]:
+        """Run the oldest batch queued, in the calling thread."""
+        batch = self.queued.popleft()
         start = time.thread_time()
         try:
-            return run_cases(self.eng, cases, self.progress)
+            return run_packed(self.eng, batch.cases, self.progress)
         finally:
             self.cpu += time.thread_time() - start
+
+    def warm(self) -> None:
+        """Nothing to start."""
+
+    def yield_cpu(self) -> None:
+        """Nothing to lower: it shares this process."""
 
     def close(self) -> None:
         """Nothing to release."""
@@ -102,8 +131,9 @@ class Ticket:
     """A submitted batch: its cases and each backend's pending result."""
 
     cases: list[Runnable]
-    futures: dict[str, Future[tuple[list[list[Outcome]], float]]]
+    futures: dict[str, Future[tuple[list[Packed], float]]]
     count: bool
+    statements: int = 0
 
 
 class DifferentialRunner:
@@ -124,21 +154,33 @@ class DifferentialRunner:
         self.lanes = {name: Lane(f"hunt-{name}") for name in self.executors}
 
     @staticmethod
-    def _timed(ex: Executor, cases: list[Runnable]) -> tuple[list[list[Outcome]], float]:
+    def _timed(ex: Executor) -> tuple[list[Packed], float]:
         start = time.perf_counter()
-        out = ex.run(cases)
+        out = ex.receive()
         return out, time.perf_counter() - start
+
+    def start_warm(self) -> list[Future[None]]:
+        """Start every backend's worker at once (`warm`); wait on the futures before timing a stream."""
+        return [self.lanes[name].submit(ex.warm) for name, ex in self.executors.items()]
 
     def submit(self, cases: Sequence[Runnable], count: bool = True) -> Ticket:
         """Start a batch on every backend (one trip each) without waiting for it."""
         batch = list(cases)
-        futures = {name: self.lanes[name].submit(lambda ex=ex: self._timed(ex, batch))  # type: ignore[misc]
-                   for name, ex in self.executors.items()}
-        return Ticket(batch, futures, count)
+        wire = WireBatch(batch, pickled=self.isolate)
+        futures = {}
+        for name, ex in self.executors.items():
+            ex.send(wire)  # a worker process gets it now; its lane only collects the answer
+            futures[name] = self.lanes[name].submit(lambda ex=ex: self._timed(ex))  # type: ignore[misc]
+        return Ticket(batch, futures, count, wire.statements)
 
-    def wait(self, ticket: Ticket) -> list[dict[str, list[Outcome]]]:
-        """The outcomes of a submitted batch, by backend, per case."""
-        results: dict[str, list[list[Outcome]]] = {}
+    @staticmethod
+    def done(ticket: Ticket) -> bool:
+        """Whether every backend has finished the batch (`wait` would not block)."""
+        return all(fut.done() for fut in ticket.futures.values())
+
+    def wait_packed(self, ticket: Ticket) -> dict[str, list[Packed]]:
+        """The packed outcomes of a submitted batch, by backend (in backend order), per case."""
+        results: dict[str, list[Packed]] = {}
         limit = None if self.isolate else self.timeout * max(1, len(ticket.cases))
         for name, fut in ticket.futures.items():
             try:
@@ -154,8 +196,24 @@ class DifferentialRunner:
         if ticket.count:
             self.stats.batches += 1
             self.stats.cases += len(ticket.cases)
-            self.stats.statements += sum(len(c.statements) for c in ticket.cases)
-        return [{name: results[name][i] for name in results} for i in range(len(ticket.cases))]
+            self.stats.statements += ticket.statements
+            if self.stats.batches == PRIORITY_AFTER:
+                self._yield_fast_backends()
+        return results
+
+    def _yield_fast_backends(self) -> None:
+        """Backends using well under the slowest one's CPU time yield the CPU to it (and to generation):
+        their results are only needed when a batch is compared, so they can wait; the slowest cannot."""
+        cpu = self.cpu()
+        slowest = max(cpu.values())
+        for name, ex in self.executors.items():
+            if cpu[name] * 5 < slowest * 4:
+                ex.yield_cpu()
+
+    def wait(self, ticket: Ticket) -> list[dict[str, list[Outcome]]]:
+        """The outcomes of a submitted batch, by backend, per case."""
+        results = self.wait_packed(ticket)
+        return [{name: unpack(results[name][i]) for name in results} for i in range(len(ticket.cases))]
 
     def run(self, cases: Sequence[Runnable], count: bool = True) -> list[dict[str, list[Outcome]]]:
         """Run a batch on every backend and wait for it."""
@@ -163,8 +221,9 @@ class DifferentialRunner:
 
     def run_backend(self, name: str, cases: Sequence[Runnable]) -> list[list[Outcome]]:
         """Run a batch on one backend only (signature probes)."""
-        batch = list(cases)
-        return self.lanes[name].submit(lambda: self.executors[name].run(batch)).result()
+        ex = self.executors[name]
+        ex.send(WireBatch(cases, pickled=self.isolate))
+        return [unpack(p) for p in self.lanes[name].submit(ex.receive).result()]
 
     def compare(self, case: Runnable, outcomes: dict[str, list[Outcome]]) -> list[Disagreement]:
         """Every backend's first disagreement with the reference on this case."""
@@ -186,9 +245,25 @@ class DifferentialRunner:
             found.extend(self.compare(case, outcomes))
         return found
 
+    def disagreements_packed(self, cases: Sequence[Runnable],
+                             results: dict[str, list[Packed]]) -> list[Disagreement]:
+        """`disagreements` on packed outcomes: a case whose observations pickled to the same bytes on
+        every backend agrees; any other is unpacked and compared exactly."""
+        ref = results[self.reference]
+        others = [res for name, res in results.items() if name != self.reference]
+        if len(others) == 1:
+            differ = [i for i, (a, b) in enumerate(zip(ref, others[0], strict=True)) if a[0] != b[0]]
+        else:
+            differ = [i for i, packed in enumerate(ref) if any(res[i][0] != packed[0] for res in others)]
+        found: list[Disagreement] = []
+        for i in differ:
+            found.extend(self.compare(cases[i], {name: unpack(res[i]) for name, res in results.items()}))
+        return found
+
     def run_and_compare(self, cases: Sequence[Runnable], count: bool = True) -> list[Disagreement]:
         """Run and compare a batch."""
-        return self.disagreements(cases, self.run(cases, count))
+        batch = list(cases)
+        return self.disagreements_packed(batch, self.wait_packed(self.submit(batch, count)))
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds each backend has used running cases so far (its worker process or its lane)."""

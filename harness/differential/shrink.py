@@ -172,12 +172,11 @@ def reads_clock(obs: Any) -> bool:
 def reproducer(runner: DifferentialRunner, original: Disagreement) -> Reproduces:
     """A predicate: does a candidate show the same disagreement (backend, kind, kind of statement)?"""
     def reproduces(cases: Sequence[Case]) -> list[bool]:
-        out = []
-        for case, outcomes in zip(cases, runner.run(cases, count=False), strict=True):
-            hits = runner.compare(case, outcomes)
-            out.append(any(d.backend == original.backend and d.kind == original.kind
-                           and d.statement_kind == original.statement_kind for d in hits))
-        return out
+        batch = list(cases)
+        hits = {id(d.case) for d in runner.run_and_compare(batch, count=False)
+                if d.backend == original.backend and d.kind == original.kind
+                and d.statement_kind == original.statement_kind}
+        return [id(case) in hits for case in batch]
 
     return reproduces
 

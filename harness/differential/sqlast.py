@@ -114,7 +114,10 @@ class Expr:
 
     def map(self, fn: Callable[[Expr], Expr]) -> Expr:
         """Rebuild bottom-up, applying `fn` to every node after its children."""
-        node = replace(self, kids=tuple(k.map(fn) for k in self.kids)) if self.kids else self
+        if self.kids:  # a new node built directly (`replace` inspects the fields each time)
+            node = Expr(self.kind, self.label, tuple(k.map(fn) for k in self.kids), self.cls, self.flag)
+        else:
+            node = self
         return fn(node)
 
 
