@@ -463,3 +463,16 @@ def test_same_seed_same_findings(tmp_path: Path, capsys: pytest.CaptureFixture[s
     keys = [[(f["signature"], f["statements"]) for f in r["findings"]] for r in runs]
     assert keys[0]
     assert keys[0] == keys[1]
+
+
+def test_hunt_draws_ignore_the_literals_of_loaded_modules():
+    """A seed names one case stream whatever modules are loaded: hypothesis's local constants are off."""
+    from hypothesis.internal.conjecture import providers
+
+    from harness.differential.hunt import _no_local_constants
+
+    original = providers._get_local_constants
+    assert len(original()) > 0  # the project's own modules are "local" here
+    with _no_local_constants():
+        assert len(providers._get_local_constants()) == 0
+    assert providers._get_local_constants is original

@@ -160,14 +160,9 @@ class _Stream:
 
 
 def _prepare_generation(strategy: st.SearchStrategy[Plan]) -> None:
-    """Do hypothesis's one-off set-up ahead of the stream: validate the strategy, and let it scan the
-    loaded modules for the constants it mixes into draws. Both are deterministic and would happen on
-    the first example anyway, so the examples drawn are the same."""
+    """Do hypothesis's one-off set-up ahead of the stream (validate the strategy): deterministic, and it
+    would happen on the first example anyway, so the examples drawn are the same."""
     strategy.validate()
-    with contextlib.suppress(Exception):  # a hypothesis internal: without it, the first example does it
-        from hypothesis.internal.conjecture.providers import _get_local_constants
-
-        _get_local_constants()
 
 
 class _EasedCollection:
@@ -206,6 +201,35 @@ class _EasedCollection:
 _fewer_collections = _EasedCollection()
 
 
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Keep hypothesis from mixing literals of the loaded project modules into its draws.
+
+    Hypothesis now and then draws a constant found in the source of any "local" module in
+    `sys.modules`. Which modules are loaded differs between the CLI, a serial pytest run and an xdist
+    worker, and any edit to the project changes their literals, so without this a seed would not name
+    one case stream. Uses a private hook; where it is absent (another hypothesis), nothing to do.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a hypothesis without the module
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(getattr(providers, "CONSTANTS_CACHE", None), "cache", None)
+    if original is None or cache is None:  # pragma: no cover - a hypothesis without the feature
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
+
+
 def hunt(config: HuntConfig) -> HuntResult:
     """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
     runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
@@ -238,7 +262,7 @@ def hunt(config: HuntConfig) -> HuntResult:
     try:
         cpu_start = time.process_time()
         if config.cases > 0:
-            with _fewer_collections():
+            with _fewer_collections(), _no_local_constants():
                 with contextlib.suppress(_Stop):
                     generate()
                 stream.collect()
