@@ -68,6 +68,7 @@ class SQLiteConnection(BaseConnection):
     """A harness connection over one aiosqlite connection."""
 
     backend_name = "sqlite"
+    batch_reuses_cursor = True  # sqlite3 cursors report rowcount/lastrowid the same either way
 
     def __init__(self, aconn: aiosqlite.Connection) -> None:
         super().__init__()

@@ -41,17 +41,22 @@ def run_many(raw: Any, sql: str, seq_of_params: Sequence[Params]) -> Result:
         cur.close()
 
 
-def run_batch(raw: Any, statements: Sequence[Statement]) -> list[Result | BaseException]:
+def run_batch(raw: Any, statements: Sequence[Statement], *,
+              reuse_cursor: bool = False) -> list[Result | BaseException]:
     """Run statements in order on a DB-API connection; each failure is returned in its place.
 
-    `run_statement` is inlined here: this loop is the hot path of the batch benchmark.
+    `run_statement` is inlined here: this loop is the hot path of the batch benchmark. With
+    `reuse_cursor`, one cursor serves the whole batch, which is only right for a driver whose cursor
+    reports the same `rowcount`/`lastrowid` either way (sqlite3 does; pyturso keeps a stale lastrowid).
     """
     out: list[Result | BaseException] = []
     append = out.append
-    execute = raw.execute
+    shared = raw.cursor() if reuse_cursor else None
+    execute = shared.execute if shared is not None else raw.execute
     for stmt in statements:
         try:
-            cur = execute(stmt) if type(stmt) is str else execute(*stmt)
+            ran = execute(stmt) if type(stmt) is str else execute(*stmt)
+            cur = shared if shared is not None else ran
             desc = cur.description
             if desc:
                 rows = cur.fetchall()
@@ -64,6 +69,8 @@ def run_batch(raw: Any, statements: Sequence[Statement]) -> list[Result | BaseEx
             raise
         except BaseException as exc:  # noqa: BLE001 - recorded per statement, panics included
             append(exc)
+    if shared is not None:
+        shared.close()
     return out
 
 
@@ -79,6 +86,8 @@ class BaseConnection(abc.ABC):
     """Shared implementation of `harness.protocol.Connection` over a blocking DB-API connection."""
 
     backend_name: str = "?"
+    #: Whether `batch` may run every statement on one cursor (see `run_batch`).
+    batch_reuses_cursor: bool = False
 
     def __init__(self) -> None:
         self.closed = False
@@ -136,7 +145,8 @@ class BaseConnection(abc.ABC):
     async def batch(self, statements: Sequence[Statement]) -> list[Result | BaseException]:
         """Run many statements in one trip to the driver's thread; failures come back classified, in place."""
         stmts = list(statements)
-        out = await self.call(lambda raw: run_batch(raw, stmts))
+        reuse = self.batch_reuses_cursor
+        out = await self.call(lambda raw: run_batch(raw, stmts, reuse_cursor=reuse))
         return [self.classify(r) if isinstance(r, BaseException) else r for r in out]
 
     async def is_in_transaction(self) -> bool:
