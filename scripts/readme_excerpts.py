@@ -14,7 +14,7 @@ README = ROOT / "README.md"
 
 
 def section(md: str, start: str, stop_prefix: str) -> str:
-    """The lines of `md` from the line starting with `start` up to the next line starting with `stop_prefix`."""
+    """The lines of `md` from the one starting with `start` up to the next one starting with `stop_prefix`."""
     lines = md.splitlines()
     begin = next(i for i, line in enumerate(lines) if line.startswith(start))
     end = next((i for i in range(begin + 1, len(lines)) if lines[i].startswith(stop_prefix)), len(lines))
