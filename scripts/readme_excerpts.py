@@ -47,9 +47,14 @@ def matrix_excerpt() -> str:
     return "\n".join([head, "", changed])
 
 
+def demote(md: str) -> str:
+    """Headings two levels down, so an excerpt nests under the README's own sections."""
+    return re.sub(r"^(#{2,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", md, flags=re.M)
+
+
 def replace(text: str, name: str, body: str, fence: str = "") -> str:
     """Put `body` between the `<!-- name:start -->` and `<!-- name:end -->` markers."""
-    block = f"```{fence}\n{body}\n```" if fence else body
+    block = f"```{fence}\n{body}\n```" if fence else demote(body)
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
         raise SystemExit(f"README has no {name} markers")
