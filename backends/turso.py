@@ -15,7 +15,7 @@ from harness.connection import BaseConnection, closed_error
 from harness.driver_thread import DriverThread
 from harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, UsageError, kind_from_message
 from harness.pool import Pool
-from harness.protocol import BackendInfo, TransactionMode
+from harness.protocol import BackendInfo, EncryptionOpts, TransactionMode
 from harness.urls import DatabaseURL, parse_url
 
 T = TypeVar("T")
@@ -95,19 +95,6 @@ def classify(exc: BaseException, backend: str = "turso") -> DatabaseError:
     if kind is None and type(exc).__name__ in ("ProgrammingError", "InterfaceError"):
         kind = ErrorKind.MISUSE  # pyturso's own API checks, as sqlite3's ProgrammingError is classified
     return DatabaseError(kind or ErrorKind.DRIVER_OPERATION_FAILED, raw, backend)
-
-
-@dataclass(frozen=True)
-class EncryptionOpts:
-    """A cipher name and a hex-encoded key; supplying one enables encryption (never printed)."""
-
-    cipher: str
-    hexkey: str
-
-    def __repr__(self) -> str:
-        return f"EncryptionOpts(cipher={self.cipher!r}, hexkey=<redacted>)"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from harness.checks import CheckContext, check
 from harness.decorators import maketest, maketest_sqlite, maketest_turso
 from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
 from harness.observe import canonical, rows, sql_value
-from harness.protocol import Backend, Connection, Result, TransactionMode
+from harness.protocol import Backend, Connection, EncryptionOpts, Result, TransactionMode
 from harness.sources import DISCOVERY, Source, driver_guide, orm_backend
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "CheckContext",
     "Connection",
     "DatabaseError",
+    "EncryptionOpts",
     "ErrorKind",
     "Result",
     "Source",

@@ -14,6 +14,19 @@ Params = Sequence[Any] | Mapping[str, Any]
 Statement = str | tuple[str, Params]
 
 
+@dataclass(frozen=True)
+class EncryptionOpts:
+    """A cipher name and a hex-encoded key (the `encryption=` option); its repr never shows the key."""
+
+    cipher: str
+    hexkey: str
+
+    def __repr__(self) -> str:
+        return f"EncryptionOpts(cipher={self.cipher!r}, hexkey=<redacted>)"
+
+    __str__ = __repr__
+
+
 class TransactionMode(str, enum.Enum):
     """How a transaction begins; see `001_312a5f9792b0f890.txt`, "Overriding the default per-transaction"."""
 

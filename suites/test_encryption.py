@@ -12,11 +12,10 @@ import gc
 import json
 import logging
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import CheckContext, DatabaseError, check, driver_guide, rows
+from harness import CheckContext, DatabaseError, EncryptionOpts, check, driver_guide, rows
 from harness.backend_registry import available, load_target
 
 ENCRYPTION = driver_guide("Encryption")
@@ -32,22 +31,9 @@ PAYLOAD = "plaintext-marker-7f3a"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-@dataclass(frozen=True)
-class Secret:
-    """A cipher and a hex key for `encryption=`; its repr never shows the key."""
-
-    cipher: str
-    hexkey: str
-
-    def __repr__(self) -> str:
-        return f"Secret(cipher={self.cipher!r}, hexkey=<redacted>)"
-
-    __str__ = __repr__
-
-
-def new_key(cipher: str, size: int | None = None) -> Secret:
+def new_key(cipher: str, size: int | None = None) -> EncryptionOpts:
     """A fresh random key for `cipher` (of `size` bytes, default the cipher's own size)."""
-    return Secret(cipher, secrets.token_hex(size if size is not None else CIPHERS[cipher]))
+    return EncryptionOpts(cipher, secrets.token_hex(size if size is not None else CIPHERS[cipher]))
 
 
 def db_path(ctx: CheckContext, stem: str) -> tuple[str, Path]:
@@ -56,7 +42,7 @@ def db_path(ctx: CheckContext, stem: str) -> tuple[str, Path]:
     return url, Path(url.split(":", 1)[1])
 
 
-async def create_encrypted(ctx: CheckContext, url: str, key: Secret) -> None:
+async def create_encrypted(ctx: CheckContext, url: str, key: EncryptionOpts) -> None:
     """Create `t` holding PAYLOAD in an encrypted database, and drop every handle on it.
 
     The connection is not tracked by the context and is released with a garbage collection, so the
@@ -84,17 +70,17 @@ def file_bytes(path: Path) -> bytes:
     return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
-def key_forms(key: Secret) -> tuple[str, ...]:
+def key_forms(key: EncryptionOpts) -> tuple[str, ...]:
     """The spellings a leaked key could take in text."""
     return (key.hexkey.lower(), key.hexkey.upper())
 
 
-def leaks(key: Secret, texts: dict[str, str]) -> list[str]:
+def leaks(key: EncryptionOpts, texts: dict[str, str]) -> list[str]:
     """The names of the texts that contain the key."""
     return sorted(name for name, text in texts.items() if any(form in text for form in key_forms(key)))
 
 
-async def failed_open(ctx: CheckContext, url: str, key: Secret, label: str, **options: Any) -> Any:
+async def failed_open(ctx: CheckContext, url: str, key: EncryptionOpts, label: str, **options: Any) -> Any:
     """Open and read with the wrong key material: `{"error": KIND, "key_in_message": bool}`."""
     try:
         got = await read_back(ctx, url, **options)
@@ -134,7 +120,7 @@ async def test_bad_key(ctx: CheckContext, bad: tuple[str, int | None]) -> object
     right = new_key("aes256gcm")
     await create_encrypted(ctx, url, right)
     cipher, size = bad
-    wrong = Secret(cipher, secrets.token_hex(size or CIPHERS[cipher]))
+    wrong = EncryptionOpts(cipher, secrets.token_hex(size or CIPHERS[cipher]))
     obs = await failed_open(ctx, url, wrong, "raw", encryption=wrong)
     if "key_in_message" in obs:
         obs["key_in_message"] = obs["key_in_message"] or bool(leaks(right, {"notes": json.dumps(ctx.notes)}))
@@ -146,7 +132,7 @@ async def test_bad_key(ctx: CheckContext, bad: tuple[str, int | None]) -> object
 async def test_non_hex_key(ctx: CheckContext) -> object:
     url, _ = db_path(ctx, "enc")
     await create_encrypted(ctx, url, new_key("aes256gcm"))
-    not_hex = Secret("aes256gcm", "".join(secrets.choice("ghijklmnopqrstuvwxyz") for _ in range(64)))
+    not_hex = EncryptionOpts("aes256gcm", "".join(secrets.choice("ghijklmnopqrstuvwxyz") for _ in range(64)))
     return await failed_open(ctx, url, not_hex, "raw", encryption=not_hex)
 
 
