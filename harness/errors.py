@@ -85,6 +85,9 @@ MESSAGE_RULES: tuple[tuple[re.Pattern[str], ErrorKind], ...] = tuple(
         # --experimental-<x> flag" (often behind a "Parse error: " prefix): the statement is known but off.
         (r"experimental feature|--experimental-[a-z-]+ flag|must be explicitly enabled",
          ErrorKind.UNSUPPORTED),
+        # Both drivers refuse several statements in one execute(); Python 3.10's sqlite3 raises it as
+        # sqlite3.Warning, 3.11+ and pyturso as ProgrammingError: a misuse of the API either way.
+        (r"only execute one statement at a time", ErrorKind.MISUSE),
         (r"database is locked|database table is locked|\bbusy\b", ErrorKind.SERIALIZATION_FAILURE),
         (r"readonly|read-only|read only|query_only mode", ErrorKind.READ_ONLY),
         (r"unique constraint failed|primary key constraint failed|is not unique", ErrorKind.UNIQUE_VIOLATION),

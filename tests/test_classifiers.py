@@ -282,3 +282,15 @@ def test_encryption_key_never_in_report_or_output(project: pytest.Pytester,
     found = [(name, key[:6]) for key in candidate_keys(seed, count) for name, text in texts.items()
              if key in text]
     assert found == []
+
+
+def test_several_statements_in_one_execute_is_misuse_whatever_the_python() -> None:
+    """Python 3.10's sqlite3 raises sqlite3.Warning here, 3.11+ ProgrammingError: one kind for both."""
+    import sqlite3
+
+    from backends.sqlite import classify as classify_sqlite
+    from harness.errors import ErrorKind
+
+    message = "You can only execute one statement at a time."
+    assert classify_sqlite(sqlite3.Warning(message)).kind is ErrorKind.MISUSE
+    assert classify_sqlite(sqlite3.ProgrammingError(message)).kind is ErrorKind.MISUSE
