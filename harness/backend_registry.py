@@ -75,8 +75,10 @@ def installed() -> tuple[dict[str, Any], dict[str, str]]:
     return ok, broken
 
 
-def select(values: list[str]) -> list[Selected]:
+def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
     """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`.
+
+    Returns the chosen backends and, for `all` (the default), why each backend that did not load failed.
 
     A URL picks the backend of its scheme with the URL's query options as default connect options;
     its path is not used (every check makes its own databases). The id is `<scheme>+<option>...`.
@@ -85,6 +87,7 @@ def select(values: list[str]) -> list[Selected]:
     if not values:
         values = ["all"]
     chosen: list[Selected] = []
+    broken: dict[str, str] = {}
     for value in values:
         if value == "all":
             loaded, broken = installed()
@@ -112,4 +115,4 @@ def select(values: list[str]) -> list[Selected]:
     seen: dict[str, Selected] = {}
     for sel in chosen:
         seen.setdefault(sel.id, sel)
-    return list(seen.values())
+    return list(seen.values()), broken

@@ -108,10 +108,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requires(*capabilities): skip unless the backend has them all")
     config.addinivalue_line("markers", "conformance_check: a cross-backend check (set by @check)")
     try:
-        selected = backend_registry.select(config.getoption("conformance_backends"))
+        selected, broken = backend_registry.select(config.getoption("conformance_backends"))
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
-        reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0]
+        reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]
         registry = load_registry(_path_option(config, "conformance_registry", "conformance_registry")
                                  or config.rootpath / "suites" / "differences")
         bad = registry.unknown_backends(backend_registry.available())
@@ -121,7 +121,6 @@ def pytest_configure(config: pytest.Config) -> None:
                                 + f"; known backends: {', '.join(sorted(backend_registry.available()))}")
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    _, broken = backend_registry.installed() if not config.getoption("conformance_backends") else ({}, {})
     config.stash[STATE] = PluginState(
         selected=by_id, reference=reference, registry=registry,
         allow_undocumented=config.getoption("conformance_allow_undocumented"),
