@@ -13,7 +13,15 @@ from backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
 from harness.capabilities import CapabilitySet
 from harness.connection import BaseConnection, closed_error
 from harness.driver_thread import DriverThread
-from harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, UsageError, kind_from_message
+from harness.errors import (
+    DatabaseError,
+    ErrorKind,
+    RawError,
+    Unsupported,
+    UsageError,
+    exception_chain,
+    kind_from_message,
+)
 from harness.pool import Pool
 from harness.protocol import BackendInfo, EncryptionOpts, TransactionMode
 from harness.urls import DatabaseURL, parse_url
@@ -62,14 +70,10 @@ def _engine_variant(exc: BaseException) -> str | None:
     """
     import turso._turso as engine
 
-    seen: set[int] = set()
-    node: BaseException | None = exc
-    while node is not None and id(node) not in seen:
-        seen.add(id(node))
+    for node in exception_chain(exc):
         cls = type(node)
         if getattr(engine, cls.__name__, None) is cls or cls.__module__ == "turso":
             return cls.__name__
-        node = node.__cause__ or node.__context__
     return None
 
 

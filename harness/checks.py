@@ -19,7 +19,7 @@ import pytest
 from harness.capabilities import require_known
 from harness.connection import PASS_THROUGH
 from harness.differences import AREAS, Entry, Registry
-from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
+from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
 from harness.observe import canonical
 from harness.sources import Source
 
@@ -180,15 +180,9 @@ Body = Callable[..., Awaitable[Any]]
 
 def _is_panic(exc: BaseException) -> bool:
     """Whether `exc` is, or was caused by, a Rust panic (pyo3's `PanicException`, a BaseException)."""
-    seen: set[int] = set()
-    node: BaseException | None = exc
-    while node is not None and id(node) not in seen:
-        seen.add(id(node))
-        if type(node).__name__ == "PanicException" or (
-                isinstance(node, DatabaseError) and node.kind is ErrorKind.PANIC):
-            return True
-        node = node.__cause__ or node.__context__
-    return False
+    return any(type(node).__name__ == "PanicException"
+               or (isinstance(node, DatabaseError) and node.kind is ErrorKind.PANIC)
+               for node in exception_chain(exc))
 
 
 async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -34,6 +34,16 @@ class ErrorKind(str, enum.Enum):
     ENCRYPTION = "ENCRYPTION"
     PANIC = "PANIC"
     DRIVER_OPERATION_FAILED = "DRIVER_OPERATION_FAILED"
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it (`__cause__`, else `__context__`), and so on; cycles end the walk."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        yield node
+        node = node.__cause__ or node.__context__
 
 
 class HarnessError(Exception):
