@@ -33,6 +33,8 @@ ERROR = "error"
 CRASH = "crash"
 TIMEOUT = "timeout"
 OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TIMEOUT)
+#: Outcomes that fail the run and are shown loudly: something changed, or a check could not complete.
+LOUD = (DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
 
 _MISSING: Any = object()
 

@@ -20,6 +20,7 @@ from harness.checks import (
     DEFINED,
     DOCUMENTED,
     DRIFT,
+    LOUD,
     SAME,
     UNDOCUMENTED,
     UNSUPPORTED,
@@ -329,7 +330,7 @@ class Collector:
         for backend, per in outcome_counts(st.records.values()).items():
             terminalreporter.write_line(f"{backend}: " + ", ".join(f"{n} {o}" for o, n in per.items() if n))
         for rec in sorted(st.records.values(), key=lambda r: (r["check"], r["backend"])):
-            if rec["outcome"] in (DRIFT, UNDOCUMENTED, "error", "crash", "timeout"):
+            if rec["outcome"] in LOUD:
                 terminalreporter.write_line(f"  {rec['outcome']:<24} {rec['check']} [{rec['backend']}]")
         if st.report_dir is not None:
             terminalreporter.write_line(f"report: {st.report_dir / 'compatibility.md'} (.json, .html)")

@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.checks import LOUD, OUTCOMES
+
 MATRIX_SCHEMA_VERSION = 1
 ABSENT = "absent"
 TEMPLATES = Path(__file__).parent / "templates"
-OUTCOME_ORDER = ("same", "documented-difference", "drift", "undocumented-difference", "unsupported",
-                 "error", "crash", "timeout", ABSENT)
-#: Outcomes shown loudly (upper case) in the Markdown table.
-LOUD = {"drift", "undocumented-difference", "error", "crash", "timeout"}
+OUTCOME_ORDER = (*OUTCOMES, ABSENT)
 #: What the "changed in" column says of a check that differs for another reason than the version.
 STATUS_NOTE = {"python": "Python version", "unstable": "between runs"}
 #: Shorter names of the two long outcomes, for table cells.
