@@ -33,6 +33,9 @@ ERROR = "error"
 CRASH = "crash"
 TIMEOUT = "timeout"
 OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TIMEOUT)
+#: The layers a check can measure (see docs/design.md): SQL semantics through the protocol, the Python
+#: driver modules called directly, or real client code (SQLAlchemy, Alembic, a user's suite) on top.
+LAYERS = ("engine", "driver", "client")
 #: Outcomes that fail the run and are shown loudly: something changed, or a check could not complete.
 LOUD = (DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
 
@@ -79,6 +82,7 @@ class CheckSpec:
     param: Any = _MISSING
     isolated: bool = False
     origin: str = field(default="", compare=False)
+    layer: str = "engine"
 
     @property
     def has_expect(self) -> bool:
@@ -287,7 +291,7 @@ def _area_of(module: str) -> str:
 
 def check(*, title: str, source: Source, area: str | None = None, requires: tuple[str, ...] = (),
           timeout: float = 15.0, expect: Any = _MISSING, params: Mapping[str, Any] | None = None,
-          isolated: bool = False) -> Callable[[Body], Callable[..., Any]]:
+          isolated: bool = False, layer: str = "engine") -> Callable[[Body], Callable[..., Any]]:
     """Make `async def test_<name>(ctx[, param]) -> observation` a check run once per selected backend.
 
     The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
@@ -295,7 +299,11 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
     without it, the reference backend's live observation is the baseline. `isolated=True` runs the
     body in a child process (`harness.isolation`), so a check that may kill its process (a Rust panic
     across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
+    `layer` says what the check measures: `engine` (SQL through the protocol), `driver` (the Python
+    modules called directly) or `client` (real client code on top).
     """
+    if layer not in LAYERS:
+        raise UsageError(f"check {title!r}: unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
     if timeout <= 0:
         raise UsageError(f"check {title!r}: timeout must be a positive number of seconds, got {timeout!r}")
     for name in requires:
@@ -320,7 +328,7 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
                 raise UsageError(f"check id {cid!r} is defined twice: "
                                  f"by {DEFINED[cid].origin} and by {origin}")
             specs[key] = DEFINED[cid] = CheckSpec(cid, the_area, title, source, tuple(requires), timeout,
-                                                  expect, value, isolated, origin)
+                                                  expect, value, isolated, origin, layer)
 
         @functools.wraps(body)
         async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,

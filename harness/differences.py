@@ -22,6 +22,23 @@ AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "err
 
 REQUIRED = ("id", "check", "title", "source", "reason", "expect")
 
+#: How much a difference hurts a migrating application, worst first (DESIGN.md, "Impact").
+IMPACTS = {
+    "silent-data-change": "a value stored or read differently, no error",
+    "lost-or-extra-writes": "writes lost, or writes that should not happen",
+    "error-appears-or-disappears": "an error where there was none, or none where there was one",
+    "different-error": "a different error class or kind (code that catches by class breaks)",
+    "missing-api": "a missing API or a refused feature (fails loudly)",
+    "cosmetic": "messages and other details nobody should depend on",
+}
+#: Whose difference an entry says it is: Turso's own, or a gap between SQLite releases that any current
+#: SQLite shares (the SQLite Turso tracks observes the same).
+ATTRIBUTIONS = {
+    "turso": "Turso's own: the SQLite release Turso tracks behaves like the old SQLite",
+    "sqlite-version": "SQLite version gap: the SQLite release Turso tracks behaves like Turso",
+}
+OPTIONAL = ("area", "impact", "attribution")
+
 
 class RegistryError(UsageError):
     """A registry file or entry is malformed; the message names the file and entry."""
@@ -39,6 +56,8 @@ class Entry:
     reason: str
     expect: dict[str, Any] = field(default_factory=dict)
     origin: str = ""
+    impact: str | None = None
+    attribution: str | None = None
 
     @property
     def backends(self) -> tuple[str, ...]:
@@ -49,7 +68,7 @@ class Entry:
         """JSON-ready form (as quoted in the report)."""
         return {"id": self.id, "area": self.area, "checks": list(self.checks), "title": self.title,
                 "source": self.source.as_dict(), "reason": self.reason, "expect": self.expect,
-                "file": self.origin}
+                "impact": self.impact, "attribution": self.attribution, "file": self.origin}
 
 
 class Registry:
@@ -97,10 +116,13 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
     if missing:
         raise RegistryError(f"{where}: missing {', '.join(missing)} "
                             f"(every entry needs {', '.join(REQUIRED)})")
-    unknown = sorted(set(raw) - {*REQUIRED, "area"})
+    unknown = sorted(set(raw) - {*REQUIRED, *OPTIONAL})
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join((*REQUIRED, 'area'))}")
+                            f"{', '.join((*REQUIRED, *OPTIONAL))}")
+    for name, allowed in (("impact", IMPACTS), ("attribution", ATTRIBUTIONS)):
+        if name in raw and raw[name] not in allowed:
+            raise RegistryError(f"{where}: {name} {raw[name]!r} is not one of {', '.join(allowed)}")
     area = raw.get("area") or str(raw["id"]).split(".")[0]
     if area not in AREAS:
         raise RegistryError(f"{where}: unknown area {area!r}; known areas: {', '.join(AREAS)}")
@@ -116,7 +138,8 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
     if not isinstance(expect, dict) or not expect:
         raise RegistryError(f"{where}: expect must map backend names to the observation each should make")
     return Entry(str(raw["id"]), area, tuple(checks), str(raw["title"]),
-                 Source(str(src["document"]), str(src["section"])), str(raw["reason"]), dict(expect), origin)
+                 Source(str(src["document"]), str(src["section"])), str(raw["reason"]), dict(expect), origin,
+                 raw.get("impact"), raw.get("attribution"))
 
 
 def load_file(path: Path) -> list[Entry]:

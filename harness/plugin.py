@@ -245,7 +245,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
             st.reference_runs[spec.id] = ref_run
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry)
     record = {
-        "check": spec.id, "area": spec.area, "title": spec.title, "source": spec.source.as_dict(),
+        "check": spec.id, "area": spec.area, "layer": spec.layer, "title": spec.title,
+        "source": spec.source.as_dict(),
         "backend": sel_id, "outcome": verdict.outcome, "message": verdict.message,
         "observed": run.observation if run.status == "ok" else None,
         "baseline": verdict.baseline, "baseline_from": verdict.baseline_from,

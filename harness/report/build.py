@@ -110,7 +110,8 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
     tmp = tmp or tmp_pattern()
     rows: dict[str, dict[str, Any]] = {}
     for rec in sorted(records, key=lambda r: (r["check"], r["backend"])):
-        row = rows.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"], "title": "",
+        row = rows.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"],
+                                             "layer": rec.get("layer", "engine"), "title": "",
                                              "source": None, "entry": None, "results": {}})
         row["title"] = row["title"] or rec.get("title") or ""
         row["source"] = row["source"] or rec.get("source")
