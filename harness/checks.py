@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import inspect
 import json
@@ -38,6 +39,12 @@ OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TI
 LAYERS = ("engine", "driver", "client")
 #: Outcomes that fail the run and are shown loudly: something changed, or a check could not complete.
 LOUD = (DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
+#: Whose difference it is, per result of a backend that differs from the baseline: Turso's own (the SQLite
+#: Turso tracks does not observe the same), a SQLite version gap (it does), or not measurable here.
+TURSO_OWN = "turso"
+VERSION_GAP = "sqlite-version"
+UNAVAILABLE = "unavailable"
+ATTRIBUTIONS = (TURSO_OWN, VERSION_GAP, UNAVAILABLE)
 
 _MISSING: Any = object()
 
@@ -242,11 +249,59 @@ class Verdict:
     baseline_from: str | None = None
     entry: Entry | None = None
     gone: bool = False
+    attribution: str | None = None
+    tracked_observed: Any = None
+
+    @property
+    def differs(self) -> bool:
+        """Whether the backend's observation differs from the baseline (what attribution is asked for)."""
+        return self.outcome in (DOCUMENTED, UNDOCUMENTED) or (self.outcome == DRIFT and not self.gone)
+
+
+def attribute(run: Run, tracked: Run | None) -> str:
+    """Whose difference `run` shows, by what the tracked SQLite observed on the same check.
+
+    Same observation: a SQLite version gap. A different one, or the feature absent there (`unsupported`
+    is a measurement: SQLite 3.50.4 does not do what Turso does): Turso's own. Not run, or the check
+    could not complete on it: unavailable, never counted as Turso's own.
+    """
+    if tracked is None or tracked.status in (ERROR, CRASH, TIMEOUT):
+        return UNAVAILABLE
+    if tracked.status == UNSUPPORTED:
+        return TURSO_OWN
+    return VERSION_GAP if same_observation(run.observation, tracked.observation) else TURSO_OWN
+
+
+def with_attribution(verdict: Verdict, run: Run, tracked: Run | None, tracked_id: str) -> Verdict:
+    """`verdict` with its attribution measured; an entry whose attribution the measurement contradicts drifts.
+
+    `tracked` is the tracked SQLite's run of the same check (None: it could not be run here).
+    """
+    attribution = attribute(run, tracked)
+    seen = tracked.observation if tracked is not None and tracked.status == "ok" else None
+    out = dataclasses.replace(verdict, attribution=attribution, tracked_observed=seen)
+    entry = verdict.entry
+    if verdict.outcome != DOCUMENTED or entry is None or entry.attribution is None \
+            or attribution in (UNAVAILABLE, entry.attribution):
+        return out
+    if attribution == VERSION_GAP:
+        what = f"exactly what this backend observed ({run.observation!r})"
+    elif tracked is not None and tracked.status == UNSUPPORTED:
+        what = f"nothing: it is unsupported there ({tracked.message})"
+    else:
+        what = f"{seen!r}, not what this backend observed"
+    return dataclasses.replace(out, outcome=DRIFT, message=(
+        f"registry entry {entry.id!r} ({entry.origin}) says attribution {entry.attribution!r} but the "
+        f"tracked SQLite ({tracked_id}) observed {what}: set attribution = {attribution!r}"))
 
 
 def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run | None,
-          registry: Registry) -> Verdict:
-    """Compare a run with the baseline (the check's `expect`, else the reference's run) and the registry."""
+          registry: Registry, tracked: str | None = None) -> Verdict:
+    """Compare a run with the baseline (the check's `expect`, else the reference's run) and the registry.
+
+    `tracked` names the tracked SQLite backend: judged itself, its difference is covered by a
+    `sqlite-version` entry when it observes what that entry expects of another backend.
+    """
     entry = registry.for_check(spec.id)
     if run.status != "ok":
         return Verdict(run.status, run.message, entry=entry)
@@ -279,6 +334,12 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
                        baseline, base_from, entry, gone)
     if same_observation(run.observation, baseline):
         return Verdict(SAME, "", baseline, base_from, entry)
+    if backend == tracked and entry is not None and entry.attribution == VERSION_GAP:
+        for other, documented in sorted(entry.expect.items()):
+            if other != reference and same_observation(run.observation, canonical(documented)):
+                return Verdict(DOCUMENTED, f"SQLite version gap documented by {entry.id} ({entry.source}): "
+                                           f"{backend} observes what {other} does",
+                               baseline, base_from, entry, attribution=VERSION_GAP)
     return Verdict(UNDOCUMENTED, f"{backend} observed {run.observation!r}, {base_from} {baseline!r}; "
                                  "no registry entry documents this",
                    baseline, base_from, entry)

@@ -36,7 +36,7 @@ CONCURRENT_WRITES = driver_guide("Concurrent writes")
 PEP249 = ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
           "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError")
 #: Modules whose PEP 249 classes are the drivers' DB-API classes (the engine's own `turso.Error` is not one).
-DBAPI_MODULES = ("sqlite3", "turso.lib")
+DBAPI_MODULES = ("sqlite3", "turso.lib", "sqlean.dbapi2")
 
 Trigger = Callable[[CheckContext], Awaitable[Any]]
 

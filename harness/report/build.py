@@ -15,7 +15,8 @@ from harness.checks import OUTCOMES
 SCHEMA_VERSION = 1
 
 #: The fields of one backend's result of one check, in the order the document lists them.
-RESULT_FIELDS = ("outcome", "message", "observed", "baseline", "baseline_from", "notes", "duration", "nodeid")
+RESULT_FIELDS = ("outcome", "message", "observed", "baseline", "baseline_from", "attribution",
+                 "tracked_observed", "notes", "duration", "nodeid")
 
 #: Fields that differ between two runs of the same checks: `comparable` drops them. Notes are by design
 #: shown but never compared (raw messages, timings, retry counts).

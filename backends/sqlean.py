@@ -1,0 +1,178 @@
+"""The tracked SQLite: the stdlib sqlite3 API on the SQLite release Turso tracks (sqlean.py, extensions off).
+
+It is the attribution reference: where Turso differs from the stdlib SQLite, this backend says whether
+a current SQLite differs the same way (a SQLite version gap) or not (Turso's own difference).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from backends.options import coerce_busy_timeout, reject_unknown
+from backends.sqlite import classify as classify_sqlite3
+from harness.capabilities import CapabilitySet
+from harness.connection import BaseConnection, closed_error
+from harness.driver_thread import DriverThread
+from harness.errors import DatabaseError, ErrorKind, Unsupported, kind_from_message
+from harness.pool import Pool
+from harness.protocol import BackendInfo
+from harness.urls import DatabaseURL, parse_url
+
+try:
+    import sqlean
+except ImportError as exc:  # no wheel for this platform or Python: the backend fails to load, said once
+    raise ImportError(f"sqlean.py is not installed ({exc}); attribution unavailable: "
+                      "pip install 'sqlean.py>=3.50.4,<3.51' (wheels for CPython 3.10-3.13)") from exc
+
+T = TypeVar("T")
+
+#: Why this backend is in the run, as the header and the report say it.
+PURPOSE = "the SQLite release Turso tracks (attribution reference)"
+#: The SQLite release Turso tracks (pyturso 0.8.3 reports it); a different sqlean.py is a matrix point.
+TRACKED_SQLITE = "3.50.4"
+
+_ids = itertools.count(1)
+
+
+def classify(exc: BaseException, backend: str = "sqlean") -> DatabaseError:
+    """Classify a sqlean exception as the sqlite adapter classifies sqlite3's (same API).
+
+    sqlean.py's `sqlite_errorname` is the primary result code (`SQLITE_CONSTRAINT`) where the stdlib
+    gives the extended one (`SQLITE_CONSTRAINT_UNIQUE`): a driver detail, not SQLite's, so the message
+    decides the constraint kind, as the extended code would.
+    """
+    err = classify_sqlite3(exc, backend)
+    if err.raw.code == "SQLITE_CONSTRAINT":
+        kind = kind_from_message(err.raw.message)
+        if kind is not None:
+            return DatabaseError(kind, err.raw, backend)
+    if err.kind is ErrorKind.DRIVER_OPERATION_FAILED and isinstance(exc, sqlean.ProgrammingError):
+        return DatabaseError(ErrorKind.MISUSE, err.raw, backend)  # sqlite3.ProgrammingError's rule
+    return err
+
+
+class SqleanConnection(BaseConnection):
+    """A harness connection over one sqlean connection, on its own driver thread."""
+
+    backend_name = "sqlean"
+    batch_reuses_cursor = True  # the sqlite3 API: cursors report rowcount/lastrowid the same either way
+
+    def __init__(self, thread: DriverThread, raw: Any) -> None:
+        super().__init__()
+        self._thread = thread
+        self._raw = raw
+
+    @property
+    def driver_connection(self) -> Any:
+        """The blocking `sqlean.Connection` underneath (use only through `call`)."""
+        return self._raw
+
+    async def _run(self, fn: Callable[[Any], T]) -> T:
+        if self.closed:
+            raise closed_error(self.backend_name)
+        raw = self._raw
+        return await self._thread.call(lambda: fn(raw))
+
+    def classify(self, exc: BaseException) -> DatabaseError:
+        """Classify a sqlean exception."""
+        return classify(exc, self.backend_name)
+
+    async def interrupt(self) -> None:
+        """Abort the running statement (the sqlite3 API's interrupt is safe from any thread)."""
+        self._raw.interrupt()
+
+    async def _close(self) -> None:
+        try:
+            await self._thread.call(self._raw.close)
+        finally:
+            self._thread.stop()
+
+
+class SqleanBackend:
+    """SQLite 3.50.4 through sqlean.py's sqlite3 API, with the sqlite adapter's semantics (busy timeout 0)."""
+
+    name = "sqlean"
+    #: The blocking DB-API module (what a user would import instead of sqlite3).
+    sync_module = "sqlean"
+    #: sqlean.py has no asyncio module of its own.
+    async_module = None
+    OPTIONS = ("busy_timeout",)
+
+    def __init__(self) -> None:
+        sqlean.extensions.disable_all()  # plain SQLite: none of sqlean's bundled extensions
+        self.capabilities = CapabilitySet(self, {
+            "async_api": (True, "the harness's driver thread over sqlean's blocking module"),
+            "sync_api": (True, "the sqlean module (the stdlib sqlite3 API)"),
+            "batch": (True, "one driver-thread hop per batch"),
+            "interrupt": (True, "sqlean.Connection.interrupt"),
+            "shared_memory_pool": (False, "each ':memory:' connection is a private database; "
+                                          "the in-memory pool is capped at one connection"),
+            "concurrent_writes": (False, "SQLite has no MVCC journal or BEGIN CONCURRENT"),
+            "experimental_toggles": (False, "SQLite has no experimental-feature toggles"),
+            "encryption": (False, "stock SQLite has no at-rest encryption"),
+            "load_extension": (hasattr(sqlean.Connection, "enable_load_extension"),
+                               "sqlean.Connection.enable_load_extension"),
+        })
+
+    @property
+    def info(self) -> BackendInfo:
+        """Driver (sqlean.py) and engine (its bundled SQLite) versions, and why the backend is here."""
+        return BackendInfo("sqlean", "sqlean.py", _version("sqlean.py"), sqlean.sqlite_version,
+                           {"purpose": PURPOSE})
+
+    def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
+        """Parse a `sqlean:` URL."""
+        parsed = url if isinstance(url, DatabaseURL) else parse_url(url, schemes=(self.name,))
+        if parsed.scheme != self.name:
+            raise ValueError(f"sqlean backend cannot open {parsed}")
+        return parsed
+
+    def _options(self, url: DatabaseURL, options: dict[str, Any]) -> int:
+        merged = {**dict(url.options), **options}
+        for name in ("concurrent_writes", "encryption"):
+            if merged.get(name):
+                raise Unsupported(name, self.capabilities.declared(name)[1])  # type: ignore[index]
+        if any(k.startswith("experimental") and v for k, v in merged.items()):
+            raise Unsupported("experimental_toggles", "SQLite has no experimental-feature toggles")
+        merged = {k: v for k, v in merged.items() if not (k.startswith("experimental") or
+                                                          k in ("concurrent_writes", "encryption"))}
+        reject_unknown(self.name, merged, self.OPTIONS)
+        return coerce_busy_timeout(merged.get("busy_timeout", 0))
+
+    async def connect(self, url: str | DatabaseURL, **options: Any) -> SqleanConnection:
+        """Open a connection in autocommit mode (the harness issues BEGIN itself)."""
+        parsed = self.parse_url(url)
+        busy_ms = self._options(parsed, options)
+        thread = DriverThread(f"sqlean-{next(_ids)}")
+        try:
+            raw = await thread.call(lambda: sqlean.connect(parsed.path, isolation_level=None,
+                                                           timeout=busy_ms / 1000))
+        except BaseException as exc:
+            thread.stop()
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
+                raise
+            raise classify(exc) from exc
+        conn = SqleanConnection(thread, raw)
+        await conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        return conn
+
+    def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
+             **options: Any) -> Pool:
+        """A pool; on `:memory:` it is capped at one connection, since each would be a private database."""
+        parsed = self.parse_url(url)
+        self._options(parsed, options)
+        size = 1 if parsed.is_memory else max_size
+        return Pool(lambda: self.connect(parsed, **options), max_size=size,
+                    acquire_timeout=acquire_timeout, name=f"sqlean pool on {parsed}")
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "unknown"
