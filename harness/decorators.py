@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from harness.backend_registry import available
+from harness.backend_registry import NOT_IN_ALL, available
 from harness.capabilities import require_known
 
 TestBody = Callable[[Any], Awaitable[Any]]
@@ -54,14 +54,14 @@ def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path 
 
 def maketest(*backends: str, migrate: bool = False, migrations: str | Path | None = None,
              memory: bool = False, requires: tuple[str, ...] = ()) -> Callable[[TestBody], TestBody]:
-    """Decorator: define `test_<f>_<backend>` in the caller's module for each backend (default: all known).
+    """Decorator: define `test_<f>_<backend>` per backend (default: those `all` selects).
 
     `migrate=True` applies the migrations folder (ini `conformance_migrations`, or `migrations=`) first.
     A backend not selected with `--backend`, or lacking a capability in `requires` or in a
     `@pytest.mark.requires(...)` marker, is skipped with the reason: never a silent pass.
     """
     known = available()
-    names = backends or tuple(sorted(known))
+    names = backends or tuple(sorted(n for n in known if n not in NOT_IN_ALL))
     unknown = [b for b in names if b not in known]
     if unknown:
         raise pytest.UsageError(f"maketest: unknown backend(s) {unknown}; known: {sorted(known)}")

@@ -20,7 +20,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "errors", "features",
          "encryption", "limits", "discovery")
 
-REQUIRED = ("id", "check", "title", "source", "reason", "expect")
+REQUIRED = ("id", "check", "title", "source", "reason", "expect", "impact", "attribution")
 
 #: How much a difference hurts a migrating application, worst first (DESIGN.md, "Impact").
 IMPACTS = {
@@ -37,7 +37,7 @@ ATTRIBUTIONS = {
     "turso": "Turso's own: the SQLite release Turso tracks behaves like the old SQLite",
     "sqlite-version": "SQLite version gap: the SQLite release Turso tracks behaves like Turso",
 }
-OPTIONAL = ("area", "impact", "attribution")
+OPTIONAL = ("area",)
 
 
 class RegistryError(UsageError):
@@ -114,8 +114,10 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
     where = f"{origin}: entry {name!r}"
     missing = [k for k in REQUIRED if not raw.get(k)]
     if missing:
+        allowed = "".join(f"; {name} is one of {', '.join(values)}" for name, values
+                          in (("impact", IMPACTS), ("attribution", ATTRIBUTIONS)) if name in missing)
         raise RegistryError(f"{where}: missing {', '.join(missing)} "
-                            f"(every entry needs {', '.join(REQUIRED)})")
+                            f"(every entry needs {', '.join(REQUIRED)}{allowed})")
     unknown = sorted(set(raw) - {*REQUIRED, *OPTIONAL})
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: "
@@ -139,7 +141,7 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
         raise RegistryError(f"{where}: expect must map backend names to the observation each should make")
     return Entry(str(raw["id"]), area, tuple(checks), str(raw["title"]),
                  Source(str(src["document"]), str(src["section"])), str(raw["reason"]), dict(expect), origin,
-                 raw.get("impact"), raw.get("attribution"))
+                 str(raw["impact"]), str(raw["attribution"]))
 
 
 def load_file(path: Path) -> list[Entry]:

@@ -388,7 +388,8 @@ def test_toml_reads_back_every_observation_exactly() -> None:
                       ["integer", -(2**63)], ["real", "float:-0.0"], ["null", "NULL"]]], "rowcount": 3},
            {"error": "SYNTAX"}]
     entry = {"id": "discovery.x", "check": "discovery.replay[x]", "title": "t",
-             "source": {"document": "d", "section": "x"}, "reason": "r", "expect": {"turso": obs}}
+             "source": {"document": "d", "section": "x"}, "reason": "r", "expect": {"turso": obs},
+             "impact": "silent-data-change", "attribution": "turso"}
     registry_text("# header", [entry])  # raises unless it reads back to the same entry
 
 

@@ -93,7 +93,7 @@ def test_unknown_backend_is_a_usage_error_listing_known_ones(project: pytest.Pyt
     write_suite(project, SUITE)
     result = project.runpytest_inprocess("--backend=nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: unknown backend 'nope'; known backends: sqlite, turso*"])
+    result.stderr.fnmatch_lines(["ERROR: unknown backend 'nope'; known backends: sqlean, sqlite, turso*"])
 
 
 @pytest.mark.parametrize("target", ["fake_backend.backend:make_fake", "fake_backend:make_fake"])
@@ -128,7 +128,7 @@ def test_entry_point_backend_is_installed_and_selectable(project: pytest.Pyteste
     assert ran(only)["test_fx_one[fake]"] == "PASSED"
     assert not any("[sqlite]" in t or "[turso]" in t for t in ran(only))
     nope = project.runpytest_inprocess("--backend=nope")
-    nope.stderr.fnmatch_lines(["ERROR: unknown backend 'nope'; known backends: fake, sqlite, turso*"])
+    nope.stderr.fnmatch_lines(["ERROR: unknown backend 'nope'; known backends: fake, sqlean, sqlite, turso*"])
 
 
 def test_entry_point_in_a_subprocess(project: pytest.Pytester) -> None:
@@ -169,4 +169,4 @@ def test_repository_suites_collect_only_the_chosen_backend(tmp_path: pytest.Temp
 def test_repository_unknown_backend_names_sqlite_and_turso(tmp_path: pytest.TempPathFactory) -> None:
     proc = run_repo(["--backend=nope"], tmp_path)
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR
-    assert "unknown backend 'nope'; known backends: sqlite, turso" in proc.stderr
+    assert "unknown backend 'nope'; known backends: sqlean, sqlite, turso" in proc.stderr

@@ -14,7 +14,7 @@ SAME = {same}
 @check(title="a difference", source=SRC)
 async def test_fx_diff(ctx: CheckContext) -> object:
     conn = await ctx.connect()
-    value = "sqlite-ish" if SAME or ctx.name == "sqlite" else "turso-ish"
+    value = "sqlite-ish" if SAME or ctx.name in ("sqlite", "sqlean") else "turso-ish"
     return rows(await conn.fetch_all("SELECT ?", (value,)))
 
 @check(title="no difference", source=SRC)
@@ -29,6 +29,8 @@ check = "smoke.fx_diff"
 title = "Turso says something else"
 source = {{ document = "001_312a5f9792b0f890.txt", section = "Concurrent writes" }}
 reason = "synthetic, for the harness's own tests"
+impact = "cosmetic"
+attribution = "turso"
 expect = {{ turso = [[["text", "{turso}"]]] }}
 """
 
@@ -105,7 +107,7 @@ def test_vanished_difference_is_strict_xpass_naming_the_entry(project: pytest.Py
     (lambda t: t.replace("title =", "severity = 1\ntitle ="),
      "entry 'smoke.fx-diff': unknown field(s) severity"),
     (lambda t: t.replace("{ turso =", "{ tursoo ="), "entry 'smoke.fx-diff': expect names unknown backend(s) "
-                                                     "tursoo; known backends: sqlite, turso"),
+                                                     "tursoo; known backends: sqlean, sqlite, turso"),
     (lambda t: t.replace('check = "smoke.fx_diff"', 'check = "smoke.fx_ghost"'),
      "registry entries name checks no suite defines: smoke.fx-diff (smoke.toml) -> ['smoke.fx_ghost']"),
 ])

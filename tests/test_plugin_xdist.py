@@ -110,6 +110,8 @@ def test_a_usage_error_found_by_the_workers_is_a_usage_error(project: pytest.Pyt
         title = "names a check nobody defines"
         source = { document = "001_312a5f9792b0f890.txt", section = "Concurrent writes" }
         reason = "synthetic"
+        impact = "cosmetic"
+        attribution = "turso"
         expect = { turso = 1 }
     """)
     result = project.runpytest_subprocess("-n", "2", "--registry=reg", timeout=120)

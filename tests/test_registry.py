@@ -16,6 +16,8 @@ check = "smoke.fx_diff"
 title = "Turso says something else"
 source = { document = "001_312a5f9792b0f890.txt", section = "Concurrent writes" }
 reason = "measured"
+impact = "cosmetic"
+attribution = "turso"
 expect = { turso = "turso-ish" }
 """
 
@@ -51,7 +53,18 @@ def test_a_valid_entry_loads_with_its_origin(tmp_path: Path) -> None:
      "entry 'nowhere.fx-diff': unknown area 'nowhere'; known areas: " + ", ".join(AREAS)),
     (lambda t: t.replace('reason = "measured"', 'reason = "measured"\nseverity = "high"'),
      "entry 'smoke.fx-diff': unknown field(s) severity; allowed: id, check, title, source, reason, "
-     "expect, area"),
+     "expect, impact, attribution, area"),
+    (lambda t: t.replace('impact = "cosmetic"\n', ""),
+     "entry 'smoke.fx-diff': missing impact (every entry needs id, check, title, source, reason, expect, "
+     "impact, attribution; impact is one of silent-data-change, lost-or-extra-writes, "
+     "error-appears-or-disappears, different-error, missing-api, cosmetic)"),
+    (lambda t: t.replace('attribution = "turso"\n', ""),
+     "entry 'smoke.fx-diff': missing attribution (every entry needs id, check, title, source, reason, "
+     "expect, impact, attribution; attribution is one of turso, sqlite-version)"),
+    (lambda t: t.replace('impact = "cosmetic"', 'impact = "bad"'),
+     "entry 'smoke.fx-diff': impact 'bad' is not one of silent-data-change, lost-or-extra-writes"),
+    (lambda t: t.replace('attribution = "turso"', 'attribution = "sqlite"'),
+     "entry 'smoke.fx-diff': attribution 'sqlite' is not one of turso, sqlite-version"),
     (lambda t: t.replace('check = "smoke.fx_diff"', 'check = "fx_diff"'),
      "entry 'smoke.fx-diff': check must be a check id like 'area.name'"),
     (lambda t: t.replace('expect = { turso = "turso-ish" }', 'expect = "turso-ish"'),

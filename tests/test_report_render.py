@@ -121,7 +121,8 @@ def test_build_is_complete_and_sorted() -> None:
     row = next(c for c in doc["checks"] if c["id"] == "types.documented")
     assert row["entry"]["source"] == {"document": "001_312a5f9792b0f890.txt", "section": "Connection URLs"}
     turso = row["results"]["turso"]
-    assert set(turso) == {"outcome", "message", "observed", "baseline", "baseline_from", "notes", "duration",
+    assert set(turso) == {"outcome", "message", "observed", "baseline", "baseline_from", "attribution",
+                          "tracked_observed", "notes", "duration",
                           "nodeid"}
     assert (turso["outcome"], turso["observed"], turso["baseline"]) == (
         "documented-difference", {"name": "turso"}, {"name": "sqlite"})
@@ -375,6 +376,8 @@ check = "types.named"
 title = "Names differ"
 source = { document = "000_19b4e4215b591ddb.txt", section = "Differences from SQLite Backend" }
 reason = "each backend has its own name"
+impact = "cosmetic"
+attribution = "turso"
 [difference.expect]
 turso = { name = "turso" }
 '''

@@ -115,8 +115,22 @@ def _at(obs: Any, idx: int) -> Any:
     return obs[idx] if isinstance(obs, list) and idx < len(obs) else obs
 
 
-def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
-    """The `[[difference]]` entry that documents a saved case, expecting what its backend observed."""
+#: The impact class of each kind of disagreement (docs/design.md, "Whose difference it is").
+KIND_IMPACTS = {"value": "silent-data-change", "class": "silent-data-change", "rows": "silent-data-change",
+                "rowcount": "silent-data-change", "only-reference-fails": "error-appears-or-disappears",
+                "only-other-fails": "error-appears-or-disappears", "error-kind": "different-error",
+                "panic": "error-appears-or-disappears", "crash": "error-appears-or-disappears",
+                "hang": "error-appears-or-disappears"}
+
+
+def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[str, str]] | None = None
+                   ) -> dict[str, Any]:
+    """The `[[difference]]` entry that documents a saved case, expecting what its backend observed.
+
+    Impact and attribution are kept from the entry already in the registry (`known`: id -> both); a new
+    one gets the impact of its kind and the case's `attribution` (else "turso", which the ratchet checks
+    against the tracked SQLite on the next run).
+    """
     sig, backend, ref, idx = case["signature"], case["backend"], case["reference"], case["index"]
     sqls = [s["sql"] for s in case["statements"]]
     reason = (f"Found by differential discovery ({KINDS.get(case['kind'], case['kind'])}). "
@@ -124,8 +138,10 @@ def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
               f"{_short(_at(case['observed'][ref], idx))} and {backend} returns "
               f"{_short(_at(case['observed'][backend], idx))}.")
     category, head = sig.split(".")[0], sig.split(".")[1]
+    impact, attribution = (known or {}).get(f"discovery.{sig}") or (
+        KIND_IMPACTS.get(case["kind"], "silent-data-change"), case.get("attribution", "turso"))
     return {
-        "id": f"discovery.{sig}", "check": check_id(sig),
+        "id": f"discovery.{sig}", "attribution": attribution, "impact": impact, "check": check_id(sig),
         "title": f"{category}: {head} ({KINDS.get(case['kind'], case['kind'])})",
         "source": {"document": document, "section": sig}, "reason": reason,
         "expect": {backend: case["observed"][backend]},
@@ -142,8 +158,11 @@ REGISTRY_HEADER = """\
 
 def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
     """Regenerate the discovery registry file from every saved case."""
+    from harness.differences import load_file
+
     default = "measured (differential discovery)"
-    entries = [registry_entry(c, c.get("found_with", {}).get("document", default))
+    known = {e.id: (str(e.impact), str(e.attribution)) for e in load_file(path)} if path.exists() else {}
+    entries = [registry_entry(c, c.get("found_with", {}).get("document", default), known)
                for _, c in sorted(cases.items())]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(registry_text(REGISTRY_HEADER, entries), encoding="utf-8")
