@@ -61,10 +61,11 @@ def test_python_dash_m_harness_dispatches_render(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ({"schema_version": 2, "checks": []},
-     "schema_version 2 is not supported; expected a compatibility report with schema_version 1"),
+    ({"schema_version": 3, "checks": []},
+     "schema_version 3 is not supported; expected a compatibility report with schema_version 2 "
+     "(this harness reads 1, 2"),
     ({"hello": "world"}, "not a compatibility report (no schema_version); expected a compatibility report "
-                         "with schema_version 1"),
+                         "with schema_version 2"),
     ([1, 2, 3], "not a compatibility report (no schema_version)"),
     ("{not json", "not a compatibility report (not valid JSON"),
     ({"schema_version": 1, "backends": [], "checks": [{"id": "a.b"}]}, "malformed report: checks[0] needs"),

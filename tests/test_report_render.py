@@ -112,7 +112,7 @@ def sample_doc() -> dict[str, Any]:
 def test_build_is_complete_and_sorted() -> None:
     doc = sample_doc()
     assert validate(doc, "sample") is doc
-    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert doc["schema_version"] == SCHEMA_VERSION == 2
     assert [b["id"] for b in doc["backends"]] == ["sqlite", "turso"]
     ids = [c["id"] for c in doc["checks"]]
     assert ids == sorted(ids)

@@ -11,8 +11,11 @@ from pathlib import PurePath
 from typing import Any
 
 from harness.checks import OUTCOMES
+from harness.differences import IMPACTS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions `harness.report.schema` reads: 1 is upgraded on load (its attribution is unknown).
+READABLE_VERSIONS = (1, 2)
 
 #: The fields of one backend's result of one check, in the order the document lists them.
 RESULT_FIELDS = ("outcome", "message", "observed", "baseline", "baseline_from", "attribution",
@@ -94,6 +97,81 @@ def summarise(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+#: Impact classes, worst first (the order "What will change for your application" lists them in).
+IMPACT_ORDER = tuple(IMPACTS)
+ATTRIBUTION_LABELS = {"turso": "Turso's own", "sqlite-version": "SQLite version gap",
+                      "unavailable": "attribution unavailable"}
+WHAT_WILL_CHANGE = "what-will-change"
+
+
+def attribution_counts(checks: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Results that differ, counted by attribution: per backend, per area and per impact (of the entry)."""
+    out: dict[str, dict[str, dict[str, int]]] = {"by_backend": {}, "by_area": {}, "by_impact": {}}
+    for row in checks:
+        impact = (row.get("entry") or {}).get("impact") or "undocumented"
+        for backend, res in row["results"].items():
+            found = res.get("attribution")
+            if not found:
+                continue
+            for part, key in (("by_backend", backend), ("by_area", row["area"]), ("by_impact", impact)):
+                per = out[part].setdefault(key, {"turso": 0, "sqlite-version": 0, "unavailable": 0})
+                per[found] = per.get(found, 0) + 1
+    for part in ("by_area", "by_impact"):
+        order = IMPACT_ORDER if part == "by_impact" else sorted(out[part])
+        keys = [*order, *sorted(set(out[part]) - set(order))]
+        out[part] = {k: out[part][k] for k in keys if k in out[part]}
+    return out
+
+
+def _cell(check_id: str) -> dict[str, str]:
+    return {"text": check_id, "href": f"#{check_id}"}
+
+
+def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
+    """The first report section: Turso's own differences by impact, worst first; then the version gaps."""
+    rows: list[tuple[int, int, str, list[Any]]] = []
+    for row in doc["checks"]:
+        entry = row.get("entry") or {}
+        for backend, res in row["results"].items():
+            found = res.get("attribution")
+            if not found:
+                continue
+            impact = entry.get("impact") or "undocumented"
+            rank = IMPACT_ORDER.index(impact) if impact in IMPACT_ORDER else -1
+            group = {"turso": 0, "unavailable": 1}.get(found, 2)
+            rows.append((group, rank, row["id"], [ATTRIBUTION_LABELS.get(found, found), impact,
+                                                  _cell(row["id"]), backend, entry.get("id") or "(none)",
+                                                  entry.get("title") or row["title"]]))
+    rows.sort(key=lambda r: r[:3])
+    return {"id": WHAT_WILL_CHANGE, "title": "What will change for your application",
+            "intro": "Every difference a backend shows against the reference SQLite, one line each: "
+                     "Turso's own first, grouped by impact, worst first (silent data change, lost or extra "
+                     "writes, an error appearing or disappearing, a different error, a missing API or "
+                     "refused feature, cosmetic); then the SQLite version gaps, where the SQLite release "
+                     "Turso tracks observes exactly what Turso does (a newer SQLite brings it too).",
+            "columns": ["whose", "impact", "check", "backend", "registry entry", "what"],
+            "rows": [r[3] for r in rows]}
+
+
+def add_attribution(doc: dict[str, Any]) -> dict[str, Any]:
+    """Add the attribution summary and the "What will change" section (first in `sections`)."""
+    doc["attribution_summary"] = attribution_counts(doc["checks"])
+    sections = [s for s in doc.get("sections", []) if s.get("id") != WHAT_WILL_CHANGE]
+    doc["sections"] = [what_will_change(doc), *sections]
+    return doc
+
+
+def _tracked_info(state: Any) -> dict[str, Any]:
+    """The tracked SQLite of the run (name, versions, purpose), or why attribution is unavailable."""
+    tracked = getattr(state, "tracked", None)
+    if tracked is None:
+        return {"available": False, "why": getattr(state, "tracked_why", "") or "not configured",
+                "note": "attribution unavailable"}
+    info = tracked.backend.info
+    return {"available": True, "id": tracked.id, "driver": info.driver, "driver_version": info.driver_version,
+            "engine_version": info.engine_version, "purpose": info.extra.get("purpose", "")}
+
+
 def _known_check(check_id: str) -> Any:
     """The spec of a check defined in this process, if any (a crash record lacks title and source)."""
     from harness.checks import DEFINED
@@ -147,13 +225,14 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}".strip(),
         "reference": state.reference.id,
+        "tracked": _tracked_info(state),
         "backends": backends,
         "registry": sorted((e.as_dict() for e in state.registry.entries.values()), key=lambda e: e["id"]),
         "summary": {},
         "area_summary": {},
         "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
-    return summarise(doc)
+    return add_attribution(summarise(doc))
 
 
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:
@@ -264,6 +343,7 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
         "python": ", ".join(pythons),
         "reference": merged_from[0]["reference"] if merged_from else None,
         "merged_from": merged_from,
+        "tracked": next((d["tracked"] for _, d in docs if d.get("tracked")), None),
         "backends": backends,
         "registry": [registry[k] for k in sorted(registry)],
         "summary": {},
@@ -274,4 +354,4 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
     for row in doc["checks"]:
         row["results"] = {k: row["results"][k]
                           for k in sorted(row["results"], key=lambda k: (order.get(k, len(order)), k))}
-    return summarise(doc)
+    return add_attribution(summarise(doc))

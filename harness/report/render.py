@@ -381,12 +381,46 @@ def _md_cell(cell: Cell) -> list[str]:
     return out
 
 
+def md_tracked(doc: dict[str, Any]) -> list[str]:
+    """One line naming the tracked SQLite that attributes differences, or that attribution is unavailable."""
+    tracked = doc.get("tracked")
+    if not tracked:
+        return []
+    if not tracked.get("available"):
+        return [f"- tracked SQLite: attribution unavailable ({md_text(str(tracked.get('why') or ''))})"]
+    return [f"- tracked SQLite: {md_text(str(tracked['id']))}, {md_text(str(tracked['driver']))} "
+            f"{md_text(str(tracked['driver_version']))} on SQLite {md_text(str(tracked['engine_version']))}: "
+            f"{md_text(str(tracked.get('purpose') or ''))}"]
+
+
+def md_what_will_change(doc: dict[str, Any]) -> list[str]:
+    """The "What will change for your application" section as Markdown: counts, then one line a difference."""
+    section = next((s for s in doc.get("sections", []) if s.get("id") == "what-will-change"), None)
+    if section is None:
+        return []
+    out = ["## " + md_text(section["title"]), "", md_text(section["intro"]), ""]
+    counts = doc.get("attribution_summary", {})
+    for backend, per in counts.get("by_backend", {}).items():
+        out.append(f"- {md_text(backend)}: {per.get('turso', 0)} Turso's own, {per.get('sqlite-version', 0)} "
+                   f"SQLite version gaps, {per.get('unavailable', 0)} unattributed")
+    heading = None
+    for whose, impact, cell, backend, entry, what in section["rows"]:
+        title = f"{whose}: {impact}" if whose == "Turso's own" else whose
+        if title != heading:
+            out += ["", f"### {md_text(title)}", ""]
+            heading = title
+        out.append(f"- [{md_code(cell['text'])}]({cell['href']}) ({md_text(backend)}, {md_code(entry)}): "
+                   f"{md_text(what)}")
+    return [*out, ""]
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """The report as Markdown: summaries, a row per check, a section per difference, the claims by source."""
     v = make_view(doc)
     ids = v.backend_ids
     out = ["# Compatibility report", ""]
-    out += [f"- {md_text(k)}: {md_text(val)}" for k, val in v.meta] + [""]
+    out += [f"- {md_text(k)}: {md_text(val)}" for k, val in v.meta] + md_tracked(doc) + [""]
+    out += md_what_will_change(doc)
     extra = ("Python", "report") if v.merged else ()
     out += ["## Backends", "", "| " + " | ".join(("backend", "driver", "driver version", "engine version",
                                                    "options", *extra)) + " |",

@@ -7,22 +7,37 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.report.build import SCHEMA_VERSION
+from harness.report.build import READABLE_VERSIONS, SCHEMA_VERSION, add_attribution
 
 
 class ReportError(UsageError):
     """A file is not a readable report of the expected schema version; the message names the file."""
 
 
+def upgrade_v1(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema-version-1 report as version 2: no result's attribution is known (it was never measured)."""
+    doc = {**doc, "schema_version": SCHEMA_VERSION, "upgraded_from": 1,
+           "tracked": {"available": False, "why": "a schema_version 1 report: attribution was not measured",
+                       "note": "attribution unavailable"}}
+    for row in doc["checks"]:
+        for res in row["results"].values():
+            res.setdefault("attribution", None)
+            res.setdefault("tracked_observed", None)
+        if row.get("entry"):
+            row["entry"] = {"impact": None, "attribution": None, **row["entry"]}
+    return add_attribution(doc)
+
+
 def validate(doc: Any, name: str) -> dict[str, Any]:
-    """Return `doc` if it is a schema-version-1 report, else raise `ReportError` naming `name`."""
+    """Return `doc` if it is a report this harness reads (version 1 upgraded), else raise `ReportError`."""
     want = f"expected a compatibility report with schema_version {SCHEMA_VERSION}"
     if not isinstance(doc, dict) or "schema_version" not in doc:
         raise ReportError(f"{name}: not a compatibility report (no schema_version); {want}")
     version = doc["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise ReportError(f"{name}: schema_version {version!r} is not supported; {want} "
-                          "(render it with the harness version that wrote it)")
+    if version not in READABLE_VERSIONS:
+        raise ReportError(f"{name}: schema_version {version!r} is not supported; {want} (this harness "
+                          f"reads {', '.join(map(str, READABLE_VERSIONS))}; render it with the harness "
+                          "version that wrote it)")
     problems = []
     backends = doc.get("backends")
     if not isinstance(backends, list) or not all(isinstance(b, dict) and isinstance(b.get("id"), str)
@@ -43,7 +58,7 @@ def validate(doc: Any, name: str) -> dict[str, Any]:
                 break
     if problems:
         raise ReportError(f"{name}: malformed report: {'; '.join(problems)}; {want}")
-    return doc
+    return upgrade_v1(doc) if version == 1 else doc
 
 
 def load_report(path: Path | str) -> dict[str, Any]:
