@@ -1,0 +1,97 @@
+"""Attribution: whose difference it is (Turso's own or a SQLite version gap), measured and ratcheted."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import (
+    DOCUMENTED,
+    DRIFT,
+    ERROR,
+    SAME,
+    TURSO_OWN,
+    UNAVAILABLE,
+    UNDOCUMENTED,
+    UNSUPPORTED,
+    VERSION_GAP,
+    CheckSpec,
+    Run,
+    attribute,
+    judge,
+    with_attribution,
+)
+from harness.differences import Entry, Registry
+from harness.sources import driver_guide
+
+SPEC = CheckSpec("smoke.x", "smoke", "title", driver_guide("Concurrent writes"))
+
+
+def registry(attribution: str, expect: dict | None = None) -> Registry:
+    return Registry([Entry("smoke.e", "smoke", ("smoke.x",), "t", driver_guide("Concurrent writes"), "r",
+                           expect or {"turso": 2}, "smoke.toml", "silent-data-change", attribution)])
+
+
+@pytest.mark.parametrize(("tracked", "expected"), [
+    (Run("ok", 2), VERSION_GAP),                      # the tracked SQLite observes what Turso does
+    (Run("ok", 1), TURSO_OWN),                        # it observes what the old SQLite does
+    (Run("ok", 3), TURSO_OWN),                        # or something else again
+    (Run(UNSUPPORTED, message="needs x"), TURSO_OWN),  # SQLite 3.50.4 has no such feature: a measurement
+    (Run(ERROR, message="boom"), UNAVAILABLE),        # could not measure: never Turso's own
+    (None, UNAVAILABLE),                              # not installed
+])
+def test_attribute(tracked: Run | None, expected: str) -> None:
+    assert attribute(Run("ok", 2), tracked) == expected
+
+
+def test_a_matching_entry_keeps_its_documented_verdict_and_carries_the_attribution() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), registry(TURSO_OWN))
+    out = with_attribution(verdict, Run("ok", 2), Run("ok", 1), "sqlean")
+    assert (out.outcome, out.attribution, out.tracked_observed) == (DOCUMENTED, TURSO_OWN, 1)
+
+
+def test_an_entry_blaming_turso_for_a_version_gap_is_drift() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), registry(TURSO_OWN))
+    out = with_attribution(verdict, Run("ok", 2), Run("ok", 2), "sqlean")
+    assert out.outcome == DRIFT
+    assert out.message == ("registry entry 'smoke.e' (smoke.toml) says attribution 'turso' but the tracked "
+                           "SQLite (sqlean) observed exactly what this backend observed (2): set "
+                           "attribution = 'sqlite-version'")
+
+
+def test_a_version_gap_entry_that_turso_alone_shows_is_drift() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), registry(VERSION_GAP))
+    out = with_attribution(verdict, Run("ok", 2), Run("ok", 1), "sqlean")
+    assert out.outcome == DRIFT
+    assert "says attribution 'sqlite-version' but the tracked SQLite (sqlean) observed 1, not what" \
+        in out.message
+    unsupported = with_attribution(verdict, Run("ok", 2), Run(UNSUPPORTED, message="needs mvcc"), "sqlean")
+    assert "observed nothing: it is unsupported there (needs mvcc)" in unsupported.message
+
+
+def test_unavailable_never_contradicts_an_entry() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), registry(VERSION_GAP))
+    out = with_attribution(verdict, Run("ok", 2), None, "none")
+    assert (out.outcome, out.attribution) == (DOCUMENTED, UNAVAILABLE)
+
+
+def test_an_undocumented_difference_is_attributed_too() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), Registry())
+    assert verdict.differs
+    out = with_attribution(verdict, Run("ok", 2), Run("ok", 2), "sqlean")
+    assert (out.outcome, out.attribution) == (UNDOCUMENTED, VERSION_GAP)
+
+
+def test_same_is_not_a_difference() -> None:
+    verdict = judge(SPEC, "turso", Run("ok", 1), "sqlite", Run("ok", 1), Registry())
+    assert (verdict.outcome, verdict.differs, verdict.attribution) == (SAME, False, None)
+
+
+def test_the_tracked_sqlite_is_covered_by_a_version_gap_entry() -> None:
+    gap = registry(VERSION_GAP)
+    covered = judge(SPEC, "sqlean", Run("ok", 2), "sqlite", Run("ok", 1), gap, "sqlean")
+    assert (covered.outcome, covered.attribution) == (DOCUMENTED, VERSION_GAP)
+    assert "sqlean observes what turso does" in covered.message
+    older = judge(SPEC, "sqlean", Run("ok", 1), "sqlite", Run("ok", 1), gap, "sqlean")
+    assert older.outcome == SAME  # an older SQLite release that still behaves like the stdlib one
+    own = judge(SPEC, "sqlean", Run("ok", 2), "sqlite", Run("ok", 1), registry(TURSO_OWN), "sqlean")
+    assert own.outcome == UNDOCUMENTED  # a Turso's-own entry does not cover the tracked SQLite
