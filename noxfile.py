@@ -9,6 +9,8 @@ Environment variables narrow or widen the matrix (space- or comma-separated):
     MATRIX_PYTHONS     Python versions, found on PATH, never downloaded (default: the one running nox)
     PYTURSO_VERSIONS   pyturso releases (default: the newest of the 0.6, 0.7 and 0.8 series)
     MATRIX_BACKENDS    backends (default: sqlite turso)
+    SQLEAN_VERSIONS    sqlean.py releases of the SQLite-version axis (default: 3.47.0 3.49.1 3.50.4.5,
+                       i.e. SQLite 3.47.0, 3.49.1 and 3.50.4, the release Turso tracks); "none" skips it
     MATRIX_XDIST       pytest-xdist workers per suites run (default: 0, serial)
 
 SQLite does not depend on pyturso, so by default it runs once per Python version, with the newest
@@ -45,6 +47,7 @@ def _listed(name: str, default: list[str]) -> list[str]:
 PYTHONS = _listed("MATRIX_PYTHONS", [f"{sys.version_info.major}.{sys.version_info.minor}"])
 PYTURSO_VERSIONS = _listed("PYTURSO_VERSIONS", ["0.6.1", "0.7.2", "0.8.3"])
 BACKENDS = _listed("MATRIX_BACKENDS", ["sqlite", "turso"])
+SQLEAN_VERSIONS = [v for v in _listed("SQLEAN_VERSIONS", ["3.47.0", "3.49.1", "3.50.4.5"]) if v != "none"]
 
 
 def _add_pyenv_interpreters(versions: list[str]) -> None:
@@ -90,6 +93,28 @@ def suites(session: nox.Session, pyturso: str, backend: str) -> None:
         session.error(f"the run wrote no report to {folder}")
 
 
+def sqlite_label(python: str, sqlean: str) -> str:
+    """The report folder of one point of the SQLite-version axis: `py3.11-sqlean3.47.0-sqlean`."""
+    return f"py{python}-sqlean{sqlean}-sqlean"
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("sqlean", SQLEAN_VERSIONS, ids=SQLEAN_VERSIONS)
+def sqlite_axis(session: nox.Session, sqlean: str) -> None:
+    """The suites on one SQLite release (the stdlib sqlite3 API through sqlean.py), judged like Turso."""
+    folder = OUT / sqlite_label(str(session.python), sqlean)
+    shutil.rmtree(folder, ignore_errors=True)
+    session.install("-e", ".")
+    session.install(f"sqlean.py=={sqlean}")  # over pyproject's pin: older releases are points of the axis
+    args = ["pytest", "suites", "--backend=sqlean", f"--report-dir={folder}", "--allow-undocumented",
+            "-q", "-p", "no:cacheprovider", "-o", "console_output_style=classic", "--no-header"]
+    if XDIST:
+        args += ["-n", str(XDIST), "--max-worker-restart=8"]
+    session.run(*args, success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+    if not (folder / "compatibility.json").exists():
+        session.error(f"the run wrote no report to {folder}")
+
+
 def _merge(session: nox.Session, reports: list[Path]) -> None:
     session.install("-e", ".")
     missing = [p for p in reports if not p.exists()]
@@ -98,9 +123,10 @@ def _merge(session: nox.Session, reports: list[Path]) -> None:
     session.run("python", "-m", "harness", "matrix", "--out", str(OUT), *map(str, reports))
 
 
-@nox.session(python=PYTHONS[-1], requires=["suites"])
+@nox.session(python=PYTHONS[-1], requires=["suites", *(["sqlite_axis"] if SQLEAN_VERSIONS else [])])
 def matrix(session: nox.Session) -> None:
     reports = [OUT / label(py, v, b) / "compatibility.json" for py in PYTHONS for v, b in COMBOS]
+    reports += [OUT / sqlite_label(py, v) / "compatibility.json" for py in PYTHONS for v in SQLEAN_VERSIONS]
     _merge(session, reports)
 
 

@@ -102,7 +102,9 @@ class SqleanBackend:
     OPTIONS = ("busy_timeout",)
 
     def __init__(self) -> None:
-        sqlean.extensions.disable_all()  # plain SQLite: none of sqlean's bundled extensions
+        extensions = getattr(sqlean, "extensions", None)
+        if extensions is not None:
+            extensions.disable_all()  # plain SQLite: none of sqlean's bundled extensions
         self.capabilities = CapabilitySet(self, {
             "async_api": (True, "the harness's driver thread over sqlean's blocking module"),
             "sync_api": (True, "the sqlean module (the stdlib sqlite3 API)"),
@@ -120,8 +122,10 @@ class SqleanBackend:
     @property
     def info(self) -> BackendInfo:
         """Driver (sqlean.py) and engine (its bundled SQLite) versions, and why the backend is here."""
-        return BackendInfo("sqlean", "sqlean.py", _version("sqlean.py"), sqlean.sqlite_version,
-                           {"purpose": PURPOSE})
+        version = sqlean.sqlite_version
+        purpose = PURPOSE if version == TRACKED_SQLITE else (
+            f"SQLite {version}, a point of the SQLite-version axis (Turso tracks {TRACKED_SQLITE})")
+        return BackendInfo("sqlean", "sqlean.py", _version("sqlean.py"), version, {"purpose": purpose})
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
         """Parse a `sqlean:` URL."""

@@ -355,3 +355,39 @@ def test_changes_show_the_delta() -> None:
     assert 'undocumented** `{"n": -1}` | **UNDOCUMENTED** `{"n": 0}`'.lower() in text.lower()
     page = mx.render_html(m)
     assert "whole observation" in page
+
+
+# --- the SQLite-version axis --------------------------------------------------------------------------
+
+
+def sqlite_point(backend: str, driver_version: str, engine: str, results: dict[str, dict]) -> dict:
+    doc = report(backend, driver_version, results)
+    doc["backends"][0]["engine_version"] = engine
+    doc["backends"][0]["driver"] = "sqlean.py" if backend == "sqlean" else "aiosqlite"
+    return doc
+
+
+def test_sqlite_axis_names_the_first_release_that_behaves_like_turso() -> None:
+    docs = [
+        ("sqlite", sqlite_point("sqlite", "0.22.1", "3.40.1", {"a.gap": result("same", 1),
+                                                               "a.own": result("same", 1)})),
+        ("q347", sqlite_point("sqlean", "3.47.0", "3.47.0", {"a.gap": result("same", 1),
+                                                             "a.own": result("same", 1)})),
+        ("q350", sqlite_point("sqlean", "3.50.4.5", "3.50.4", {"a.gap": result("documented-difference", 2),
+                                                               "a.own": result("same", 1)})),
+        ("q349", sqlite_point("sqlean", "3.49.1", "3.49.1", {"a.gap": result("documented-difference", 2),
+                                                             "a.own": result("same", 1)})),
+        ("t083", report("turso", "0.8.3", {"a.gap": result("documented-difference", 2),
+                                           "a.own": result("documented-difference", 3)})),
+    ]
+    m = mx.build_matrix(docs)
+    axis = m["sqlite_axis"]
+    assert axis["releases"] == ["3.40.1", "3.47.0", "3.49.1", "3.50.4"]
+    like = {"3.40.1": False, "3.47.0": False, "3.49.1": True, "3.50.4": True}
+    assert axis["gaps"] == [{"check": "a.gap", "title": "title of a.gap", "first": "3.49.1",
+                             "like_turso": like}]
+    md = mx.render_markdown(m)
+    assert "## SQLite releases that behave like Turso" in md
+    assert "| `a.gap` | 3.49.1 |  |  | \u2713 | \u2713 |" in md
+    assert [c["backend"] for c in m["columns"]] == ["sqlite", "sqlean", "sqlean", "sqlean", "turso"]
+    assert any(g["backend"] == "sqlean" and g["to"] == "3.49.1" for g in m["changes"])

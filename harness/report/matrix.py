@@ -242,8 +242,43 @@ def build_matrix(reports: list[tuple[str, dict[str, Any]]], title: str = "Compat
         "changes": changes,
         "python_differences": python_diffs,
         "unstable": unstable,
+        "sqlite_axis": sqlite_axis(rows, columns),
         "checks": rows,
     }
+
+
+#: Backends whose columns are points of the SQLite-version axis (the same sqlite3 API, one SQLite each).
+SQLITE_BACKENDS = ("sqlite", "sqlean")
+DIFFERS = ("documented-difference", "undocumented-difference", "drift")
+
+
+def sqlite_axis(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
+    """For each check where Turso differs, the SQLite releases observing what Turso does, and the first.
+
+    The points are the columns of the SQLite backends (the stdlib one and sqlean.py's), one per engine
+    version (the newest Python's column where several); Turso's column is its newest driver version.
+    """
+    points: dict[str, Column] = {}
+    for col in sorted(columns, key=lambda c: version_key(c.python)):
+        if col.name in SQLITE_BACKENDS:
+            points[col.engine_version] = col
+    releases = sorted(points, key=version_key)
+    tursos = [c for c in columns if c.name == "turso"]
+    if not releases or not tursos:
+        return {"releases": releases, "turso": None, "gaps": []}
+    turso = max(tursos, key=lambda c: (version_key(c.driver_version), version_key(c.python)))
+    gaps = []
+    for row in rows:
+        cell = row["cells"][turso.label]
+        if cell["outcome"] not in DIFFERS or cell["observed"] is None:
+            continue
+        seen = compact(cell["observed"])
+        like = {v for v in releases if row["cells"][points[v].label]["observed"] is not None
+                and compact(row["cells"][points[v].label]["observed"]) == seen}
+        if like:
+            gaps.append({"check": row["id"], "title": row["title"], "first": min(like, key=version_key),
+                         "like_turso": {v: v in like for v in releases}})
+    return {"releases": releases, "turso": turso.label, "gaps": gaps}
 
 
 def headers(columns: list[Column]) -> list[str]:
@@ -337,6 +372,7 @@ def render_markdown(matrix: dict[str, Any]) -> str:
         for spread in matrix[key]:
             out.append(f"- {md(spread['set'])}: " + ", ".join(md_code(c["check"]) for c in spread["checks"]))
         out.append("")
+    out += md_sqlite_axis(matrix)
     header = [next(c["header"] for c in cols if c["label"] == label) for label in (c["label"] for c in cols)]
     out += ["## Every check", "",
             "Checks that behave differently across columns come first. Cells: the outcome "
@@ -348,6 +384,24 @@ def render_markdown(matrix: dict[str, Any]) -> str:
         cells = " | ".join(short(row["cells"][c["label"]]["outcome"]) for c in cols)
         out.append(f"| {md_code(row['id'])} | {md(changed)} | {cells} |")
     return "\n".join(out) + "\n"
+
+
+def md_sqlite_axis(matrix: dict[str, Any]) -> list[str]:
+    """The SQLite-version axis: for each version gap, the first SQLite release that behaves like Turso."""
+    axis = matrix.get("sqlite_axis") or {}
+    if not axis.get("gaps"):
+        return []
+    releases = axis["releases"]
+    out = ["## SQLite releases that behave like Turso", "",
+           f"Checks where Turso ({md_code(axis['turso'])}) differs from the reference and a SQLite "
+           "release observes exactly what Turso does: a SQLite version gap, not Turso's own "
+           "(\u2713 = observes what Turso does).", "",
+           "| check | first SQLite release | " + " | ".join(md(v) for v in releases) + " |",
+           "|---|---|" + "---|" * len(releases)]
+    for gap in axis["gaps"]:
+        marks = " | ".join("\u2713" if gap["like_turso"][v] else "" for v in releases)
+        out.append(f"| {md_code(gap['check'])} | {md(gap['first'])} | {marks} |")
+    return [*out, ""]
 
 
 # --- HTML ---------------------------------------------------------------------------------------------
