@@ -278,6 +278,7 @@ def sqlite_axis(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, 
         if like:
             gaps.append({"check": row["id"], "title": row["title"], "first": min(like, key=version_key),
                          "like_turso": {v: v in like for v in releases}})
+    gaps.sort(key=lambda g: (version_key(g["first"]), g["check"]))
     return {"releases": releases, "turso": turso.label, "gaps": gaps}
 
 
