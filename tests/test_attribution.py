@@ -95,3 +95,67 @@ def test_the_tracked_sqlite_is_covered_by_a_version_gap_entry() -> None:
     assert older.outcome == SAME  # an older SQLite release that still behaves like the stdlib one
     own = judge(SPEC, "sqlean", Run("ok", 2), "sqlite", Run("ok", 1), registry(TURSO_OWN), "sqlean")
     assert own.outcome == UNDOCUMENTED  # a Turso's-own entry does not cover the tracked SQLite
+
+
+def test_registry_attribution_proposes_and_writes_from_a_report(tmp_path, capsys) -> None:
+    import json
+
+    from harness.differences import load_registry
+    from harness.registry_attribution import main
+
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    entry = ('[[difference]]\nid = "smoke.{n}"\nattribution = "turso"\nimpact = "cosmetic"\n'
+             'check = {checks}\ntitle = "t"\nsource = {{ document = "d", section = "s" }}\nreason = "r"\n'
+             'expect = {{ turso = 1 }}\n')
+    mixed = entry.format(n="mixed", checks='["smoke.b", "smoke.c"]')
+    text = entry.format(n="gap", checks='"smoke.a"') + "\n" + mixed
+    (folder / "smoke.toml").write_text(text, encoding="utf-8")
+
+    def row(check: str, entry_id: str, found: str) -> dict:
+        return {"id": check, "area": "smoke", "entry": {"id": entry_id},
+                "results": {"sqlite": {"outcome": "same", "attribution": None},
+                            "turso": {"outcome": "documented-difference", "attribution": found}}}
+
+    doc = {"schema_version": 2, "backends": [{"id": "sqlite"}, {"id": "turso"}],
+           "checks": [row("smoke.a", "smoke.gap", "sqlite-version"), row("smoke.b", "smoke.mixed", "turso"),
+                      row("smoke.c", "smoke.mixed", "sqlite-version")]}
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["registry-attribution", str(report), "--registry", str(folder), "--write"]) == 1
+    out = capsys.readouterr().out
+    assert "sqlite-version  smoke.gap  (registry: turso)" in out
+    assert "smoke.mixed: its checks disagree (sqlite-version, turso): split the entry" in out
+    entries = load_registry(folder).entries
+    assert entries["smoke.gap"].attribution == "sqlite-version"
+    assert entries["smoke.mixed"].attribution == "turso"  # not measured consistently: left as it was
+
+
+def test_what_will_change_lists_turso_own_worst_first_then_version_gaps() -> None:
+    from harness.report.build import add_attribution
+
+    def row(check: str, impact: str, found: str | None) -> dict:
+        return {"id": check, "area": check.split(".")[0], "title": check,
+                "entry": {"id": f"e.{check}", "title": f"entry {check}", "impact": impact},
+                "results": {"turso": {"outcome": "documented-difference", "attribution": found}}}
+
+    doc = add_attribution({"checks": [row("a.cosmetic", "cosmetic", "turso"),
+                                      row("a.gap", "silent-data-change", "sqlite-version"),
+                                      row("b.silent", "silent-data-change", "turso"),
+                                      row("b.same", "silent-data-change", None),
+                                      row("c.unknown", "different-error", "unavailable")],
+                           "sections": [{"id": "other", "title": "x", "intro": "", "columns": [],
+                                         "rows": []}]})
+    section = doc["sections"][0]
+    assert [s["id"] for s in doc["sections"]] == ["what-will-change", "other"]
+    assert [(r[0], r[1], r[2]["text"]) for r in section["rows"]] == [
+        ("Turso's own", "silent-data-change", "b.silent"), ("Turso's own", "cosmetic", "a.cosmetic"),
+        ("attribution unavailable", "different-error", "c.unknown"),
+        ("SQLite version gap", "silent-data-change", "a.gap")]
+    assert section["rows"][0][2] == {"text": "b.silent", "href": "#b.silent"}
+    assert doc["attribution_summary"]["by_area"] == {
+        "a": {"turso": 1, "sqlite-version": 1, "unavailable": 0},
+        "b": {"turso": 1, "sqlite-version": 0, "unavailable": 0},
+        "c": {"turso": 0, "sqlite-version": 0, "unavailable": 1}}
+    impacts = list(doc["attribution_summary"]["by_impact"])
+    assert impacts == ["silent-data-change", "different-error", "cosmetic"]
