@@ -59,6 +59,7 @@ def test_a_true_attribution_is_documented_and_reported(project: pytest.Pytester,
         "documented-difference", attribution, "new" if gap else "old")
     doc = load_report(project.path / "out")
     assert doc["schema_version"] == 2
+    assert doc["sections"][0]["intro"].startswith("Attributed by SQLite 3.50.4 (sqlean.py ")
     assert doc["attribution_summary"]["by_backend"]["turso"][attribution] == 1
     section = doc["sections"][0]
     assert section["id"] == "what-will-change"
@@ -91,6 +92,7 @@ def test_without_the_tracked_sqlite_attribution_is_unavailable_not_turso(project
     doc = load_report(project.path / "out")
     assert doc["tracked"] == {"available": False, "why": "switched off (--tracked-reference=none)",
                               "note": "attribution unavailable"}
+    assert doc["sections"][0]["intro"].startswith("Attribution unavailable (switched off")
     assert doc["attribution_summary"]["by_backend"]["turso"] == {"turso": 0, "sqlite-version": 0,
                                                                  "unavailable": 1}
 
@@ -117,3 +119,4 @@ def test_a_v1_report_is_upgraded_with_attribution_unknown(tmp_path: Path) -> Non
     res = doc["checks"][0]["results"]["turso"]
     assert (res["attribution"], doc["checks"][0]["entry"]["impact"]) == (None, None)
     assert doc["sections"][0]["rows"] == []  # nothing was attributed: nothing is blamed on Turso
+    assert doc["sections"][0]["intro"].startswith("Attribution unavailable (a schema_version 1 report")

@@ -143,8 +143,15 @@ def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
                                                   _cell(row["id"]), backend, entry.get("id") or "(none)",
                                                   entry.get("title") or row["title"]]))
     rows.sort(key=lambda r: r[:3])
+    tracked = doc.get("tracked") or {}
+    if tracked.get("available"):
+        by = (f"Attributed by SQLite {tracked.get('engine_version')} ({tracked.get('driver')} "
+              f"{tracked.get('driver_version')}), {tracked.get('purpose') or 'the tracked SQLite'}. ")
+    else:
+        why = tracked.get("why") or "no tracked SQLite"
+        by = f"Attribution unavailable ({why}): no difference is called Turso's own or a version gap. "
     return {"id": WHAT_WILL_CHANGE, "title": "What will change for your application",
-            "intro": "Every difference a backend shows against the reference SQLite, one line each: "
+            "intro": by + "Every difference a backend shows against the reference SQLite, one line each: "
                      "Turso's own first, grouped by impact, worst first (silent data change, lost or extra "
                      "writes, an error appearing or disappearing, a different error, a missing API or "
                      "refused feature, cosmetic); then the SQLite version gaps, where the SQLite release "
