@@ -55,8 +55,12 @@ def _open_with(module: Any, path: str, key: str) -> dict[str, Any]:
     return outcome(use)
 
 
-@check(title="connect() accepts the sqlite3 keyword (and the connection then works)", source=CONNECT,
-       params={k: k for k in KEYWORDS}, layer="driver")
+@check(
+    title="connect() accepts the sqlite3 keyword (and the connection then works)",
+    source=CONNECT,
+    params={k: k for k in KEYWORDS},
+    layer="driver",
+)
 async def test_keyword(ctx: CheckContext, key: str) -> object:
     if key == "autocommit" and sys.version_info < (3, 12):
         raise Unsupported("python_3_12", "sqlite3.connect(autocommit=...) needs Python 3.12+")
@@ -68,6 +72,7 @@ def _positional(module: Any, path: str) -> dict[str, Any]:
         conn = module.connect(path, 1.5)
         conn.close()
         return "opened"
+
     return outcome(use)
 
 
@@ -95,11 +100,23 @@ def _round_trip(module: Any, database: Any, reopen: Any = None, **kwargs: Any) -
             return conn.execute("SELECT count(*) FROM t").fetchall()
         finally:
             conn.close()
+
     return outcome(use)
 
 
-PATHS = ("str", "pathlib_Path", "bytes", "memory", "empty_string", "file_uri", "file_uri_memory",
-         "relative_str", "missing_directory", "directory_itself", "file_uri_without_uri_flag")
+PATHS = (
+    "str",
+    "pathlib_Path",
+    "bytes",
+    "memory",
+    "empty_string",
+    "file_uri",
+    "file_uri_memory",
+    "relative_str",
+    "missing_directory",
+    "directory_itself",
+    "file_uri_without_uri_flag",
+)
 
 
 def _path_case(module: Any, folder: str, key: str) -> dict[str, Any]:
@@ -113,8 +130,10 @@ def _path_case(module: Any, folder: str, key: str) -> dict[str, Any]:
         "empty_string": ("", {}),
         "file_uri": (f"file:{target}", {"uri": True}),
         "file_uri_memory": ("file::memory:", {"uri": True}),
-        "relative_str": (str(target.relative_to(Path.cwd())) if target.is_relative_to(Path.cwd())
-                         else str(target), {}),
+        "relative_str": (
+            str(target.relative_to(Path.cwd())) if target.is_relative_to(Path.cwd()) else str(target),
+            {},
+        ),
         "missing_directory": (str(base / "no" / "such" / "dir.db"), {}),
         "directory_itself": (str(base), {}),
         "file_uri_without_uri_flag": (f"file:{target}?mode=rwc", {}),
@@ -124,12 +143,17 @@ def _path_case(module: Any, folder: str, key: str) -> dict[str, Any]:
     if key == "file_uri_without_uri_flag":
         # sqlite3 treats the name as a plain file name unless uri=True: observe which file appeared.
         result["plain_file_created"] = (base / "p.db?mode=rwc").exists() or any(
-            p.name.startswith("file:") for p in base.iterdir())
+            p.name.startswith("file:") for p in base.iterdir()
+        )
     return result
 
 
-@check(title="connect() takes the database argument in this form", source=CONNECT,
-       params={k: k for k in PATHS}, layer="driver")
+@check(
+    title="connect() takes the database argument in this form",
+    source=CONNECT,
+    params={k: k for k in PATHS},
+    layer="driver",
+)
 async def test_path(ctx: CheckContext, key: str) -> object:
     ctx.folder.mkdir(parents=True, exist_ok=True)
     return await blocking(_path_case, ctx.sync_module(), str(ctx.folder), key)
@@ -150,15 +174,23 @@ def _uri_readonly(module: Any, path: str, stmt: str) -> dict[str, Any]:
             return got
         finally:
             conn.close()
+
     return outcome(use)
 
 
-READ_ONLY_STATEMENTS = {"read": "SELECT x FROM t", "write": "INSERT INTO t VALUES (2)",
-                        "create": "CREATE TABLE u (y)"}
+READ_ONLY_STATEMENTS = {
+    "read": "SELECT x FROM t",
+    "write": "INSERT INTO t VALUES (2)",
+    "create": "CREATE TABLE u (y)",
+}
 
 
-@check(title="connect('file:...?mode=ro', uri=True): reads work, writes raise", source=pydoc(
-       "How to work with SQLite URIs"), params=READ_ONLY_STATEMENTS, layer="driver")
+@check(
+    title="connect('file:...?mode=ro', uri=True): reads work, writes raise",
+    source=pydoc("How to work with SQLite URIs"),
+    params=READ_ONLY_STATEMENTS,
+    layer="driver",
+)
 async def test_uri_mode_ro(ctx: CheckContext, stmt: str) -> object:
     return await blocking(_uri_readonly, ctx.sync_module(), db_path(ctx), stmt)
 
@@ -167,8 +199,11 @@ def _uri_mode_ro_missing(module: Any, path: str) -> dict[str, Any]:
     return outcome(lambda: module.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT 1").fetchall())
 
 
-@check(title="connect('file:missing?mode=ro', uri=True) on a file that does not exist raises",
-       source=pydoc("How to work with SQLite URIs"), layer="driver")
+@check(
+    title="connect('file:missing?mode=ro', uri=True) on a file that does not exist raises",
+    source=pydoc("How to work with SQLite URIs"),
+    layer="driver",
+)
 async def test_uri_mode_ro_missing_file(ctx: CheckContext) -> object:
     return await blocking(_uri_mode_ro_missing, ctx.sync_module(), db_path(ctx))
 
@@ -185,10 +220,14 @@ def _factory_subclass(module: Any, path: str) -> dict[str, Any]:
             return type(conn).__name__
         finally:
             conn.close()
+
     return outcome(use)
 
 
-@check(title="connect(factory=<Connection subclass>) returns an instance of the subclass",
-       source=pydoc("Module functions"), layer="driver")
+@check(
+    title="connect(factory=<Connection subclass>) returns an instance of the subclass",
+    source=pydoc("Module functions"),
+    layer="driver",
+)
 async def test_factory_subclass(ctx: CheckContext) -> object:
     return await blocking(_factory_subclass, ctx.sync_module(), db_path(ctx))

@@ -47,8 +47,12 @@ def _after_close(module: Any, path: str, op: str) -> Any:
     return outcome(CONNECTION_OPS[op], conn)
 
 
-@check(title="A connection method or attribute used after close()", source=pydoc("Connection objects"),
-       params={k: k for k in CONNECTION_OPS}, layer="driver")
+@check(
+    title="A connection method or attribute used after close()",
+    source=pydoc("Connection objects"),
+    params={k: k for k in CONNECTION_OPS},
+    layer="driver",
+)
 async def test_connection_after_close(ctx: CheckContext, op: str) -> object:
     return await blocking(_after_close, ctx.sync_module(), db_path(ctx), op)
 
@@ -85,14 +89,22 @@ def _cursor_after(module: Any, path: str, op: str, close_connection: bool) -> An
         conn.close()
 
 
-@check(title="A cursor method or attribute used after the cursor's close() (midway through its rows)",
-       source=pydoc("Cursor objects"), params={k: k for k in CURSOR_OPS}, layer="driver")
+@check(
+    title="A cursor method or attribute used after the cursor's close() (midway through its rows)",
+    source=pydoc("Cursor objects"),
+    params={k: k for k in CURSOR_OPS},
+    layer="driver",
+)
 async def test_cursor_after_close(ctx: CheckContext, op: str) -> object:
     return await blocking(_cursor_after, ctx.sync_module(), db_path(ctx), op, False)
 
 
-@check(title="A cursor method or attribute used after its connection's close() (midway through its rows)",
-       source=pydoc("Cursor objects"), params={k: k for k in CURSOR_OPS}, layer="driver")
+@check(
+    title="A cursor method or attribute used after its connection's close() (midway through its rows)",
+    source=pydoc("Cursor objects"),
+    params={k: k for k in CURSOR_OPS},
+    layer="driver",
+)
 async def test_cursor_after_connection_close(ctx: CheckContext, op: str) -> object:
     return await blocking(_cursor_after, ctx.sync_module(), db_path(ctx), op, True)
 
@@ -109,7 +121,10 @@ def _close_with_pending(module: Any, path: str) -> Any:
         other.close()
 
 
-@check(title="close() with an uncommitted implicit transaction: no error, the changes are discarded",
-       source=pydoc("Connection objects"), layer="driver")
+@check(
+    title="close() with an uncommitted implicit transaction: no error, the changes are discarded",
+    source=pydoc("Connection objects"),
+    layer="driver",
+)
 async def test_close_discards_uncommitted(ctx: CheckContext) -> object:
     return await blocking(_close_with_pending, ctx.sync_module(), db_path(ctx))

@@ -20,69 +20,264 @@ from harness import CheckContext, Unsupported, check
 #: The public names of `sqlite3` on Python 3.11 plus the 3.12 additions (a fixed list, so check ids do not
 #: depend on the Python running them); its incidental imports (collections, datetime, time) left out.
 MODULE_NAMES = (
-    "Binary", "Blob", "Connection", "Cursor", "DataError", "DatabaseError", "Date", "DateFromTicks", "Error",
-    "IntegrityError", "InterfaceError", "InternalError", "LEGACY_TRANSACTION_CONTROL", "NotSupportedError",
-    "OperationalError", "PARSE_COLNAMES", "PARSE_DECLTYPES", "PrepareProtocol", "ProgrammingError", "Row",
-    "SQLITE_ABORT", "SQLITE_ABORT_ROLLBACK", "SQLITE_ALTER_TABLE", "SQLITE_ANALYZE", "SQLITE_ATTACH",
-    "SQLITE_AUTH", "SQLITE_AUTH_USER", "SQLITE_BUSY", "SQLITE_BUSY_RECOVERY", "SQLITE_BUSY_SNAPSHOT",
-    "SQLITE_BUSY_TIMEOUT", "SQLITE_CANTOPEN", "SQLITE_CANTOPEN_CONVPATH", "SQLITE_CANTOPEN_DIRTYWAL",
-    "SQLITE_CANTOPEN_FULLPATH", "SQLITE_CANTOPEN_ISDIR", "SQLITE_CANTOPEN_NOTEMPDIR",
+    "Binary",
+    "Blob",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "LEGACY_TRANSACTION_CONTROL",
+    "NotSupportedError",
+    "OperationalError",
+    "PARSE_COLNAMES",
+    "PARSE_DECLTYPES",
+    "PrepareProtocol",
+    "ProgrammingError",
+    "Row",
+    "SQLITE_ABORT",
+    "SQLITE_ABORT_ROLLBACK",
+    "SQLITE_ALTER_TABLE",
+    "SQLITE_ANALYZE",
+    "SQLITE_ATTACH",
+    "SQLITE_AUTH",
+    "SQLITE_AUTH_USER",
+    "SQLITE_BUSY",
+    "SQLITE_BUSY_RECOVERY",
+    "SQLITE_BUSY_SNAPSHOT",
+    "SQLITE_BUSY_TIMEOUT",
+    "SQLITE_CANTOPEN",
+    "SQLITE_CANTOPEN_CONVPATH",
+    "SQLITE_CANTOPEN_DIRTYWAL",
+    "SQLITE_CANTOPEN_FULLPATH",
+    "SQLITE_CANTOPEN_ISDIR",
+    "SQLITE_CANTOPEN_NOTEMPDIR",
     "SQLITE_CANTOPEN_SYMLINK",
-    "SQLITE_CONSTRAINT", "SQLITE_CONSTRAINT_CHECK", "SQLITE_CONSTRAINT_COMMITHOOK",
-    "SQLITE_CONSTRAINT_FOREIGNKEY", "SQLITE_CONSTRAINT_FUNCTION", "SQLITE_CONSTRAINT_NOTNULL",
-    "SQLITE_CONSTRAINT_PINNED", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_ROWID",
-    "SQLITE_CONSTRAINT_TRIGGER", "SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_VTAB", "SQLITE_CORRUPT",
-    "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE", "SQLITE_CORRUPT_VTAB", "SQLITE_CREATE_INDEX",
-    "SQLITE_CREATE_TABLE", "SQLITE_CREATE_TEMP_INDEX", "SQLITE_CREATE_TEMP_TABLE",
+    "SQLITE_CONSTRAINT",
+    "SQLITE_CONSTRAINT_CHECK",
+    "SQLITE_CONSTRAINT_COMMITHOOK",
+    "SQLITE_CONSTRAINT_FOREIGNKEY",
+    "SQLITE_CONSTRAINT_FUNCTION",
+    "SQLITE_CONSTRAINT_NOTNULL",
+    "SQLITE_CONSTRAINT_PINNED",
+    "SQLITE_CONSTRAINT_PRIMARYKEY",
+    "SQLITE_CONSTRAINT_ROWID",
+    "SQLITE_CONSTRAINT_TRIGGER",
+    "SQLITE_CONSTRAINT_UNIQUE",
+    "SQLITE_CONSTRAINT_VTAB",
+    "SQLITE_CORRUPT",
+    "SQLITE_CORRUPT_INDEX",
+    "SQLITE_CORRUPT_SEQUENCE",
+    "SQLITE_CORRUPT_VTAB",
+    "SQLITE_CREATE_INDEX",
+    "SQLITE_CREATE_TABLE",
+    "SQLITE_CREATE_TEMP_INDEX",
+    "SQLITE_CREATE_TEMP_TABLE",
     "SQLITE_CREATE_TEMP_TRIGGER",
-    "SQLITE_CREATE_TEMP_VIEW", "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW", "SQLITE_CREATE_VTABLE",
-    "SQLITE_DELETE", "SQLITE_DENY", "SQLITE_DETACH", "SQLITE_DONE", "SQLITE_DROP_INDEX", "SQLITE_DROP_TABLE",
-    "SQLITE_DROP_TEMP_INDEX", "SQLITE_DROP_TEMP_TABLE", "SQLITE_DROP_TEMP_TRIGGER", "SQLITE_DROP_TEMP_VIEW",
-    "SQLITE_DROP_TRIGGER", "SQLITE_DROP_VIEW", "SQLITE_DROP_VTABLE", "SQLITE_EMPTY", "SQLITE_ERROR",
-    "SQLITE_ERROR_MISSING_COLLSEQ", "SQLITE_ERROR_RETRY", "SQLITE_ERROR_SNAPSHOT", "SQLITE_FORMAT",
-    "SQLITE_FULL", "SQLITE_FUNCTION", "SQLITE_IGNORE", "SQLITE_INSERT", "SQLITE_INTERNAL", "SQLITE_INTERRUPT",
-    "SQLITE_IOERR", "SQLITE_IOERR_ACCESS", "SQLITE_IOERR_AUTH", "SQLITE_IOERR_BEGIN_ATOMIC",
-    "SQLITE_IOERR_BLOCKED", "SQLITE_IOERR_CHECKRESERVEDLOCK", "SQLITE_IOERR_CLOSE",
-    "SQLITE_IOERR_COMMIT_ATOMIC", "SQLITE_IOERR_CONVPATH", "SQLITE_IOERR_CORRUPTFS", "SQLITE_IOERR_DATA",
-    "SQLITE_IOERR_DELETE", "SQLITE_IOERR_DELETE_NOENT", "SQLITE_IOERR_DIR_CLOSE", "SQLITE_IOERR_DIR_FSYNC",
-    "SQLITE_IOERR_FSTAT", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_GETTEMPPATH", "SQLITE_IOERR_LOCK",
-    "SQLITE_IOERR_MMAP", "SQLITE_IOERR_NOMEM", "SQLITE_IOERR_RDLOCK", "SQLITE_IOERR_READ",
-    "SQLITE_IOERR_ROLLBACK_ATOMIC", "SQLITE_IOERR_SEEK", "SQLITE_IOERR_SHMLOCK", "SQLITE_IOERR_SHMMAP",
-    "SQLITE_IOERR_SHMOPEN", "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_SHORT_READ", "SQLITE_IOERR_TRUNCATE",
-    "SQLITE_IOERR_UNLOCK", "SQLITE_IOERR_VNODE", "SQLITE_IOERR_WRITE", "SQLITE_LIMIT_ATTACHED",
-    "SQLITE_LIMIT_COLUMN", "SQLITE_LIMIT_COMPOUND_SELECT", "SQLITE_LIMIT_EXPR_DEPTH",
-    "SQLITE_LIMIT_FUNCTION_ARG", "SQLITE_LIMIT_LENGTH", "SQLITE_LIMIT_LIKE_PATTERN_LENGTH",
-    "SQLITE_LIMIT_SQL_LENGTH", "SQLITE_LIMIT_TRIGGER_DEPTH", "SQLITE_LIMIT_VARIABLE_NUMBER",
-    "SQLITE_LIMIT_VDBE_OP", "SQLITE_LIMIT_WORKER_THREADS", "SQLITE_LOCKED", "SQLITE_LOCKED_SHAREDCACHE",
-    "SQLITE_LOCKED_VTAB", "SQLITE_MISMATCH", "SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_NOMEM", "SQLITE_NOTADB",
-    "SQLITE_NOTFOUND", "SQLITE_NOTICE", "SQLITE_NOTICE_RECOVER_ROLLBACK", "SQLITE_NOTICE_RECOVER_WAL",
-    "SQLITE_OK", "SQLITE_OK_LOAD_PERMANENTLY", "SQLITE_OK_SYMLINK", "SQLITE_PERM", "SQLITE_PRAGMA",
-    "SQLITE_PROTOCOL", "SQLITE_RANGE", "SQLITE_READ", "SQLITE_READONLY", "SQLITE_READONLY_CANTINIT",
-    "SQLITE_READONLY_CANTLOCK", "SQLITE_READONLY_DBMOVED", "SQLITE_READONLY_DIRECTORY",
-    "SQLITE_READONLY_RECOVERY", "SQLITE_READONLY_ROLLBACK", "SQLITE_RECURSIVE", "SQLITE_REINDEX",
-    "SQLITE_ROW", "SQLITE_SAVEPOINT", "SQLITE_SCHEMA", "SQLITE_SELECT", "SQLITE_TOOBIG", "SQLITE_TRANSACTION",
-    "SQLITE_UPDATE", "SQLITE_WARNING", "SQLITE_WARNING_AUTOINDEX", "Time", "TimeFromTicks", "Timestamp",
-    "TimestampFromTicks", "Warning", "adapt", "adapters", "apilevel", "complete_statement", "connect",
-    "converters", "dbapi2", "enable_callback_tracebacks", "enable_shared_cache", "paramstyle",
-    "register_adapter", "register_converter", "sqlite_version", "sqlite_version_info", "threadsafety",
-    "version", "version_info",
+    "SQLITE_CREATE_TEMP_VIEW",
+    "SQLITE_CREATE_TRIGGER",
+    "SQLITE_CREATE_VIEW",
+    "SQLITE_CREATE_VTABLE",
+    "SQLITE_DELETE",
+    "SQLITE_DENY",
+    "SQLITE_DETACH",
+    "SQLITE_DONE",
+    "SQLITE_DROP_INDEX",
+    "SQLITE_DROP_TABLE",
+    "SQLITE_DROP_TEMP_INDEX",
+    "SQLITE_DROP_TEMP_TABLE",
+    "SQLITE_DROP_TEMP_TRIGGER",
+    "SQLITE_DROP_TEMP_VIEW",
+    "SQLITE_DROP_TRIGGER",
+    "SQLITE_DROP_VIEW",
+    "SQLITE_DROP_VTABLE",
+    "SQLITE_EMPTY",
+    "SQLITE_ERROR",
+    "SQLITE_ERROR_MISSING_COLLSEQ",
+    "SQLITE_ERROR_RETRY",
+    "SQLITE_ERROR_SNAPSHOT",
+    "SQLITE_FORMAT",
+    "SQLITE_FULL",
+    "SQLITE_FUNCTION",
+    "SQLITE_IGNORE",
+    "SQLITE_INSERT",
+    "SQLITE_INTERNAL",
+    "SQLITE_INTERRUPT",
+    "SQLITE_IOERR",
+    "SQLITE_IOERR_ACCESS",
+    "SQLITE_IOERR_AUTH",
+    "SQLITE_IOERR_BEGIN_ATOMIC",
+    "SQLITE_IOERR_BLOCKED",
+    "SQLITE_IOERR_CHECKRESERVEDLOCK",
+    "SQLITE_IOERR_CLOSE",
+    "SQLITE_IOERR_COMMIT_ATOMIC",
+    "SQLITE_IOERR_CONVPATH",
+    "SQLITE_IOERR_CORRUPTFS",
+    "SQLITE_IOERR_DATA",
+    "SQLITE_IOERR_DELETE",
+    "SQLITE_IOERR_DELETE_NOENT",
+    "SQLITE_IOERR_DIR_CLOSE",
+    "SQLITE_IOERR_DIR_FSYNC",
+    "SQLITE_IOERR_FSTAT",
+    "SQLITE_IOERR_FSYNC",
+    "SQLITE_IOERR_GETTEMPPATH",
+    "SQLITE_IOERR_LOCK",
+    "SQLITE_IOERR_MMAP",
+    "SQLITE_IOERR_NOMEM",
+    "SQLITE_IOERR_RDLOCK",
+    "SQLITE_IOERR_READ",
+    "SQLITE_IOERR_ROLLBACK_ATOMIC",
+    "SQLITE_IOERR_SEEK",
+    "SQLITE_IOERR_SHMLOCK",
+    "SQLITE_IOERR_SHMMAP",
+    "SQLITE_IOERR_SHMOPEN",
+    "SQLITE_IOERR_SHMSIZE",
+    "SQLITE_IOERR_SHORT_READ",
+    "SQLITE_IOERR_TRUNCATE",
+    "SQLITE_IOERR_UNLOCK",
+    "SQLITE_IOERR_VNODE",
+    "SQLITE_IOERR_WRITE",
+    "SQLITE_LIMIT_ATTACHED",
+    "SQLITE_LIMIT_COLUMN",
+    "SQLITE_LIMIT_COMPOUND_SELECT",
+    "SQLITE_LIMIT_EXPR_DEPTH",
+    "SQLITE_LIMIT_FUNCTION_ARG",
+    "SQLITE_LIMIT_LENGTH",
+    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH",
+    "SQLITE_LIMIT_SQL_LENGTH",
+    "SQLITE_LIMIT_TRIGGER_DEPTH",
+    "SQLITE_LIMIT_VARIABLE_NUMBER",
+    "SQLITE_LIMIT_VDBE_OP",
+    "SQLITE_LIMIT_WORKER_THREADS",
+    "SQLITE_LOCKED",
+    "SQLITE_LOCKED_SHAREDCACHE",
+    "SQLITE_LOCKED_VTAB",
+    "SQLITE_MISMATCH",
+    "SQLITE_MISUSE",
+    "SQLITE_NOLFS",
+    "SQLITE_NOMEM",
+    "SQLITE_NOTADB",
+    "SQLITE_NOTFOUND",
+    "SQLITE_NOTICE",
+    "SQLITE_NOTICE_RECOVER_ROLLBACK",
+    "SQLITE_NOTICE_RECOVER_WAL",
+    "SQLITE_OK",
+    "SQLITE_OK_LOAD_PERMANENTLY",
+    "SQLITE_OK_SYMLINK",
+    "SQLITE_PERM",
+    "SQLITE_PRAGMA",
+    "SQLITE_PROTOCOL",
+    "SQLITE_RANGE",
+    "SQLITE_READ",
+    "SQLITE_READONLY",
+    "SQLITE_READONLY_CANTINIT",
+    "SQLITE_READONLY_CANTLOCK",
+    "SQLITE_READONLY_DBMOVED",
+    "SQLITE_READONLY_DIRECTORY",
+    "SQLITE_READONLY_RECOVERY",
+    "SQLITE_READONLY_ROLLBACK",
+    "SQLITE_RECURSIVE",
+    "SQLITE_REINDEX",
+    "SQLITE_ROW",
+    "SQLITE_SAVEPOINT",
+    "SQLITE_SCHEMA",
+    "SQLITE_SELECT",
+    "SQLITE_TOOBIG",
+    "SQLITE_TRANSACTION",
+    "SQLITE_UPDATE",
+    "SQLITE_WARNING",
+    "SQLITE_WARNING_AUTOINDEX",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "adapt",
+    "adapters",
+    "apilevel",
+    "complete_statement",
+    "connect",
+    "converters",
+    "dbapi2",
+    "enable_callback_tracebacks",
+    "enable_shared_cache",
+    "paramstyle",
+    "register_adapter",
+    "register_converter",
+    "sqlite_version",
+    "sqlite_version_info",
+    "threadsafety",
+    "version",
+    "version_info",
 )
 #: Names whose value differs between releases by design: compared for presence only.
 VERSION_NAMES = ("sqlite_version", "sqlite_version_info", "version", "version_info")
 
 CONNECTION_NAMES = (
-    "DataError", "DatabaseError", "Error", "IntegrityError", "InterfaceError", "InternalError",
-    "NotSupportedError", "OperationalError", "ProgrammingError", "Warning", "autocommit", "backup",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Warning",
+    "autocommit",
+    "backup",
     "blobopen",
-    "close", "commit", "create_aggregate", "create_collation", "create_function", "create_window_function",
-    "cursor", "deserialize", "enable_load_extension", "execute", "executemany", "executescript", "getconfig",
-    "getlimit", "in_transaction", "interrupt", "isolation_level", "iterdump", "load_extension", "rollback",
-    "row_factory", "serialize", "set_authorizer", "set_progress_handler", "set_trace_callback", "setconfig",
-    "setlimit", "text_factory", "total_changes",
+    "close",
+    "commit",
+    "create_aggregate",
+    "create_collation",
+    "create_function",
+    "create_window_function",
+    "cursor",
+    "deserialize",
+    "enable_load_extension",
+    "execute",
+    "executemany",
+    "executescript",
+    "getconfig",
+    "getlimit",
+    "in_transaction",
+    "interrupt",
+    "isolation_level",
+    "iterdump",
+    "load_extension",
+    "rollback",
+    "row_factory",
+    "serialize",
+    "set_authorizer",
+    "set_progress_handler",
+    "set_trace_callback",
+    "setconfig",
+    "setlimit",
+    "text_factory",
+    "total_changes",
 )
 CURSOR_NAMES = (
-    "arraysize", "close", "connection", "description", "execute", "executemany", "executescript", "fetchall",
-    "fetchmany", "fetchone", "lastrowid", "row_factory", "rowcount", "setinputsizes", "setoutputsize",
+    "arraysize",
+    "close",
+    "connection",
+    "description",
+    "execute",
+    "executemany",
+    "executescript",
+    "fetchall",
+    "fetchmany",
+    "fetchone",
+    "lastrowid",
+    "row_factory",
+    "rowcount",
+    "setinputsizes",
+    "setoutputsize",
 )
 
 MODULE_DOC = pydoc("Module functions and constants")
@@ -112,8 +307,12 @@ def _stdlib_has(obj: Any, name: str) -> None:
         raise Unsupported("stdlib_name", f"this Python's sqlite3 has no {name!r} to compare with")
 
 
-@check(title="Public name of sqlite3 present in the driver module (constants with their value)",
-       source=MODULE_DOC, params={n: n for n in MODULE_NAMES}, layer="driver")
+@check(
+    title="Public name of sqlite3 present in the driver module (constants with their value)",
+    source=MODULE_DOC,
+    params={n: n for n in MODULE_NAMES},
+    layer="driver",
+)
 async def test_module_name(ctx: CheckContext, name: str) -> object:
     _stdlib_has(STDLIB, name)
     return presence(ctx.sync_module(), name, name not in VERSION_NAMES)
@@ -123,8 +322,12 @@ def _connection_presence(module: Any, path: str, name: str) -> dict[str, Any]:
     return closing(module, path, lambda conn: presence(conn, name, False))
 
 
-@check(title="Attribute of a sqlite3 Connection present on the driver's connection",
-       source=pydoc("Connection objects"), params={n: n for n in CONNECTION_NAMES}, layer="driver")
+@check(
+    title="Attribute of a sqlite3 Connection present on the driver's connection",
+    source=pydoc("Connection objects"),
+    params={n: n for n in CONNECTION_NAMES},
+    layer="driver",
+)
 async def test_connection_attribute(ctx: CheckContext, name: str) -> object:
     with STDLIB.connect(":memory:") as probe:
         _stdlib_has(probe, name)
@@ -136,8 +339,12 @@ def _cursor_presence(module: Any, path: str, name: str) -> dict[str, Any]:
     return closing(module, path, lambda conn: presence(conn.cursor(), name, False))
 
 
-@check(title="Attribute of a sqlite3 Cursor present on the driver's cursor", source=pydoc("Cursor objects"),
-       params={n: n for n in CURSOR_NAMES}, layer="driver")
+@check(
+    title="Attribute of a sqlite3 Cursor present on the driver's cursor",
+    source=pydoc("Cursor objects"),
+    params={n: n for n in CURSOR_NAMES},
+    layer="driver",
+)
 async def test_cursor_attribute(ctx: CheckContext, name: str) -> object:
     return await blocking(_cursor_presence, ctx.sync_module(), db_path(ctx), name)
 
@@ -163,18 +370,36 @@ PEP249_MODULE = {
 }
 
 
-@check(title="PEP 249 module requirement: the name is defined (with its value where PEP 249 fixes one)",
-       source=pep249("Module Interface; Type Objects and Constructors"), params=PEP249_MODULE, layer="driver")
+@check(
+    title="PEP 249 module requirement: the name is defined (with its value where PEP 249 fixes one)",
+    source=pep249("Module Interface; Type Objects and Constructors"),
+    params=PEP249_MODULE,
+    layer="driver",
+)
 async def test_pep249_module(ctx: CheckContext, item: tuple[str, str]) -> object:
     return presence(ctx.sync_module(), item[1], True)
 
 
-PEP249_EXCEPTIONS = ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError", "OperationalError",
-                     "IntegrityError", "InternalError", "ProgrammingError", "NotSupportedError")
+PEP249_EXCEPTIONS = (
+    "Warning",
+    "Error",
+    "InterfaceError",
+    "DatabaseError",
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+)
 
 
-@check(title="PEP 249 exception class: defined by the module, with PEP 249's base classes",
-       source=pep249("Exceptions"), params={n: n for n in PEP249_EXCEPTIONS}, layer="driver")
+@check(
+    title="PEP 249 exception class: defined by the module, with PEP 249's base classes",
+    source=pep249("Exceptions"),
+    params={n: n for n in PEP249_EXCEPTIONS},
+    layer="driver",
+)
 async def test_pep249_exception(ctx: CheckContext, name: str) -> object:
     module = ctx.sync_module()
     cls = getattr(module, name, None)
@@ -186,13 +411,20 @@ async def test_pep249_exception(ctx: CheckContext, name: str) -> object:
 
 #: Connection and cursor methods and attributes PEP 249 requires (optional extensions excluded).
 PEP249_OBJECTS = {
-    "Connection.close": ("connection", "close"), "Connection.commit": ("connection", "commit"),
-    "Connection.rollback": ("connection", "rollback"), "Connection.cursor": ("connection", "cursor"),
-    "Cursor.description": ("cursor", "description"), "Cursor.rowcount": ("cursor", "rowcount"),
-    "Cursor.close": ("cursor", "close"), "Cursor.execute": ("cursor", "execute"),
-    "Cursor.executemany": ("cursor", "executemany"), "Cursor.fetchone": ("cursor", "fetchone"),
-    "Cursor.fetchmany": ("cursor", "fetchmany"), "Cursor.fetchall": ("cursor", "fetchall"),
-    "Cursor.arraysize": ("cursor", "arraysize"), "Cursor.setinputsizes": ("cursor", "setinputsizes"),
+    "Connection.close": ("connection", "close"),
+    "Connection.commit": ("connection", "commit"),
+    "Connection.rollback": ("connection", "rollback"),
+    "Connection.cursor": ("connection", "cursor"),
+    "Cursor.description": ("cursor", "description"),
+    "Cursor.rowcount": ("cursor", "rowcount"),
+    "Cursor.close": ("cursor", "close"),
+    "Cursor.execute": ("cursor", "execute"),
+    "Cursor.executemany": ("cursor", "executemany"),
+    "Cursor.fetchone": ("cursor", "fetchone"),
+    "Cursor.fetchmany": ("cursor", "fetchmany"),
+    "Cursor.fetchall": ("cursor", "fetchall"),
+    "Cursor.arraysize": ("cursor", "arraysize"),
+    "Cursor.setinputsizes": ("cursor", "setinputsizes"),
     "Cursor.setoutputsize": ("cursor", "setoutputsize"),
 }
 
@@ -201,11 +433,16 @@ def _object_presence(module: Any, path: str, item: tuple[str, str]) -> dict[str,
     def look(conn: Any) -> dict[str, Any]:
         obj = conn if item[0] == "connection" else conn.cursor()
         return presence(obj, item[1], False)
+
     return closing(module, path, look)
 
 
-@check(title="PEP 249 connection and cursor requirement present", source=pep249("Connection Objects; "
-       "Cursor Objects"), params=PEP249_OBJECTS, layer="driver")
+@check(
+    title="PEP 249 connection and cursor requirement present",
+    source=pep249("Connection Objects; Cursor Objects"),
+    params=PEP249_OBJECTS,
+    layer="driver",
+)
 async def test_pep249_object(ctx: CheckContext, item: tuple[str, str]) -> object:
     return await blocking(_object_presence, ctx.sync_module(), db_path(ctx), item)
 
@@ -246,20 +483,24 @@ class _WindowSum(_Sum):
 
 def _aggregate(conn: Any) -> Any:
     conn.create_aggregate("mysum", 1, _Sum)
-    return conn.execute("SELECT mysum(x) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 39)"
-                        ).fetchall()
+    return conn.execute(
+        "SELECT mysum(x) FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 39)"
+    ).fetchall()
 
 
 def _window(conn: Any) -> Any:
     conn.create_window_function("wsum", 1, _WindowSum)
-    return conn.execute("SELECT x, wsum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) "
-                        "FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3)").fetchall()
+    return conn.execute(
+        "SELECT x, wsum(x) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) "
+        "FROM (SELECT 1 AS x UNION ALL SELECT 2 UNION ALL SELECT 3)"
+    ).fetchall()
 
 
 def _collation(conn: Any) -> Any:
     conn.create_collation("reverse", lambda a, b: (a < b) - (a > b))
-    return conn.execute("SELECT x FROM (SELECT 'a' AS x UNION ALL SELECT 'c' UNION ALL SELECT 'b') "
-                        "ORDER BY x COLLATE reverse").fetchall()
+    return conn.execute(
+        "SELECT x FROM (SELECT 'a' AS x UNION ALL SELECT 'c' UNION ALL SELECT 'b') ORDER BY x COLLATE reverse"
+    ).fetchall()
 
 
 def _authorizer(conn: Any) -> Any:
@@ -275,15 +516,19 @@ def _authorizer(conn: Any) -> Any:
 def _progress(conn: Any) -> Any:
     calls: list[int] = []
     conn.set_progress_handler(lambda: calls.append(1) or 0, 10)
-    conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
-                 "SELECT count(*) FROM c").fetchall()
+    conn.execute(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+        "SELECT count(*) FROM c"
+    ).fetchall()
     return {"called": bool(calls)}
 
 
 def _progress_abort(conn: Any) -> Any:
     conn.set_progress_handler(lambda: 1, 10)
-    return conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
-                        "SELECT count(*) FROM c").fetchall()
+    return conn.execute(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) "
+        "SELECT count(*) FROM c"
+    ).fetchall()
 
 
 def _trace(conn: Any) -> Any:
@@ -343,8 +588,14 @@ def _limits(conn: Any, module: Any, path: str) -> Any:
 def _row(conn: Any, module: Any, path: str) -> Any:
     conn.row_factory = module.Row
     row = conn.execute("SELECT 1 AS a, 2 AS B").fetchone()
-    return {"keys": list(row.keys()), "by_name": row["a"], "by_other_case": row["b"], "by_index": row[1],
-            "tuple": tuple(row), "len": len(row)}
+    return {
+        "keys": list(row.keys()),
+        "by_name": row["a"],
+        "by_other_case": row["b"],
+        "by_index": row[1],
+        "tuple": tuple(row),
+        "len": len(row),
+    }
 
 
 def _adapter(conn: Any, module: Any, path: str) -> Any:
@@ -368,15 +619,21 @@ def _converter(conn: Any, module: Any, path: str) -> Any:
 
 
 def _complete_statement(conn: Any, module: Any, path: str) -> Any:
-    return [module.complete_statement("SELECT 1;"), module.complete_statement("SELECT 1"),
-            module.complete_statement("CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1;")]
+    return [
+        module.complete_statement("SELECT 1;"),
+        module.complete_statement("SELECT 1"),
+        module.complete_statement("CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1;"),
+    ]
 
 
 def _constructors(conn: Any, module: Any, path: str) -> Any:
-    return {"Date": plain(module.Date(2024, 1, 2)), "Time": plain(module.Time(3, 4, 5)),
-            "Timestamp": plain(module.Timestamp(2024, 1, 2, 3, 4, 5)),
-            "DateFromTicks": plain(module.DateFromTicks(0) == dt.date.fromtimestamp(0)),
-            "Binary": plain(module.Binary(b"\x00\x01"))}
+    return {
+        "Date": plain(module.Date(2024, 1, 2)),
+        "Time": plain(module.Time(3, 4, 5)),
+        "Timestamp": plain(module.Timestamp(2024, 1, 2, 3, 4, 5)),
+        "DateFromTicks": plain(module.DateFromTicks(0) == dt.date.fromtimestamp(0)),
+        "Binary": plain(module.Binary(b"\x00\x01")),
+    }
 
 
 def _total_changes(conn: Any) -> Any:
@@ -459,8 +716,12 @@ def _works(module: Any, path: str, key: str) -> dict[str, Any]:
             conn.close()
 
 
-@check(title="A sqlite3 feature works when called as the Python documentation shows",
-       source=pydoc("Connection objects; Module functions"), params={k: k for k in WORKS}, layer="driver")
+@check(
+    title="A sqlite3 feature works when called as the Python documentation shows",
+    source=pydoc("Connection objects; Module functions"),
+    params={k: k for k in WORKS},
+    layer="driver",
+)
 async def test_works(ctx: CheckContext, key: str) -> object:
     ctx.note(doc_section=WORKS[key][0])
     return await blocking(_works, ctx.sync_module(), db_path(ctx), key)

@@ -48,20 +48,30 @@ def _unfetched(module: Any, path: str, sql: str, close_cursor: bool) -> Any:
         conn.close()
     other = module.connect(path)
     try:
-        return {"same_connection": same_conn, "after_close": other.execute(
-            "SELECT id, v FROM t ORDER BY id").fetchall()}
+        return {
+            "same_connection": same_conn,
+            "after_close": other.execute("SELECT id, v FROM t ORDER BY id").fetchall(),
+        }
     finally:
         other.close()
 
 
-@check(title="A DML ... RETURNING whose rows are never fetched has made its changes (autocommit)",
-       source=CURSOR, params=UNFETCHED, layer="driver")
+@check(
+    title="A DML ... RETURNING whose rows are never fetched has made its changes (autocommit)",
+    source=CURSOR,
+    params=UNFETCHED,
+    layer="driver",
+)
 async def test_unfetched_returning(ctx: CheckContext, sql: str) -> object:
     return await blocking(_unfetched, ctx.sync_module(), db_path(ctx), sql, False)
 
 
-@check(title="A DML ... RETURNING whose cursor is closed unfetched has made its changes (autocommit)",
-       source=CURSOR, params=UNFETCHED, layer="driver")
+@check(
+    title="A DML ... RETURNING whose cursor is closed unfetched has made its changes (autocommit)",
+    source=CURSOR,
+    params=UNFETCHED,
+    layer="driver",
+)
 async def test_unfetched_returning_closed(ctx: CheckContext, sql: str) -> object:
     return await blocking(_unfetched, ctx.sync_module(), db_path(ctx), sql, True)
 
@@ -81,8 +91,12 @@ def _unfetched_in_transaction(module: Any, path: str, sql: str) -> Any:
         other.close()
 
 
-@check(title="A DML ... RETURNING never fetched, then commit(): the changes are committed",
-       source=CURSOR, params=UNFETCHED, layer="driver")
+@check(
+    title="A DML ... RETURNING never fetched, then commit(): the changes are committed",
+    source=CURSOR,
+    params=UNFETCHED,
+    layer="driver",
+)
 async def test_unfetched_returning_commit(ctx: CheckContext, sql: str) -> object:
     return await blocking(_unfetched_in_transaction, ctx.sync_module(), db_path(ctx), sql)
 
@@ -107,8 +121,12 @@ def _unfetched_pragma(module: Any, path: str, item: tuple[str, str]) -> Any:
         other.close()
 
 
-@check(title="A row-returning PRAGMA never fetched has taken effect", source=CURSOR, params=PRAGMAS,
-       layer="driver")
+@check(
+    title="A row-returning PRAGMA never fetched has taken effect",
+    source=CURSOR,
+    params=PRAGMAS,
+    layer="driver",
+)
 async def test_unfetched_pragma(ctx: CheckContext, item: tuple[str, str]) -> object:
     return await blocking(_unfetched_pragma, ctx.sync_module(), db_path(ctx), item)
 
@@ -142,8 +160,12 @@ def _when_raised(module: Any, path: str, sql: str) -> Any:
         conn.close()
 
 
-@check(title="A statement failing at run time raises at execute() or at the fetch", source=CURSOR,
-       params=FAILING, layer="driver")
+@check(
+    title="A statement failing at run time raises at execute() or at the fetch",
+    source=CURSOR,
+    params=FAILING,
+    layer="driver",
+)
 async def test_error_raised_at(ctx: CheckContext, sql: str) -> object:
     return await blocking(_when_raised, ctx.sync_module(), db_path(ctx), sql)
 
@@ -162,8 +184,12 @@ def _cursor_across(module: Any, path: str, action: str) -> Any:
         conn.close()
 
 
-@check(title="A cursor midway through a SELECT, then commit() or rollback(): the rest of its rows",
-       source=CURSOR, params={"commit": "commit", "rollback": "rollback"}, layer="driver")
+@check(
+    title="A cursor midway through a SELECT, then commit() or rollback(): the rest of its rows",
+    source=CURSOR,
+    params={"commit": "commit", "rollback": "rollback"},
+    layer="driver",
+)
 async def test_open_cursor_across(ctx: CheckContext, action: str) -> object:
     return await blocking(_cursor_across, ctx.sync_module(), db_path(ctx), action)
 
@@ -184,7 +210,10 @@ def _select_unfetched_lock(module: Any, path: str) -> Any:
         reader.close()
 
 
-@check(title="A SELECT cursor closed midway releases its read lock: another connection can drop the table",
-       source=CURSOR, layer="driver")
+@check(
+    title="A SELECT cursor closed midway releases its read lock: another connection can drop the table",
+    source=CURSOR,
+    layer="driver",
+)
 async def test_closed_cursor_releases(ctx: CheckContext) -> object:
     return await blocking(_select_unfetched_lock, ctx.sync_module(), db_path(ctx))

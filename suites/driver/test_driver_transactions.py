@@ -57,15 +57,23 @@ def _busy_wait(module: Any, path: str) -> dict[str, Any]:
         returned_early = done.wait(SETTLE)
         a.execute("COMMIT")
         finished = done.wait(STEP_BOUND)
-        return {"first_holds_lock": held, "second_returned_before_release": returned_early,
-                "second_finished_after_release": finished, "second": result,
-                "rows": a.execute("SELECT count(*) FROM t").fetchall()}
+        return {
+            "first_holds_lock": held,
+            "second_returned_before_release": returned_early,
+            "second_finished_after_release": finished,
+            "second": result,
+            "rows": a.execute("SELECT count(*) FROM t").fetchall(),
+        }
     finally:
         a.close()
 
 
-@check(title="Default connect(): a second writer waits for the lock (sqlite3's default timeout=5.0) and "
-             "succeeds once the first commits", source=pydoc("Module functions"), layer="driver")
+@check(
+    title="Default connect(): a second writer waits for the lock (sqlite3's default timeout=5.0) and "
+    "succeeds once the first commits",
+    source=pydoc("Module functions"),
+    layer="driver",
+)
 async def test_busy_wait_default(ctx: CheckContext) -> object:
     return await blocking(_busy_wait, ctx.sync_module(), db_path(ctx), bound=2 * STEP_BOUND + 1)
 
@@ -77,15 +85,23 @@ def _busy_timeout_pragma(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
             return conn.execute("PRAGMA busy_timeout").fetchall()
         finally:
             conn.close()
+
     return outcome(read)
 
 
-BUSY_SETTINGS: dict[str, dict[str, Any]] = {"default": {}, "timeout_1_5": {"timeout": 1.5},
-                                            "timeout_0": {"timeout": 0}}
+BUSY_SETTINGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "timeout_1_5": {"timeout": 1.5},
+    "timeout_0": {"timeout": 0},
+}
 
 
-@check(title="The busy timeout connect() configures, read back with PRAGMA busy_timeout (ms)",
-       source=pydoc("Module functions"), params=BUSY_SETTINGS, layer="driver")
+@check(
+    title="The busy timeout connect() configures, read back with PRAGMA busy_timeout (ms)",
+    source=pydoc("Module functions"),
+    params=BUSY_SETTINGS,
+    layer="driver",
+)
 async def test_busy_timeout_read_back(ctx: CheckContext, kwargs: dict[str, Any]) -> object:
     return await blocking(_busy_timeout_pragma, ctx.sync_module(), db_path(ctx), kwargs)
 
@@ -98,8 +114,11 @@ def _isolation_default(module: Any, path: str) -> Any:
         conn.close()
 
 
-@check(title="Connection.isolation_level default ('' on sqlite3: implicit DEFERRED BEGIN)",
-       source=pydoc("Connection objects"), layer="driver")
+@check(
+    title="Connection.isolation_level default ('' on sqlite3: implicit DEFERRED BEGIN)",
+    source=pydoc("Connection objects"),
+    layer="driver",
+)
 async def test_isolation_level_default(ctx: CheckContext) -> object:
     return await blocking(_isolation_default, ctx.sync_module(), db_path(ctx))
 
@@ -131,14 +150,22 @@ def _implicit(module: Any, path: str, sql: str, kwargs: dict[str, Any]) -> Any:
         conn.close()
 
 
-@check(title="Default isolation_level: does the statement open a transaction implicitly (in_transaction)",
-       source=TRANSACTIONS, params=IMPLICIT_BEGIN, layer="driver")
+@check(
+    title="Default isolation_level: does the statement open a transaction implicitly (in_transaction)",
+    source=TRANSACTIONS,
+    params=IMPLICIT_BEGIN,
+    layer="driver",
+)
 async def test_implicit_begin(ctx: CheckContext, sql: str) -> object:
     return await blocking(_implicit, ctx.sync_module(), db_path(ctx), sql, {})
 
 
-@check(title="isolation_level=None: no statement opens a transaction implicitly", source=TRANSACTIONS,
-       params=IMPLICIT_BEGIN, layer="driver")
+@check(
+    title="isolation_level=None: no statement opens a transaction implicitly",
+    source=TRANSACTIONS,
+    params=IMPLICIT_BEGIN,
+    layer="driver",
+)
 async def test_autocommit_mode(ctx: CheckContext, sql: str) -> object:
     return await blocking(_implicit, ctx.sync_module(), db_path(ctx), sql, {"isolation_level": None})
 
@@ -157,9 +184,13 @@ def _uncommitted_visible(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
         b.close()
 
 
-@check(title="An INSERT on a default connection is invisible to others until commit(); close() without "
-             "commit() discards it", source=TRANSACTIONS, params={"default": {}, "isolation_none": {
-                 "isolation_level": None}}, layer="driver")
+@check(
+    title="An INSERT on a default connection is invisible to others until commit(); close() without "
+    "commit() discards it",
+    source=TRANSACTIONS,
+    params={"default": {}, "isolation_none": {"isolation_level": None}},
+    layer="driver",
+)
 async def test_close_without_commit(ctx: CheckContext, kwargs: dict[str, Any]) -> object:
     return await blocking(_uncommitted_visible, ctx.sync_module(), db_path(ctx), kwargs)
 
@@ -172,14 +203,20 @@ def _set_isolation_mid_transaction(module: Any, path: str) -> Any:
         set_result = outcome(setattr, conn, "isolation_level", None)
         in_tx = conn.in_transaction
         conn.rollback()
-        return {"set": set_result, "in_transaction_after_set": in_tx,
-                "rows_after_rollback": conn.execute("SELECT count(*) FROM t").fetchall()}
+        return {
+            "set": set_result,
+            "in_transaction_after_set": in_tx,
+            "rows_after_rollback": conn.execute("SELECT count(*) FROM t").fetchall(),
+        }
     finally:
         conn.close()
 
 
-@check(title="Setting isolation_level = None inside a transaction commits it (sqlite3)", source=pydoc(
-       "Connection objects"), layer="driver")
+@check(
+    title="Setting isolation_level = None inside a transaction commits it (sqlite3)",
+    source=pydoc("Connection objects"),
+    layer="driver",
+)
 async def test_set_isolation_level_commits(ctx: CheckContext) -> object:
     return await blocking(_set_isolation_mid_transaction, ctx.sync_module(), db_path(ctx))
 
@@ -202,16 +239,22 @@ def _with_block(module: Any, path: str, fail: bool) -> Any:
         finally:
             other.close()
         usable = outcome(lambda: conn.execute("SELECT 1").fetchall())
-        return {"raised": raised, "others_see": seen, "in_transaction": conn.in_transaction,
-                "usable_after": usable}
+        return {
+            "raised": raised,
+            "others_see": seen,
+            "in_transaction": conn.in_transaction,
+            "usable_after": usable,
+        }
     finally:
         conn.close()
 
 
-@check(title="`with conn:` commits on success, rolls back on an exception, and does not close",
-       source=pydoc("How to use the connection context manager"),
-       params={"success": False, "exception": True},
-       layer="driver")
+@check(
+    title="`with conn:` commits on success, rolls back on an exception, and does not close",
+    source=pydoc("How to use the connection context manager"),
+    params={"success": False, "exception": True},
+    layer="driver",
+)
 async def test_with_connection(ctx: CheckContext, fail: bool) -> object:
     return await blocking(_with_block, ctx.sync_module(), db_path(ctx), fail)
 
@@ -224,8 +267,12 @@ def _no_transaction(module: Any, path: str, method: str) -> Any:
         conn.close()
 
 
-@check(title="commit()/rollback() with no open transaction is a no-op", source=pydoc("Connection objects"),
-       params={"commit": "commit", "rollback": "rollback"}, layer="driver")
+@check(
+    title="commit()/rollback() with no open transaction is a no-op",
+    source=pydoc("Connection objects"),
+    params={"commit": "commit", "rollback": "rollback"},
+    layer="driver",
+)
 async def test_without_transaction(ctx: CheckContext, method: str) -> object:
     return await blocking(_no_transaction, ctx.sync_module(), db_path(ctx), method)
 
@@ -238,13 +285,20 @@ def _explicit_begin(module: Any, path: str) -> Any:
         inserted = outcome(lambda: conn.execute("INSERT INTO t VALUES (1)").rowcount)
         second_begin = outcome(lambda: conn.execute("BEGIN").fetchall())
         conn.commit()
-        return {"insert": inserted, "second_begin": second_begin, "in_transaction": conn.in_transaction,
-                "rows": conn.execute("SELECT count(*) FROM t").fetchall()}
+        return {
+            "insert": inserted,
+            "second_begin": second_begin,
+            "in_transaction": conn.in_transaction,
+            "rows": conn.execute("SELECT count(*) FROM t").fetchall(),
+        }
     finally:
         conn.close()
 
 
-@check(title="An explicit BEGIN on a default connection, then DML, a second BEGIN, commit()",
-       source=TRANSACTIONS, layer="driver")
+@check(
+    title="An explicit BEGIN on a default connection, then DML, a second BEGIN, commit()",
+    source=TRANSACTIONS,
+    layer="driver",
+)
 async def test_explicit_begin(ctx: CheckContext) -> object:
     return await blocking(_explicit_begin, ctx.sync_module(), db_path(ctx))
