@@ -67,11 +67,12 @@ async def blocking(fn: Callable[..., T], *args: Any, bound: float = STEP_BOUND) 
 
     def run() -> None:
         try:
-            result = fn(*args)
+            settled: tuple[bool, Any] = (True, fn(*args))
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting check as is
-            loop.call_soon_threadsafe(settle, False, exc)
-        else:
-            loop.call_soon_threadsafe(settle, True, result)
+            settled = (False, exc)
+        # A call that outlived its bound may finish after the check's loop closed: nobody waits any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, *settled)
 
     threading.Thread(target=run, name=f"driver-check-{getattr(fn, '__name__', 'call')}", daemon=True).start()
     try:
