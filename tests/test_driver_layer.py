@@ -102,3 +102,30 @@ def test_the_driver_suites_see_a_deliberate_breakage(tmp_path: Path, monkeypatch
     for cid in must_differ:
         assert checks[cid]["sqlite"]["outcome"] == "same", cid
         assert checks[cid][breakage]["outcome"] == "undocumented-difference", (cid, checks[cid][breakage])
+
+
+def _row(cid: str, area: str, layer: str, outcome: str, impact: str | None = None) -> dict[str, Any]:
+    entry = {"title": f"entry of {cid}", "impact": impact} if impact else None
+    return {"id": cid, "area": area, "layer": layer, "title": f"title of {cid}", "entry": entry,
+            "results": {"sqlite": {"outcome": "same"}, "turso": {"outcome": outcome}}}
+
+
+def test_driver_theme_section_counts_and_orders_by_impact() -> None:
+    from harness.report.layers import driver_theme_section
+
+    doc = {"reference": "sqlite", "backends": [{"id": "sqlite"}, {"id": "turso"}], "checks": [
+        _row("driver_state.a", "driver_state", "driver", "documented-difference", "cosmetic"),
+        _row("driver_state.b", "driver_state", "driver", "documented-difference", "lost-or-extra-writes"),
+        _row("driver_state.c", "driver_state", "driver", "same"),
+        _row("driver_state.d", "driver_state", "driver", "unsupported"),
+        _row("types.e", "types", "engine", "undocumented-difference"),
+    ]}
+    section = driver_theme_section(doc)
+    assert section is not None
+    assert section["id"] == "driver-themes"
+    assert section["rows"] == [["state", "turso", 3, 1, 2, "lost-or-extra-writes",
+                                {"text": "entry of driver_state.b", "href": "#driver_state.b"},
+                                {"text": "entry of driver_state.a", "href": "#driver_state.a"}, ""]]
+    assert len(section["columns"]) == len(section["rows"][0])
+    engine_only = {"reference": "sqlite", "backends": [], "checks": [doc["checks"][-1]]}
+    assert driver_theme_section(engine_only) is None
