@@ -20,7 +20,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:coroutine 'Connection.execute' was never awaited:RuntimeWarning")
 
 AIOSQLITE = Source("aiosqlite documentation", "API reference")
-STREAMING = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c"
+STREAMING = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000) SELECT x FROM c"
 
 
 async def _bounded(awaitable: Awaitable[Any]) -> Any:
