@@ -1,8 +1,9 @@
 """The module surface: every public name of `sqlite3` and every PEP 249 requirement, present and working.
 
-Presence is one check per name (module, connection, cursor and `Row`), observed as `{"present": bool}`
+Presence is one check per name (module, connection, cursor), observed as `{"present": bool}`
 plus the value of a constant (version strings excepted: those differ between SQLite releases by
-design). "Works when called" is one check per feature, each calling the module the way the Python
+design); connection and cursor attributes are looked up on an in-memory database (presence does not
+depend on the file). "Works when called" is one check per feature, each calling the module the way the Python
 `sqlite3` documentation shows, on a fresh database file.
 """
 
@@ -332,7 +333,7 @@ async def test_connection_attribute(ctx: CheckContext, name: str) -> object:
     with STDLIB.connect(":memory:") as probe:
         _stdlib_has(probe, name)
     probe.close()
-    return await blocking(_connection_presence, ctx.sync_module(), db_path(ctx), name)
+    return await blocking(_connection_presence, ctx.sync_module(), ":memory:", name)
 
 
 def _cursor_presence(module: Any, path: str, name: str) -> dict[str, Any]:
@@ -346,7 +347,7 @@ def _cursor_presence(module: Any, path: str, name: str) -> dict[str, Any]:
     layer="driver",
 )
 async def test_cursor_attribute(ctx: CheckContext, name: str) -> object:
-    return await blocking(_cursor_presence, ctx.sync_module(), db_path(ctx), name)
+    return await blocking(_cursor_presence, ctx.sync_module(), ":memory:", name)
 
 
 #: PEP 249 requirements on the module (names and the values it fixes).
@@ -444,7 +445,7 @@ def _object_presence(module: Any, path: str, item: tuple[str, str]) -> dict[str,
     layer="driver",
 )
 async def test_pep249_object(ctx: CheckContext, item: tuple[str, str]) -> object:
-    return await blocking(_object_presence, ctx.sync_module(), db_path(ctx), item)
+    return await blocking(_object_presence, ctx.sync_module(), ":memory:", item)
 
 
 # --- works when called ------------------------------------------------------------------------------
