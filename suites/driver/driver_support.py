@@ -13,7 +13,6 @@ import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 from harness import CheckContext, Source
@@ -41,16 +40,9 @@ def pep249(section: str) -> Source:
     return Source(PEP249, section)
 
 
-def db_path(ctx: CheckContext, stem: str = "db") -> str:
+def db_path(ctx: CheckContext, stem: str | None = None) -> str:
     """A fresh database file path in the check's folder (the folder is created; the file is not)."""
-    ctx.folder.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while (ctx.folder / f"{stem}{n}.db").exists():
-        n += 1
-    path = ctx.folder / f"{stem}{n}.db"
-    path.touch()
-    path.unlink()
-    return str(path)
+    return ctx.url(stem).split(":", 1)[1]
 
 
 async def blocking(fn: Callable[..., T], *args: Any, bound: float = STEP_BOUND) -> T:
@@ -135,15 +127,3 @@ def closing(module: Any, path: str, fn: Callable[[Any], T], **connect: Any) -> T
     finally:
         with contextlib.suppress(Exception):  # a failing close is not what these checks observe
             conn.close()
-
-
-def module_name(module: Any) -> str:
-    """The module's name, for notes."""
-    return getattr(module, "__name__", type(module).__name__)
-
-
-def ensure_folder(path: str) -> Path:
-    """The folder of `path`, created."""
-    folder = Path(path).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -666,7 +666,7 @@ def _callback_tracebacks(conn: Any, module: Any, path: str) -> Any:
 
 
 def _adapt(conn: Any, module: Any, path: str) -> Any:
-    return module.adapt(dt.date(2024, 1, 2)) if hasattr(dt, "date") else None
+    return module.adapt(dt.date(2024, 1, 2))
 
 
 Plain = Callable[[Any], Any]
