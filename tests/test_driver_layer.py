@@ -129,3 +129,21 @@ def test_driver_theme_section_counts_and_orders_by_impact() -> None:
     assert len(section["columns"]) == len(section["rows"][0])
     engine_only = {"reference": "sqlite", "backends": [], "checks": [doc["checks"][-1]]}
     assert driver_theme_section(engine_only) is None
+
+
+def test_every_driver_check_is_marked_driver_layer() -> None:
+    import importlib.util
+
+    from harness.checks import DEFINED
+
+    for path in sorted((ROOT / "suites" / "driver").glob("test_driver_*.py")):
+        if path.stem not in sys.modules:
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[path.stem] = module
+            spec.loader.exec_module(module)
+    driver = [s for s in DEFINED.values() if s.area.startswith("driver_")]
+    assert len(driver) > 600
+    assert {s.layer for s in driver} == {"driver"}

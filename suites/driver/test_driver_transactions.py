@@ -18,7 +18,7 @@ from harness import CheckContext, check
 TRANSACTIONS = pydoc("Transaction control")
 #: How long the check lets B run before deciding it is waiting rather than failing at once; only a
 #: driver that fails at once returns inside it, and the reference waits for seconds.
-SETTLE = 0.3
+SETTLE = 0.5
 
 
 def _setup(module: Any, path: str) -> None:
