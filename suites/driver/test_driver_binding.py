@@ -9,7 +9,7 @@ import decimal
 from collections.abc import Callable
 from typing import Any
 
-from driver_support import blocking, db_path, outcome, pydoc
+from driver_support import MEMORY, blocking, outcome, pydoc
 
 from harness import CheckContext, check
 
@@ -68,7 +68,7 @@ def _bind(module: Any, path: str, key: str) -> Any:
     layer="driver",
 )
 async def test_bind(ctx: CheckContext, key: str) -> object:
-    return await blocking(_bind, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_bind, ctx.sync_module(), MEMORY, key)
 
 
 #: Parameter styles and counts; (sql, parameters).
@@ -108,7 +108,7 @@ def _params(module: Any, path: str, item: tuple[str, Any]) -> Any:
     layer="driver",
 )
 async def test_parameters(ctx: CheckContext, item: tuple[str, Any]) -> object:
-    return await blocking(_params, ctx.sync_module(), db_path(ctx), item)
+    return await blocking(_params, ctx.sync_module(), MEMORY, item)
 
 
 def _detect(module: Any, path: str, key: str) -> Any:
@@ -142,7 +142,7 @@ def _detect(module: Any, path: str, key: str) -> Any:
     layer="driver",
 )
 async def test_detect_types(ctx: CheckContext, key: str) -> object:
-    return await blocking(_detect, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_detect, ctx.sync_module(), MEMORY, key)
 
 
 def _executemany_params(module: Any, path: str, key: str) -> Any:
@@ -170,4 +170,4 @@ def _executemany_params(module: Any, path: str, key: str) -> Any:
     layer="driver",
 )
 async def test_executemany_parameters(ctx: CheckContext, key: str) -> object:
-    return await blocking(_executemany_params, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_executemany_params, ctx.sync_module(), MEMORY, key)

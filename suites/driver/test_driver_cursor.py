@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from driver_support import blocking, db_path, outcome, plain, pydoc
+from driver_support import MEMORY, blocking, outcome, plain, pydoc
 
 from harness import CheckContext, check
 
@@ -70,7 +70,7 @@ def _description(module: Any, path: str, sql: str) -> Any:
     layer="driver",
 )
 async def test_description_names(ctx: CheckContext, sql: str) -> object:
-    return await blocking(_description, ctx.sync_module(), db_path(ctx), sql)
+    return await blocking(_description, ctx.sync_module(), MEMORY, sql)
 
 
 def _description_shape(module: Any, path: str, sql: str) -> Any:
@@ -98,7 +98,7 @@ DESCRIPTION_SHAPES = {
     layer="driver",
 )
 async def test_description_shape(ctx: CheckContext, sql: str) -> object:
-    return await blocking(_description_shape, ctx.sync_module(), db_path(ctx), sql)
+    return await blocking(_description_shape, ctx.sync_module(), MEMORY, sql)
 
 
 #: Statements and how they are run; observed: rowcount (and lastrowid) afterwards.
@@ -172,7 +172,7 @@ def _rowcount(module: Any, path: str, item: tuple[str, str, Any]) -> Any:
     layer="driver",
 )
 async def test_rowcount(ctx: CheckContext, item: tuple[str, str, Any]) -> object:
-    return await blocking(_rowcount, ctx.sync_module(), db_path(ctx), item)
+    return await blocking(_rowcount, ctx.sync_module(), MEMORY, item)
 
 
 def _lastrowid_sequence(module: Any, path: str) -> Any:
@@ -203,7 +203,7 @@ def _lastrowid_sequence(module: Any, path: str) -> Any:
     layer="driver",
 )
 async def test_lastrowid_sequence(ctx: CheckContext) -> object:
-    return await blocking(_lastrowid_sequence, ctx.sync_module(), db_path(ctx))
+    return await blocking(_lastrowid_sequence, ctx.sync_module(), MEMORY)
 
 
 def _fetching(module: Any, path: str, key: str) -> Any:
@@ -258,7 +258,7 @@ FETCHING = (
     layer="driver",
 )
 async def test_fetching(ctx: CheckContext, key: str) -> object:
-    return await blocking(_fetching, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_fetching, ctx.sync_module(), MEMORY, key)
 
 
 def _row(module: Any, path: str, key: str) -> Any:
@@ -311,7 +311,7 @@ ROW_PROBES = (
     layer="driver",
 )
 async def test_row(ctx: CheckContext, key: str) -> object:
-    return await blocking(_row, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_row, ctx.sync_module(), MEMORY, key)
 
 
 def _factories(module: Any, path: str, key: str) -> Any:
@@ -337,4 +337,4 @@ def _factories(module: Any, path: str, key: str) -> Any:
     layer="driver",
 )
 async def test_factories(ctx: CheckContext, key: str) -> object:
-    return await blocking(_factories, ctx.sync_module(), db_path(ctx), key)
+    return await blocking(_factories, ctx.sync_module(), MEMORY, key)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from driver_support import blocking, db_path, outcome, pydoc
+from driver_support import MEMORY, blocking, db_path, outcome, pydoc
 
 from harness import CheckContext, check
 
@@ -54,7 +54,7 @@ def _after_close(module: Any, path: str, op: str) -> Any:
     layer="driver",
 )
 async def test_connection_after_close(ctx: CheckContext, op: str) -> object:
-    return await blocking(_after_close, ctx.sync_module(), db_path(ctx), op)
+    return await blocking(_after_close, ctx.sync_module(), MEMORY, op)
 
 
 CURSOR_OPS: dict[str, Callable[[Any], Any]] = {
@@ -96,7 +96,7 @@ def _cursor_after(module: Any, path: str, op: str, close_connection: bool) -> An
     layer="driver",
 )
 async def test_cursor_after_close(ctx: CheckContext, op: str) -> object:
-    return await blocking(_cursor_after, ctx.sync_module(), db_path(ctx), op, False)
+    return await blocking(_cursor_after, ctx.sync_module(), MEMORY, op, False)
 
 
 @check(
@@ -106,7 +106,7 @@ async def test_cursor_after_close(ctx: CheckContext, op: str) -> object:
     layer="driver",
 )
 async def test_cursor_after_connection_close(ctx: CheckContext, op: str) -> object:
-    return await blocking(_cursor_after, ctx.sync_module(), db_path(ctx), op, True)
+    return await blocking(_cursor_after, ctx.sync_module(), MEMORY, op, True)
 
 
 def _close_with_pending(module: Any, path: str) -> Any:
