@@ -154,3 +154,36 @@ async def test_read_only_file(ctx: CheckContext) -> object:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         raise Unsupported("file_permissions", "running as root: file permissions are not enforced")
     return await blocking(_read_only_file, ctx.sync_module(), db_path(ctx))
+
+
+def _read_only_directory(module: Any, path: str) -> Any:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    setup = module.connect(path)
+    setup.execute("CREATE TABLE t (x)")
+    setup.execute("INSERT INTO t VALUES (1)")
+    setup.commit()
+    setup.close()
+    os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        def use() -> Any:
+            conn = module.connect(path)
+            try:
+                # A journal (or WAL) cannot be created next to the file: reads may work, writes should fail.
+                seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
+                seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
+                seen["commit"] = outcome(conn.commit)
+                return seen
+            finally:
+                conn.close()
+        return outcome(use)
+    finally:
+        os.chmod(folder, stat.S_IRWXU)
+
+
+@check(title="A database file in a read-only directory: opens, reads, and what a write does",
+       source=pydoc("Module functions"), layer="driver")
+async def test_read_only_directory(ctx: CheckContext) -> object:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        raise Unsupported("file_permissions", "running as root: file permissions are not enforced")
+    return await blocking(_read_only_directory, ctx.sync_module(), db_path(ctx, "ro_dir/db"))
