@@ -363,15 +363,14 @@ def _connection_presence(module: Any, path: str, name: str) -> dict[str, Any]:
 
 
 @check(
-    title="Attribute of a sqlite3 Connection present on the driver's connection",
+    title="Attribute of a sqlite3 Connection present on the driver's connection (PEP 249's included)",
     source=pydoc("Connection objects"),
     params={n: n for n in CONNECTION_NAMES},
     layer="driver",
 )
 async def test_connection_attribute(ctx: CheckContext, name: str) -> object:
-    with STDLIB.connect(":memory:") as probe:
+    with contextlib.closing(STDLIB.connect(":memory:")) as probe:
         _stdlib_has(probe, name)
-    probe.close()
     return await blocking(_connection_presence, ctx.sync_module(), ":memory:", name)
 
 
@@ -380,7 +379,7 @@ def _cursor_presence(module: Any, path: str, name: str) -> dict[str, Any]:
 
 
 @check(
-    title="Attribute of a sqlite3 Cursor present on the driver's cursor",
+    title="Attribute of a sqlite3 Cursor present on the driver's cursor (PEP 249's included)",
     source=pydoc("Cursor objects"),
     params={n: n for n in CURSOR_NAMES},
     layer="driver",
@@ -447,44 +446,6 @@ async def test_pep249_exception(ctx: CheckContext, name: str) -> object:
         return {"defined": False}
     bases = [b.__name__ for b in cls.__mro__[1:] if b.__name__ in PEP249_EXCEPTIONS or b is Exception]
     return {"defined": True, "bases": bases}
-
-
-#: Connection and cursor methods and attributes PEP 249 requires (optional extensions excluded).
-PEP249_OBJECTS = {
-    "Connection.close": ("connection", "close"),
-    "Connection.commit": ("connection", "commit"),
-    "Connection.rollback": ("connection", "rollback"),
-    "Connection.cursor": ("connection", "cursor"),
-    "Cursor.description": ("cursor", "description"),
-    "Cursor.rowcount": ("cursor", "rowcount"),
-    "Cursor.close": ("cursor", "close"),
-    "Cursor.execute": ("cursor", "execute"),
-    "Cursor.executemany": ("cursor", "executemany"),
-    "Cursor.fetchone": ("cursor", "fetchone"),
-    "Cursor.fetchmany": ("cursor", "fetchmany"),
-    "Cursor.fetchall": ("cursor", "fetchall"),
-    "Cursor.arraysize": ("cursor", "arraysize"),
-    "Cursor.setinputsizes": ("cursor", "setinputsizes"),
-    "Cursor.setoutputsize": ("cursor", "setoutputsize"),
-}
-
-
-def _object_presence(module: Any, path: str, item: tuple[str, str]) -> dict[str, Any]:
-    def look(conn: Any) -> dict[str, Any]:
-        obj = conn if item[0] == "connection" else conn.cursor()
-        return presence(obj, item[1], False)
-
-    return closing(module, path, look)
-
-
-@check(
-    title="PEP 249 connection and cursor requirement present",
-    source=pep249("Connection Objects; Cursor Objects"),
-    params=PEP249_OBJECTS,
-    layer="driver",
-)
-async def test_pep249_object(ctx: CheckContext, item: tuple[str, str]) -> object:
-    return await blocking(_object_presence, ctx.sync_module(), ":memory:", item)
 
 
 # --- works when called ------------------------------------------------------------------------------
