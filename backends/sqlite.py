@@ -102,6 +102,8 @@ class SQLiteBackend:
     name = "sqlite"
     #: The blocking DB-API module of the same driver (for checks of synchronous use).
     sync_module = "sqlite3"
+    #: The async driver module users call instead (for checks of the async driver layer).
+    async_module = "aiosqlite"
     OPTIONS = ("busy_timeout",)
 
     def __init__(self) -> None:

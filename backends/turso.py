@@ -341,6 +341,8 @@ class TursoBackend:
     name = "turso"
     #: The blocking DB-API module of the same driver (for checks of synchronous use).
     sync_module = "turso"
+    #: The async driver module users call instead (for checks of the async driver layer).
+    async_module = "turso.aio"
 
     def __init__(self) -> None:
         self._files: weakref.WeakValueDictionary[tuple[Any, ...], TursoDatabase] = \

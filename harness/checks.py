@@ -155,7 +155,18 @@ class CheckContext:
 
         name = getattr(self.backend, "sync_module", None)
         if not name:
-            raise Unsupported("sync_api", f"backend {self.name!r} names no blocking DB-API module")
+            raise Unsupported("sync_api", f"backend {self.name!r} names no blocking DB-API module "
+                                          "(set `sync_module` on the backend class)")
+        return importlib.import_module(name)
+
+    def async_module(self) -> Any:
+        """The backend's async driver module (its `async_module`), or `Unsupported` naming why not."""
+        import importlib
+
+        name = getattr(self.backend, "async_module", None)
+        if not name:
+            raise Unsupported("async_driver", f"backend {self.name!r} names no async driver module "
+                                              "(set `async_module` on the backend class)")
         return importlib.import_module(name)
 
     def note(self, **details: Any) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 SEED_ORM_BACKEND = "000_19b4e4215b591ddb.txt"
 SEED_DRIVER_GUIDE = "001_312a5f9792b0f890.txt"
 DOCUMENTS = (SEED_ORM_BACKEND, SEED_DRIVER_GUIDE)
+#: The published contracts the driver layer cites (documents, not measurements).
+DRIVER_CONTRACTS = ("Python sqlite3 documentation", "PEP 249", "aiosqlite documentation")
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,30 @@ async def test_create_insert_select(ctx: CheckContext, memory: bool) -> object:
     conn = await ctx.connect(ctx.url(memory=memory))
     await conn.execute("CREATE TABLE post (id INTEGER PRIMARY KEY, title TEXT NOT NULL, published INTEGER)")
     inserted = await conn.execute("INSERT INTO post (title, published) VALUES (?, ?)", ("Hello", 1))
-    got = await conn.fetch_all("SELECT id, title, published FROM post")
-    return {"rowcount": inserted.rowcount, "lastrowid": inserted.lastrowid, "rows": rows(got)}
+    got = await conn.execute("SELECT id, title AS Title, published AS isPublished FROM post")
+    # Applications map rows by column name: the names are part of the result (exact, case included).
+    return {"rowcount": inserted.rowcount, "lastrowid": inserted.lastrowid, "rows": rows(got.rows),
+            "columns": list(got.columns)}
+
+
+#: Queries whose result column names an application maps rows by (ORMs use aliases like these).
+COLUMN_NAMES = {
+    "star": "SELECT * FROM Post",
+    "aliases_mixed_case": "SELECT id AS postId, title AS \"Post Title\" FROM Post",
+    "as_declared_other_case": "SELECT ID, TITLE FROM post",
+    "aggregate_alias": "SELECT count(*) AS Total, max(id) FROM Post",
+    "join_qualified": "SELECT p.id, q.title FROM Post AS p JOIN Post AS q ON q.id = p.id",
+    "expression_unaliased": "SELECT id + 1, upper(title) FROM Post",
+}
+
+
+@check(title="Result.columns: the column names a query returns, exactly as SQLite names them", source=BASICS,
+       params=COLUMN_NAMES)
+async def test_column_names(ctx: CheckContext, sql: str) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    await conn.execute("CREATE TABLE Post (Id INTEGER PRIMARY KEY, Title TEXT)")
+    await conn.execute("INSERT INTO Post VALUES (1, 'x')")
+    return list((await conn.execute(sql)).columns)
 
 
 @check(title="A committed transaction persists", source=orm_backend("Transactions"), params=MEMORY_AND_FILE)

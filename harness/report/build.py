@@ -239,7 +239,13 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
         "area_summary": {},
         "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
-    return add_attribution(summarise(doc))
+    add_attribution(summarise(doc))
+    from harness.report.layers import driver_theme_section
+
+    section = driver_theme_section(doc)
+    if section is not None:
+        doc.setdefault("sections", []).append(section)
+    return doc
 
 
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:

@@ -313,12 +313,12 @@ def md_source(document: str, section: str, table: bool = False) -> str:
 
 def upstream_documented(entry: dict[str, Any] | None) -> bool:
     """Whether a registry entry cites a source document or an upstream reference (not only a measurement)."""
-    from harness.sources import DOCUMENTS
+    from harness.sources import DOCUMENTS, DRIVER_CONTRACTS
 
     if not entry:
         return False
     document = str(entry["source"]["document"])
-    return document in DOCUMENTS or document.startswith(("http://", "https://"))
+    return document in (*DOCUMENTS, *DRIVER_CONTRACTS) or document.startswith(("http://", "https://"))
 
 
 def documented_split(rows: list[Row], backend: str) -> tuple[int, int]:

@@ -1,0 +1,189 @@
+"""Threads and processes: one connection used from a second thread, two processes on one file, and
+read-only files. A connection shared across threads may abort a driver, so those checks run in a child
+process (`isolated=True`): an abort is a `crash` for that check, never a dead run. Every child process
+and thread join is bounded (2 s).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from driver_support import STEP_BOUND, blocking, db_path, outcome, pydoc
+
+from harness import CheckContext, Unsupported, check
+
+THREADS = pydoc("Module functions")
+
+
+def _other_thread(module: Any, path: str) -> Any:
+    conn = module.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    seen: dict[str, Any] = {}
+    actions = {"execute": lambda: conn.execute("INSERT INTO t VALUES (1)").rowcount,
+               "commit": conn.commit,
+               "close": conn.close}
+    for name, action in actions.items():
+        worker = threading.Thread(target=lambda a=action, n=name: seen.update({n: outcome(a)}), daemon=True)
+        worker.start()
+        worker.join(STEP_BOUND)
+        if worker.is_alive():
+            seen[name] = "still running"
+            break
+    try:
+        conn.close()
+    except Exception as exc:  # noqa: BLE001
+        seen["close_in_creating_thread"] = type(exc).__name__
+    return seen
+
+
+@check(title="A connection made in one thread, used from another (execute, commit, close; default "
+             "check_same_thread)", source=THREADS, isolated=True, layer="driver")
+async def test_other_thread(ctx: CheckContext) -> object:
+    return await blocking(_other_thread, ctx.sync_module(), db_path(ctx), bound=3 * STEP_BOUND + 1)
+
+
+CHILD = """
+import json, sys
+mod = __import__(sys.argv[1])
+for part in sys.argv[1].split(".")[1:]:
+    mod = getattr(mod, part)
+out = {}
+try:
+    conn = mod.connect(sys.argv[2])
+    out["open"] = "ok"
+    try:
+        out["read"] = conn.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    except Exception as exc:
+        out["read"] = type(exc).__name__
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("INSERT INTO t VALUES (2)")
+        conn.commit()
+        out["write"] = "ok"
+    except Exception as exc:
+        out["write"] = type(exc).__name__
+    conn.close()
+except Exception as exc:
+    out["open"] = type(exc).__name__
+print(json.dumps(out))
+"""
+
+
+def _child(module_name: str, path: str) -> Any:
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, module_name, path],
+            capture_output=True,
+            text=True,
+            timeout=STEP_BOUND + 3,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return "child did not finish"
+    if proc.returncode != 0:
+        return f"child exited with {proc.returncode}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _two_processes(module: Any, path: str) -> Any:
+    conn = module.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    name = module.__name__
+    seen = {"while_open_idle": _child(name, path)}
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO t VALUES (3)")
+    seen["while_writing"] = _child(name, path)
+    conn.execute("COMMIT")
+    conn.close()
+    seen["after_close"] = _child(name, path)
+    del conn
+    gc.collect()
+    seen["after_garbage_collection"] = _child(name, path)
+    return seen
+
+
+@check(
+    title="Two processes on one file: a second process opens, reads, writes while the first is idle, "
+    "writing, after it closed, and after garbage collection",
+    source=pydoc("Module functions"),
+    timeout=30,
+    layer="driver",
+)
+async def test_two_processes(ctx: CheckContext) -> object:
+    return await blocking(_two_processes, ctx.sync_module(), db_path(ctx), bound=4 * (STEP_BOUND + 4))
+
+
+def _read_only_file(module: Any, path: str) -> Any:
+    setup = module.connect(path)
+    setup.execute("CREATE TABLE t (x)")
+    setup.execute("INSERT INTO t VALUES (1)")
+    setup.commit()
+    setup.close()
+    os.chmod(path, stat.S_IRUSR | stat.S_IRGRP)
+    try:
+
+        def use() -> Any:
+            conn = module.connect(path)
+            try:
+                seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
+                seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
+                return seen
+            finally:
+                conn.close()
+
+        return outcome(use)
+    finally:
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+
+
+@check(
+    title="A read-only database file: opens, reads, and a write raises",
+    source=pydoc("Module functions"),
+    layer="driver",
+)
+async def test_read_only_file(ctx: CheckContext) -> object:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        raise Unsupported("file_permissions", "running as root: file permissions are not enforced")
+    return await blocking(_read_only_file, ctx.sync_module(), db_path(ctx))
+
+
+def _read_only_directory(module: Any, path: str) -> Any:
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    setup = module.connect(path)
+    setup.execute("CREATE TABLE t (x)")
+    setup.execute("INSERT INTO t VALUES (1)")
+    setup.commit()
+    setup.close()
+    os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        def use() -> Any:
+            conn = module.connect(path)
+            try:
+                # A journal (or WAL) cannot be created next to the file: reads may work, writes should fail.
+                seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
+                seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
+                seen["commit"] = outcome(conn.commit)
+                return seen
+            finally:
+                conn.close()
+        return outcome(use)
+    finally:
+        os.chmod(folder, stat.S_IRWXU)
+
+
+@check(title="A database file in a read-only directory: opens, reads, and what a write does",
+       source=pydoc("Module functions"), layer="driver")
+async def test_read_only_directory(ctx: CheckContext) -> object:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        raise Unsupported("file_permissions", "running as root: file permissions are not enforced")
+    return await blocking(_read_only_directory, ctx.sync_module(), db_path(ctx, "ro_dir/db"))

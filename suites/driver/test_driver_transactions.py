@@ -1,0 +1,304 @@
+"""Defaults and transaction control: busy wait with default arguments, isolation_level, implicit BEGIN.
+
+The busy wait is proven by explicit ordering, never by sleeping: connection A takes the write lock and
+confirms it holds it; connection B (default arguments) starts an INSERT in a thread; once B has started,
+the check looks whether B already returned (a driver that does not wait fails at once); then A
+commits, and B's outcome is observed. The configured value is read back with `PRAGMA busy_timeout`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from driver_support import STEP_BOUND, blocking, db_path, outcome, pydoc
+
+from harness import CheckContext, check
+
+TRANSACTIONS = pydoc("Transaction control")
+#: How long the check lets B run before deciding it is waiting rather than failing at once; only a
+#: driver that fails at once returns inside it, and the reference waits for seconds.
+SETTLE = 0.5
+
+
+def _setup(module: Any, path: str) -> None:
+    conn = module.connect(path)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    conn.close()
+
+
+def _busy_wait(module: Any, path: str) -> dict[str, Any]:
+    _setup(module, path)
+    a = module.connect(path, isolation_level=None)
+    try:
+        a.execute("BEGIN IMMEDIATE")
+        a.execute("INSERT INTO t VALUES (1)")
+        held = a.in_transaction
+        started, done = threading.Event(), threading.Event()
+        result: dict[str, Any] = {}
+
+        def second_writer() -> None:
+            # Opened in its own thread: sqlite3 objects may only be used in the thread that made them.
+            b = module.connect(path)
+            try:
+                started.set()
+                result.update(outcome(lambda: b.execute("INSERT INTO t VALUES (2)").rowcount))
+                if "ok" in result:
+                    b.commit()
+            finally:
+                b.close()
+                done.set()
+
+        worker = threading.Thread(target=second_writer, daemon=True)
+        worker.start()
+        if not started.wait(STEP_BOUND):
+            raise TimeoutError("the second writer's thread did not start")
+        returned_early = done.wait(SETTLE)
+        a.execute("COMMIT")
+        finished = done.wait(STEP_BOUND)
+        return {
+            "first_holds_lock": held,
+            "second_returned_before_release": returned_early,
+            "second_finished_after_release": finished,
+            "second": result,
+            "rows": a.execute("SELECT count(*) FROM t").fetchall(),
+        }
+    finally:
+        a.close()
+
+
+@check(
+    title="Default connect(): a second writer waits for the lock (sqlite3's default timeout=5.0) and "
+    "succeeds once the first commits",
+    source=pydoc("Module functions"),
+    layer="driver",
+)
+async def test_busy_wait_default(ctx: CheckContext) -> object:
+    return await blocking(_busy_wait, ctx.sync_module(), db_path(ctx), bound=2 * STEP_BOUND + 1)
+
+
+def _busy_timeout_pragma(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
+    def read() -> Any:
+        conn = module.connect(path, **kwargs)
+        try:
+            return conn.execute("PRAGMA busy_timeout").fetchall()
+        finally:
+            conn.close()
+
+    return outcome(read)
+
+
+BUSY_SETTINGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "timeout_1_5": {"timeout": 1.5},
+    "timeout_0": {"timeout": 0},
+}
+
+
+@check(
+    title="The busy timeout connect() configures, read back with PRAGMA busy_timeout (ms)",
+    source=pydoc("Module functions"),
+    params=BUSY_SETTINGS,
+    layer="driver",
+)
+async def test_busy_timeout_read_back(ctx: CheckContext, kwargs: dict[str, Any]) -> object:
+    return await blocking(_busy_timeout_pragma, ctx.sync_module(), db_path(ctx), kwargs)
+
+
+def _isolation_default(module: Any, path: str) -> Any:
+    conn = module.connect(path)
+    try:
+        return outcome(lambda: conn.isolation_level)
+    finally:
+        conn.close()
+
+
+@check(
+    title="Connection.isolation_level default ('' on sqlite3: implicit DEFERRED BEGIN)",
+    source=pydoc("Connection objects"),
+    layer="driver",
+)
+async def test_isolation_level_default(ctx: CheckContext) -> object:
+    return await blocking(_isolation_default, ctx.sync_module(), db_path(ctx))
+
+
+#: Statements run on a default connection over `t(x)`; observed: in_transaction after each.
+IMPLICIT_BEGIN = {
+    "insert": "INSERT INTO t VALUES (1)",
+    "update": "UPDATE t SET x = 2",
+    "delete": "DELETE FROM t",
+    "replace": "REPLACE INTO t VALUES (3)",
+    "select": "SELECT x FROM t",
+    "create_table": "CREATE TABLE u (y)",
+    "create_index": "CREATE INDEX t_x ON t (x)",
+    "pragma_user_version": "PRAGMA user_version = 3",
+    "insert_returning": "INSERT INTO t VALUES (4) RETURNING x",
+    "with_insert": "WITH v(a) AS (SELECT 5) INSERT INTO t SELECT a FROM v",
+}
+
+
+def _implicit(module: Any, path: str, sql: str, kwargs: dict[str, Any]) -> Any:
+    _setup(module, path)
+    conn = module.connect(path, **kwargs)
+    try:
+        before = conn.in_transaction
+        cur = conn.execute(sql)
+        cur.fetchall()
+        return {"before": before, "after": conn.in_transaction}
+    finally:
+        conn.close()
+
+
+@check(
+    title="Default isolation_level: does the statement open a transaction implicitly (in_transaction)",
+    source=TRANSACTIONS,
+    params=IMPLICIT_BEGIN,
+    layer="driver",
+)
+async def test_implicit_begin(ctx: CheckContext, sql: str) -> object:
+    return await blocking(_implicit, ctx.sync_module(), db_path(ctx), sql, {})
+
+
+@check(
+    title="isolation_level=None: no statement opens a transaction implicitly",
+    source=TRANSACTIONS,
+    params=IMPLICIT_BEGIN,
+    layer="driver",
+)
+async def test_autocommit_mode(ctx: CheckContext, sql: str) -> object:
+    return await blocking(_implicit, ctx.sync_module(), db_path(ctx), sql, {"isolation_level": None})
+
+
+def _uncommitted_visible(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
+    _setup(module, path)
+    a = module.connect(path, **kwargs)
+    b = module.connect(path)
+    try:
+        a.execute("INSERT INTO t VALUES (1)")
+        seen = b.execute("SELECT count(*) FROM t").fetchall()
+        a.close()
+        after_close = b.execute("SELECT count(*) FROM t").fetchall()
+        return {"other_sees_before_commit": seen, "after_close_without_commit": after_close}
+    finally:
+        b.close()
+
+
+@check(
+    title="An INSERT on a default connection is invisible to others until commit(); close() without "
+    "commit() discards it",
+    source=TRANSACTIONS,
+    params={"default": {}, "isolation_none": {"isolation_level": None}},
+    layer="driver",
+)
+async def test_close_without_commit(ctx: CheckContext, kwargs: dict[str, Any]) -> object:
+    return await blocking(_uncommitted_visible, ctx.sync_module(), db_path(ctx), kwargs)
+
+
+def _set_isolation_mid_transaction(module: Any, path: str) -> Any:
+    _setup(module, path)
+    conn = module.connect(path)
+    try:
+        conn.execute("INSERT INTO t VALUES (1)")
+        set_result = outcome(setattr, conn, "isolation_level", None)
+        in_tx = conn.in_transaction
+        conn.rollback()
+        return {
+            "set": set_result,
+            "in_transaction_after_set": in_tx,
+            "rows_after_rollback": conn.execute("SELECT count(*) FROM t").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@check(
+    title="Setting isolation_level = None inside a transaction commits it (sqlite3)",
+    source=pydoc("Connection objects"),
+    layer="driver",
+)
+async def test_set_isolation_level_commits(ctx: CheckContext) -> object:
+    return await blocking(_set_isolation_mid_transaction, ctx.sync_module(), db_path(ctx))
+
+
+def _with_block(module: Any, path: str, fail: bool) -> Any:
+    _setup(module, path)
+    conn = module.connect(path)
+    try:
+        raised = None
+        try:
+            with conn:
+                conn.execute("INSERT INTO t VALUES (1)")
+                if fail:
+                    raise KeyError("roll back")
+        except KeyError:
+            raised = "KeyError"
+        other = module.connect(path)
+        try:
+            seen = other.execute("SELECT count(*) FROM t").fetchall()
+        finally:
+            other.close()
+        usable = outcome(lambda: conn.execute("SELECT 1").fetchall())
+        return {
+            "raised": raised,
+            "others_see": seen,
+            "in_transaction": conn.in_transaction,
+            "usable_after": usable,
+        }
+    finally:
+        conn.close()
+
+
+@check(
+    title="`with conn:` commits on success, rolls back on an exception, and does not close",
+    source=pydoc("How to use the connection context manager"),
+    params={"success": False, "exception": True},
+    layer="driver",
+)
+async def test_with_connection(ctx: CheckContext, fail: bool) -> object:
+    return await blocking(_with_block, ctx.sync_module(), db_path(ctx), fail)
+
+
+def _no_transaction(module: Any, path: str, method: str) -> Any:
+    conn = module.connect(path)
+    try:
+        return outcome(getattr(conn, method))
+    finally:
+        conn.close()
+
+
+@check(
+    title="commit()/rollback() with no open transaction is a no-op",
+    source=pydoc("Connection objects"),
+    params={"commit": "commit", "rollback": "rollback"},
+    layer="driver",
+)
+async def test_without_transaction(ctx: CheckContext, method: str) -> object:
+    return await blocking(_no_transaction, ctx.sync_module(), db_path(ctx), method)
+
+
+def _explicit_begin(module: Any, path: str) -> Any:
+    _setup(module, path)
+    conn = module.connect(path)
+    try:
+        conn.execute("BEGIN")
+        inserted = outcome(lambda: conn.execute("INSERT INTO t VALUES (1)").rowcount)
+        second_begin = outcome(lambda: conn.execute("BEGIN").fetchall())
+        conn.commit()
+        return {
+            "insert": inserted,
+            "second_begin": second_begin,
+            "in_transaction": conn.in_transaction,
+            "rows": conn.execute("SELECT count(*) FROM t").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+@check(
+    title="An explicit BEGIN on a default connection, then DML, a second BEGIN, commit()",
+    source=TRANSACTIONS,
+    layer="driver",
+)
+async def test_explicit_begin(ctx: CheckContext) -> object:
+    return await blocking(_explicit_begin, ctx.sync_module(), db_path(ctx))
