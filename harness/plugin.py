@@ -297,6 +297,7 @@ class Collector:
             if rec:
                 st.records[(rec["check"], rec["backend"])] = rec
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: a serial run may have xdist absent or disabled
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Keep a usage error an xdist worker found while collecting (reported at the end)."""
         message = getattr(node, "workeroutput", {}).get(USAGE_KEY)
