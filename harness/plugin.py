@@ -37,11 +37,15 @@ from harness.crash_records import complete_crash_records, crash_record
 from harness.differences import Registry, RegistryError, load_registry
 from harness.errors import UsageError
 from harness.isolation import job_for, run_isolated
+from harness.output_paths import check_folder
 
 RECORD_KEY = "conformance"
 
 #: Key of `config.workeroutput` under which an xdist worker hands a usage error to the controller.
 USAGE_KEY = "conformance_usage_error"
+
+#: Added to the report's file names when the run stopped early: `compatibility-interrupted.json`.
+INTERRUPTED_SUFFIX = "-interrupted"
 
 
 @dataclass
@@ -120,13 +124,16 @@ def pytest_configure(config: pytest.Config) -> None:
             raise RegistryError("; ".join(f"{e.origin}: entry {e.id!r}: expect names unknown backend(s) "
                                           f"{', '.join(names)}" for e, names in bad)
                                 + f"; known backends: {', '.join(sorted(backend_registry.available()))}")
+        report_dir = _path_option(config, "conformance_report_dir", "conformance_report_dir")
+        if report_dir is not None:
+            check_folder(report_dir, "--report-dir")
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[STATE] = PluginState(
         selected=by_id, reference=reference, registry=registry,
         allow_undocumented=config.getoption("conformance_allow_undocumented"),
         isolate=config.getoption("conformance_isolate"),
-        report_dir=_path_option(config, "conformance_report_dir", "conformance_report_dir"),
+        report_dir=report_dir,
         broken=broken,
     )
     if not hasattr(config, "workerinput"):
@@ -276,16 +283,71 @@ def _is_crash_report(report: pytest.TestReport) -> bool:
     return report.failed and (report.when == "???" or "crashed while running" in str(report.longrepr))
 
 
+class Progress:
+    """How many tests the run collected and how many finished: an interrupted run writes a partial report."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.finished: set[str] = set()
+
+    def collected(self, count: int) -> None:
+        """Note a collection of `count` tests (the largest count wins: xdist workers each report theirs)."""
+        if count:
+            self.total = max(self.total or 0, count)
+
+    def saw(self, report: pytest.TestReport) -> None:
+        """Count a test once it has a result (its call, or a setup that skipped or failed, or a crash)."""
+        done = report.when == "call" or (report.when == "setup" and not report.passed)
+        if done or _is_crash_report(report):
+            self.finished.add(report.nodeid)
+
+    def interruption(self, exitstatus: int) -> dict[str, int] | None:
+        """`{"ran": N, "total": M}` when the run stopped before every collected test ran, else None."""
+        ran = len(self.finished)
+        total = self.total if self.total is not None else ran
+        if exitstatus == pytest.ExitCode.INTERRUPTED or ran < total:
+            return {"ran": ran, "total": max(total, ran)}
+        return None
+
+
+def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, int] | None) -> list[Path]:
+    """Write the report: a partial one beside the complete one, never over it; a failed write elsewhere."""
+    from harness.output_paths import write_or_fallback
+    from harness.report.build import build_report
+    from harness.report.write import STEM, write_all
+
+    assert st.report_dir is not None
+    doc = build_report(st, config)
+    stem = STEM
+    if interrupted:
+        doc["interrupted"] = interrupted
+        stem = f"{STEM}{INTERRUPTED_SUFFIX}"
+    return write_or_fallback(lambda folder: write_all(doc, folder, stem), st.report_dir,
+                             lambda message: sys.stderr.write(f"conformance: {message}\n"))
+
+
 class Collector:
     """Gathers check records on the controller (or the serial process) and writes the report."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.usage_errors: list[str] = []
+        self.progress = Progress()
+        self.written: list[Path] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """How many tests a serial run will run (under xdist the workers say it)."""
+        self.progress.collected(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """How many tests an xdist run will run: every worker collects them all."""
+        self.progress.collected(len(ids))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Take each check's record; a check whose worker crashed becomes a `crash` record."""
         st = state_of(self.config)
+        self.progress.saw(report)
         for key, value in report.user_properties:
             if key == RECORD_KEY:
                 rec = json.loads(value)
@@ -316,10 +378,7 @@ class Collector:
         complete_crash_records(st.records, st.selected, st.registry)
         if st.report_dir is None or not st.records:
             return
-        from harness.report.build import build_report
-        from harness.report.write import write_all
-
-        write_all(build_report(st, self.config), st.report_dir)
+        self.written = write_report(st, self.config, self.progress.interruption(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         """A short per-outcome summary of the checks."""
@@ -334,8 +393,12 @@ class Collector:
         for rec in sorted(st.records.values(), key=lambda r: (r["check"], r["backend"])):
             if rec["outcome"] in LOUD:
                 terminalreporter.write_line(f"  {rec['outcome']:<24} {rec['check']} [{rec['backend']}]")
-        if st.report_dir is not None:
-            terminalreporter.write_line(f"report: {st.report_dir / 'compatibility.md'} (.json, .html)")
+        md = next((p for p in self.written if p.suffix == ".md"), None)
+        if md is not None:
+            interrupted = self.progress.interruption(exitstatus)
+            mark = (f"; interrupted: {interrupted['ran']} of {interrupted['total']} checks ran, so the "
+                    "complete report beside it was left as it was" if interrupted else "")
+            terminalreporter.write_line(f"report: {md} (.json, .html){mark}")
 
 
 # --- fixtures ---------------------------------------------------------------------------------------

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
-from conftest import load_report, outcomes, write_suite
+from conftest import ROOT, load_report, outcomes, write_suite
 
 ONE = """
 @check(title="one", source=SRC)
@@ -18,3 +26,150 @@ def test_serial_run_with_xdist_disabled(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-p", "no:xdist", "--backend=sqlite", "--report-dir=out")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     assert outcomes(load_report(project.path / "out")) == {("smoke.fx_one", "sqlite"): "same"}
+
+
+# --- item 3: an interrupted run never replaces a complete report -------------------------------------
+
+INTERRUPTIBLE = """
+@check(title="first", source=SRC)
+async def test_fx_a(ctx: CheckContext) -> object:
+    return 1
+
+@check(title="second: blocks until interrupted when BLOCK_AT is set", source=SRC, timeout=120)
+async def test_fx_b(ctx: CheckContext) -> object:
+    marker = os.environ.get("BLOCK_AT")
+    if marker:
+        open(marker, "w").close()
+        await asyncio.Event().wait()
+    return 2
+
+@check(title="third", source=SRC)
+async def test_fx_c(ctx: CheckContext) -> object:
+    return 3
+"""
+
+
+def _wait_for_file(path: Path, proc: subprocess.Popen[str], limit: float = 60.0) -> None:
+    """Wait (bounded) until the child created `path`; fail with its output if it ended first."""
+    deadline = time.monotonic() + limit
+    while not path.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before blocking: {proc.communicate()[0]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the run never reached the blocking check")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_interrupted_run_writes_its_partial_report_beside_the_complete_one(
+        project: pytest.Pytester, workers: list[str]) -> None:
+    write_suite(project, INTERRUPTIBLE)
+    args = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", "--backend=sqlite",
+            "--report-dir=out", *workers]
+    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    complete = (project.path / "out" / "compatibility.json").read_text()
+    marker = project.path / "blocked"
+    proc = subprocess.Popen(args, cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "BLOCK_AT": str(marker)})
+    _wait_for_file(marker, proc)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out
+    assert (project.path / "out" / "compatibility.json").read_text() == complete
+    partial = json.loads((project.path / "out" / "compatibility-interrupted.json").read_text())
+    total = 3
+    assert partial["interrupted"]["total"] == total
+    assert partial["interrupted"]["ran"] < total
+    ran = partial["interrupted"]["ran"]
+    mark = f"interrupted: {ran} of {total} checks ran"
+    assert mark in (project.path / "out" / "compatibility-interrupted.md").read_text()
+    assert mark in (project.path / "out" / "compatibility-interrupted.html").read_text()
+    assert mark in out
+
+
+# --- item 9: output paths are checked before the run; a late failure saves elsewhere ------------------
+
+
+def test_a_report_dir_that_is_a_file_is_a_usage_error_before_anything_runs(project: pytest.Pytester) -> None:
+    write_suite(project, ONE)
+    (project.path / "taken").write_text("not a folder")
+    result = project.runpytest_inprocess("--backend=sqlite", "--report-dir=taken/out")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--report-dir *taken/out: *taken is a file*"])
+    result = project.runpytest_inprocess("--backend=sqlite", "--report-dir=taken")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--report-dir *taken is a file, not a folder*"])
+
+
+def test_a_report_dir_broken_during_the_run_saves_the_results_elsewhere(project: pytest.Pytester) -> None:
+    write_suite(project, """
+        @check(title="turns the report folder into a file", source=SRC)
+        async def test_fx_sabotage(ctx: CheckContext) -> object:
+            if not os.path.exists("out"):
+                open("out", "w").close()
+            return 1
+    """)
+    result = project.runpytest_subprocess("--backend=sqlite", "--report-dir=out")
+    assert result.ret == 0, result.stdout.str()
+    line = next(ln for ln in result.stderr.lines if "results were saved in" in ln)
+    saved = Path(line.rsplit("saved in ", 1)[1].split(" instead")[0])
+    assert "could not write into" in line
+    assert str(project.path / "out") in line
+    assert outcomes(load_report(saved)) == {("smoke.fx_sabotage", "sqlite"): "same"}
+    result.stdout.fnmatch_lines([f"report: {saved}/compatibility.md*"])
+
+
+def test_hunt_json_in_a_missing_folder_is_refused_first(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.differential.cli import main
+
+    assert main(["hunt", "--json", str(tmp_path / "missing" / "x.json"), "--cases", "1"]) == 2
+    err = capsys.readouterr()
+    assert "--json" in err.err
+    assert "does not exist" in err.err
+    assert "hunt: seed" not in err.out
+
+
+def test_hunt_json_write_failure_saves_elsewhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.differential.cli import write_json
+
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    target = folder / "x.json"
+    folder.rmdir()
+    saved = write_json(target, {"findings": []})
+    assert saved != target
+    assert json.loads(saved.read_text()) == {"findings": []}
+    assert str(saved.parent) in capsys.readouterr().err
+
+
+# --- item 11: the small things --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--budget", "-5"], ["--cases", "-10"], ["--budget", "0"],
+                                  ["--timeout", "0"], ["--max-shrinks", "-1"], ["--budget", "nan"]])
+def test_hunt_rejects_bad_budgets_and_counts(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.differential.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["hunt", *args])
+    assert exc.value.code == 2
+    assert args[0] in capsys.readouterr().err
+
+
+def test_merging_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.report.cli import main
+
+    report = ROOT / "reports" / "compatibility.json"
+    assert main(["merge", str(report), str(report), "--out", str(tmp_path / "m")]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_an_unknown_command_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.__main__ import main
+
+    assert main(["frobnicate"]) == 2
+    assert "unknown command 'frobnicate'" in capsys.readouterr().err
