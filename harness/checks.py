@@ -20,7 +20,7 @@ from harness.capabilities import require_known
 from harness.connection import PASS_THROUGH
 from harness.differences import AREAS, Entry, Registry
 from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
-from harness.observe import canonical
+from harness.observe import canonical, unplain
 from harness.sources import Source
 
 #: Outcomes, as in the design notes.
@@ -202,7 +202,10 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
         if missing:
             return Run(UNSUPPORTED, message="; ".join(f"needs {n}: {r}" for n, r in missing))
         obs = await asyncio.wait_for(body(ctx, *args), spec.timeout)
-        run = Run("ok", canonical(obs))
+        bad = unplain(obs)
+        run = Run("ok", canonical(obs)) if bad is None else Run(ERROR, message=(
+            f"the check returned a non-plain object at {bad}; return plain data (dict, list, str, int, "
+            "float, bool, None, bytes) or use harness.rows()/sql_value(); put anything else in ctx.note()"))
     except Unsupported as exc:
         run = Run(UNSUPPORTED, message=f"needs {exc.capability}: {exc.reason}")
     except asyncio.TimeoutError:

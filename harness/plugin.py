@@ -251,6 +251,7 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
             ref_run = await _run_on(st, spec, body, key, st.reference, tmp_path / "reference")
             st.reference_runs[spec.id] = ref_run
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry)
+    verdict.message += difference_paths(verdict, run, sel.backend.name)
     record = {
         "check": spec.id, "area": spec.area, "layer": spec.layer, "title": spec.title,
         "source": spec.source.as_dict(),
@@ -276,6 +277,24 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     if verdict.outcome == UNSUPPORTED:
         pytest.skip(f"unsupported on {sel_id}: {verdict.message}")
     pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
+
+
+def difference_paths(verdict: Any, run: Run, backend: str) -> str:
+    """"; differs at: <path>: <observed>, expected <x>; ..." for a drift or an undocumented difference."""
+    from harness.observe import canonical
+    from harness.report.render import value_diff
+
+    if verdict.outcome == DRIFT and not verdict.gone and verdict.entry and backend in verdict.entry.expect:
+        expected = canonical(verdict.entry.expect[backend])
+    elif verdict.outcome == UNDOCUMENTED:
+        expected = verdict.baseline
+    else:
+        return ""
+    paths = value_diff(run.observation, expected)
+    if not paths:
+        return ""
+    return "; differs at: " + "; ".join(f"{path or '(top)'}: {got}, expected {want}"
+                                        for path, got, want in paths)
 
 
 def _is_crash_report(report: pytest.TestReport) -> bool:

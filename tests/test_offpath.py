@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_report, outcomes, write_suite
+from conftest import ROOT, load_report, outcomes, write_registry, write_suite
 
 ONE = """
 @check(title="one", source=SRC)
@@ -173,3 +173,42 @@ def test_an_unknown_command_says_so(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["frobnicate"]) == 2
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
+
+
+def test_a_check_returning_a_non_plain_object_is_an_error_not_a_difference(project: pytest.Pytester) -> None:
+    write_suite(project, """
+        class Thing:
+            pass
+
+        @check(title="returns an object", source=SRC)
+        async def test_fx_object(ctx: CheckContext) -> object:
+            return {"rows": [1, Thing()]}
+    """)
+    result = project.runpytest_inprocess("--report-dir=out")
+    result.stdout.fnmatch_lines(["*error: the check returned a non-plain object at rows[[]1[]]: *Thing*"])
+    got = outcomes(load_report(project.path / "out"))
+    assert got == {("smoke.fx_object", "sqlite"): "error", ("smoke.fx_object", "turso"): "error"}
+
+
+def test_a_drift_message_names_the_path_where_it_differs(project: pytest.Pytester) -> None:
+    write_suite(project, """
+        @check(title="a nested observation", source=SRC)
+        async def test_fx_nested(ctx: CheckContext) -> object:
+            return {"a": 1, "b": {"c": ctx.name, "d": 2}}
+    """)
+    write_registry(project, """
+        [[difference]]
+        id = "smoke.nested"
+        check = "smoke.fx_nested"
+        title = "t"
+        source = { document = "x", section = "y" }
+        reason = "r"
+        impact = "cosmetic"
+        attribution = "turso"
+        [difference.expect.turso]
+        a = 1
+        b = { c = "turso", d = 3 }
+    """)
+    result = project.runpytest_inprocess("--registry=reg", "--report-dir=out")
+    result.stdout.fnmatch_lines(['*drift: *differs at: b.d: 2, expected 3*'])
+    assert "differs at: b.c" not in result.stdout.str()
