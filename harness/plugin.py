@@ -22,6 +22,7 @@ from harness.checks import (
     DRIFT,
     LOUD,
     SAME,
+    TIMEOUT,
     UNDOCUMENTED,
     UNSUPPORTED,
     Body,
@@ -36,6 +37,7 @@ from harness.checks import (
 from harness.crash_records import complete_crash_records, crash_record
 from harness.differences import Registry, RegistryError, load_registry
 from harness.errors import UsageError
+from harness.hard_timeout import HardTimeout, run_on_own_thread
 from harness.isolation import job_for, run_isolated
 from harness.output_paths import check_folder
 
@@ -43,6 +45,9 @@ RECORD_KEY = "conformance"
 
 #: Key of `config.workeroutput` under which an xdist worker hands a usage error to the controller.
 USAGE_KEY = "conformance_usage_error"
+
+#: Seconds a check may take beyond its timeout to close what it opened before its thread is abandoned.
+CLEANUP_GRACE = 2.0
 
 #: Added to the report's file names when the run stopped early: `compatibility-interrupted.json`.
 INTERRUPTED_SUFFIX = "-interrupted"
@@ -140,6 +145,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Collector(config), "conformance-collector")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Make sure a driver thread a timed-out check left blocked cannot keep this process from exiting."""
+    from harness import exit_guard
+
+    exit_guard.arm(session.exitstatus)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say which backends run, with driver and engine versions, and which is the reference."""
     st = state_of(config)
@@ -232,7 +245,11 @@ async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
     if spec.isolated or st.isolate:
         job = job_for(body, key, sel.target, sel.options, folder)
         return await asyncio.to_thread(run_isolated, job, spec.timeout)
-    return await execute(spec, body, sel.backend, folder, sel.options)
+    try:
+        return await run_on_own_thread(lambda: execute(spec, body, sel.backend, folder, sel.options),
+                                       spec.timeout + CLEANUP_GRACE, f"{spec.id} on {sel.id}")
+    except HardTimeout as exc:
+        return Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s: {exc}")
 
 
 async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pytest.FixtureRequest,

@@ -212,3 +212,49 @@ def test_a_drift_message_names_the_path_where_it_differs(project: pytest.Pyteste
     result = project.runpytest_inprocess("--registry=reg", "--report-dir=out")
     result.stdout.fnmatch_lines(['*drift: *differs at: b.d: 2, expected 3*'])
     assert "differs at: b.c" not in result.stdout.str()
+
+
+# --- item 4: timeouts hold whatever the code blocks on ---------------------------------------------------
+
+HANGING = "fake_backend.backend:make_hanging"
+HANGS = """
+import time
+
+@check(title="the driver call never returns", source=SRC, timeout=1, expect=1)
+async def test_fx_driver_hangs(ctx: CheckContext) -> object:
+    conn = await ctx.connect()
+    await conn.execute("SELECT 'HANG'")
+    return 1
+
+@check(title="blocks the event loop", source=SRC, timeout=1, expect=1)
+async def test_fx_sleeps(ctx: CheckContext) -> object:
+    time.sleep(60)
+    return 1
+
+@maketest("sqlite", timeout=1)
+async def fx_maketest_sleeps(conn):
+    time.sleep(60)
+
+@check(title="after the hangs", source=SRC, expect=1)
+async def test_fx_after(ctx: CheckContext) -> object:
+    conn = await ctx.connect()
+    return (await conn.fetch_one("SELECT 1"))[0]
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project: pytest.Pytester,
+                                                                        workers: list[str]) -> None:
+    write_suite(project, HANGS)
+    args = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", f"--backend={HANGING}",
+            "--backend=sqlite", "--report-dir=out", "-v", *workers]
+    start = time.monotonic()
+    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=120, check=False)
+    took = time.monotonic() - start
+    assert done.returncode == 1, done.stdout + done.stderr
+    got = outcomes(load_report(project.path / "out"))
+    assert got == {("smoke.fx_driver_hangs", "hanging"): "timeout", ("smoke.fx_driver_hangs", "sqlite"): "same",
+                   ("smoke.fx_sleeps", "hanging"): "timeout", ("smoke.fx_sleeps", "sqlite"): "timeout",
+                   ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same"}
+    assert "timeout: fx_maketest_sleeps did not finish within 1s on sqlite" in done.stdout
+    assert took < 40, took
