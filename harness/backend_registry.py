@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
+from urllib.parse import parse_qsl
 
 from harness.errors import UsageError
+from harness.secrets import is_secret_option, mask, remember
 
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
@@ -75,6 +77,19 @@ def installed() -> tuple[dict[str, Any], dict[str, str]]:
     return ok, broken
 
 
+def refuse_secrets(value: str) -> None:
+    """Refuse a `--backend` value whose query holds a secret, before anything is named after it."""
+    _, sep, query = value.partition("?")
+    if not sep:
+        return
+    for name, option in parse_qsl(query, keep_blank_values=True):
+        if is_secret_option(name, option):
+            remember(option)
+            raise UsageError(f"--backend {mask(value)!r}: option {mask(name)!r} holds a secret (a key in a "
+                             "URL would be named in test ids, logs and reports); pass the key in code, "
+                             "e.g. encryption=harness.EncryptionOpts(cipher, hexkey) to connect() or pool()")
+
+
 def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
     """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`.
 
@@ -89,6 +104,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
     chosen: list[Selected] = []
     broken: dict[str, str] = {}
     for value in values:
+        refuse_secrets(value)
         if value == "all":
             loaded, broken = installed()
             if not loaded:
@@ -110,7 +126,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
             backend = load_target(value)
             chosen.append(Selected(str(backend.name), backend, target=value))
         else:
-            raise UsageError(f"unknown backend {value!r}; known backends: {', '.join(sorted(known))} "
+            raise UsageError(f"unknown backend {mask(value)!r}; known backends: {', '.join(sorted(known))} "
                              "(or 'all', a URL such as 'turso::memory:', or 'package.module:factory')")
     seen: dict[str, Selected] = {}
     for sel in chosen:

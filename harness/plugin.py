@@ -40,6 +40,7 @@ from harness.errors import UsageError
 from harness.hard_timeout import HardTimeout, run_on_own_thread
 from harness.isolation import job_for, run_isolated
 from harness.output_paths import check_folder
+from harness.secrets import redact, remember_environment
 
 RECORD_KEY = "conformance"
 
@@ -117,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register markers and resolve backends, reference and registry (usage errors end the run early)."""
     config.addinivalue_line("markers", "requires(*capabilities): skip unless the backend has them all")
     config.addinivalue_line("markers", "conformance_check: a cross-backend check (set by @check)")
+    remember_environment()
     try:
         selected, broken = backend_registry.select(config.getoption("conformance_backends"))
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
@@ -165,7 +167,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for name, why in st.broken.items():
         lines.append(f"backend {name}: not installed ({why})")
     lines.append(f"reference: {st.reference.id}; registry: {len(st.registry.entries)} documented differences")
-    return lines
+    return redact(lines)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -278,6 +280,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
         "entry": verdict.entry.as_dict() if verdict.entry else None,
         "notes": run.notes, "duration": round(run.duration, 4), "nodeid": request.node.nodeid,
     }
+    record = redact(record)
+    verdict.message = record["message"]
     request.node.user_properties.append((RECORD_KEY, json.dumps(record, default=str)))
     if verdict.outcome in (SAME,):
         return
@@ -312,6 +316,18 @@ def difference_paths(verdict: Any, run: Run, backend: str) -> str:
         return ""
     return "; differs at: " + "; ".join(f"{path or '(top)'}: {got}, expected {want}"
                                         for path, got, want in paths)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Redact known secrets from every test's failure text and captured output (terminal and junit)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if redact(text) != text:
+            report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
 def _is_crash_report(report: pytest.TestReport) -> bool:
@@ -353,7 +369,7 @@ def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, 
     from harness.report.write import STEM, write_all
 
     assert st.report_dir is not None
-    doc = build_report(st, config)
+    doc = redact(build_report(st, config))
     stem = STEM
     if interrupted:
         doc["interrupted"] = interrupted

@@ -258,3 +258,68 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
                    ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same"}
     assert "timeout: fx_maketest_sleeps did not finish within 1s on sqlite" in done.stdout
     assert took < 40, took
+
+
+# --- item 1: no secret in any id, name, message, log or report -----------------------------------------
+
+KEYS = {"url": "a1" * 32, "option": "b2" * 32, "environment": "c3" * 32, "factory": "d4" * 32}
+SECRETS = """
+from harness import EncryptionOpts
+
+@check(title="a key passed as an option, then echoed by a failing body", source=SRC, expect=1)
+async def test_fx_option_key(ctx: CheckContext) -> object:
+    opts = EncryptionOpts("aegis256", "b2" * 32)
+    ctx.note(opts=repr(opts), raw="key " + opts.hexkey)
+    print("opening with", opts.hexkey)
+    raise RuntimeError(f"could not open with {opts.hexkey}")
+
+@check(title="a key from the environment, observed", source=SRC)
+async def test_fx_environment_key(ctx: CheckContext) -> object:
+    print("key is", os.environ["MY_APP_DB_KEY"])
+    return {"key": os.environ["MY_APP_DB_KEY"], "on": "fake" if ctx.name == "fake" else "sqlite"}
+
+@check(title="a key in a drift", source=SRC)
+async def test_fx_key_differs(ctx: CheckContext) -> object:
+    return os.environ["MY_APP_DB_KEY"] if ctx.name == "fake" else "no key"
+
+@maketest("sqlite")
+async def fx_made(conn):
+    assert os.environ["MY_APP_DB_KEY"] == "something else"
+"""
+
+
+def _outputs(folder: Path, result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    files = {p.name: p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()}
+    return {"stdout": result.stdout, "stderr": result.stderr, **files}
+
+
+def test_planted_keys_appear_in_no_output(project: pytest.Pytester) -> None:
+    write_suite(project, SECRETS)
+    env = {**os.environ, "MY_APP_DB_KEY": KEYS["environment"]}
+    base = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", "-rA", "-v"]
+    run = subprocess.run([*base, "--backend=sqlite", "--backend=fake_backend.backend:make_fake",
+                          "--report-dir=out", "--junitxml=out/junit.xml"],
+                         cwd=project.path, capture_output=True, text=True, env=env, timeout=120, check=False)
+    outputs = _outputs(project.path / "out", run)
+    assert {"compatibility.json", "compatibility.md", "compatibility.html", "junit.xml"} <= set(outputs)
+    assert "<redacted>" in outputs["compatibility.json"]
+    assert "could not open with <redacted>" in run.stdout
+    refused = {}
+    for where, value in [("url", f"turso:x.db?encryption_key={KEYS['url']}&cipher=aegis256"),
+                         ("url", f"turso::memory:?concurrent_writes=1&hexkey={KEYS['url']}"),
+                         ("url", f"sqlite::memory:?opaque={KEYS['url']}"),
+                         ("factory", f"fake_backend.backend:make_fake?key={KEYS['factory']}"),
+                         ("factory", f"fake_backend.backend:make_fake({KEYS['factory']})")]:
+        for how in ("argument", "environment"):
+            args, extra = ([f"--backend={value}"], {}) if how == "argument" else \
+                ([], {"PYTEST_ADDOPTS": f"--backend={value}"})
+            res = subprocess.run([*base, *args, "--report-dir=refused", "--junitxml=refused/junit.xml"],
+                                 cwd=project.path, capture_output=True, text=True, env={**env, **extra},
+                                 timeout=120, check=False)
+            assert res.returncode == pytest.ExitCode.USAGE_ERROR, (value, res.stdout, res.stderr)
+            refused[f"{where} {value[:30]} ({how})"] = res.stdout + res.stderr
+            assert not (project.path / "refused").exists()
+    for name, text in [*outputs.items(), *refused.items()]:
+        for key in KEYS.values():
+            assert key not in text and key.upper() not in text, f"a key leaks into {name}"
+    assert any("holds a secret" in text for text in refused.values())
