@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -62,7 +65,23 @@ def load_target(target: str) -> Any:
                              "see harness.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
+    with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target
+        backend.conformance_target = target
     return backend
+
+
+def target_of(backend: Any) -> str:
+    """The `module:factory` a child process rebuilds `backend` from (a built-in or entry point by name)."""
+    target = getattr(backend, "conformance_target", None) or available().get(str(backend.name))
+    if not target:
+        raise UsageError(f"backend {backend.name!r} was not loaded from a 'module:factory' target, so a "
+                         "child process cannot rebuild it; select it with --backend=package.module:factory")
+    return str(target)
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for a child process that must import what this one imports (the same `sys.path`)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
 
 def installed() -> tuple[dict[str, Any], dict[str, str]]:

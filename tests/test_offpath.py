@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_report, outcomes, write_registry, write_suite
+from conftest import ROOT, TESTS, load_report, outcomes, run_repo, write_registry, write_suite
 
 ONE = """
 @check(title="one", source=SRC)
@@ -253,7 +253,8 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
     took = time.monotonic() - start
     assert done.returncode == 1, done.stdout + done.stderr
     got = outcomes(load_report(project.path / "out"))
-    assert got == {("smoke.fx_driver_hangs", "hanging"): "timeout", ("smoke.fx_driver_hangs", "sqlite"): "same",
+    assert got == {("smoke.fx_driver_hangs", "hanging"): "timeout",
+                   ("smoke.fx_driver_hangs", "sqlite"): "same",
                    ("smoke.fx_sleeps", "hanging"): "timeout", ("smoke.fx_sleeps", "sqlite"): "timeout",
                    ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same"}
     assert "timeout: fx_maketest_sleeps did not finish within 1s on sqlite" in done.stdout
@@ -321,5 +322,24 @@ def test_planted_keys_appear_in_no_output(project: pytest.Pytester) -> None:
             assert not (project.path / "refused").exists()
     for name, text in [*outputs.items(), *refused.items()]:
         for key in KEYS.values():
-            assert key not in text and key.upper() not in text, f"a key leaks into {name}"
+            assert key not in text, f"a key leaks into {name}"
+            assert key.upper() not in text, f"a key leaks into {name}"
     assert any("holds a secret" in text for text in refused.values())
+
+
+# --- item 5: a third-party backend gets the same outcomes as a built-in one, child processes included ----
+
+
+def test_a_module_factory_backend_matches_sqlite_in_children(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    monkeypatch.setenv("PYTHONPATH", path)
+    proc = run_repo(["suites/test_features.py", "suites/test_discovery.py", "-k",
+                     "plain_multiprocess_wal or replay and jsonarrow2 and crash",
+                     "--backend=sqlite", "--backend=fake_backend.backend:make_fake",
+                     f"--report-dir={tmp_path / 'out'}"], tmp_path / "tmp")
+    got = outcomes(load_report(tmp_path / "out"))
+    checks = {check for check, _ in got}
+    assert len(checks) == 2, proc.stdout
+    for check in checks:
+        assert got[(check, "fake")] == got[(check, "sqlite")] == "same", (check, proc.stdout[-3000:])
