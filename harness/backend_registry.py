@@ -10,11 +10,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from harness.errors import UsageError
 from harness.secrets import is_secret_option, mask, remember
+from harness.urls import DatabaseURL
 
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
@@ -32,6 +34,7 @@ class Selected:
     backend: Any
     options: dict[str, Any] = field(default_factory=dict)
     target: str = ""
+    url: DatabaseURL | None = None  # from a URL `--backend`: the database the fixtures open
 
 
 def available() -> dict[str, str]:
@@ -96,6 +99,29 @@ def installed() -> tuple[dict[str, Any], dict[str, str]]:
     return ok, broken
 
 
+def url_id(url: DatabaseURL) -> str:
+    """The id of a backend chosen by URL: scheme, `memory` or the file's name, and the options.
+
+    `turso::memory:?concurrent_writes=1` -> `turso+memory+concurrent_writes`; `sqlite:/data/app.db` ->
+    `sqlite+app.db`. Characters a test id would mangle become `_`.
+    """
+    where = "memory" if url.is_memory else re.sub(r"[^\w.]", "_", Path(url.path).name)
+    opts = [k if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options]
+    return "+".join([url.scheme, where, *(re.sub(r"[^\w.]", "_", o) for o in opts)])
+
+
+def check_url_path(url: DatabaseURL, given: str) -> None:
+    """A URL's database file must be one the fixtures can open: its folder exists, and it is no folder."""
+    if url.is_memory:
+        return
+    path = Path(url.path)
+    if not path.parent.is_dir():
+        raise UsageError(f"--backend {mask(given)!r}: folder {path.parent} does not exist; create it, or use "
+                         f"'{url.scheme}::memory:'")
+    if path.is_dir():
+        raise UsageError(f"--backend {mask(given)!r}: {path} is a folder; name a database file")
+
+
 def refuse_secrets(value: str) -> None:
     """Refuse a `--backend` value whose query holds a secret, before anything is named after it."""
     _, sep, query = value.partition("?")
@@ -114,8 +140,9 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
 
     Returns the chosen backends and, for `all` (the default), why each backend that did not load failed.
 
-    A URL picks the backend of its scheme with the URL's query options as default connect options;
-    its path is not used (every check makes its own databases). The id is `<scheme>+<option>...`.
+    A URL picks the backend of its scheme with the URL's query options as default connect options; the
+    fixtures (`database_url`, `connection`, `pool`, `memory_connection`) open its database, while every
+    check makes its own. The id is `<scheme>+<memory or file name>+<option>...`.
     """
     known = available()
     if not values:
@@ -136,11 +163,9 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
             from harness.urls import parse_url
 
             url = parse_url(value, schemes=tuple(known))
+            check_url_path(url, value)
             backend = load_target(known[url.scheme])
-            options = dict(url.options)
-            suffix = "+".join(f"{k}" if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options)
-            chosen.append(Selected(url.scheme + (f"+{suffix}" if suffix else ""), backend, options,
-                                   known[url.scheme]))
+            chosen.append(Selected(url_id(url), backend, dict(url.options), known[url.scheme], url))
         elif _TARGET.match(value):
             backend = load_target(value)
             chosen.append(Selected(str(backend.name), backend, target=value))

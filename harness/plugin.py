@@ -474,16 +474,26 @@ def _run_sync(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def _selected(request: pytest.FixtureRequest) -> Selected:
+    """The selected backend the test is parametrized over (the `conformance_backend` parameter)."""
+    sel_id = request.node.callspec.params["conformance_backend"]
+    return state_of(request.config).selected[sel_id]
+
+
 @pytest.fixture
-def database_url(conformance_backend: Any, tmp_path: Path) -> str:
-    """A fresh file database URL for this test, under its own `tmp_path` (never shared)."""
+def database_url(conformance_backend: Any, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The database the backend's URL names (`--backend=turso:app.db`), else a fresh file under `tmp_path`."""
+    sel = _selected(request)
+    if sel.url is not None:
+        return f"{sel.url.scheme}::memory:" if sel.url.is_memory else f"{sel.url.scheme}:{sel.url.path}"
     return f"{conformance_backend.name}:{tmp_path / 'test.db'}"
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def connection(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
-    """A connection on a fresh file database, closed after the test."""
-    conn = await conformance_backend.connect(database_url)
+async def connection(conformance_backend: Any, database_url: str,
+                     request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A connection to `database_url` with the URL's options, closed after the test."""
+    conn = await conformance_backend.connect(database_url, **_selected(request).options)
     try:
         yield conn
     finally:
@@ -491,9 +501,10 @@ async def connection(conformance_backend: Any, database_url: str) -> AsyncIterat
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def memory_connection(conformance_backend: Any) -> AsyncIterator[Any]:
-    """A connection on a fresh in-memory database."""
-    conn = await conformance_backend.connect(f"{conformance_backend.name}::memory:")
+async def memory_connection(conformance_backend: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A connection on a fresh in-memory database, with the URL's options."""
+    options = _selected(request).options
+    conn = await conformance_backend.connect(f"{conformance_backend.name}::memory:", **options)
     try:
         yield conn
     finally:
@@ -501,9 +512,10 @@ async def memory_connection(conformance_backend: Any) -> AsyncIterator[Any]:
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def pool(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
-    """A pool of up to four connections on a fresh file database."""
-    p = conformance_backend.pool(database_url, max_size=4)
+async def pool(conformance_backend: Any, database_url: str,
+               request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A pool of up to four connections on `database_url`, with the URL's options."""
+    p = conformance_backend.pool(database_url, max_size=4, **_selected(request).options)
     try:
         yield p
     finally:

@@ -343,3 +343,38 @@ def test_a_module_factory_backend_matches_sqlite_in_children(tmp_path: Path,
     assert len(checks) == 2, proc.stdout
     for check in checks:
         assert got[(check, "fake")] == got[(check, "sqlite")] == "same", (check, proc.stdout[-3000:])
+
+
+# --- item 6: fixtures honour the URL's options and path; the test id says what the connection is ----------
+
+FIXTURES = """
+import json
+
+@pytest.mark.asyncio
+async def test_fx_fixture(connection, database_url, conformance_backend):
+    mode = (await connection.fetch_one("PRAGMA journal_mode"))[0]
+    await connection.execute("CREATE TABLE IF NOT EXISTS seen (x INTEGER)")
+    with open("seen.json", "w") as fh:
+        json.dump({"mode": mode, "url": database_url}, fh)
+"""
+
+
+def test_fixtures_use_the_url_options_and_the_id_says_memory(project: pytest.Pytester) -> None:
+    write_suite(project, FIXTURES)
+    result = project.runpytest_inprocess("-v", "--backend=turso::memory:?concurrent_writes=1")
+    result.stdout.fnmatch_lines(["*test_fx_fixture[[]turso+memory+concurrent_writes[]] PASSED*"])
+    seen = json.loads((project.path / "seen.json").read_text())
+    assert seen == {"mode": "mvcc", "url": "turso::memory:"}
+
+
+def test_fixtures_open_the_url_path_and_a_missing_folder_is_refused(project: pytest.Pytester) -> None:
+    write_suite(project, FIXTURES)
+    (project.path / "data").mkdir()
+    result = project.runpytest_inprocess("-v", "--backend=sqlite:data/app.db")
+    result.stdout.fnmatch_lines(["*test_fx_fixture[[]sqlite+app.db[]] PASSED*"])
+    seen = json.loads((project.path / "seen.json").read_text())
+    assert seen["url"] == f"sqlite:{project.path / 'data' / 'app.db'}"
+    assert (project.path / "data" / "app.db").stat().st_size > 0
+    result = project.runpytest_inprocess("--backend=turso:/nonexistent/dir/x.db")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*folder /nonexistent/dir does not exist*"])
