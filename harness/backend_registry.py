@@ -21,6 +21,9 @@ from harness.urls import DatabaseURL
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
 REFERENCE = "sqlite"
+#: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
+#: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
+DEFAULT_BACKENDS = ("sqlite", "turso")
 
 #: `package.module:factory` (a dotted module path, a colon, and an identifier).
 _TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -133,6 +136,16 @@ def refuse_secrets(value: str) -> None:
             raise UsageError(f"--backend {mask(value)!r}: option {mask(name)!r} holds a secret (a key in a "
                              "URL would be named in test ids, logs and reports); pass the key in code, "
                              "e.g. encryption=harness.EncryptionOpts(cipher, hexkey) to connect() or pool()")
+
+
+def require_defaults(broken: dict[str, str]) -> None:
+    """Fail when a backend installed by default did not load, naming it and the way out."""
+    missing = {name: why for name, why in broken.items() if name in DEFAULT_BACKENDS}
+    if missing:
+        raise UsageError("; ".join(f"backend {name!r} is installed by default but did not load ({why})"
+                                   for name, why in missing.items())
+                         + ". Install it again (pip install sqlite-turso-conformance), choose backends with "
+                           "--backend, or pass --allow-missing-backends to run without it")
 
 
 def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:

@@ -91,6 +91,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write compatibility.json/.md/.html there at the end of the run")
     group.addoption("--allow-undocumented", action="store_true", dest="conformance_allow_undocumented",
                     help="report undocumented differences without failing the run")
+    group.addoption("--allow-missing-backends", action="store_true", dest="conformance_allow_missing",
+                    help="let a default run go on when a backend installed by default "
+                         f"({', '.join(backend_registry.DEFAULT_BACKENDS)}) fails to load")
     group.addoption("--isolate", action="store_true", dest="conformance_isolate",
                     help="run every check in a child process (slow; a check that kills its process "
                          "is then a `crash` even without xdist). @check(isolated=True) does it per check")
@@ -121,6 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
     remember_environment()
     try:
         selected, broken = backend_registry.select(config.getoption("conformance_backends"))
+        if not config.getoption("conformance_allow_missing"):
+            backend_registry.require_defaults(broken)
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
         reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]

@@ -378,3 +378,24 @@ def test_fixtures_open_the_url_path_and_a_missing_folder_is_refused(project: pyt
     result = project.runpytest_inprocess("--backend=turso:/nonexistent/dir/x.db")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*folder /nonexistent/dir does not exist*"])
+
+
+# --- item 10: a default run that loses a default backend fails, naming it -------------------------------
+
+
+def test_a_default_backend_that_fails_to_load_fails_the_run(project: pytest.Pytester) -> None:
+    write_suite(project, ONE)
+    shadow = project.path / "shadow" / "turso"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('pyturso is not installed (simulated)')\\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow.parent), os.environ["PYTHONPATH"]])}
+    base = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest"]
+    res = subprocess.run(base, cwd=project.path, capture_output=True, text=True, env=env, timeout=120,
+                         check=False)
+    assert res.returncode == pytest.ExitCode.USAGE_ERROR, res.stdout + res.stderr
+    assert "backend 'turso' is installed by default but did not load" in res.stderr
+    assert "--allow-missing-backends" in res.stderr
+    res = subprocess.run([*base, "--allow-missing-backends"], cwd=project.path, capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "backend turso: not installed" in res.stdout
