@@ -395,7 +395,7 @@ def test_a_default_backend_that_fails_to_load_fails_the_run(project: pytest.Pyte
     assert res.returncode == pytest.ExitCode.USAGE_ERROR, res.stdout + res.stderr
     assert "backend 'turso' is installed by default but did not load" in res.stderr
     assert "--allow-missing-backends" in res.stderr
-    res = subprocess.run([*base, "--allow-missing-backends"], cwd=project.path, capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
+    res = subprocess.run([*base, "--allow-missing-backends"], cwd=project.path, capture_output=True,
+                         text=True, env=env, timeout=120, check=False)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "backend turso: not installed" in res.stdout
