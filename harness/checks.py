@@ -18,7 +18,7 @@ import pytest
 
 from harness.capabilities import require_known
 from harness.connection import PASS_THROUGH
-from harness.differences import AREAS, Entry, Registry
+from harness.differences import AREA_NAME, AREAS, Entry, Registry
 from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
 from harness.observe import canonical, unplain
 from harness.sources import Source
@@ -318,10 +318,10 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
         if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
             raise UsageError(f"{body.__qualname__}: a check is an 'async def test_<name>(ctx)'")
         the_area = area or _area_of(body.__module__)
-        if the_area not in AREAS:
-            raise UsageError(f"{body.__module__}.{body.__name__}: unknown area {the_area!r}; "
-                             f"known areas: {', '.join(AREAS)} "
-                             "(name the module test_<area>.py or pass area=)")
+        if not AREA_NAME.match(the_area):
+            raise UsageError(f"{body.__module__}.{body.__name__}: area {the_area!r} must be a lowercase "
+                             f"identifier (built-in areas: {', '.join(AREAS)}; name the module "
+                             "test_<area>.py or pass area=)")
         base_id = f"{the_area}.{body.__name__.removeprefix('test_')}"
         origin = f"{body.__module__}.{body.__qualname__}"
         specs: dict[str | None, CheckSpec] = {}

@@ -67,6 +67,7 @@ def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path 
     test.__doc__ = fn.__doc__
     test.__module__ = fn.__module__
     test.maketest_source = fn  # type: ignore[attr-defined]  # its marks are added at collection
+    test.maketest_backend = backend  # type: ignore[attr-defined]  # for its report record
     return pytest.mark.asyncio(loop_scope="function")(test)
 
 

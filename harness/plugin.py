@@ -35,12 +35,13 @@ from harness.checks import (
     judge,
 )
 from harness.crash_records import complete_crash_records, crash_record
-from harness.differences import Registry, RegistryError, load_registry
+from harness.differences import AREAS, Registry, RegistryError, builtin_folder, load_registries
 from harness.errors import UsageError
 from harness.hard_timeout import HardTimeout, run_on_own_thread
 from harness.isolation import job_for, run_isolated
 from harness.output_paths import check_folder
 from harness.secrets import redact, remember_environment
+from harness.test_records import record_of_test
 
 RECORD_KEY = "conformance"
 
@@ -64,6 +65,7 @@ class PluginState:
     allow_undocumented: bool
     report_dir: Path | None
     isolate: bool = False
+    builtin_ids: set[str] = field(default_factory=set)
     broken: dict[str, str] = field(default_factory=dict)
     reference_runs: dict[str, Run] = field(default_factory=dict)
     records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -86,7 +88,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference", default=None, dest="conformance_reference", metavar="NAME",
                     help="backend whose observations are the baseline (default: sqlite)")
     group.addoption("--registry", default=None, dest="conformance_registry", metavar="DIR",
-                    help="folder of documented-difference files (default: ini conformance_registry)")
+                    help="folder of your own documented-difference files, added to the built-in "
+                         "registry (default: ini conformance_registry)")
     group.addoption("--report-dir", default=None, dest="conformance_report_dir", metavar="DIR",
                     help="write compatibility.json/.md/.html there at the end of the run")
     group.addoption("--allow-undocumented", action="store_true", dest="conformance_allow_undocumented",
@@ -97,8 +100,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--isolate", action="store_true", dest="conformance_isolate",
                     help="run every check in a child process (slow; a check that kills its process "
                          "is then a `crash` even without xdist). @check(isolated=True) does it per check")
-    parser.addini("conformance_registry", "folder of documented-difference files",
-                  default="suites/differences")
+    parser.addini("conformance_registry", "folder of your own documented-difference files, added to the "
+                  "registry that ships with the package", default="")
     parser.addini("conformance_migrations", "folder of migrations for maketest(..., migrate=True)",
                   default="migrations")
     parser.addini("conformance_report_dir", "default --report-dir", default="")
@@ -129,8 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
         reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]
-        registry = load_registry(_path_option(config, "conformance_registry", "conformance_registry")
-                                 or config.rootpath / "suites" / "differences")
+        registry, builtin_ids = load_registries(_path_option(config, "conformance_registry",
+                                                             "conformance_registry"))
         bad = registry.unknown_backends(backend_registry.available())
         if bad:
             raise RegistryError("; ".join(f"{e.origin}: entry {e.id!r}: expect names unknown backend(s) "
@@ -146,7 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
         allow_undocumented=config.getoption("conformance_allow_undocumented"),
         isolate=config.getoption("conformance_isolate"),
         report_dir=report_dir,
-        broken=broken,
+        broken=broken, builtin_ids=builtin_ids,
     )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "conformance-collector")
@@ -171,7 +174,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                      f"engine {info.engine_version}{opts}")
     for name, why in st.broken.items():
         lines.append(f"backend {name}: not installed ({why})")
-    lines.append(f"reference: {st.reference.id}; registry: {len(st.registry.entries)} documented differences")
+    total = len(st.registry.entries)
+    lines.append(f"reference: {st.reference.id}; registry: {total} documented differences "
+                 f"({len(st.builtin_ids)} built in, {total - len(st.builtin_ids)} yours)")
     return redact(lines)
 
 
@@ -237,13 +242,46 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 strict=True, raises=DocumentedDifference,
                 reason=f"{entry.id}: {entry.title} ({entry.source}); an XPASS means the difference is "
                        f"gone: remove the {sel.backend.name!r} expectation of entry {entry.id!r}"))
+    problem = registry_problem(st)
+    if problem:
+        _usage_problem(session, items, problem)
+        return
     areas = {spec.area for spec in DEFINED.values()}
-    unused = st.registry.unused(DEFINED, areas)
+    ours = own_suite_areas()
+    unused = [e for e in st.registry.unused(DEFINED, areas) if e.id not in st.builtin_ids or e.area in ours]
     if unused:
         _usage_problem(session, items, (
             "registry entries name checks no suite defines: "
             + "; ".join(f"{e.id} ({e.origin}) -> {[c for c in e.checks if c not in DEFINED]}" for e in unused)
             + ". Fix the check id or remove the entry."))
+
+
+def own_suite_areas() -> set[str]:
+    """Areas of the loaded checks that come from this project's own suites (beside the built-in registry).
+
+    Only for these are built-in entries naming undefined checks an error: a user's suite of the same
+    area name is not ours to judge, and an installed package ships the registry without the suites.
+    """
+    suites = builtin_folder().resolve().parent
+    out = set()
+    for spec in DEFINED.values():
+        parts = spec.origin.split(".")
+        module = next((sys.modules[m] for m in (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+                       if m in sys.modules), None)
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().is_relative_to(suites):
+            out.add(spec.area)
+    return out
+
+
+def registry_problem(st: PluginState) -> str | None:
+    """A registry entry whose area is neither built-in nor declared by a loaded check, named."""
+    bad = st.registry.unknown_areas({spec.area for spec in DEFINED.values()})
+    if not bad:
+        return None
+    return "; ".join(f"{e.origin}: entry {e.id!r}: unknown area {e.area!r}" for e in bad) + (
+        f"; known areas: {', '.join(sorted({*AREAS, *(s.area for s in DEFINED.values())}))} "
+        "(built-in, and those the loaded checks declare)")
 
 
 async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None, sel: Selected,
@@ -325,9 +363,13 @@ def difference_paths(verdict: Any, run: Run, backend: str) -> str:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Redact known secrets from every test's failure text and captured output (terminal and junit)."""
+    """Record a user's maketest and fixture tests; redact known secrets from failure text and output."""
     outcome = yield
     report = outcome.get_result()
+    if STATE in item.config.stash and not any(k == RECORD_KEY for k, _ in report.user_properties):
+        record = record_of_test(item, report, call, state_of(item.config).selected)
+        if record is not None:
+            report.user_properties.append((RECORD_KEY, json.dumps(redact(record), default=str)))
     if report.longrepr is not None:
         text = str(report.longrepr)
         if redact(text) != text:
@@ -375,6 +417,8 @@ def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, 
 
     assert st.report_dir is not None
     doc = redact(build_report(st, config))
+    used = {row["entry"]["id"] for row in doc["checks"] if row.get("entry")}
+    doc["registry"] = [e for e in doc["registry"] if e["id"] in used or e["id"] not in st.builtin_ids]
     stem = STEM
     if interrupted:
         doc["interrupted"] = interrupted

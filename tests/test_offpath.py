@@ -399,3 +399,92 @@ def test_a_default_backend_that_fails_to_load_fails_the_run(project: pytest.Pyte
                          text=True, env=env, timeout=120, check=False)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "backend turso: not installed" in res.stdout
+
+
+# --- item 7: the registry ships with the package; a user's own tests and areas get a report --------------
+
+OWN = """
+@check(title="my own area", source=SRC, area="myapp")
+async def test_fx_mine(ctx: CheckContext) -> object:
+    return 1 if ctx.name == "sqlite" else 2
+
+@maketest("sqlite", "turso")
+async def fx_made(conn):
+    '''My maketest: one row.'''
+    assert await conn.fetch_value("SELECT 1") == 1
+
+@maketest("sqlite", "turso")
+async def fx_made_differs(conn):
+    assert (await conn.fetch_one("PRAGMA journal_mode"))[0] == "delete"
+
+@pytest.mark.asyncio
+async def test_fx_fixture(connection):
+    assert await connection.fetch_value("SELECT 2") == 2
+"""
+
+
+def test_own_tests_and_areas_get_a_report_and_the_builtin_registry_loads(project: pytest.Pytester) -> None:
+    write_suite(project, OWN, name="test_myapp")
+    write_registry(project, """
+        [[difference]]
+        id = "myapp.mine"
+        check = "myapp.fx_mine"
+        title = "turso says 2"
+        source = { document = "mine", section = "mine" }
+        reason = "measured"
+        impact = "cosmetic"
+        attribution = "turso"
+        expect = { turso = 2 }
+    """, name="myapp.toml")
+    result = project.runpytest_inprocess("--registry=reg", "--report-dir=out")
+    result.stdout.fnmatch_lines(["reference: sqlite; registry: * differences (* built in, 1 yours)"])
+    got = outcomes(load_report(project.path / "out"))
+    assert got == {
+        ("myapp.fx_mine", "sqlite"): "same", ("myapp.fx_mine", "turso"): "documented-difference",
+        ("myapp.fx_made", "sqlite"): "same", ("myapp.fx_made", "turso"): "same",
+        ("myapp.fx_made_differs", "sqlite"): "same",
+        ("myapp.fx_made_differs", "turso"): "undocumented-difference",
+        ("myapp.fx_fixture", "sqlite"): "same", ("myapp.fx_fixture", "turso"): "same",
+    }
+    doc = load_report(project.path / "out")
+    assert next(r for r in doc["checks"] if r["id"] == "myapp.fx_made")["title"] == "My maketest: one row."
+    assert [e["id"] for e in doc["registry"]] == ["myapp.mine"]
+
+
+@pytest.mark.parametrize("value", ["missing", "empty"])
+def test_a_mistyped_registry_is_a_usage_error(project: pytest.Pytester, value: str) -> None:
+    write_suite(project, ONE)
+    (project.path / "empty").mkdir()
+    result = project.runpytest_inprocess(f"--registry={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--registry *{value}: *"])
+
+
+def test_an_entry_with_an_area_no_check_declares_is_refused(project: pytest.Pytester) -> None:
+    write_suite(project, ONE)
+    write_registry(project, """
+        [[difference]]
+        id = "elsewhere.x"
+        check = "elsewhere.fx_x"
+        title = "t"
+        source = { document = "d", section = "s" }
+        reason = "r"
+        expect = { turso = 1 }
+    """)
+    result = project.runpytest_inprocess("--registry=reg")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*entry 'elsewhere.x': unknown area 'elsewhere'*"])
+
+
+def test_the_hunt_finds_the_builtin_registry_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.differential import cli
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+    monkeypatch.setattr(cli, "hunt", lambda config: seen.setdefault("registry", config.registry) and 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["hunt", "--cases", "1"])
+    assert len(seen["registry"].entries) > 50
+    assert cli.main(["hunt", "--registry", "nowhere"]) == 2
+    assert "nowhere" in capsys.readouterr().err

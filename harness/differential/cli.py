@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backend_registry import available, load_target
-from harness.differences import RegistryError, load_registry
+from harness.differences import RegistryError, builtin_folder, load_registries
 from harness.differential.compare import KINDS
 from harness.differential.engines import Engine, engine
 from harness.differential.findings import (
@@ -70,8 +70,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reference", default="sqlite", help="backend whose results are the baseline")
     p.add_argument("--category", action="append", default=[], choices=CATEGORIES,
                    help="case families to generate (repeatable; default: all)")
-    p.add_argument("--registry", default="suites/differences", metavar="DIR",
-                   help="documented-differences folder (default suites/differences)")
+    p.add_argument("--registry", default=None, metavar="DIR",
+                   help="your own documented-differences folder, added to the registry that ships with "
+                        "the package (--save writes discovery.toml there; default: the built-in one)")
     p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
                    help="where --save writes regression cases (default suites/discovery_cases)")
     p.add_argument("--save", action="store_true",
@@ -186,7 +187,7 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
             continue
         found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document}
         f.saved = str(save_case(case_record(f, observed, messages, found_with), folder))
-    path = write_registry(load_cases(folder), Path(args.registry) / "discovery.toml")
+    path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
     print(f"\nregistry: {path} regenerated from {folder}", file=out)
 
 
@@ -213,7 +214,7 @@ def main(argv: list[str]) -> int:
         engines = [engine(n) for n in dict.fromkeys(names)]
         if len(engines) < 2:
             raise UsageError("the hunt needs the reference and at least one other backend")
-        registry = load_registry(Path(args.registry))
+        registry, _ = load_registries(Path(args.registry) if args.registry else None)
         if args.json:
             check_file(Path(args.json), "--json")
     except (UsageError, RegistryError) as exc:
