@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness import backend_registry
+from harness import backend_registry, watchdog
 from harness.backend_registry import Selected
 from harness.capabilities import require_known
 from harness.checks import (
@@ -153,6 +154,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "conformance-collector")
+    elif config.workerinput.get(watchdog.INPUT_KEY):  # type: ignore[attr-defined]
+        watchdog.start(config.workerinput[watchdog.INPUT_KEY], config.workerinput["workerid"])  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(trylast=True)
@@ -291,8 +294,9 @@ async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
         job = job_for(body, key, sel.target, sel.options, folder)
         return await asyncio.to_thread(run_isolated, job, spec.timeout)
     try:
-        return await run_on_own_thread(lambda: execute(spec, body, sel.backend, folder, sel.options),
-                                       spec.timeout + CLEANUP_GRACE, f"{spec.id} on {sel.id}")
+        with watchdog.watching(f"{spec.id} on {sel.id}", spec.timeout + CLEANUP_GRACE):
+            return await run_on_own_thread(lambda: execute(spec, body, sel.backend, folder, sel.options),
+                                           spec.timeout + CLEANUP_GRACE, f"{spec.id} on {sel.id}")
     except HardTimeout as exc:
         return Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s: {exc}")
 
@@ -434,6 +438,7 @@ class Collector:
         self.config = config
         self.usage_errors: list[str] = []
         self.progress = Progress()
+        self.watchdog_dir: str | None = None
         self.written: list[Path] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -458,7 +463,25 @@ class Collector:
             lines = str(report.longrepr).strip().splitlines() or ["worker crashed"]
             rec = crash_record(report.nodeid, lines[-1][:500], st.selected)
             if rec:
+                self._watchdog_timeout(report, rec)
                 st.records[(rec["check"], rec["backend"])] = rec
+
+    def _watchdog_timeout(self, report: pytest.TestReport, rec: dict[str, Any]) -> None:
+        """Mark a crash record as a timeout when the worker's watchdog ended it (see harness.watchdog)."""
+        worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid")
+        traceback = watchdog.fired(self.watchdog_dir, worker) if worker and self.watchdog_dir else None
+        if traceback:
+            rec["watchdog"] = True
+            rec["message"] = (f"the worker was still blocked {watchdog.GRACE:g}s past the check's timeout "
+                              "(stuck holding the interpreter) and was replaced")
+            rec["notes"] = {"traceback": traceback[-2000:]}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give each xdist worker the folder of watchdog files (see harness.watchdog)."""
+        if self.watchdog_dir is None:
+            self.watchdog_dir = tempfile.mkdtemp(prefix="conformance-watchdog-")
+        node.workerinput[watchdog.INPUT_KEY] = self.watchdog_dir
 
     @pytest.hookimpl(optionalhook=True)  # an xdist hook: a serial run may have xdist absent or disabled
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -477,6 +500,9 @@ class Collector:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
         complete_crash_records(st.records, st.selected, st.registry)
+        for rec in st.records.values():
+            if rec.pop("watchdog", False):
+                rec["outcome"] = TIMEOUT
         if st.report_dir is None or not st.records:
             return
         self.written = write_report(st, self.config, self.progress.interruption(exitstatus))

@@ -488,3 +488,30 @@ def test_the_hunt_finds_the_builtin_registry_anywhere(tmp_path: Path, monkeypatc
     assert len(seen["registry"].entries) > 50
     assert cli.main(["hunt", "--registry", "nowhere"]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_a_check_stuck_holding_the_interpreter_is_a_timeout_under_xdist(project: pytest.Pytester) -> None:
+    write_suite(project, """
+        import re
+
+        @check(title="catastrophic backtracking: a C call that never releases the GIL", source=SRC, timeout=1,
+               expect=1)
+        async def test_fx_holds_the_gil(ctx: CheckContext) -> object:
+            return 1 if re.match(r"(a+)+$", "a" * 64 + "b") else 1
+
+        @check(title="after", source=SRC, expect=1)
+        async def test_fx_after(ctx: CheckContext) -> object:
+            return 1
+    """)
+    args = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", "--backend=sqlite", "-n", "2",
+            "--max-worker-restart=4", "--report-dir=out"]
+    start = time.monotonic()
+    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=120, check=False)
+    took = time.monotonic() - start
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = load_report(project.path / "out")
+    assert outcomes(doc) == {("smoke.fx_holds_the_gil", "sqlite"): "timeout",
+                             ("smoke.fx_after", "sqlite"): "same"}
+    row = next(r for r in doc["checks"] if r["id"] == "smoke.fx_holds_the_gil")
+    assert "stuck holding the interpreter" in row["results"]["sqlite"]["message"]
+    assert took < 60, took
