@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,12 +294,14 @@ async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
     if spec.isolated or st.isolate:
         job = job_for(body, key, sel.target, sel.options, folder)
         return await asyncio.to_thread(run_isolated, job, spec.timeout)
+    start = time.perf_counter()
     try:
         with watchdog.watching(f"{spec.id} on {sel.id}", spec.timeout + CLEANUP_GRACE):
             return await run_on_own_thread(lambda: execute(spec, body, sel.backend, folder, sel.options),
                                            spec.timeout + CLEANUP_GRACE, f"{spec.id} on {sel.id}")
     except HardTimeout as exc:
-        return Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s: {exc}")
+        return Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s: {exc}",
+                   duration=time.perf_counter() - start)
 
 
 async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pytest.FixtureRequest,
@@ -503,14 +506,15 @@ class Collector:
         for rec in st.records.values():
             if rec.pop("watchdog", False):
                 rec["outcome"] = TIMEOUT
-        if st.report_dir is None or not st.records:
+        interrupted = self.progress.interruption(exitstatus)
+        if st.report_dir is None or not (st.records or interrupted):
             return
-        self.written = write_report(st, self.config, self.progress.interruption(exitstatus))
+        self.written = write_report(st, self.config, interrupted)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         """A short per-outcome summary of the checks."""
         st = state_of(config)
-        if not st.records:
+        if not st.records and not self.written:
             return
         from harness.report.build import outcome_counts
 

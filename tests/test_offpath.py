@@ -78,6 +78,7 @@ def test_an_interrupted_run_writes_its_partial_report_beside_the_complete_one(
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, out
     assert (project.path / "out" / "compatibility.json").read_text() == complete
+    assert (project.path / "out" / "compatibility-interrupted.json").exists(), out
     partial = json.loads((project.path / "out" / "compatibility-interrupted.json").read_text())
     total = 3
     assert partial["interrupted"]["total"] == total
