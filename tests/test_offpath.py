@@ -257,7 +257,8 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
     assert got == {("smoke.fx_driver_hangs", "hanging"): "timeout",
                    ("smoke.fx_driver_hangs", "sqlite"): "same",
                    ("smoke.fx_sleeps", "hanging"): "timeout", ("smoke.fx_sleeps", "sqlite"): "timeout",
-                   ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same"}
+                   ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same",
+                   ("smoke.fx_maketest_sleeps", "sqlite"): "timeout"}
     assert "timeout: fx_maketest_sleeps did not finish within 1s on sqlite" in done.stdout
     assert took < 40, took
 
