@@ -28,7 +28,7 @@ matrix: $(STAMP)
 	$(VENV)/bin/nox -s matrix
 
 bench: $(STAMP)
-	$(PY) -m harness bench
+	$(PY) -m stc_harness bench
 
 clean:
 	rm -rf $(VENV) .nox

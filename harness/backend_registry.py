@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from harness.errors import UsageError
-from harness.secrets import is_secret_option, mask, remember
-from harness.urls import DatabaseURL
+from stc_harness.errors import UsageError
+from stc_harness.secrets import is_secret_option, mask, remember
+from stc_harness.urls import DatabaseURL
 
 ENTRY_POINT_GROUP = "conformance.backends"
-BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
+BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
+                           "turso": "stc_backends.turso:TursoBackend"}
 REFERENCE = "sqlite"
 #: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
 #: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
@@ -68,7 +69,7 @@ def load_target(target: str) -> Any:
     for need in ("name", "connect", "pool", "capabilities", "info"):
         if not hasattr(backend, need):
             raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
-                             "see harness.protocol.Backend")
+                             "see stc_harness.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
     with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target
@@ -173,7 +174,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
         elif value in known:
             chosen.append(Selected(value, load_target(known[value]), target=known[value]))
         elif ":" in value and value.partition(":")[0] in known:
-            from harness.urls import parse_url
+            from stc_harness.urls import parse_url
 
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)
