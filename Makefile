@@ -28,7 +28,7 @@ matrix: $(STAMP)
 	$(VENV)/bin/nox -s matrix
 
 bench: $(STAMP)
-	$(PY) -m stc_harness bench
+	$(PY) -m harness bench
 
 clean:
 	rm -rf $(VENV) .nox

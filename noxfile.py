@@ -95,7 +95,7 @@ def _merge(session: nox.Session, reports: list[Path]) -> None:
     missing = [p for p in reports if not p.exists()]
     if missing:
         session.error("missing reports: " + ", ".join(str(p) for p in missing))
-    session.run("python", "-m", "stc_harness", "matrix", "--out", str(OUT), *map(str, reports))
+    session.run("python", "-m", "harness", "matrix", "--out", str(OUT), *map(str, reports))
 
 
 @nox.session(python=PYTHONS[-1], requires=["suites"])

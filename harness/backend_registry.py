@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stc_harness.errors import UsageError
-from stc_harness.secrets import is_secret_option, mask, remember
-from stc_harness.urls import DatabaseURL
+from harness.errors import UsageError
+from harness.secrets import is_secret_option, mask, remember
+from harness.urls import DatabaseURL
 
 ENTRY_POINT_GROUP = "conformance.backends"
-BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
-                           "turso": "stc_backends.turso:TursoBackend"}
+BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend"}
 REFERENCE = "sqlite"
 #: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
 #: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
@@ -69,7 +68,7 @@ def load_target(target: str) -> Any:
     for need in ("name", "connect", "pool", "capabilities", "info"):
         if not hasattr(backend, need):
             raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
-                             "see stc_harness.protocol.Backend")
+                             "see harness.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
     with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target
@@ -174,7 +173,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
         elif value in known:
             chosen.append(Selected(value, load_target(known[value]), target=known[value]))
         elif ":" in value and value.partition(":")[0] in known:
-            from stc_harness.urls import parse_url
+            from harness.urls import parse_url
 
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from stc_harness.errors import DatabaseError, ErrorKind, RawError, UsageError
-from stc_harness.schema import quote_ident, sql_tokens
+from harness.errors import DatabaseError, ErrorKind, RawError, UsageError
+from harness.schema import quote_ident, sql_tokens
 
 TRACKING_TABLE = "_conformance_migrations"
 
@@ -142,7 +142,7 @@ def _mentions(sql: str | None, name: str) -> bool:
 def _fk_error(backend: str, table: str, violations: Sequence[tuple[Any, ...]]) -> DatabaseError:
     shown = ", ".join(f"{r[0]} rowid {r[1]} -> {r[2]}" for r in violations[:5])
     return DatabaseError(ErrorKind.FOREIGN_KEY_VIOLATION,
-                         RawError("stc_harness.migrations.rebuild",
+                         RawError("harness.migrations.rebuild",
                                   f"rebuilding {table}: PRAGMA foreign_key_check found "
                                   f"{len(violations)} violation(s): {shown}"), backend)
 

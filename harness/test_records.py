@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.checks import ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
+
+from harness.checks import ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
 
 
 def _area(item: pytest.Item) -> str:

@@ -1,4 +1,4 @@
-"""Regression cases found by differential discovery (`python -m stc_harness hunt --save`), replayed as checks.
+"""Regression cases found by differential discovery (`python -m harness hunt --save`), replayed as checks.
 
 Each `discovery_cases/<signature>.json` is one minimal reproduction: its statements run in one batch
 on a fresh in-memory database of each backend and the normalised outcome of every statement is the
@@ -12,10 +12,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from stc_harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
-from stc_harness.backend_registry import target_of
-from stc_harness.differential.engines import engine
-from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
+from harness.backend_registry import target_of
+from harness.differential.engines import engine
+from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
 CASES = load_cases(Path(__file__).parent / "discovery_cases")
 
@@ -47,10 +47,10 @@ REGISTRY = Path(__file__).parent / "differences"
 
 def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the seeded hunt of `other` against the reference (blocking; called in a worker thread)."""
-    from stc_harness.backend_registry import REFERENCE
-    from stc_harness.differences import load_registry
-    from stc_harness.differential.findings import UNDOCUMENTED
-    from stc_harness.differential.hunt import HuntConfig, hunt
+    from harness.backend_registry import REFERENCE
+    from harness.differences import load_registry
+    from harness.differential.findings import UNDOCUMENTED
+    from harness.differential.hunt import HuntConfig, hunt
 
     config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(REFERENCE), engine(other)],
                         reference=REFERENCE, registry=load_registry(REGISTRY), time_cap=120)
@@ -66,7 +66,7 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 @check(title=f"A seeded differential hunt (seed {HUNT_SEED}, {HUNT_CASES} cases) finds no difference "
              "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
 async def test_hunt(ctx: CheckContext) -> object:
-    from stc_harness.backend_registry import REFERENCE
+    from harness.backend_registry import REFERENCE
 
     if ctx.name == REFERENCE:
         raise Unsupported("differential_hunt", "this is the reference: the hunt compares every other "

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stc_harness import (
+from harness import (
     DISCOVERY,
     CheckContext,
     DatabaseError,
@@ -26,8 +26,8 @@ from stc_harness import (
     driver_guide,
     rows,
 )
-from stc_harness.connection import run_statement
-from stc_harness.errors import RawError
+from harness.connection import run_statement
+from harness.errors import RawError
 
 ERROR_TABLE = driver_guide("Errors and the connection pool")
 CONCURRENT_WRITES = driver_guide("Concurrent writes")
@@ -358,7 +358,7 @@ def dbapi_class(raw: RawError) -> str:
     module, _, name = raw.cls.rpartition(".")
     if name in PEP249 and module in DBAPI_MODULES:
         return name
-    if module == "stc_harness":
+    if module == "harness":
         return f"harness {name}"
     return f"not a DB-API exception: {raw.cls}"
 

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from stc_harness import (
+from harness import (
     DISCOVERY,
     CheckContext,
     DatabaseError,

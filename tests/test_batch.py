@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from stc_harness.backend_registry import BUILTIN, load_target
+
+from harness.backend_registry import BUILTIN, load_target
 
 STATEMENTS = [
     "CREATE TABLE t (id INTEGER PRIMARY KEY, v)",

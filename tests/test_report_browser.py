@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.report.write import write_all
 from test_report_render import EVIL, sample_doc
+
+from harness.report.write import write_all
 
 INSTALL = "apt-get update && apt-get install -y chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

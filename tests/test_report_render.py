@@ -14,19 +14,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from stc_harness.checks import OUTCOMES
-from stc_harness.differences import Entry, Registry
-from stc_harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
-from stc_harness.report.render import (
-    DIFF_OUTCOMES,
-    make_view,
-    md_value,
-    render_html,
-    render_markdown,
-    value_diff,
-)
-from stc_harness.report.schema import validate
-from stc_harness.sources import DISCOVERY, driver_guide, orm_backend
+
+from harness.checks import OUTCOMES
+from harness.differences import Entry, Registry
+from harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
+from harness.report.render import DIFF_OUTCOMES, make_view, md_value, render_html, render_markdown, value_diff
+from harness.report.schema import validate
+from harness.sources import DISCOVERY, driver_guide, orm_backend
 
 EVIL = '<script>alert("x")</script> | `tick` & &amp; _em_ *b*'
 
@@ -46,7 +40,7 @@ ENTRIES = [
 def record(check: str, backend: str, outcome: str, observed: Any = 1, baseline: Any = 1, *,
            title: str | None = None, source: Any = None, entry: Entry | None = None, message: str = "",
            notes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One record as stc_harness.plugin.run_check_test makes it."""
+    """One record as harness.plugin.run_check_test makes it."""
     area = check.split(".")[0]
     return {"check": check, "area": area, "title": title if title is not None else f"Title of {check}",
             "source": (source or driver_guide("Error handling")).as_dict() if source is not False else None,
@@ -96,7 +90,7 @@ def sample_records() -> list[dict[str, Any]]:
 
 
 def fake_state(records: list[dict[str, Any]], backends: tuple[str, ...] = ("sqlite", "turso")) -> Any:
-    """A stand-in for stc_harness.plugin.PluginState with what build_report reads."""
+    """A stand-in for harness.plugin.PluginState with what build_report reads."""
     versions = {"sqlite": ("aiosqlite", "0.22.1", "3.40.1"), "turso": ("pyturso", "0.8.3", "3.50.4")}
     selected = {}
     for b in backends:
@@ -347,9 +341,9 @@ def test_html_is_escaped_self_contained_and_filterable() -> None:
 # --- a real run: serial and xdist give the same document ------------------------------------------------
 
 DEMO_SUITE = '''
-from stc_harness import CheckContext, check, driver_guide, orm_backend
-from stc_harness.errors import Unsupported
-from stc_harness.sources import DISCOVERY
+from harness import CheckContext, check, driver_guide, orm_backend
+from harness.errors import Unsupported
+from harness.sources import DISCOVERY
 
 
 @check(title="Same everywhere", source=driver_guide("Connection URLs"), params={"a": 1, "b": 2})

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from stc_harness.errors import DatabaseError, ErrorKind, RawError
-from stc_harness.retry import Retrier, RetriesExhausted, RetryStats, retry
+
+from harness.errors import DatabaseError, ErrorKind, RawError
+from harness.retry import Retrier, RetriesExhausted, RetryStats, retry
 
 pytestmark = pytest.mark.asyncio
 

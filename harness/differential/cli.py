@@ -1,4 +1,4 @@
-"""`python -m stc_harness hunt`: hunt for undocumented differences, print minimal reproductions, save them."""
+"""`python -m harness hunt`: hunt for undocumented differences, print minimal reproductions, save cases."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stc_harness.backend_registry import available, load_target
-from stc_harness.differences import RegistryError, builtin_folder, load_registries
-from stc_harness.differential.compare import KINDS
-from stc_harness.differential.engines import Engine, engine
-from stc_harness.differential.findings import (
+from harness.backend_registry import available, load_target
+from harness.differences import RegistryError, builtin_folder, load_registries
+from harness.differential.compare import KINDS
+from harness.differential.engines import Engine, engine
+from harness.differential.findings import (
     DOCUMENTED,
     UNDOCUMENTED,
     Finding,
@@ -22,11 +22,11 @@ from stc_harness.differential.findings import (
     save_case,
     write_registry,
 )
-from stc_harness.differential.generators import CATEGORIES
-from stc_harness.differential.hunt import HuntConfig, HuntResult, hunt
-from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
-from stc_harness.errors import UsageError
-from stc_harness.output_paths import check_file, write_or_fallback
+from harness.differential.generators import CATEGORIES
+from harness.differential.hunt import HuntConfig, HuntResult, hunt
+from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from harness.errors import UsageError
+from harness.output_paths import check_file, write_or_fallback
 
 #: A budget of one second means this many cases (about what this 2-core machine runs per second,
 #: shrinking included). Fixed, so a seed and a budget always mean the same cases on any machine.
@@ -53,7 +53,7 @@ def _number(kind: type, low: float, inclusive: bool) -> Any:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the options after `hunt`."""
-    p = argparse.ArgumentParser(prog="python -m stc_harness hunt",
+    p = argparse.ArgumentParser(prog="python -m harness hunt",
                                 description="Differential discovery: run generated SQL on every backend, "
                                             "compare with the reference, shrink and report differences.")
     p.add_argument("--seed", type=int, default=0, help="seed of the case stream (default 0)")

@@ -16,11 +16,11 @@ from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stc_harness.connection import PASS_THROUGH
-from stc_harness.differential.case import Runnable
-from stc_harness.differential.normalise import Outcome, failed, observe, ok
-from stc_harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
-from stc_harness.errors import DatabaseError, ErrorKind, UsageError
+from harness.connection import PASS_THROUGH
+from harness.differential.case import Runnable
+from harness.differential.normalise import Outcome, failed, observe, ok
+from harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
+from harness.errors import DatabaseError, ErrorKind, UsageError
 
 
 def dbapi_execute(conn: Any, sql: str) -> tuple[Sequence[Any], int]:
@@ -80,7 +80,7 @@ def sqlite_engine() -> Engine:
     TEXT that is not valid UTF-8 is decoded with U+FFFD, as pyturso does, instead of raising: the
     hunt compares engines, and that driver-level difference would otherwise mask every other one.
     """
-    from stc_backends.sqlite import classify
+    from backends.sqlite import classify
 
     def open_() -> Any:
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
@@ -100,8 +100,9 @@ def turso_engine() -> Engine:
     exceptions; with any other release, through the DB-API itself.
     """
     import turso
-    from stc_backends.sqlite import _version
-    from stc_backends.turso import classify
+
+    from backends.sqlite import _version
+    from backends.turso import classify
 
     def open_() -> Any:
         return turso.connect(":memory:", isolation_level=None)
@@ -109,7 +110,7 @@ def turso_engine() -> Engine:
     version = _version("pyturso")
     execute = dbapi_execute
     with contextlib.suppress(ImportError, AttributeError):  # a pyturso without the internals it mirrors
-        from stc_harness.differential import turso_raw
+        from harness.differential import turso_raw
 
         if turso_raw.mirrors(version):
             execute = turso_raw.execute
@@ -132,7 +133,7 @@ def engine(name: str) -> Engine:
         except (ImportError, AttributeError) as exc:
             raise UsageError(f"cannot build the hunt engine {name!r}: {exc}") from exc
         if not isinstance(made, Engine):
-            raise UsageError(f"{name!r} did not return a stc_harness.differential.engines.Engine")
+            raise UsageError(f"{name!r} did not return a harness.differential.engines.Engine")
         return dataclasses.replace(made, spec=name)
     raise UsageError(f"the hunt cannot drive backend {name!r}; it knows: {', '.join(ENGINES)} "
                      "(or give a 'package.module:factory' returning an Engine)")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stc_harness.differences import Entry, Registry
-from stc_harness.differential.case import Case
-from stc_harness.differential.compare import KINDS
-from stc_harness.differential.normalise import Outcome, observation
-from stc_harness.differential.toml_out import registry_text
+from harness.differences import Entry, Registry
+from harness.differential.case import Case
+from harness.differential.compare import KINDS
+from harness.differential.normalise import Outcome, observation
+from harness.differential.toml_out import registry_text
 
 DOCUMENTED = "documented-difference"
 UNDOCUMENTED = "undocumented-difference"
@@ -133,9 +133,9 @@ def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
 
 
 REGISTRY_HEADER = """\
-# Differences found by differential discovery (`python -m stc_harness hunt --save`), one per saved
+# Differences found by differential discovery (`python -m harness hunt --save`), one per saved
 # regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py.
-# Generated from the case files: delete a case file and run `python -m stc_harness hunt --cases 0 --save`
+# Generated from the case files: delete a case file and run `python -m harness hunt --cases 0 --save`
 # to drop its entry. None of these is stated by a seed document: each was measured.
 """
 

@@ -2,7 +2,7 @@
 
 Hypothesis draws *templates*: expression trees (functions, operators, CAST, COLLATE, BETWEEN, IN)
 and statement sequences whose leaves are typed holes or hypothesis-drawn literals.
-`stc_harness.differential.expand` turns each template into many concrete cases cheaply.
+`harness.differential.expand` turns each template into many concrete cases cheaply.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
-from stc_harness.differential.case import Case, Stmt
-from stc_harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
-from stc_harness.differential.values import (
+
+from harness.differential.case import Case, Stmt
+from harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
+from harness.differential.values import (
     INT64_MAX,
     INT64_MIN,
     NULL,

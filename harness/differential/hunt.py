@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from stc_harness.differences import Registry
-from stc_harness.differential.case import Case
-from stc_harness.differential.engines import Engine
-from stc_harness.differential.expand import Concrete, Expander
-from stc_harness.differential.findings import Finding, classify
-from stc_harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
-from stc_harness.differential.runner import DifferentialRunner, Disagreement, Ticket
-from stc_harness.differential.shrink import shrink_disagreement
-from stc_harness.differential.signature import signature
+
+from harness.differences import Registry
+from harness.differential.case import Case
+from harness.differential.engines import Engine
+from harness.differential.expand import Concrete, Expander
+from harness.differential.findings import Finding, classify
+from harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
+from harness.differential.runner import DifferentialRunner, Disagreement, Ticket
+from harness.differential.shrink import shrink_disagreement
+from harness.differential.signature import signature
 
 
 class _Stop(BaseException):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
-from stc_harness.checks import OUTCOMES
+from harness.checks import OUTCOMES
 
 SCHEMA_VERSION = 1
 
@@ -95,7 +95,7 @@ def summarise(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _known_check(check_id: str) -> Any:
     """The spec of a check defined in this process, if any (a crash record lacks title and source)."""
-    from stc_harness.checks import DEFINED
+    from harness.checks import DEFINED
 
     return DEFINED.get(check_id)
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stc_harness.checks import CRASH, DOCUMENTED, DRIFT, ERROR, OUTCOMES, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
-from stc_harness.sources import DISCOVERY, DOCUMENTS
+from harness.checks import CRASH, DOCUMENTED, DRIFT, ERROR, OUTCOMES, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
+from harness.sources import DISCOVERY, DOCUMENTS
 
 #: Outcomes that get a section of their own: what each backend observed against the baseline.
 DIFF_OUTCOMES = (DOCUMENTED, DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
@@ -313,7 +313,7 @@ def md_source(document: str, section: str, table: bool = False) -> str:
 
 def upstream_documented(entry: dict[str, Any] | None) -> bool:
     """Whether a registry entry cites a source document or an upstream reference (not only a measurement)."""
-    from stc_harness.sources import DOCUMENTS
+    from harness.sources import DOCUMENTS
 
     if not entry:
         return False

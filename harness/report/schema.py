@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from stc_harness.errors import UsageError
-from stc_harness.report.build import SCHEMA_VERSION
+from harness.errors import UsageError
+from harness.report.build import SCHEMA_VERSION
 
 
 class ReportError(UsageError):

@@ -35,7 +35,7 @@ def to_json(doc: dict[str, Any]) -> str:
 
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically)."""
-    from stc_harness.report.render import render_html, render_markdown
+    from harness.report.render import render_html, render_markdown
 
     out = [(folder / f"{stem}.md", render_markdown(doc)), (folder / f"{stem}.html", render_html(doc))]
     for path, text in out:
