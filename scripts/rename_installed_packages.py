@@ -32,17 +32,25 @@ def rewrite(text: str) -> str:
         text = re.sub(rf"(^[ \t]*from[ \t]+){old}(?=[.\s])", rf"\g<1>{new}", text, flags=re.M)
         text = re.sub(rf"(^[ \t]*import[ \t]+){old}(?=[.\s,]|$)", rf"\g<1>{new}", text, flags=re.M)
         # dotted module paths anywhere: "harness.plugin", `harness.protocol.Backend`, backends.sqlite:X
-        # (a `backends.` that is a list's method call stays: only our submodules follow the dot)
+        # (a `backends.` that is a list's method call stays: only our submodules follow the dot; a
+        # `RawError("harness.Closed", ...)` class label is data, compared in observations: it stays too)
         subs = "|".join(sorted(_submodules(old), key=len, reverse=True))
-        follow = "[a-z_]" if old == "harness" else rf"(?:{subs})\b"
-        text = re.sub(rf"(?<![\w./-]){old}\.(?={follow})", f"{new}.", text)
+        exports = "|".join(sorted(_exports(old), key=len, reverse=True)) or "(?!)"
+        follow = rf"(?:[a-z_]|(?:{exports})\b)" if old == "harness" else rf"(?:{subs})\b"
+        text = re.sub(rf"(?<![\w./-])(?<!RawError\(\"){old}\.(?={follow})", f"{new}.", text)
         # `python -m harness ...` and ["-m", "harness"]
         text = re.sub(rf"(-m[ \t]+){old}\b(?!\.)", rf"\g<1>{new}", text)
         text = re.sub(rf"(\"-m\",[ \t]*\"){old}\"", rf'\g<1>{new}"', text)
-        # find_spec("harness"), a module compared by name: module == "harness"
+        # find_spec("harness")
         text = re.sub(rf"(find_spec\(\"){old}\"", rf'\g<1>{new}"', text)
-        text = re.sub(rf"(module[ \t]*==[ \t]*\"){old}\"", rf'\g<1>{new}"', text)
     return text
+
+
+def _exports(folder: str) -> set[str]:
+    """The names a mapped package exports (`__all__` of its `__init__.py`): `harness.EncryptionOpts`."""
+    init = (ROOT / folder / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r"__all__\s*=\s*\[([^\]]*)\]", init)
+    return set(re.findall(r"[\"'](\w+)[\"']", found[1])) if found else set()
 
 
 def _submodules(folder: str) -> set[str]:
