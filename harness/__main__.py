@@ -20,7 +20,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to a subcommand; `--help` lists them."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
+    if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help"):
+        print(f"python -m harness: unknown command {args[0]!r}; choose one of {', '.join(COMMANDS)}",
+              file=sys.stderr)
+        return 2
+    if not args or args[0] in ("-h", "--help"):
         print("usage: python -m harness {" + ",".join(COMMANDS) + "} ...")
         for name, (_, doc) in COMMANDS.items():
             print(f"  {name:<21} {doc}")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from harness.errors import UsageError
+from harness.secrets import is_secret_option, mask, remember
+from harness.urls import DatabaseURL
 
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend",
@@ -20,6 +27,9 @@ REFERENCE = "sqlite"
 #: it out (name it with --backend to run every check on it, as the matrix's SQLite axis does).
 TRACKED = "sqlean"
 NOT_IN_ALL = (TRACKED,)
+#: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
+#: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
+DEFAULT_BACKENDS = ("sqlite", "turso")
 
 #: `package.module:factory` (a dotted module path, a colon, and an identifier).
 _TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -33,6 +43,7 @@ class Selected:
     backend: Any
     options: dict[str, Any] = field(default_factory=dict)
     target: str = ""
+    url: DatabaseURL | None = None  # from a URL `--backend`: the database the fixtures open
 
 
 def available() -> dict[str, str]:
@@ -66,7 +77,23 @@ def load_target(target: str) -> Any:
                              "see harness.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
+    with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target
+        backend.conformance_target = target
     return backend
+
+
+def target_of(backend: Any) -> str:
+    """The `module:factory` a child process rebuilds `backend` from (a built-in or entry point by name)."""
+    target = getattr(backend, "conformance_target", None) or available().get(str(backend.name))
+    if not target:
+        raise UsageError(f"backend {backend.name!r} was not loaded from a 'module:factory' target, so a "
+                         "child process cannot rebuild it; select it with --backend=package.module:factory")
+    return str(target)
+
+
+def child_environment() -> dict[str, str]:
+    """The environment for a child process that must import what this one imports (the same `sys.path`)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 
 
 def installed() -> tuple[dict[str, Any], dict[str, str]]:
@@ -83,13 +110,60 @@ def installed() -> tuple[dict[str, Any], dict[str, str]]:
     return ok, broken
 
 
+def url_id(url: DatabaseURL) -> str:
+    """The id of a backend chosen by URL: scheme, `memory` or the file's name, and the options.
+
+    `turso::memory:?concurrent_writes=1` -> `turso+memory+concurrent_writes`; `sqlite:/data/app.db` ->
+    `sqlite+app.db`. Characters a test id would mangle become `_`.
+    """
+    where = "memory" if url.is_memory else re.sub(r"[^\w.]", "_", Path(url.path).name)
+    opts = [k if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options]
+    return "+".join([url.scheme, where, *(re.sub(r"[^\w.]", "_", o) for o in opts)])
+
+
+def check_url_path(url: DatabaseURL, given: str) -> None:
+    """A URL's database file must be one the fixtures can open: its folder exists, and it is no folder."""
+    if url.is_memory:
+        return
+    path = Path(url.path)
+    if not path.parent.is_dir():
+        raise UsageError(f"--backend {mask(given)!r}: folder {path.parent} does not exist; create it, or use "
+                         f"'{url.scheme}::memory:'")
+    if path.is_dir():
+        raise UsageError(f"--backend {mask(given)!r}: {path} is a folder; name a database file")
+
+
+def refuse_secrets(value: str) -> None:
+    """Refuse a `--backend` value whose query holds a secret, before anything is named after it."""
+    _, sep, query = value.partition("?")
+    if not sep:
+        return
+    for name, option in parse_qsl(query, keep_blank_values=True):
+        if is_secret_option(name, option):
+            remember(option)
+            raise UsageError(f"--backend {mask(value)!r}: option {mask(name)!r} holds a secret (a key in a "
+                             "URL would be named in test ids, logs and reports); pass the key in code, "
+                             "e.g. encryption=harness.EncryptionOpts(cipher, hexkey) to connect() or pool()")
+
+
+def require_defaults(broken: dict[str, str]) -> None:
+    """Fail when a backend installed by default did not load, naming it and the way out."""
+    missing = {name: why for name, why in broken.items() if name in DEFAULT_BACKENDS}
+    if missing:
+        raise UsageError("; ".join(f"backend {name!r} is installed by default but did not load ({why})"
+                                   for name, why in missing.items())
+                         + ". Install it again (pip install sqlite-turso-conformance), choose backends with "
+                           "--backend, or pass --allow-missing-backends to run without it")
+
+
 def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
     """Resolve `--backend` values: a name, `all`, a URL (`turso::memory:?opt=v`), or `module:factory`.
 
     Returns the chosen backends and, for `all` (the default), why each backend that did not load failed.
 
-    A URL picks the backend of its scheme with the URL's query options as default connect options;
-    its path is not used (every check makes its own databases). The id is `<scheme>+<option>...`.
+    A URL picks the backend of its scheme with the URL's query options as default connect options; the
+    fixtures (`database_url`, `connection`, `pool`, `memory_connection`) open its database, while every
+    check makes its own. The id is `<scheme>+<memory or file name>+<option>...`.
     """
     known = available()
     if not values:
@@ -97,6 +171,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
     chosen: list[Selected] = []
     broken: dict[str, str] = {}
     for value in values:
+        refuse_secrets(value)
         if value == "all":
             loaded, broken = installed()
             if not loaded:
@@ -109,16 +184,14 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
             from harness.urls import parse_url
 
             url = parse_url(value, schemes=tuple(known))
+            check_url_path(url, value)
             backend = load_target(known[url.scheme])
-            options = dict(url.options)
-            suffix = "+".join(f"{k}" if v in ("1", "true", "") else f"{k}_{v}" for k, v in url.options)
-            chosen.append(Selected(url.scheme + (f"+{suffix}" if suffix else ""), backend, options,
-                                   known[url.scheme]))
+            chosen.append(Selected(url_id(url), backend, dict(url.options), known[url.scheme], url))
         elif _TARGET.match(value):
             backend = load_target(value)
             chosen.append(Selected(str(backend.name), backend, target=value))
         else:
-            raise UsageError(f"unknown backend {value!r}; known backends: {', '.join(sorted(known))} "
+            raise UsageError(f"unknown backend {mask(value)!r}; known backends: {', '.join(sorted(known))} "
                              "(or 'all', a URL such as 'turso::memory:', or 'package.module:factory')")
     seen: dict[str, Selected] = {}
     for sel in chosen:

@@ -19,9 +19,9 @@ import pytest
 
 from harness.capabilities import require_known
 from harness.connection import PASS_THROUGH
-from harness.differences import AREAS, Entry, Registry
+from harness.differences import AREA_NAME, AREAS, Entry, Registry
 from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
-from harness.observe import canonical
+from harness.observe import canonical, unplain
 from harness.sources import Source
 
 #: Outcomes, as in the design notes.
@@ -220,7 +220,10 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
         if missing:
             return Run(UNSUPPORTED, message="; ".join(f"needs {n}: {r}" for n, r in missing))
         obs = await asyncio.wait_for(body(ctx, *args), spec.timeout)
-        run = Run("ok", canonical(obs))
+        bad = unplain(obs)
+        run = Run("ok", canonical(obs)) if bad is None else Run(ERROR, message=(
+            f"the check returned a non-plain object at {bad}; return plain data (dict, list, str, int, "
+            "float, bool, None, bytes) or use harness.rows()/sql_value(); put anything else in ctx.note()"))
     except Unsupported as exc:
         run = Run(UNSUPPORTED, message=f"needs {exc.capability}: {exc.reason}")
     except asyncio.TimeoutError:
@@ -306,6 +309,23 @@ def with_attribution(verdict: Verdict, run: Run, tracked: Run | None, tracked_id
         f"tracked SQLite ({tracked_id}) observed {what}: set attribution = {attribution!r}"))
 
 
+def driver_attribution(verdict: Verdict) -> Verdict:
+    """`verdict` of a driver- or client-layer check that differs: Turso's own, by rule, not by measurement.
+
+    These layers compare pyturso's Python modules (and what runs on them) with the stdlib's. The tracked
+    SQLite's module (sqlean.py) is not the stdlib's: it lacks what Python 3.11+ added (`blobopen`,
+    `serialize`, the newer constants), so its observation would confuse the module's age with SQLite's.
+    A driver or client difference is the driver's; an entry calling one a SQLite version gap drifts.
+    """
+    entry = verdict.entry
+    if verdict.outcome == DOCUMENTED and entry is not None and entry.attribution == VERSION_GAP:
+        return dataclasses.replace(verdict, attribution=TURSO_OWN, outcome=DRIFT, message=(
+            f"registry entry {entry.id!r} ({entry.origin}) says attribution {VERSION_GAP!r}, but a "
+            "driver- or client-layer difference is the driver's (the tracked SQLite cannot measure these "
+            f"layers through the stdlib module): set attribution = {TURSO_OWN!r}"))
+    return dataclasses.replace(verdict, attribution=TURSO_OWN)
+
+
 def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run | None,
           registry: Registry, tracked: str | None = None) -> Verdict:
     """Compare a run with the baseline (the check's `expect`, else the reference's run) and the registry.
@@ -387,10 +407,10 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
         if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
             raise UsageError(f"{body.__qualname__}: a check is an 'async def test_<name>(ctx)'")
         the_area = area or _area_of(body.__module__)
-        if the_area not in AREAS:
-            raise UsageError(f"{body.__module__}.{body.__name__}: unknown area {the_area!r}; "
-                             f"known areas: {', '.join(AREAS)} "
-                             "(name the module test_<area>.py or pass area=)")
+        if not AREA_NAME.match(the_area):
+            raise UsageError(f"{body.__module__}.{body.__name__}: area {the_area!r} must be a lowercase "
+                             f"identifier (built-in areas: {', '.join(AREAS)}; name the module "
+                             "test_<area>.py or pass area=)")
         base_id = f"{the_area}.{body.__name__.removeprefix('test_')}"
         origin = f"{body.__module__}.{body.__qualname__}"
         specs: dict[str | None, CheckSpec] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "err
          "driver_exceptions", "driver_binding", "driver_cursor", "driver_threads", "driver_async",
          # Engine behaviours around statements that fail, schema read back, triggers.
          "statements", "schema", "triggers")
+
+#: What an area name looks like (a built-in one, or one a user's checks declare).
+AREA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 REQUIRED = ("id", "check", "title", "source", "reason", "expect", "impact", "attribution")
 
@@ -106,6 +110,11 @@ class Registry:
         names = set(known)
         return [(e, sorted(set(e.expect) - names)) for e in self.entries.values() if set(e.expect) - names]
 
+    def unknown_areas(self, known: Iterable[str]) -> list[Entry]:
+        """Entries whose area is neither built-in nor among `known` (the areas the loaded checks declare)."""
+        names = {*AREAS, *known}
+        return [e for e in self.entries.values() if e.area not in names]
+
     def unused(self, defined_checks: Iterable[str], loaded_areas: Iterable[str]) -> list[Entry]:
         """Entries of the loaded areas naming a check that no suite defines."""
         defined, areas = set(defined_checks), set(loaded_areas)
@@ -131,8 +140,9 @@ def parse_entry(raw: dict[str, Any], origin: str) -> Entry:
         if name in raw and raw[name] not in allowed:
             raise RegistryError(f"{where}: {name} {raw[name]!r} is not one of {', '.join(allowed)}")
     area = raw.get("area") or str(raw["id"]).split(".")[0]
-    if area not in AREAS:
-        raise RegistryError(f"{where}: unknown area {area!r}; known areas: {', '.join(AREAS)}")
+    if not AREA_NAME.match(area):
+        raise RegistryError(f"{where}: area {area!r} must be a lowercase identifier such as 'smoke' "
+                            f"(built-in areas: {', '.join(AREAS)}; or one your checks declare)")
     src = raw["source"]
     if not isinstance(src, dict) or not src.get("document") or not src.get("section"):
         raise RegistryError(f"{where}: source must be a table with document and section, "
@@ -160,6 +170,32 @@ def load_file(path: Path) -> list[Entry]:
         raise RegistryError(f"{path}: unknown top-level key(s) {', '.join(unknown)}; "
                             "use [[difference]] tables")
     return [parse_entry(raw, path.name) for raw in data.get("difference", [])]
+
+
+def builtin_folder() -> Path:
+    """The registry that ships with the package (`harness/registry`, the repository's suites/differences)."""
+    return Path(__file__).resolve().parent / "registry"
+
+
+def check_registry_folder(folder: Path, what: str = "--registry") -> None:
+    """A registry folder the user named exists and holds `*.toml` files: a typo is not an empty registry."""
+    if not folder.is_dir():
+        raise RegistryError(f"{what} {folder}: no such folder; name a folder of *.toml registry files")
+    if not any(folder.glob("*.toml")):
+        raise RegistryError(f"{what} {folder}: the folder has no *.toml registry files")
+
+
+def load_registries(user: Path | None) -> tuple[Registry, set[str]]:
+    """The built-in registry plus the user's folder, if any; and the ids of the built-in entries."""
+    builtin = builtin_folder()
+    registry = load_registry(builtin)
+    ours = set(registry.entries)
+    if user is not None:
+        check_registry_folder(user)
+        if user.resolve() != builtin.resolve():
+            for entry in load_registry(user).entries.values():
+                registry.add(entry)
+    return registry, ours
 
 
 def load_registry(folder: Path) -> Registry:

@@ -50,6 +50,35 @@ def canonical(value: Any) -> Observation:
     return f"{type(value).__name__}:{value!r}"
 
 
+#: Scalars an observation may hold as they are (canonical() maps each to a stable form).
+PLAIN = (type(None), bool, int, float, str, bytes, bytearray, memoryview, enum.Enum, dt.datetime, dt.date,
+         dt.time, decimal.Decimal, uuid.UUID)
+
+
+def unplain(value: Any, path: str = "") -> str | None:
+    """Where `value` holds something that is not plain data (`path: type`), or None when all of it is.
+
+    Anything else would be compared by its repr, which names memory addresses and differs on every run.
+    """
+    if isinstance(value, PLAIN):
+        return None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, (str, int)):
+                return f"{path or '(top)'}: key of type {type(k).__name__}"
+            found = unplain(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for i, v in enumerate(value):
+            found = unplain(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    return f"{path or '(top)'}: {type(value).__module__}.{type(value).__qualname__}"
+
+
 def sql_value(value: Any) -> Observation:
     """A SQL value with its storage class, so 1, 1.0, '1' and x'31' never compare equal."""
     if value is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from harness import backend_registry
+from harness import backend_registry, watchdog
 from harness.backend_registry import Selected
 from harness.capabilities import require_known
 from harness.checks import (
@@ -22,6 +24,7 @@ from harness.checks import (
     DRIFT,
     LOUD,
     SAME,
+    TIMEOUT,
     UNDOCUMENTED,
     UNSUPPORTED,
     Body,
@@ -30,19 +33,30 @@ from harness.checks import (
     DriftError,
     Run,
     UndocumentedDifference,
+    driver_attribution,
     execute,
     judge,
     with_attribution,
 )
 from harness.crash_records import complete_crash_records, crash_record
-from harness.differences import Registry, RegistryError, load_registry
+from harness.differences import AREAS, Registry, RegistryError, builtin_folder, load_registries
 from harness.errors import UsageError
+from harness.hard_timeout import HardTimeout, run_on_own_thread
 from harness.isolation import job_for, run_isolated
+from harness.output_paths import check_folder
+from harness.secrets import redact, remember_environment
+from harness.test_records import record_of_test
 
 RECORD_KEY = "conformance"
 
 #: Key of `config.workeroutput` under which an xdist worker hands a usage error to the controller.
 USAGE_KEY = "conformance_usage_error"
+
+#: Seconds a check may take beyond its timeout to close what it opened before its thread is abandoned.
+CLEANUP_GRACE = 2.0
+
+#: Added to the report's file names when the run stopped early: `compatibility-interrupted.json`.
+INTERRUPTED_SUFFIX = "-interrupted"
 
 
 @dataclass
@@ -55,6 +69,7 @@ class PluginState:
     allow_undocumented: bool
     report_dir: Path | None
     isolate: bool = False
+    builtin_ids: set[str] = field(default_factory=set)
     broken: dict[str, str] = field(default_factory=dict)
     tracked: Selected | None = None
     tracked_why: str = ""
@@ -83,16 +98,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the SQLite release Turso tracks, run on the checks where a backend differs to "
                          f"attribute the difference (default: {backend_registry.TRACKED}; none: off)")
     group.addoption("--registry", default=None, dest="conformance_registry", metavar="DIR",
-                    help="folder of documented-difference files (default: ini conformance_registry)")
+                    help="folder of your own documented-difference files, added to the built-in "
+                         "registry (default: ini conformance_registry)")
     group.addoption("--report-dir", default=None, dest="conformance_report_dir", metavar="DIR",
                     help="write compatibility.json/.md/.html there at the end of the run")
     group.addoption("--allow-undocumented", action="store_true", dest="conformance_allow_undocumented",
                     help="report undocumented differences without failing the run")
+    group.addoption("--allow-missing-backends", action="store_true", dest="conformance_allow_missing",
+                    help="let a default run go on when a backend installed by default "
+                         f"({', '.join(backend_registry.DEFAULT_BACKENDS)}) fails to load")
     group.addoption("--isolate", action="store_true", dest="conformance_isolate",
                     help="run every check in a child process (slow; a check that kills its process "
                          "is then a `crash` even without xdist). @check(isolated=True) does it per check")
-    parser.addini("conformance_registry", "folder of documented-difference files",
-                  default="suites/differences")
+    parser.addini("conformance_registry", "folder of your own documented-difference files, added to the "
+                  "registry that ships with the package", default="")
     parser.addini("conformance_migrations", "folder of migrations for maketest(..., migrate=True)",
                   default="migrations")
     parser.addini("conformance_report_dir", "default --report-dir", default="")
@@ -115,18 +134,24 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register markers and resolve backends, reference and registry (usage errors end the run early)."""
     config.addinivalue_line("markers", "requires(*capabilities): skip unless the backend has them all")
     config.addinivalue_line("markers", "conformance_check: a cross-backend check (set by @check)")
+    remember_environment()
     try:
         selected, broken = backend_registry.select(config.getoption("conformance_backends"))
+        if not config.getoption("conformance_allow_missing"):
+            backend_registry.require_defaults(broken)
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
         reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]
-        registry = load_registry(_path_option(config, "conformance_registry", "conformance_registry")
-                                 or config.rootpath / "suites" / "differences")
+        registry, builtin_ids = load_registries(_path_option(config, "conformance_registry",
+                                                             "conformance_registry"))
         bad = registry.unknown_backends(backend_registry.available())
         if bad:
             raise RegistryError("; ".join(f"{e.origin}: entry {e.id!r}: expect names unknown backend(s) "
                                           f"{', '.join(names)}" for e, names in bad)
                                 + f"; known backends: {', '.join(sorted(backend_registry.available()))}")
+        report_dir = _path_option(config, "conformance_report_dir", "conformance_report_dir")
+        if report_dir is not None:
+            check_folder(report_dir, "--report-dir")
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
     tracked_name = config.getoption("conformance_tracked") or backend_registry.TRACKED
@@ -135,11 +160,21 @@ def pytest_configure(config: pytest.Config) -> None:
         selected=by_id, reference=reference, registry=registry,
         allow_undocumented=config.getoption("conformance_allow_undocumented"),
         isolate=config.getoption("conformance_isolate"),
-        report_dir=_path_option(config, "conformance_report_dir", "conformance_report_dir"),
-        broken=broken, tracked=tracked, tracked_why=tracked_why,
+        report_dir=report_dir,
+        broken=broken, builtin_ids=builtin_ids, tracked=tracked, tracked_why=tracked_why,
     )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "conformance-collector")
+    elif config.workerinput.get(watchdog.INPUT_KEY):  # type: ignore[attr-defined]
+        watchdog.start(config.workerinput[watchdog.INPUT_KEY], config.workerinput["workerid"])  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Make sure a driver thread a timed-out check left blocked cannot keep this process from exiting."""
+    from harness import exit_guard
+
+    exit_guard.arm(session.exitstatus)
 
 
 def _tracked(name: str, selected: dict[str, Selected]) -> tuple[Selected | None, str]:
@@ -175,9 +210,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                      f"engine {info.engine_version}{opts}")
     for name, why in st.broken.items():
         lines.append(f"backend {name}: not installed ({why})")
-    lines.append(f"reference: {st.reference.id}; registry: {len(st.registry.entries)} documented differences")
+    total = len(st.registry.entries)
+    lines.append(f"reference: {st.reference.id}; registry: {total} documented differences "
+                 f"({len(st.builtin_ids)} built in, {total - len(st.builtin_ids)} yours)")
     lines.append(tracked_line(st))
-    return lines
+    return redact(lines)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -242,13 +279,46 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 strict=True, raises=DocumentedDifference,
                 reason=f"{entry.id}: {entry.title} ({entry.source}); an XPASS means the difference is "
                        f"gone: remove the {sel.backend.name!r} expectation of entry {entry.id!r}"))
+    problem = registry_problem(st)
+    if problem:
+        _usage_problem(session, items, problem)
+        return
     areas = {spec.area for spec in DEFINED.values()}
-    unused = st.registry.unused(DEFINED, areas)
+    ours = own_suite_areas()
+    unused = [e for e in st.registry.unused(DEFINED, areas) if e.id not in st.builtin_ids or e.area in ours]
     if unused:
         _usage_problem(session, items, (
             "registry entries name checks no suite defines: "
             + "; ".join(f"{e.id} ({e.origin}) -> {[c for c in e.checks if c not in DEFINED]}" for e in unused)
             + ". Fix the check id or remove the entry."))
+
+
+def own_suite_areas() -> set[str]:
+    """Areas of the loaded checks that come from this project's own suites (beside the built-in registry).
+
+    Only for these are built-in entries naming undefined checks an error: a user's suite of the same
+    area name is not ours to judge, and an installed package ships the registry without the suites.
+    """
+    suites = builtin_folder().resolve().parent
+    out = set()
+    for spec in DEFINED.values():
+        parts = spec.origin.split(".")
+        module = next((sys.modules[m] for m in (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+                       if m in sys.modules), None)
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().is_relative_to(suites):
+            out.add(spec.area)
+    return out
+
+
+def registry_problem(st: PluginState) -> str | None:
+    """A registry entry whose area is neither built-in nor declared by a loaded check, named."""
+    bad = st.registry.unknown_areas({spec.area for spec in DEFINED.values()})
+    if not bad:
+        return None
+    return "; ".join(f"{e.origin}: entry {e.id!r}: unknown area {e.area!r}" for e in bad) + (
+        f"; known areas: {', '.join(sorted({*AREAS, *(s.area for s in DEFINED.values())}))} "
+        "(built-in, and those the loaded checks declare)")
 
 
 async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None, sel: Selected,
@@ -257,7 +327,14 @@ async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
     if spec.isolated or st.isolate:
         job = job_for(body, key, sel.target, sel.options, folder)
         return await asyncio.to_thread(run_isolated, job, spec.timeout)
-    return await execute(spec, body, sel.backend, folder, sel.options)
+    start = time.perf_counter()
+    try:
+        with watchdog.watching(f"{spec.id} on {sel.id}", spec.timeout + CLEANUP_GRACE):
+            return await run_on_own_thread(lambda: execute(spec, body, sel.backend, folder, sel.options),
+                                           spec.timeout + CLEANUP_GRACE, f"{spec.id} on {sel.id}")
+    except HardTimeout as exc:
+        return Run(TIMEOUT, message=f"did not finish within {spec.timeout:g}s: {exc}",
+                   duration=time.perf_counter() - start)
 
 
 async def _tracked_run(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
@@ -291,8 +368,12 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
         st.tracked_runs.setdefault(spec.id, run)
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry, tracked_name)
     if verdict.differs and sel.backend.name not in (ref_name, tracked_name):
-        verdict = with_attribution(verdict, run, await _tracked_run(st, spec, body, key, tmp_path),
-                                   st.tracked.id if st.tracked is not None else "none")
+        if spec.layer == "engine":
+            verdict = with_attribution(verdict, run, await _tracked_run(st, spec, body, key, tmp_path),
+                                       st.tracked.id if st.tracked is not None else "none")
+        else:
+            verdict = driver_attribution(verdict)
+    verdict.message += difference_paths(verdict, run, sel.backend.name)
     record = {
         "check": spec.id, "area": spec.area, "layer": spec.layer, "title": spec.title,
         "source": spec.source.as_dict(),
@@ -303,6 +384,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
         "attribution": verdict.attribution, "tracked_observed": verdict.tracked_observed,
         "notes": run.notes, "duration": round(run.duration, 4), "nodeid": request.node.nodeid,
     }
+    record = redact(record)
+    verdict.message = record["message"]
     request.node.user_properties.append((RECORD_KEY, json.dumps(record, default=str)))
     if verdict.outcome in (SAME,):
         return
@@ -323,9 +406,88 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
 
 
+def difference_paths(verdict: Any, run: Run, backend: str) -> str:
+    """"; differs at: <path>: <observed>, expected <x>; ..." for a drift or an undocumented difference."""
+    from harness.observe import canonical
+    from harness.report.render import value_diff
+
+    if verdict.outcome == DRIFT and not verdict.gone and verdict.entry and backend in verdict.entry.expect:
+        expected = canonical(verdict.entry.expect[backend])
+    elif verdict.outcome == UNDOCUMENTED:
+        expected = verdict.baseline
+    else:
+        return ""
+    paths = value_diff(run.observation, expected)
+    if not paths:
+        return ""
+    return "; differs at: " + "; ".join(f"{path or '(top)'}: {got}, expected {want}"
+                                        for path, got, want in paths)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Record a user's maketest and fixture tests; redact known secrets from failure text and output."""
+    outcome = yield
+    report = outcome.get_result()
+    if STATE in item.config.stash and not any(k == RECORD_KEY for k, _ in report.user_properties):
+        record = record_of_test(item, report, call, state_of(item.config).selected)
+        if record is not None:
+            report.user_properties.append((RECORD_KEY, json.dumps(redact(record), default=str)))
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        if redact(text) != text:
+            report.longrepr = redact(text)
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+
+
 def _is_crash_report(report: pytest.TestReport) -> bool:
     """Whether xdist made this report for an item whose worker died while running it."""
     return report.failed and (report.when == "???" or "crashed while running" in str(report.longrepr))
+
+
+class Progress:
+    """How many tests the run collected and how many finished: an interrupted run writes a partial report."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.finished: set[str] = set()
+
+    def collected(self, count: int) -> None:
+        """Note a collection of `count` tests (the largest count wins: xdist workers each report theirs)."""
+        if count:
+            self.total = max(self.total or 0, count)
+
+    def saw(self, report: pytest.TestReport) -> None:
+        """Count a test once it has a result (its call, or a setup that skipped or failed, or a crash)."""
+        done = report.when == "call" or (report.when == "setup" and not report.passed)
+        if done or _is_crash_report(report):
+            self.finished.add(report.nodeid)
+
+    def interruption(self, exitstatus: int) -> dict[str, int] | None:
+        """`{"ran": N, "total": M}` when the run stopped before every collected test ran, else None."""
+        ran = len(self.finished)
+        total = self.total if self.total is not None else ran
+        if exitstatus == pytest.ExitCode.INTERRUPTED or ran < total:
+            return {"ran": ran, "total": max(total, ran)}
+        return None
+
+
+def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, int] | None) -> list[Path]:
+    """Write the report: a partial one beside the complete one, never over it; a failed write elsewhere."""
+    from harness.output_paths import write_or_fallback
+    from harness.report.build import build_report
+    from harness.report.write import STEM, write_all
+
+    assert st.report_dir is not None
+    doc = redact(build_report(st, config))
+    used = {row["entry"]["id"] for row in doc["checks"] if row.get("entry")}
+    doc["registry"] = [e for e in doc["registry"] if e["id"] in used or e["id"] not in st.builtin_ids]
+    stem = STEM
+    if interrupted:
+        doc["interrupted"] = interrupted
+        stem = f"{STEM}{INTERRUPTED_SUFFIX}"
+    return write_or_fallback(lambda folder: write_all(doc, folder, stem), st.report_dir,
+                             lambda message: sys.stderr.write(f"conformance: {message}\n"))
 
 
 class Collector:
@@ -334,10 +496,23 @@ class Collector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.usage_errors: list[str] = []
+        self.progress = Progress()
+        self.watchdog_dir: str | None = None
+        self.written: list[Path] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """How many tests a serial run will run (under xdist the workers say it)."""
+        self.progress.collected(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """How many tests an xdist run will run: every worker collects them all."""
+        self.progress.collected(len(ids))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Take each check's record; a check whose worker crashed becomes a `crash` record."""
         st = state_of(self.config)
+        self.progress.saw(report)
         for key, value in report.user_properties:
             if key == RECORD_KEY:
                 rec = json.loads(value)
@@ -347,8 +522,27 @@ class Collector:
             lines = str(report.longrepr).strip().splitlines() or ["worker crashed"]
             rec = crash_record(report.nodeid, lines[-1][:500], st.selected)
             if rec:
+                self._watchdog_timeout(report, rec)
                 st.records[(rec["check"], rec["backend"])] = rec
 
+    def _watchdog_timeout(self, report: pytest.TestReport, rec: dict[str, Any]) -> None:
+        """Mark a crash record as a timeout when the worker's watchdog ended it (see harness.watchdog)."""
+        worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid")
+        traceback = watchdog.fired(self.watchdog_dir, worker) if worker and self.watchdog_dir else None
+        if traceback:
+            rec["watchdog"] = True
+            rec["message"] = (f"the worker was still blocked {watchdog.GRACE:g}s past the check's timeout "
+                              "(stuck holding the interpreter) and was replaced")
+            rec["notes"] = {"traceback": traceback[-2000:]}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give each xdist worker the folder of watchdog files (see harness.watchdog)."""
+        if self.watchdog_dir is None:
+            self.watchdog_dir = tempfile.mkdtemp(prefix="conformance-watchdog-")
+        node.workerinput[watchdog.INPUT_KEY] = self.watchdog_dir
+
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: a serial run may have xdist absent or disabled
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Keep a usage error an xdist worker found while collecting (reported at the end)."""
         message = getattr(node, "workeroutput", {}).get(USAGE_KEY)
@@ -365,17 +559,18 @@ class Collector:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
             return
         complete_crash_records(st.records, st.selected, st.registry)
-        if st.report_dir is None or not st.records:
+        for rec in st.records.values():
+            if rec.pop("watchdog", False):
+                rec["outcome"] = TIMEOUT
+        interrupted = self.progress.interruption(exitstatus)
+        if st.report_dir is None or not (st.records or interrupted):
             return
-        from harness.report.build import build_report
-        from harness.report.write import write_all
-
-        write_all(build_report(st, self.config), st.report_dir)
+        self.written = write_report(st, self.config, interrupted)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         """A short per-outcome summary of the checks."""
         st = state_of(config)
-        if not st.records:
+        if not st.records and not self.written:
             return
         from harness.report.build import outcome_counts
 
@@ -385,8 +580,12 @@ class Collector:
         for rec in sorted(st.records.values(), key=lambda r: (r["check"], r["backend"])):
             if rec["outcome"] in LOUD:
                 terminalreporter.write_line(f"  {rec['outcome']:<24} {rec['check']} [{rec['backend']}]")
-        if st.report_dir is not None:
-            terminalreporter.write_line(f"report: {st.report_dir / 'compatibility.md'} (.json, .html)")
+        md = next((p for p in self.written if p.suffix == ".md"), None)
+        if md is not None:
+            interrupted = self.progress.interruption(exitstatus)
+            mark = (f"; interrupted: {interrupted['ran']} of {interrupted['total']} checks ran, so the "
+                    "complete report beside it was left as it was" if interrupted else "")
+            terminalreporter.write_line(f"report: {md} (.json, .html){mark}")
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -410,16 +609,26 @@ def _run_sync(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def _selected(request: pytest.FixtureRequest) -> Selected:
+    """The selected backend the test is parametrized over (the `conformance_backend` parameter)."""
+    sel_id = request.node.callspec.params["conformance_backend"]
+    return state_of(request.config).selected[sel_id]
+
+
 @pytest.fixture
-def database_url(conformance_backend: Any, tmp_path: Path) -> str:
-    """A fresh file database URL for this test, under its own `tmp_path` (never shared)."""
+def database_url(conformance_backend: Any, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The database the backend's URL names (`--backend=turso:app.db`), else a fresh file under `tmp_path`."""
+    sel = _selected(request)
+    if sel.url is not None:
+        return f"{sel.url.scheme}::memory:" if sel.url.is_memory else f"{sel.url.scheme}:{sel.url.path}"
     return f"{conformance_backend.name}:{tmp_path / 'test.db'}"
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def connection(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
-    """A connection on a fresh file database, closed after the test."""
-    conn = await conformance_backend.connect(database_url)
+async def connection(conformance_backend: Any, database_url: str,
+                     request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A connection to `database_url` with the URL's options, closed after the test."""
+    conn = await conformance_backend.connect(database_url, **_selected(request).options)
     try:
         yield conn
     finally:
@@ -427,9 +636,10 @@ async def connection(conformance_backend: Any, database_url: str) -> AsyncIterat
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def memory_connection(conformance_backend: Any) -> AsyncIterator[Any]:
-    """A connection on a fresh in-memory database."""
-    conn = await conformance_backend.connect(f"{conformance_backend.name}::memory:")
+async def memory_connection(conformance_backend: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A connection on a fresh in-memory database, with the URL's options."""
+    options = _selected(request).options
+    conn = await conformance_backend.connect(f"{conformance_backend.name}::memory:", **options)
     try:
         yield conn
     finally:
@@ -437,9 +647,10 @@ async def memory_connection(conformance_backend: Any) -> AsyncIterator[Any]:
 
 
 @pytest_asyncio.fixture(loop_scope="function")
-async def pool(conformance_backend: Any, database_url: str) -> AsyncIterator[Any]:
-    """A pool of up to four connections on a fresh file database."""
-    p = conformance_backend.pool(database_url, max_size=4)
+async def pool(conformance_backend: Any, database_url: str,
+               request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A pool of up to four connections on `database_url`, with the URL's options."""
+    p = conformance_backend.pool(database_url, max_size=4, **_selected(request).options)
     try:
         yield p
     finally:

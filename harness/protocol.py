@@ -21,6 +21,11 @@ class EncryptionOpts:
     cipher: str
     hexkey: str
 
+    def __post_init__(self) -> None:
+        from harness import secrets
+
+        secrets.remember(self.hexkey)
+
     def __repr__(self) -> str:
         return f"EncryptionOpts(cipher={self.cipher!r}, hexkey=<redacted>)"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from harness.errors import UsageError
+from harness.secrets import mask
 
 MEMORY = ":memory:"
 
@@ -35,23 +36,25 @@ def parse_url(url: str, *, schemes: tuple[str, ...] = ("sqlite", "turso")) -> Da
 
     A `?key=value&...` suffix is kept as options (the Turso adapter accepts its builder options there).
     """
+    shown = mask(url)  # a key put in a URL is never echoed back
     scheme, sep, rest = url.partition(":")
     if not sep or not scheme:
         raise UsageError(
-            f"bad database URL {url!r}: expected '<scheme>::memory:' or '<scheme>:<path>' "
+            f"bad database URL {shown!r}: expected '<scheme>::memory:' or '<scheme>:<path>' "
             f"with scheme one of {', '.join(schemes)}, e.g. 'turso::memory:' or 'sqlite:./app.db'"
         )
     if scheme not in schemes:
-        raise UsageError(f"bad database URL {url!r}: unknown scheme {scheme!r}; known: {', '.join(schemes)}")
+        raise UsageError(f"bad database URL {shown!r}: unknown scheme {scheme!r}; "
+                         f"known: {', '.join(schemes)}")
     rest, _, query = rest.partition("?")
     try:
         options = tuple(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
     except ValueError as exc:
-        raise UsageError(f"bad database URL {url!r}: query {query!r} is not key=value&...") from exc
+        raise UsageError(f"bad database URL {shown!r}: the query is not key=value&...") from exc
     if rest == MEMORY:
         return DatabaseURL(scheme, MEMORY, options)
     if not rest:
-        raise UsageError(f"bad database URL {url!r}: no path; use '{scheme}::memory:' or '{scheme}:<path>'")
+        raise UsageError(f"bad database URL {shown!r}: no path; use '{scheme}::memory:' or '{scheme}:<path>'")
     path = Path(rest)
     if not path.is_absolute():
         path = Path(os.getcwd()) / path

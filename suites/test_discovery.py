@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
+from harness.backend_registry import target_of
 from harness.differential.engines import engine
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
@@ -21,7 +22,7 @@ CASES = load_cases(Path(__file__).parent / "discovery_cases")
 
 async def _replay(ctx: CheckContext, case: dict[str, Any]) -> object:
     if needs_isolation(case):
-        obs, messages = await replay_isolated(ctx.name, case, timeout=30)
+        obs, messages = await replay_isolated(target_of(ctx.backend), case, timeout=30)
     else:
         conn = await ctx.connect(ctx.url(memory=True))
         obs, messages = await replay(conn, case)

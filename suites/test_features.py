@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import CheckContext, DatabaseError, UsageError, check, driver_guide, rows
+from harness.backend_registry import child_environment, target_of
 
 TOGGLES = driver_guide("Experimental features")
 ENCRYPTION = driver_guide("Encryption")
@@ -63,11 +64,11 @@ ON_ENCRYPTED = Gated("encryption", ("CREATE TABLE t (x TEXT)", "INSERT INTO t VA
 #: What a second process runs: open the same database through the harness and read `t`.
 CHILD = """
 import asyncio, json, sys
-from harness.backend_registry import available, load_target
+from harness.backend_registry import load_target
 from harness.errors import DatabaseError
 
-async def main(name, url, options):
-    backend = load_target(available()[name])
+async def main(target, url, options):
+    backend = load_target(target)
     try:
         conn = await backend.connect(url, **options)
         try:
@@ -124,8 +125,8 @@ async def second_process_reads(ctx: CheckContext, label: str, options: dict[str,
     await conn.execute("INSERT INTO t VALUES (1)")
     merged = {**ctx.default_options, **options}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, ctx.name, url, json.dumps(merged),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable, "-c", CHILD, target_of(ctx.backend), url, json.dumps(merged),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=child_environment())
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     except asyncio.TimeoutError:

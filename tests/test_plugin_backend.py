@@ -49,7 +49,7 @@ def test_default_runs_every_installed_backend_and_header_names_versions(project:
     result.stdout.fnmatch_lines([
         f"backend sqlite: aiosqlite {version('aiosqlite')}, engine {sqlite3.sqlite_version}",
         f"backend turso: pyturso {version('pyturso')}, engine {turso.sqlite_version}",
-        "reference: sqlite; registry: 0 documented differences",
+        "reference: sqlite; registry: * documented differences (* built in, 0 yours)",
     ])
 
 
@@ -78,13 +78,13 @@ def test_url_selects_backend_with_options(project: pytest.Pytester) -> None:
     result = project.runpytest_inprocess("-v", "--backend=turso::memory:?concurrent_writes=1",
                                          "--report-dir=out", "--allow-undocumented")
     got = ran(result)
-    assert "test_fx_journal[turso+concurrent_writes]" in got
+    assert "test_fx_journal[turso+memory+concurrent_writes]" in got
     assert not any("[sqlite" in t or "[turso]" in t for t in got)
-    result.stdout.fnmatch_lines(["backend turso+concurrent_writes: pyturso *, engine *"
+    result.stdout.fnmatch_lines(["backend turso+memory+concurrent_writes: pyturso *, engine *"
                                  " options {'concurrent_writes': '1'}"])
     doc = load_report(project.path / "out")
     journal = next(r for r in doc["checks"] if r["id"] == "smoke.fx_journal")
-    res = journal["results"]["turso+concurrent_writes"]
+    res = journal["results"]["turso+memory+concurrent_writes"]
     # The option reached the connection: an MVCC journal, where SQLite (the reference) has none.
     assert (res["observed"], res["baseline"], res["outcome"]) == (True, False, "undocumented-difference")
 

@@ -49,8 +49,9 @@ def test_a_valid_entry_loads_with_its_origin(tmp_path: Path) -> None:
     (lambda t: t.replace('reason = "measured"', 'reason = ""'), "entry 'smoke.fx-diff': missing reason"),
     (lambda t: t.replace('section = "Concurrent writes"', 'section = ""'),
      "entry 'smoke.fx-diff': source must be a table with document and section"),
-    (lambda t: t.replace('id = "smoke.fx-diff"', 'id = "nowhere.fx-diff"'),
-     "entry 'nowhere.fx-diff': unknown area 'nowhere'; known areas: " + ", ".join(AREAS)),
+    (lambda t: t.replace('id = "smoke.fx-diff"', 'id = "No-where.fx-diff"'),
+     "entry 'No-where.fx-diff': area 'No-where' must be a lowercase identifier such as 'smoke' "
+     "(built-in areas: " + ", ".join(AREAS)),
     (lambda t: t.replace('reason = "measured"', 'reason = "measured"\nseverity = "high"'),
      "entry 'smoke.fx-diff': unknown field(s) severity; allowed: id, check, title, source, reason, "
      "expect, impact, attribution, area"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backend_registry import available, load_target
-from harness.differences import RegistryError, load_registry
+from harness.differences import RegistryError, builtin_folder, load_registries
 from harness.differential.compare import KINDS
 from harness.differential.engines import Engine, engine
 from harness.differential.findings import (
@@ -26,11 +26,29 @@ from harness.differential.generators import CATEGORIES
 from harness.differential.hunt import HuntConfig, HuntResult, hunt
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 from harness.errors import UsageError
+from harness.output_paths import check_file, write_or_fallback
 
 #: A budget of one second means this many cases (about what this 2-core machine runs per second,
 #: shrinking included). Fixed, so a seed and a budget always mean the same cases on any machine.
 CASES_PER_SECOND = 2500
 DEFAULT_BUDGET = 5.0
+
+
+def _number(kind: type, low: float, inclusive: bool) -> Any:
+    """An argparse type: a `kind` number above `low` (or at least `low`), with an error naming the bound."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not (value >= low if inclusive else value > low) or (kind is float and not math.isfinite(value)):
+            bound = f"at least {low:g}" if inclusive else f"greater than {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} must be {bound}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,12 +57,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                 description="Differential discovery: run generated SQL on every backend, "
                                             "compare with the reference, shrink and report differences.")
     p.add_argument("--seed", type=int, default=0, help="seed of the case stream (default 0)")
-    p.add_argument("--budget", type=float, default=DEFAULT_BUDGET, metavar="SECONDS",
+    p.add_argument("--budget", type=_number(float, 0, False), default=DEFAULT_BUDGET, metavar="SECONDS",
                    help=f"about how long to hunt: {CASES_PER_SECOND} cases per second of budget "
                         f"(default {DEFAULT_BUDGET:g})")
-    p.add_argument("--cases", type=int, default=None, metavar="N",
+    p.add_argument("--cases", type=_number(int, 0, True), default=None, metavar="N",
                    help="run exactly N cases instead (overrides --budget; 0 runs none)")
-    p.add_argument("--time-cap", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--time-cap", type=_number(float, 0, False), default=None, metavar="SECONDS",
                    help="hard wall-clock stop for the case stream (default: 3x budget + 20s); "
                         "hitting it truncates the stream and is reported")
     p.add_argument("--backend", action="append", default=[], metavar="NAME",
@@ -52,20 +70,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reference", default="sqlite", help="backend whose results are the baseline")
     p.add_argument("--category", action="append", default=[], choices=CATEGORIES,
                    help="case families to generate (repeatable; default: all)")
-    p.add_argument("--registry", default="suites/differences", metavar="DIR",
-                   help="documented-differences folder (default suites/differences)")
+    p.add_argument("--registry", default=None, metavar="DIR",
+                   help="your own documented-differences folder, added to the registry that ships with "
+                        "the package (--save writes discovery.toml there; default: the built-in one)")
     p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
                    help="where --save writes regression cases (default suites/discovery_cases)")
     p.add_argument("--save", action="store_true",
                    help="save each undocumented finding as a regression case and regenerate "
                         "<registry>/discovery.toml from all saved cases")
-    p.add_argument("--max-shrinks", type=int, default=None, metavar="N",
+    p.add_argument("--max-shrinks", type=_number(int, 0, True), default=None, metavar="N",
                    help="shrink at most N distinct raw disagreements (default: 40, or one per 250 cases "
                         "for longer hunts)")
     p.add_argument("--in-process", action="store_true",
                    help="run the drivers in threads of this process instead of worker processes "
                         "(faster to start, but a driver abort ends the hunt)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                    help="a batch not answered within this is a hang: the worker is killed (default 10)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the findings as JSON")
     return p.parse_args(argv)
@@ -168,8 +187,20 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
             continue
         found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document}
         f.saved = str(save_case(case_record(f, observed, messages, found_with), folder))
-    path = write_registry(load_cases(folder), Path(args.registry) / "discovery.toml")
+    path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
     print(f"\nregistry: {path} regenerated from {folder}", file=out)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    """Write the findings to `path`; if that fails, to the same name in a temporary folder, saying where."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    def write(folder: Path) -> list[Path]:
+        target = folder / path.name
+        target.write_text(text, encoding="utf-8")
+        return [target]
+
+    return write_or_fallback(write, path.parent, lambda m: print(f"hunt: {m}", file=sys.stderr))[0]
 
 
 def main(argv: list[str]) -> int:
@@ -183,7 +214,9 @@ def main(argv: list[str]) -> int:
         engines = [engine(n) for n in dict.fromkeys(names)]
         if len(engines) < 2:
             raise UsageError("the hunt needs the reference and at least one other backend")
-        registry = load_registry(Path(args.registry))
+        registry, _ = load_registries(Path(args.registry) if args.registry else None)
+        if args.json:
+            check_file(Path(args.json), "--json")
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
         return 2
@@ -209,8 +242,7 @@ def main(argv: list[str]) -> int:
                 print_finding(f, out)
     print_summary(res, engines, args.seed, out)
     if args.json:
-        Path(args.json).write_text(json.dumps({"seed": args.seed, "cases": res.cases,
-                                               "findings": [f.as_dict() for f in res.findings]},
-                                              indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json(Path(args.json), {"seed": args.seed, "cases": res.cases,
+                                     "findings": [f.as_dict() for f in res.findings]})
     unsaved = [f for f in res.findings if f.status == UNDOCUMENTED and not f.saved]
     return 1 if unsaved else 0

@@ -67,15 +67,20 @@ def needs_isolation(case: dict[str, Any]) -> bool:
 
 async def replay_isolated(backend: str, case: dict[str, Any],
                           timeout: float = 30.0) -> tuple[Any, dict[str, str]]:
-    """Replay a case in a child process; how the process ended is the observation if it did not finish."""
+    """Replay a case in a child process; how the process ended is the observation if it did not finish.
+
+    `backend` is a backend name or its `package.module:factory` target (see `target_of`).
+    """
     import asyncio
     import sys
 
+    from harness.backend_registry import child_environment
     from harness.differential.worker import death_of
 
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "harness.differential.isolated", backend,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=child_environment())
     try:
         out, err = await asyncio.wait_for(proc.communicate(json.dumps(case).encode()), timeout)
     except asyncio.TimeoutError:

@@ -43,6 +43,12 @@ def render(path: Path, out: Path | None) -> list[Path]:
 
 def merge(paths: list[Path], out: Path, label_from: str | None) -> list[Path]:
     """Merge report files into one and write it with its renderings; returns the written paths."""
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        first = seen.setdefault(p.resolve(), p)
+        if first is not p:
+            raise ReportError(f"{p} is given twice (as {first} and {p}): merging it twice would count "
+                              "every result twice; name each report once")
     docs = [(str(p), load_report(p)) for p in paths]
     return write_all(merge_reports(docs, label_from or "auto"), out)
 

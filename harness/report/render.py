@@ -414,11 +414,27 @@ def md_what_will_change(doc: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
+def interrupted_text(doc: dict[str, Any]) -> str:
+    """"interrupted: N of M checks ran ..." for a report of a run that stopped early, else ""."""
+    mark = doc.get("interrupted")
+    if not isinstance(mark, dict):
+        return ""
+    return (f"interrupted: {mark.get('ran')} of {mark.get('total')} checks ran; this report is partial "
+            "(a complete report of an earlier run, if any, was left in place)")
+
+
+def interrupted_lines(doc: dict[str, Any]) -> list[str]:
+    """The Markdown banner of an interrupted run (none for a complete one)."""
+    text = interrupted_text(doc)
+    return [f"> **{md_text(text)}**", ""] if text else []
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     """The report as Markdown: summaries, a row per check, a section per difference, the claims by source."""
     v = make_view(doc)
     ids = v.backend_ids
     out = ["# Compatibility report", ""]
+    out += interrupted_lines(doc)
     out += [f"- {md_text(k)}: {md_text(val)}" for k, val in v.meta] + md_tracked(doc) + [""]
     out += md_what_will_change(doc)
     extra = ("Python", "report") if v.merged else ()
@@ -513,4 +529,5 @@ def render_html(doc: dict[str, Any]) -> str:
     view = make_view(doc)
     splits = [(b, *documented_split(view.rows, b)) for b in view.backend_ids]
     return _environment().get_template("report.html.j2").render(
-        v=view, diff_outcomes=DIFF_OUTCOMES, splits=splits, upstream=upstream_documented)
+        v=view, diff_outcomes=DIFF_OUTCOMES, splits=splits, upstream=upstream_documented,
+        interrupted=interrupted_text(doc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Any
 
 import aiosqlite
@@ -23,13 +24,21 @@ class PanicException(BaseException):
 class FakeConnection(SQLiteConnection):
     """An aiosqlite connection that answers to another backend name and can panic on request."""
 
-    def __init__(self, aconn: aiosqlite.Connection, name: str, panics: bool) -> None:
+    def __init__(self, aconn: aiosqlite.Connection, name: str, panics: bool, hangs: bool = False) -> None:
         super().__init__(aconn)
         self.backend_name = name
         self.panics = panics
+        self.hangs = hangs
 
     async def execute(self, sql: str, params: Params = ()) -> Result:
         """Run a statement; on a panicking backend, `PANIC` in the SQL raises `PanicException`."""
+        if self.hangs and "HANG" in sql:
+
+            def never(raw: Any) -> Result:
+                threading.Event().wait()  # blocks the driver's thread for ever, as a stuck C call would
+                raise AssertionError("unreachable")
+
+            return await self.call(never)
         if self.panics and "PANIC_RAW" in sql:
             raise PanicException("explicit panic (raw) in fake backend")
         if self.panics and "PANIC" in sql:
@@ -44,9 +53,10 @@ class FakeConnection(SQLiteConnection):
 class FakeBackend:
     """A third-party backend as a user would write one, built on aiosqlite."""
 
-    def __init__(self, name: str = "fake", panics: bool = False) -> None:
+    def __init__(self, name: str = "fake", panics: bool = False, hangs: bool = False) -> None:
         self.name = name
         self.panics = panics
+        self.hangs = hangs
         self.capabilities = CapabilitySet(self, {
             "async_api": (True, "aiosqlite"),
             "encryption": (False, "the fake backend has no encryption"),
@@ -71,7 +81,7 @@ class FakeBackend:
             from backends.sqlite import classify
 
             raise classify(exc, self.name) from exc
-        return FakeConnection(aconn, self.name, self.panics)
+        return FakeConnection(aconn, self.name, self.panics, self.hangs)
 
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Pool:
@@ -91,4 +101,10 @@ def make_panicky() -> FakeBackend:
     return FakeBackend("panicky", panics=True)
 
 
-__all__ = ["FakeBackend", "PanicException", "make_fake", "make_panicky"]
+def make_hanging() -> FakeBackend:
+    """Factory of the `hanging` backend, whose `HANG` statements never return."""
+    return FakeBackend("hanging", hangs=True)
+
+
+__all__ = ["FakeBackend", "PanicException", "make_fake", "make_hanging", "make_panicky"]
+
