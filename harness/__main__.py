@@ -1,4 +1,4 @@
-"""Command line: `python -m harness {bench,render,merge,matrix,hunt} ...`."""
+"""Command line: `python -m harness {bench,render,merge,matrix,hunt,hunt-export,compat-update} ...`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ COMMANDS = {
     "merge": ("harness.report.cli", "merge several JSON reports into one"),
     "matrix": ("harness.report.matrix", "render a version matrix from several JSON reports"),
     "hunt": ("harness.differential.cli", "hunt for undocumented differences (differential testing)"),
+    "hunt-export": ("harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
+    "compat-update": ("harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
 }
 
 
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
         print("usage: python -m harness {" + ",".join(COMMANDS) + "} ...")
         for name, (_, doc) in COMMANDS.items():
-            print(f"  {name:<8} {doc}")
+            print(f"  {name:<13} {doc}")
         return 0 if args and args[0] in ("-h", "--help") else 2
     module = importlib.import_module(COMMANDS[args[0]][0])
     return int(module.main(args) or 0)
