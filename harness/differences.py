@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 #: Every area a check or an entry may belong to.
 AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "errors", "features",
-         "encryption", "limits", "discovery")
+         "encryption", "limits", "discovery", "compat", "pragmas")
 
 REQUIRED = ("id", "check", "title", "source", "reason", "expect")
 

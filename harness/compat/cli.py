@@ -47,13 +47,25 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m harness compat-update",
                                 description="Rebuild suites/compat/turso_compat.toml from COMPAT.md of a "
                                             "tursodatabase/turso checkout (or bare git dir) at a revision.")
-    p.add_argument("--from", dest="repo", required=True, metavar="PATH",
+    p.add_argument("--registry", default=None, metavar="REPORT_JSON",
+                   help="instead: add measured registry entries (suites/differences/compat.toml) for the "
+                        "compat rows where Turso differs in this report")
+    p.add_argument("--from", dest="repo", default=None, metavar="PATH",
                    help="a turso git checkout or bare git directory (e.g. what `fetch` mirrors)")
     p.add_argument("--commit", default="HEAD", metavar="REV", help="revision to read (default HEAD)")
     p.add_argument("--pyturso", default=None, metavar="VERSION",
                    help="the pyturso release measured against it (default: the installed one)")
     p.add_argument("--out", default=str(DEFAULT_PATH), metavar="PATH", help="where to write the table")
     args = p.parse_args(argv[1:])
+    if args.registry:
+        from harness.compat.registry import write
+
+        target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "compat.toml"
+        added, kept = write(Path(args.registry), target)
+        print(f"compat-update: {added} entries added to {target} ({kept} kept)")
+        return 0
+    if not args.repo:
+        p.error("--from PATH is required (a turso checkout or bare git dir)")
     try:
         text, commit, date, crate = read_source(Path(args.repo), args.commit)
         rows = parse(text)
@@ -62,7 +74,8 @@ def main(argv: list[str]) -> int:
     except UsageError as exc:
         print(f"compat-update: {exc}", file=sys.stderr)
         return 2
-    source = Source("tursodatabase/turso", "COMPAT.md", commit, date, crate, args.pyturso or _pyturso_version())
+    measured_with = args.pyturso or _pyturso_version()
+    source = Source("tursodatabase/turso", "COMPAT.md", commit, date, crate, measured_with)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump(source, rows), encoding="utf-8")

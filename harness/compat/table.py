@@ -111,7 +111,8 @@ def parse(markdown: str) -> list[Row]:
         if status_at is not None and status_at < len(cells):
             claim = _claim(cells[status_at])
             if claim is None:
-                raise UsageError(f"COMPAT.md row {feature!r} in {section!r}: unknown status {cells[status_at]!r}")
+                raise UsageError(f"COMPAT.md row {feature!r} in {section!r}: "
+                                 f"unknown status {cells[status_at]!r}")
         else:
             claim = "Turso-only"
         comment = _clean(cells[comment_at]) if comment_at is not None and comment_at < len(cells) else ""

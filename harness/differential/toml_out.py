@@ -54,10 +54,12 @@ def toml_value(value: Any) -> str:
 
 
 def difference_table(entry: dict[str, Any]) -> str:
-    """One `[[difference]]` table (id, check, title, source, reason, expect)."""
+    """One `[[difference]]` table (id, check, title, the optional impact and attribution, source, reason,
+    expect)."""
     lines = ["[[difference]]"]
-    for key in ("id", "check", "title"):
-        lines.append(f"{key} = {toml_value(entry[key])}")
+    for key in ("id", "check", "title", "impact", "attribution"):
+        if key in entry:
+            lines.append(f"{key} = {toml_value(entry[key])}")
     lines.append(f"source = {toml_value(entry['source'])}")
     lines.append(f"reason = {toml_value(entry['reason'])}")
     lines.append("[difference.expect]")
