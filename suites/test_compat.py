@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import CheckContext, Source, Unsupported, check
+from harness.compat.observe import shaped
 from harness.compat.probes import Probe, not_probed, probe
 from harness.compat.table import Row, load
 from harness.differential.replay import replay
@@ -36,10 +37,7 @@ async def run_probe(ctx: CheckContext, row: Row, p: Probe) -> list[dict[str, Any
     obs, messages = await replay(conn, case)
     if messages:
         ctx.note(messages=messages)
-    if p.shape:
-        last = obs[-1]
-        obs[-1] = {"error": last["error"]} if "error" in last else {"works": True}
-    return obs
+    return shaped(obs, p.shape)
 
 
 @check(title="A row of Turso's compatibility table: its probe behaves as the reference SQLite does",

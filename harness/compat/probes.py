@@ -2,8 +2,9 @@
 
 A probe is a few statements run in one batch on a fresh database; what each statement did (rows by
 storage class, or the error kind) is the observation, compared with the reference SQLite. `shape`
-probes compare only whether the last statement worked and how many columns it returned (for PRAGMAs
-whose value depends on the build: compile options, function lists). Rows of Turso's own additions
+probes compare only whether the last statement worked and whether it returned rows (for PRAGMAs whose
+value depends on the build, such as compile options, and EXPLAIN): a PRAGMA accepted and ignored
+returns no rows, so it never passes for one that works. Rows of Turso's own additions
 (extensions, Turso-only PRAGMAs) are `turso_only`: SQLite has no such feature, so the probe asks only
 whether it works. Rows of the C API and VDBE opcodes have no SQL probe: `not_probed` says why.
 """
@@ -25,7 +26,7 @@ class Probe:
     """The statements of one row's probe and how to compare them."""
 
     sql: tuple[str, ...]
-    shape: bool = False  # compare only "worked, and how many columns" of the last statement
+    shape: bool = False  # compare only "worked, and returned rows or not" of the last statement
     file: bool = False  # needs a database file (journal modes, VACUUM, ATTACH)
     turso_only: bool = False
     since: str = ""  # the SQLite release that added the feature, when newer than 3.40
@@ -407,12 +408,13 @@ def not_probed(row: Row) -> str:
 
 def _pragma(name: str) -> Probe:
     if name in PRAGMA_ARG:
-        return Probe((*_PRAGMA_SETUP, f"PRAGMA {name}({PRAGMA_ARG[name]})"), shape=name in PRAGMA_SHAPE)
+        return Probe((*_PRAGMA_SETUP, f"PRAGMA {name}({PRAGMA_ARG[name]})"), shape=name in PRAGMA_SHAPE,
+                     file=True)
     value = PRAGMA_SET.get(name)
     sql: tuple[str, ...] = (f"PRAGMA {name}",)
     if value is not None:
         sql = (f"PRAGMA {name}", f"PRAGMA {name} = {value}", f"PRAGMA {name}")
-    return Probe(sql, shape=name in PRAGMA_SHAPE)
+    return Probe(sql, shape=name in PRAGMA_SHAPE, file=True)
 
 
 def probe(row: Row) -> Probe | None:
@@ -426,7 +428,7 @@ def probe(row: Row) -> Probe | None:
     if row.section == "Turso-specific PRAGMAs":
         return Probe((f"PRAGMA {row.feature.split()[-1]}",), turso_only=True)
     if section == "statements":
-        return Probe(STATEMENTS[suffix], file=suffix in ("vacuum",), since=since)
+        return Probe(STATEMENTS[suffix], file=suffix in ("vacuum",), since=since, shape=suffix == "explain")
     if section == "expressions":
         return Probe(EXPRESSIONS[suffix], since=since)
     if section == "pragma":

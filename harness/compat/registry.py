@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.compat.observe import shaped
 from harness.compat.probes import Probe, probe
 from harness.compat.table import Row, load
 from harness.differential.case import Case, Stmt
@@ -30,9 +31,7 @@ def probe_on(eng: Engine, p: Probe) -> list[dict[str, Any]]:
     obs = [o.obs for o in outcomes]
     for o in obs:
         o.pop("rowcount", None)
-    if p.shape:
-        obs[-1] = {"error": obs[-1]["error"]} if "error" in obs[-1] else {"works": True}
-    return obs
+    return shaped(obs, p.shape)
 
 
 def impact(turso: Any, ref: Any) -> str:

@@ -152,7 +152,17 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
         "area_summary": {},
         "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
-    return summarise(doc)
+    return add_sections(summarise(doc))
+
+
+def add_sections(doc: dict[str, Any]) -> dict[str, Any]:
+    """Append the compat sections (Turso's compatibility claims, measured) when the run has compat checks."""
+    from harness.compat.verdict import sections
+
+    found = sections(doc)
+    if found:
+        doc.setdefault("sections", []).extend(found)
+    return doc
 
 
 def comparable(doc: dict[str, Any]) -> dict[str, Any]:
