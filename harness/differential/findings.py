@@ -42,6 +42,22 @@ class Finding:
     entry: Entry | None = None
     saved: str = ""
     notes: list[str] = field(default_factory=list)
+    attribution: str = ""  # "turso" (Turso's own), "sqlite-version" (a SQLite version gap) or "unknown"
+
+    @property
+    def cause(self) -> str:
+        """What the finding is about (`harness.differential.causes.cause`)."""
+        from harness.differential.causes import cause
+
+        return cause(self.signature, self.kind, self.returned(self.reference), self.returned(self.backend),
+                     self.message(self.reference), self.message(self.backend))
+
+    @property
+    def ulps(self) -> float | None:
+        """How far the REAL values are apart, in units in the last place, if that is all that differs."""
+        from harness.differential.causes import ulps
+
+        return ulps(self.returned(self.reference), self.returned(self.backend))
 
     def returned(self, backend: str) -> Any:
         """What `backend` did on the disagreeing statement (its normalised outcome)."""
@@ -62,6 +78,7 @@ class Finding:
             "stable": self.stable, "hits": self.hits, "first_case": self.first_case,
             "shrink_rounds": self.shrink_rounds,
             "entry": self.entry.id if self.entry else None, "saved": self.saved or None,
+            "attribution": self.attribution, "cause": self.cause,
         }
 
 
@@ -74,10 +91,13 @@ def match(registry: Registry, signature: str) -> Entry | None:
 
 
 def classify(findings: list[Finding], registry: Registry) -> None:
-    """Mark each finding documented (naming the entry) or undocumented."""
+    """Mark each finding documented (naming the entry) or undocumented, and say whose difference it is."""
+    from harness.differential.causes import attribution
+
     for f in findings:
         f.entry = match(registry, f.signature)
         f.status = DOCUMENTED if f.entry is not None else UNDOCUMENTED
+        f.attribution = attribution(f.backend, f.reference, f.outcomes)
 
 
 def case_record(f: Finding, observed: dict[str, list[dict[str, Any]]], messages: dict[str, dict[str, str]],
@@ -124,13 +144,28 @@ def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
               f"{_short(_at(case['observed'][ref], idx))} and {backend} returns "
               f"{_short(_at(case['observed'][backend], idx))}.")
     category, head = sig.split(".")[0], sig.split(".")[1]
+    gap = case.get("attribution") == "sqlite-version"
+    if gap:
+        reason += (" SQLite 3.50.4 (the release Turso tracks) observes what Turso does: a SQLite version "
+                   "gap, not Turso's own difference.")
     return {
         "id": f"discovery.{sig}", "check": check_id(sig),
         "title": f"{category}: {head} ({KINDS.get(case['kind'], case['kind'])})",
+        "impact": IMPACT_OF_KIND.get(case["kind"], "silent-data-change"),
+        "attribution": "sqlite-version" if gap else "turso",
         "source": {"document": document, "section": sig}, "reason": reason,
         "expect": {backend: case["observed"][backend]},
     }
 
+
+#: The impact class of each kind of disagreement (docs/design.md, "Impact").
+IMPACT_OF_KIND = {
+    "value": "silent-data-change", "class": "silent-data-change", "rows": "silent-data-change",
+    "rowcount": "lost-or-extra-writes", "only-reference-fails": "error-appears-or-disappears",
+    "only-other-fails": "error-appears-or-disappears", "error-kind": "different-error",
+    "panic": "error-appears-or-disappears", "crash": "error-appears-or-disappears",
+    "hang": "error-appears-or-disappears",
+}
 
 REGISTRY_HEADER = """\
 # Differences found by differential discovery (`python -m harness hunt --save`), one per saved

@@ -33,10 +33,15 @@ WINDOWS = ("row_number()", "rank()", "dense_rank()", "percent_rank()", "cume_dis
            "lead(c, 1, {h})", "first_value(c)", "last_value(c)", "nth_value(c, 2)", "sum(c)", "avg(c)",
            "count(*)", "count(c)", "min(c)", "max(c)", "total(c)")
 FRAMES = ("", "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW", "ROWS UNBOUNDED PRECEDING",
-          "RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING", "GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
+          "RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+          "GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING",
           "ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW",
           "ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING EXCLUDE TIES", "RANGE CURRENT ROW")
 TRIGGER_EVENTS = ("INSERT", "UPDATE", "UPDATE OF b", "DELETE")
+
+
+def _slug(words: str) -> str:
+    return words.lower().replace(" ", "-")
 
 
 _MARKERS = (("{h}", "any"), ("{s}", "small"), ("{p}", "pattern"))
@@ -62,45 +67,48 @@ def _stmt(draw: st.DrawFn, build: str, kind: str, ordered: bool = False) -> Stmt
 
 def _select(draw: st.DrawFn) -> tuple[str, str, bool]:
     """A query of one family: (SQL with markers, statement kind, whether its rows are ordered)."""
-    fam = draw(st.sampled_from(FAMILIES[:10]))
+    fam = draw(st.sampled_from(FAMILIES[:11]))  # the query forms (the rest are schema and DML)
     cmp = draw(st.sampled_from(COMPARE))
     if fam == "join":
         kind = draw(st.sampled_from(JOINS))
         if kind == "JOIN USING":
             return "SELECT a, t1.b, t2.y FROM t1 JOIN t2 USING (a)", "join-using", False
         if kind.startswith("NATURAL") or kind == "CROSS JOIN":
-            return f"SELECT t1.a, t1.b, t2.y FROM t1 {kind} t2", f"join-{kind.lower().replace(' ', '-')}", False
+            return f"SELECT t1.a, t1.b, t2.y FROM t1 {kind} t2", f"join-{_slug(kind)}", False
         on = draw(st.sampled_from(("t1.a = t2.a", f"t1.a = t2.a AND t2.y {cmp} {{h}}", "t1.b = t2.y")))
         return (f"SELECT t1.a, t1.c, t2.a, t2.z FROM t1 {kind} t2 ON {on}",
-                f"join-{kind.lower().replace(' outer', '').replace(' ', '-')}", False)
+                f"join-{_slug(kind.replace(' OUTER', ''))}", False)
     if fam == "subquery":
         form = draw(st.sampled_from(("scalar", "in", "not-in", "exists", "correlated", "from")))
         sql = {
             "scalar": f"SELECT a, (SELECT max(y) FROM t2) {cmp} b FROM t1",
             "in": "SELECT a FROM t1 WHERE b IN (SELECT y FROM t2)",
             "not-in": "SELECT a FROM t1 WHERE c NOT IN (SELECT z FROM t2 WHERE z IS NOT NULL)",
-            "exists": f"SELECT a FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.a = t1.a AND t2.y {cmp} {{h}})",
+            "exists": "SELECT a FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE t2.a = t1.a AND "
+                      f"t2.y {cmp} {{h}})",
             "correlated": "SELECT a, (SELECT count(*) FROM t2 WHERE t2.a <= t1.a), "
                           "(SELECT min(z) FROM t2 WHERE t2.a = t1.a) FROM t1",
-            "from": f"SELECT s.k, s.n FROM (SELECT a AS k, b {cmp} {{h}} AS n FROM t1) AS s WHERE s.n IS NOT NULL",
+            "from": f"SELECT s.k, s.n FROM (SELECT a AS k, b {cmp} {{h}} AS n FROM t1) AS s "
+                    "WHERE s.n IS NOT NULL",
         }[form]
         return sql, f"subquery-{form}", False
     if fam == "cte":
         if draw(st.booleans()):
-            return ("WITH RECURSIVE r(n, v) AS (SELECT 1, {h} UNION ALL SELECT n + 1, v || n FROM r WHERE n < 4) "
-                    "SELECT n, v FROM r", "cte-recursive", False)
+            return ("WITH RECURSIVE r(n, v) AS (SELECT 1, {h} UNION ALL SELECT n + 1, v || n FROM r "
+                    "WHERE n < 4) SELECT n, v FROM r", "cte-recursive", False)
         return (f"WITH c AS (SELECT a, b FROM t1 WHERE c {cmp} {{h}}) SELECT c.a, c.b, t2.z FROM c "
                 "LEFT JOIN t2 ON t2.a = c.a", "cte", False)
     if fam == "compound":
         op = draw(st.sampled_from(COMPOUNDS))
-        return f"SELECT b FROM t1 {op} SELECT y FROM t2 {op} SELECT {{h}}", f"compound-{op.lower().replace(' ', '-')}", False
+        return f"SELECT b FROM t1 {op} SELECT y FROM t2 {op} SELECT {{h}}", f"compound-{_slug(op)}", False
     if fam == "group":
         agg = draw(st.sampled_from(AGGREGATES))
-        return (f"SELECT b, count(*), {agg}(c) FROM t1 GROUP BY b HAVING count(*) {cmp} {{s}} OR {agg}(c) {cmp} {{h}}",
-                f"group-{agg}", False)
+        return (f"SELECT b, count(*), {agg}(c) FROM t1 GROUP BY b "
+                f"HAVING count(*) {cmp} {{s}} OR {agg}(c) {cmp} {{h}}", f"group-{agg}", False)
     if fam == "window":
         fn = draw(st.sampled_from(WINDOWS))
-        frame = draw(st.sampled_from(FRAMES)) if not fn.endswith(("rank()", "number()", "dist()", "(2)")) else ""
+        ranking = fn.endswith(("rank()", "number()", "dist()", "(2)"))  # frames do not apply to these
+        frame = "" if ranking else draw(st.sampled_from(FRAMES))
         part = draw(st.sampled_from(("", "PARTITION BY b ")))
         head = fn.split("(")[0]
         over = f"{part}ORDER BY a {frame}".strip()
@@ -109,7 +117,8 @@ def _select(draw: st.DrawFn) -> tuple[str, str, bool]:
         form = draw(st.sampled_from(("order-by", "filter", "distinct")))
         sql = {
             "order-by": "SELECT group_concat(b, {h} ORDER BY a DESC), json_group_array(c ORDER BY a) FROM t1",
-            "filter": f"SELECT count(*) FILTER (WHERE c {cmp} {{h}}), sum(a) FILTER (WHERE b IS NOT NULL) FROM t1",
+            "filter": f"SELECT count(*) FILTER (WHERE c {cmp} {{h}}), "
+                      "sum(a) FILTER (WHERE b IS NOT NULL) FROM t1",
             "distinct": "SELECT count(DISTINCT b), total(DISTINCT c), max(DISTINCT b) FROM t1",
         }[form]
         return sql, f"aggregate-{form}", False
@@ -139,7 +148,8 @@ def query_cases(draw: st.DrawFn) -> Case:
                   "create-table")]
     if draw(st.integers(0, 2)) == 0:
         used.append("index")
-        idx = draw(st.sampled_from(("CREATE INDEX i1 ON t1(b)", "CREATE INDEX i2 ON t2(y) WHERE y IS NOT NULL",
+        idx = draw(st.sampled_from(("CREATE INDEX i1 ON t1(b)",
+                                    "CREATE INDEX i2 ON t2(y) WHERE y IS NOT NULL",
                                     "CREATE INDEX i3 ON t1(c + 1)", "CREATE UNIQUE INDEX i4 ON t2(a, y)",
                                     "CREATE INDEX i5 ON t1(b COLLATE NOCASE, c DESC)")))
         stmts.append(Stmt(idx, (), "create-index"))
@@ -152,7 +162,8 @@ def query_cases(draw: st.DrawFn) -> Case:
         cond = draw(st.sampled_from(("", f" WHEN {row}.b IS NOT NULL", f" WHEN {row}.a > 1")))
         stmts += [Stmt("CREATE TABLE log(n INTEGER PRIMARY KEY, ev TEXT, v)", (), "create-table"),
                   Stmt(f"CREATE TRIGGER tr {when} {event} ON t1 FOR EACH ROW{cond} BEGIN "
-                       f"INSERT INTO log(ev, v) VALUES ('{when} {event}', {row}.b); END", (), "create-trigger")]
+                       f"INSERT INTO log(ev, v) VALUES ('{when} {event}', {row}.b); END", (),
+                       "create-trigger")]
     rows1 = ", ".join(f"({k}, {{h}}, {{h}})" for k in (1, 2, 3))
     stmts.append(_stmt(draw, f"INSERT INTO t1(a, b, c) VALUES {rows1}", "insert"))
     rows2 = ", ".join("({s}, {h}, {h})" for _ in range(3))
@@ -162,7 +173,7 @@ def query_cases(draw: st.DrawFn) -> Case:
         stmts.append(Stmt("CREATE VIEW v1 AS SELECT t1.a, t1.b, t2.z FROM t1 LEFT JOIN t2 ON t1.a = t2.a",
                           (), "create-view"))
     dml = draw(st.integers(0, 4))
-    if dml == 0:  # noqa: SIM114 - one DML form per case
+    if dml == 0:
         used.append("upsert")
         action = draw(st.sampled_from(("DO NOTHING", "DO UPDATE SET b = excluded.b, c = t1.c || excluded.c",
                                        "DO UPDATE SET c = excluded.c WHERE t1.b IS NOT excluded.b")))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from harness.differences import Registry
 from harness.differential.case import Case
+from harness.differential.causes import SQLITE_LANES
 from harness.differential.engines import Engine
 from harness.differential.expand import Concrete, Expander
 from harness.differential.findings import Finding, classify
@@ -70,6 +71,7 @@ class HuntResult:
     load: tuple[float, float] = (0.0, 0.0)
     skipped_functions: list[str] = field(default_factory=list)
     per_category: dict[str, int] = field(default_factory=dict)
+    per_family: dict[str, int] = field(default_factory=dict)  # query grammar families reached
 
     @property
     def compared_per_second(self) -> float:
@@ -93,6 +95,8 @@ def pre_signature(d: Disagreement) -> tuple[str, ...]:
     case = d.case.compiled.template if isinstance(d.case, Concrete) else d.case
     stmt = case.statements[min(d.index, len(case.statements) - 1)]
     root = stmt.slots[0].head() if stmt.slots and case.category in ("expr", "agg") else case.tag
+    if case.category == "query":
+        root = ""  # the statement's kind names the grammar form; its tag (every form used) is too fine
     return (d.backend, case.category, stmt.kind, root, d.kind)
 
 
@@ -142,6 +146,9 @@ class _Stream:
         batch = batch[: cfg.cases - res.cases]
         for case in batch:
             res.per_category[case.category] = res.per_category.get(case.category, 0) + 1
+            if case.category == "query":
+                for fam in case.compiled.template.tag.split("+"):
+                    res.per_family[fam] = res.per_family.get(fam, 0) + 1
         self.pending.append((self.runner.submit(batch), res.cases))
         res.cases += len(batch)
         self.collect(PIPELINE)
@@ -287,7 +294,8 @@ def _findings(runner: DifferentialRunner, config: HuntConfig,
               first: dict[tuple[str, ...], tuple[Disagreement, int]],
               counts: dict[tuple[str, ...], int], result: HuntResult) -> list[Finding]:
     by_sig: dict[tuple[str, str], Finding] = {}
-    ordered = sorted(first.items(), key=lambda kv: kv[1][1])
+    # Turso's disagreements first: the shrinking budget goes to them before the SQLite lanes' version gaps
+    ordered = sorted(first.items(), key=lambda kv: (kv[0][0] in SQLITE_LANES, kv[1][1]))
     for n, (key, (dis, position)) in enumerate(ordered):
         if n >= config.max_shrinks:
             result.unshrunk = len(ordered) - n
