@@ -231,15 +231,18 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
         if observed[args.reference] == observed[f.backend]:
             f.notes.append("not saved: replayed through the harness adapters, the backends agree")
             continue
-        if REFERENCE in observed and observed[REFERENCE] == observed[f.backend]:
-            f.notes.append(f"not saved: Turso observes what the suites' reference ({REFERENCE}) does, so a "
-                           "replay check could not tell them apart; document it by hand")
-            continue
+        tracked_only = REFERENCE in observed and observed[REFERENCE] == observed[f.backend]
         found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document}
-        record = {**case_record(f, observed, messages, found_with), "attribution": f.attribution}
+        record = {**case_record(f, observed, messages, found_with), "attribution": f.attribution,
+                  **({"tracked_only": True} if tracked_only else {})}
         f.saved = str(save_case(record, folder))
     path = write_registry(load_cases(folder), Path(args.registry) / "discovery.toml")
     print(f"\nregistry: {path} regenerated from {folder}", file=out)
+
+
+def tracked_only_cases(folder: Path) -> frozenset[str]:
+    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check)."""
+    return frozenset(sig for sig, case in load_cases(folder).items() if case.get("tracked_only"))
 
 
 def retriage_cases(args: argparse.Namespace, out: Any) -> int:
@@ -286,7 +289,8 @@ def main(argv: list[str]) -> int:
     shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
     config = HuntConfig(seed=args.seed, cases=cases, engines=engines, reference=args.reference,
                         registry=registry, categories=args.category or CATEGORIES, time_cap=cap,
-                        max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout)
+                        max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
+                        tracked_only=tracked_only_cases(Path(args.cases_dir)))
     budget = f"{args.budget:g}s of cases" if cases == 10**9 else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)

@@ -90,13 +90,17 @@ def match(registry: Registry, signature: str) -> Entry | None:
     return next((e for e in registry.entries.values() if e.source.section == signature), None)
 
 
-def classify(findings: list[Finding], registry: Registry) -> None:
-    """Mark each finding documented (naming the entry) or undocumented, and say whose difference it is."""
+def classify(findings: list[Finding], registry: Registry, tracked_only: frozenset[str] = frozenset()) -> None:
+    """Mark each finding documented (naming the entry, or a saved tracked-only case) or undocumented, and
+    say whose difference it is."""
     from harness.differential.causes import attribution
 
     for f in findings:
         f.entry = match(registry, f.signature)
-        f.status = DOCUMENTED if f.entry is not None else UNDOCUMENTED
+        f.status = DOCUMENTED if f.entry is not None or f.signature in tracked_only else UNDOCUMENTED
+        if f.entry is None and f.signature in tracked_only:
+            f.notes.append("documented by its saved case (tracked-only: Turso observes what the stdlib "
+                           "SQLite does, so no replay check against it can tell them apart)")
         f.attribution = attribution(f.backend, f.reference, f.outcomes)
 
 
@@ -169,7 +173,8 @@ IMPACT_OF_KIND = {
 
 REGISTRY_HEADER = """\
 # Differences found by differential discovery (`python -m harness hunt --save`), one per saved
-# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py.
+# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py
+# (except "tracked_only" cases: Turso observes what the stdlib SQLite does, only SQLite 3.50.4 differs).
 # Generated from the case files: delete a case file and run `python -m harness hunt --cases 0 --save`
 # to drop its entry. None of these is stated by a seed document: each was measured.
 """
@@ -179,7 +184,7 @@ def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
     """Regenerate the discovery registry file from every saved case."""
     default = "measured (differential discovery)"
     entries = [registry_entry(c, c.get("found_with", {}).get("document", default))
-               for _, c in sorted(cases.items())]
+               for _, c in sorted(cases.items()) if not c.get("tracked_only")]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(registry_text(REGISTRY_HEADER, entries), encoding="utf-8")
     return path

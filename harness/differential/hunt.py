@@ -47,6 +47,7 @@ class HuntConfig:
     shrink_rounds: int = 80
     isolate: bool = True
     timeout: float = 10.0
+    tracked_only: frozenset[str] = frozenset()  # saved cases that document a finding without a replay
 
 
 @dataclass
@@ -285,7 +286,7 @@ def hunt(config: HuntConfig) -> HuntResult:
         result.shrink_seconds = time.perf_counter() - shrink_start
     finally:
         runner.close()
-    classify(result.findings, config.registry)
+    classify(result.findings, config.registry, config.tracked_only)
     result.load = (result.load[0], _load())
     return result
 
