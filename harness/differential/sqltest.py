@@ -73,7 +73,7 @@ def run_sql(eng: Engine, sqls: Sequence[str]) -> tuple[list[str], str | None, in
     return lines, None, -1
 
 
-def test_name(signature: str) -> str:
+def sqltest_name(signature: str) -> str:
     """A valid sqltest name for a signature (`expr.substr.real_real.value` -> `differential-expr-...`)."""
     return "differential-" + re.sub(r"[^A-Za-z0-9_-]+", "-", signature).strip("-")
 
@@ -101,7 +101,7 @@ def export_case(case: dict[str, Any], tracked: Engine, turso: Engine | None) -> 
     else:
         modifier = " unordered" if not ordered and len(lines) > 1 else ""
         expect = f"expect{modifier} {{\n" + "".join(f"    {line}\n" for line in lines) + "}"
-    return "\n".join(head) + f"\ntest {test_name(case['signature'])} {{\n{body}\n}}\n{expect}\n", ""
+    return "\n".join(head) + f"\ntest {sqltest_name(case['signature'])} {{\n{body}\n}}\n{expect}\n", ""
 
 
 def export(cases: dict[str, dict[str, Any]], folder: Path,
