@@ -180,3 +180,33 @@ def test_impact_of_the_first_difference() -> None:
     assert impact([{"rows": []}], [{"error": "SYNTAX"}]) == "error-appears-or-disappears"
     assert impact([{"error": "BUSY"}], [{"error": "SYNTAX"}]) == "different-error"
     assert impact([{"rows": [[1]]}], [{"rows": [[2]]}]) == "silent-data-change"
+
+
+def test_a_pragma_accepted_and_ignored_never_observes_what_sqlite_does() -> None:
+    pytest.importorskip("sqlean")
+    from harness.compat.pragmas import PRAGMAS
+    from harness.compat.registry import run_on
+    from harness.differential.engines import engine
+
+    sqlean = engine("sqlean")
+    for name in ("recursive_triggers", "foreign_keys", "case_sensitive_like", "user_version"):
+        spec = PRAGMAS[name]
+        full = spec.statements(name)
+        # the same statements with the write turned into a no-op: what an engine that ignores it does
+        ignored = tuple("SELECT 1 WHERE 0" if s == f"PRAGMA {name} = {spec.value}" else s for s in full)
+        assert ignored != full
+        assert run_on(sqlean, full, file=True) != run_on(sqlean, ignored, file=True), name
+
+
+def test_every_pragma_of_the_table_has_a_spec_with_a_read() -> None:
+    from harness.compat.pragmas import PRAGMAS
+
+    _, rows = load()
+    names = {r.feature.split()[-1] for r in rows if r.section == "PRAGMA"}
+    assert names == set(PRAGMAS)
+    for name, spec in PRAGMAS.items():
+        sqls = spec.statements(name)
+        assert any(name in s for s in sqls), name
+        if spec.value is not None:
+            assert sqls.count(f"PRAGMA {name}") >= 2  # read, and read back after the write
+            assert f"PRAGMA {name} = {spec.value}" in sqls

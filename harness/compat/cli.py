@@ -56,7 +56,17 @@ def main(argv: list[str]) -> int:
     p.add_argument("--pyturso", default=None, metavar="VERSION",
                    help="the pyturso release measured against it (default: the installed one)")
     p.add_argument("--out", default=str(DEFAULT_PATH), metavar="PATH", help="where to write the table")
+    p.add_argument("--pragmas-registry", default=None, metavar="REPORT_JSON",
+                   help="instead: add measured registry entries (suites/differences/pragmas.toml) for the "
+                        "PRAGMAs where Turso differs in this report")
     args = p.parse_args(argv[1:])
+    if args.pragmas_registry:
+        from harness.compat.registry import write_pragmas
+
+        target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "pragmas.toml"
+        added, kept = write_pragmas(Path(args.pragmas_registry), target)
+        print(f"compat-update: {added} entries added to {target} ({kept} kept)")
+        return 0
     if args.registry:
         from harness.compat.registry import write
 

@@ -6,10 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 
+def reduce(outcome: dict[str, Any]) -> dict[str, Any]:
+    """One statement's outcome reduced to `{"works": True, "rows": <any rows?>}`, or its error."""
+    if "error" in outcome:
+        return {"error": outcome["error"]}
+    return {"works": True, "rows": bool(outcome.get("rows"))}
+
+
 def shaped(obs: list[dict[str, Any]], shape: bool) -> list[dict[str, Any]]:
-    """`obs` with the last statement reduced to `{"works": True, "rows": <any rows?>}` or its error."""
+    """`obs` with the last statement reduced (`reduce`) when `shape`."""
     if not shape or not obs:
         return obs
-    last = obs[-1]
-    reduced = {"error": last["error"]} if "error" in last else {"works": True, "rows": bool(last.get("rows"))}
-    return [*obs[:-1], reduced]
+    return [*obs[:-1], reduce(obs[-1])]
+
+
+def shaped_where(obs: list[dict[str, Any]], sqls: tuple[str, ...],
+                 shape: frozenset[str]) -> list[dict[str, Any]]:
+    """`obs` with every statement whose SQL is in `shape` reduced (`reduce`)."""
+    return [reduce(o) if sql in shape else o for o, sql in zip(obs, sqls, strict=True)]
