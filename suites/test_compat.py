@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from harness import CheckContext, Source, Unsupported, check
-from harness.compat.observe import shaped
 from harness.compat.probes import Probe, not_probed, probe
 from harness.compat.table import Row, load
 from harness.differential.replay import replay
@@ -37,7 +36,7 @@ async def run_probe(ctx: CheckContext, row: Row, p: Probe) -> list[dict[str, Any
     obs, messages = await replay(conn, case)
     if messages:
         ctx.note(messages=messages)
-    return shaped(obs, p.shape)
+    return p.observe(obs)
 
 
 @check(title="A row of Turso's compatibility table: its probe behaves as the reference SQLite does",

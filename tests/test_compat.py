@@ -134,6 +134,7 @@ def _check(turso: Any, ref: Any, outcome: str = "same",
     ("No", [{"error": "UNSUPPORTED"}], [{"rows": []}], "claims No, clear error"),
     ("No", [{"rows": []}], [{"rows": [[1]]}], "claims No, silently ignored"),
     ("Not Needed", [{"error": "SYNTAX"}], [{"error": "SYNTAX"}], "claims No, refused as by SQLite"),
+    ("No", [{"rows": []}], [{"rows": []}], "claims No, a no-op as in SQLite"),
     ("Partial", [{"rows": []}], [{"rows": []}], "claims Partial, same on the probe"),
 ])
 def test_claim_outcomes(claim: str, turso: Any, ref: Any, expected: str) -> None:
@@ -165,7 +166,7 @@ def test_sections_list_every_row_and_the_contradicted_ones() -> None:
     rows = [_row("Yes"), _row("No", "statements-update")]
     doc = {"reference": "sqlite", "checks": [
         _check([{"rows": [[1]]}], [{"rows": [[2]]}], "documented-difference"),
-        {**_check([{"rows": []}], [{"rows": []}]), "id": "compat.row[statements-update]"}]}
+        {**_check([{"rows": [[1]]}], [{"rows": [[1]]}]), "id": "compat.row[statements-update]"}]}
     every, contradicted = sections(doc, (source, rows))
     assert every["title"] == "Turso's compatibility claims, measured"
     assert len(every["rows"]) == 2

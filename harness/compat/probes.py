@@ -12,6 +12,7 @@ whether it works. Rows of the C API and VDBE opcodes have no SQL probe: `not_pro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from harness.compat.table import Row
 
@@ -30,6 +31,13 @@ class Probe:
     file: bool = False  # needs a database file (journal modes, VACUUM, ATTACH)
     turso_only: bool = False
     since: str = ""  # the SQLite release that added the feature, when newer than 3.40
+    shape_sql: frozenset[str] = frozenset()  # statements compared by shape only, wherever they are
+
+    def observe(self, obs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What is compared of the statements' outcomes (shape-only statements reduced)."""
+        from harness.compat.observe import shaped, shaped_where
+
+        return shaped(shaped_where(obs, self.sql, self.shape_sql), self.shape)
 
 
 def _q(*sql: str) -> tuple[str, ...]:
@@ -407,6 +415,10 @@ def not_probed(row: Row) -> str:
 
 
 def _pragma(name: str) -> Probe:
+    from harness.compat.pragmas import PRAGMAS, SHAPE
+
+    if name in PRAGMAS:  # the in-depth spec: read, set, read back, effect (as suites/test_pragmas.py)
+        return Probe(PRAGMAS[name].statements(name), file=True, shape_sql=SHAPE)
     if name in PRAGMA_ARG:
         return Probe((*_PRAGMA_SETUP, f"PRAGMA {name}({PRAGMA_ARG[name]})"), shape=name in PRAGMA_SHAPE,
                      file=True)

@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.compat.observe import shaped
 from harness.compat.probes import Probe, probe
 from harness.compat.table import Row, load
 from harness.differential.case import Case, Stmt
@@ -46,7 +45,7 @@ def run_on(eng: Engine, sqls: tuple[str, ...], file: bool, ordered: bool = True)
 
 def probe_on(eng: Engine, p: Probe) -> list[dict[str, Any]]:
     """What a compat probe observes on a raw engine, normalised as the check normalises it."""
-    return shaped(run_on(eng, p.sql, p.file), p.shape)
+    return p.observe(run_on(eng, p.sql, p.file))
 
 
 def impact(turso: Any, ref: Any) -> str:

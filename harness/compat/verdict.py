@@ -24,6 +24,10 @@ def _has_new_error(turso: Any, ref: Any) -> bool:
     return any("error" in t and "error" not in r for t, r in zip(turso, ref, strict=False))
 
 
+def _has_rows(obs: Any) -> bool:
+    return isinstance(obs, list) and any(o.get("rows") for o in obs)
+
+
 def _works(obs: Any) -> bool:
     return isinstance(obs, list) and not any("error" in o for o in obs)
 
@@ -53,7 +57,9 @@ def claim_outcome(row: Row, check: dict[str, Any] | None, reference: str) -> str
             return "claims Yes, same"
         if claim == "Partial":
             return "claims Partial, same on the probe"
-        return "claims No, works" if _works(turso.get("observed")) else "claims No, refused as by SQLite"
+        if not _works(turso.get("observed")):
+            return "claims No, refused as by SQLite"
+        return "claims No, works" if _has_rows(turso.get("observed")) else "claims No, a no-op as in SQLite"
     error = _has_new_error(turso.get("observed"), ref)
     if claim == "Yes":
         return "claims Yes, errors" if error else "claims Yes, differs"
