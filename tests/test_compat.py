@@ -130,6 +130,7 @@ def _check(turso: Any, ref: Any, outcome: str = "same",
     ("Yes", [{"rows": []}], [{"rows": []}], "claims Yes, same"),
     ("Yes", [{"rows": [[1]]}], [{"rows": [[2]]}], "claims Yes, differs"),
     ("Yes", [{"error": "SYNTAX"}], [{"rows": []}], "claims Yes, errors"),
+    ("Yes", [{"rows": [[1]]}], [{"error": "UNSUPPORTED"}], "claims Yes, works where SQLite refuses"),
     ("No", [{"rows": [[1]]}], [{"rows": [[1]]}], "claims No, works"),
     ("No", [{"error": "UNSUPPORTED"}], [{"rows": []}], "claims No, clear error"),
     ("No", [{"rows": []}], [{"rows": [[1]]}], "claims No, silently ignored"),
@@ -139,6 +140,14 @@ def _check(turso: Any, ref: Any, outcome: str = "same",
 ])
 def test_claim_outcomes(claim: str, turso: Any, ref: Any, expected: str) -> None:
     assert claim_outcome(_row(claim), _check(turso, ref, "documented-difference"), "sqlite") == expected
+
+
+def test_a_stated_limitation_that_does_not_hold_is_a_contradiction() -> None:
+    row = Row("statements-with_clause", "Statements", "WITH clause", "Partial",
+              "WITH RECURSIVE not yet supported.")
+    outcome = claim_outcome(row, _check([{"rows": [[1]]}], [{"rows": [[1]]}]), "sqlite")
+    assert outcome == "claims Partial, the stated limitation does not hold"
+    assert outcome in CONTRADICTED
 
 
 def test_a_version_gap_is_not_a_contradiction() -> None:

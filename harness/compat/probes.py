@@ -270,6 +270,14 @@ MODIFIERS: dict[str, str] = {
     "utc": "typeof(datetime('2024-01-31 10:00', 'utc'))", "subsec": "datetime(1700000000.25, 'unixepoch', 'subsec')",
 }
 
+#: "Partial" rows whose probe exercises exactly the limitation the comment states (WITH RECURSIVE,
+#: lag/lead/ntile and frames, an idempotent CREATE VIEW IF NOT EXISTS, unknown collations, `%`, row
+#: values against a subquery, schema-qualified columns): behaving as SQLite there contradicts the claim.
+LIMITATION_PROBED = frozenset({
+    "statements-with_clause", "statements-window_functions", "statements-create_view_if_not_exists",
+    "expressions-collate", "expressions-binary_operator", "expressions-x_operator_select",
+    "expressions-schema_table_column"})
+
 #: Rows whose feature SQLite added after 3.40: the release, so a gap to an older SQLite reads as one.
 SINCE = {"scalar_functions-unhex_x": "3.41", "scalar_functions-unhex_x_y": "3.41",
          "scalar_functions-octet_length_x": "3.43", "date_and_time_functions-timediff": "3.43",
