@@ -414,8 +414,9 @@ TURSO_SECTIONS = ("UUID", "regexp", "Vector", "Time", "Percentile", "Table-Value
 def not_probed(row: Row) -> str:
     """Why a row has no SQL probe ("" when it has one)."""
     if row.section in C_API_SECTIONS:
-        return ("a C API interface: Python reaches SQLite and Turso through their DB-API modules, which do not "
-                "expose it one to one, so no SQL probe can exercise it")
+        return ("a C API interface of Turso's libsqlite3-compatible library: Python programs do not call it "
+                "(pyturso exposes its own DB-API, compared by the driver-layer checks), and no SQL probe "
+                "reaches it")
     if row.section == "SQLite VDBE opcodes":
         return ("a VDBE opcode: internal to the engine; which opcodes a statement compiles to is not "
                 "something SQL can choose, so the row is not probed on its own")
