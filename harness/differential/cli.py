@@ -43,8 +43,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                             "compare with the reference, shrink and report differences.")
     p.add_argument("--seed", type=int, default=0, help="seed of the case stream (default 0)")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                   help="generate and compare cases for this many seconds of wall-clock time (then shrink "
-                        "what was found); the output names the case count that replays it exactly")
+                   help="hunt for about this many seconds of wall-clock time: 60%% generating and comparing "
+                        "cases, the rest shrinking what was found (Turso's disagreements first); the output "
+                        "names the case count that replays the stream exactly")
     p.add_argument("--cases", type=int, default=None, metavar="N",
                    help=f"run exactly N cases (default {DEFAULT_CASES}; overrides --budget; 0 runs none)")
     p.add_argument("--time-cap", type=float, default=None, metavar="SECONDS",
@@ -143,7 +144,8 @@ def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -
     print(f"\nfindings: {undoc} undocumented and {doc} documented of Turso's own, "
           f"{gaps} SQLite version gap(s) "
           f"({res.disagreements} disagreeing cases, {res.distinct_raw} distinct before shrinking"
-          + (f", {res.unshrunk} not shrunk: raise --max-shrinks" if res.unshrunk else "") + ")", file=out)
+          + (f", {res.unshrunk} not shrunk: raise --budget or --max-shrinks" if res.unshrunk else "") + ")",
+          file=out)
     if res.truncated:
         print(f"time budget reached: the stream stopped after {res.cases} cases; "
               f"replay exactly with --seed {seed} --cases {res.cases}", file=out)
@@ -284,12 +286,14 @@ def main(argv: list[str]) -> int:
         cap = args.time_cap if args.time_cap is not None else 3 * cases / CASES_PER_SECOND + 20
         sized = cases
     else:
-        cases, cap = 10**9, args.budget if args.time_cap is None else min(args.budget, args.time_cap)
+        stream = 0.6 * args.budget
+        cases, cap = 10**9, stream if args.time_cap is None else min(stream, args.time_cap)
         sized = math.ceil(args.budget * CASES_PER_SECOND)
     shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
     config = HuntConfig(seed=args.seed, cases=cases, engines=engines, reference=args.reference,
                         registry=registry, categories=args.category or CATEGORIES, time_cap=cap,
                         max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
+                        shrink_seconds=None if cases != 10**9 else 0.4 * args.budget,
                         tracked_only=tracked_only_cases(Path(args.cases_dir)))
     budget = f"{args.budget:g}s of cases" if cases == 10**9 else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)

@@ -44,6 +44,7 @@ class HuntConfig:
     categories: Sequence[str] = CATEGORIES
     time_cap: float = 60.0
     max_shrinks: int = 40
+    shrink_seconds: float | None = None  # stop shrinking after this long (a time budget); None: no limit
     shrink_rounds: int = 80
     isolate: bool = True
     timeout: float = 10.0
@@ -295,10 +296,11 @@ def _findings(runner: DifferentialRunner, config: HuntConfig,
               first: dict[tuple[str, ...], tuple[Disagreement, int]],
               counts: dict[tuple[str, ...], int], result: HuntResult) -> list[Finding]:
     by_sig: dict[tuple[str, str], Finding] = {}
+    deadline = None if config.shrink_seconds is None else time.perf_counter() + config.shrink_seconds
     # Turso's disagreements first: the shrinking budget goes to them before the SQLite lanes' version gaps
     ordered = sorted(first.items(), key=lambda kv: (kv[0][0] in SQLITE_LANES, kv[1][1]))
     for n, (key, (dis, position)) in enumerate(ordered):
-        if n >= config.max_shrinks:
+        if n >= config.max_shrinks or (deadline is not None and n and time.perf_counter() > deadline):
             result.unshrunk = len(ordered) - n
             break
         small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
