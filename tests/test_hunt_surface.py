@@ -153,3 +153,14 @@ def test_the_saved_cases_export(tmp_path: Path) -> None:
     parsed = [t for f in files for t in parse_sqltest(f.read_text(encoding="utf-8"))]
     assert len(parsed) + len(skipped) == len(cases)
     assert all(why for why in skipped.values())
+
+
+def test_budget_means_seconds_and_cases_mean_a_replayable_count() -> None:
+    from harness.differential import cli
+
+    cases, cap, _, shrink = cli.sizes(cli.parse_args(["--budget", "60"]))
+    assert (cases, cap, shrink) == (cli.UNLIMITED, pytest.approx(36.0), pytest.approx(24.0))
+    cases, _, _, shrink = cli.sizes(cli.parse_args([]))
+    assert (cases, shrink) == (cli.DEFAULT_CASES, None)
+    cases, _, _, shrink = cli.sizes(cli.parse_args(["--budget", "60", "--cases", "500"]))
+    assert (cases, shrink) == (500, None)

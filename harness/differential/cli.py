@@ -242,6 +242,25 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
     print(f"\nregistry: {path} regenerated from {folder}", file=out)
 
 
+#: The case count of a time-budgeted hunt: no limit but the clock.
+UNLIMITED = 10**9
+
+
+def sizes(args: argparse.Namespace) -> tuple[int, float, int, float | None]:
+    """Cases, stream time cap, shrinks and shrinking seconds: an exact count (`--cases`, or the default)
+    shrinks everything it finds; `--budget` gives 60% of its seconds to the stream, 40% to shrinking."""
+    if args.cases is not None or args.budget is None:
+        cases = args.cases if args.cases is not None else DEFAULT_CASES
+        cap = args.time_cap if args.time_cap is not None else 3 * cases / CASES_PER_SECOND + 20
+        shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, cases // 250)
+        return cases, cap, shrinks, None
+    stream = 0.6 * args.budget
+    cap = stream if args.time_cap is None else min(stream, args.time_cap)
+    sized = math.ceil(args.budget * CASES_PER_SECOND)
+    shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
+    return UNLIMITED, cap, shrinks, 0.4 * args.budget
+
+
 def tracked_only_cases(folder: Path) -> frozenset[str]:
     """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check)."""
     return frozenset(sig for sig, case in load_cases(folder).items() if case.get("tracked_only"))
@@ -281,21 +300,13 @@ def main(argv: list[str]) -> int:
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
         return 2
-    if args.cases is not None or args.budget is None:
-        cases = args.cases if args.cases is not None else DEFAULT_CASES
-        cap = args.time_cap if args.time_cap is not None else 3 * cases / CASES_PER_SECOND + 20
-        sized = cases
-    else:
-        stream = 0.6 * args.budget
-        cases, cap = 10**9, stream if args.time_cap is None else min(stream, args.time_cap)
-        sized = math.ceil(args.budget * CASES_PER_SECOND)
-    shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
+    cases, cap, shrinks, shrink_seconds = sizes(args)
     config = HuntConfig(seed=args.seed, cases=cases, engines=engines, reference=args.reference,
                         registry=registry, categories=args.category or CATEGORIES, time_cap=cap,
                         max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
-                        shrink_seconds=None if cases != 10**9 else 0.4 * args.budget,
+                        shrink_seconds=shrink_seconds,
                         tracked_only=tracked_only_cases(Path(args.cases_dir)))
-    budget = f"{args.budget:g}s of cases" if cases == 10**9 else f"{cases} cases"
+    budget = f"a {args.budget:g}s budget" if cases == UNLIMITED else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)
     print(f"hunt: seed {args.seed}, {budget}; reference {ref.describe()}; others: {others}", file=out)
