@@ -71,6 +71,14 @@ def test_cause_groups_aliases_ulps_and_messages() -> None:
     assert one == two
 
 
+def test_negative_zero_is_one_cause() -> None:
+    ref = {"rows": [[["integer", 1], ["real", 0.0]]]}
+    other = {"rows": [[["integer", 1], ["real", "float:-0.0"]]]}
+    assert cause("query.join_cross_join.none.value", "value", ref, other, "", "") == \
+        cause("query.group_min.none.value", "value", ref, other, "", "")
+    assert cause("query.x.none.value", "value", ref, other, "", "").startswith("negative zero")
+
+
 def _query_templates(n: int, seed: int) -> list[Case]:
     out: list[Case] = []
 

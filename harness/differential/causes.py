@@ -79,8 +79,22 @@ def _message(text: str) -> str:
     return _LITERAL.sub("_", text).strip()[:80]
 
 
+_NEG_ZERO = "float:-0.0"
+
+
+def only_negative_zero(ref: Any, other: Any) -> bool:
+    """Whether the two observations differ only in a REAL that is -0.0 on one side and 0.0 on the other."""
+    a, b = _reals(ref), _reals(other)
+    if not a or len(a) != len(b) or ref.get("rowcount") != other.get("rowcount"):
+        return False
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return bool(pairs) and all({x[1], y[1]} == {_NEG_ZERO, 0.0} and x[0] == y[0] == "real" for x, y in pairs)
+
+
 def cause(signature: str, kind: str, ref: Any, other: Any, ref_message: str, other_message: str) -> str:
     """A short name of what the finding is about; findings with the same one are shown together."""
+    if kind in ("value", "class", "rows") and only_negative_zero(ref, other):
+        return "negative zero: -0.0 on one side, 0.0 on the other"
     if kind in ("value", "class", "rows") and (u := ulps(ref, other)) is not None and u <= ULP_LIMIT:
         return "ulp: last-digit float differences"
     other_err = isinstance(other, dict) and other.get("error")

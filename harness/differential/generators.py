@@ -96,10 +96,10 @@ CODES = [int_lit(v) for v in (65, 97, 233, 0x1F600, 0, -1, 0x10FFFF, 0x110000, 0
 POOLS_ALL: dict[str, list[Expr]] = {**POOLS, "code": CODES}
 
 #: How many concrete cases each template of a category expands into.
-EXPANSION = {"expr": 96, "agg": 32, "affinity": 8, "dml": 4, "query": 6}
+EXPANSION = {"expr": 96, "agg": 32, "affinity": 8, "dml": 4, "query": 4}
 CATEGORIES = tuple(EXPANSION)
 #: Relative weight of each category among drawn templates.
-WEIGHTS = {"expr": 6, "agg": 2, "affinity": 1, "dml": 1, "query": 3}
+WEIGHTS = {"expr": 6, "agg": 2, "affinity": 1, "dml": 1, "query": 2}
 #: Templates per hypothesis example (one example = one batch).
 TEMPLATES_PER_EXAMPLE = 8
 
