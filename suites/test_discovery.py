@@ -53,12 +53,13 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from harness.differences import load_registry
     from harness.differential.causes import VERSION_GAP, default_reference
     from harness.differential.findings import UNDOCUMENTED
-    from harness.differential.hunt import HuntConfig, hunt
+    from harness.differential.hunt import HuntConfig, hunt, known_cases
 
     reference = default_reference()
     config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(reference), engine(other)],
                         reference=reference, registry=load_registry(REGISTRY), time_cap=120,
-                        tracked_only=frozenset(s for s, c in ALL_CASES.items() if c.get("tracked_only")))
+                        tracked_only=frozenset(s for s, c in ALL_CASES.items() if c.get("tracked_only")),
+                        known=known_cases(ALL_CASES, HUNT_SEED))
     res = hunt(config)
     found = sorted(({"signature": f.signature, "sql": f.case.sqls()} for f in res.findings
                     if f.status == UNDOCUMENTED and f.attribution != VERSION_GAP),

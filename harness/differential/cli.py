@@ -25,7 +25,7 @@ from harness.differential.findings import (
 )
 from harness.differential.generators import CATEGORIES
 from harness.differential.grammar import FAMILIES
-from harness.differential.hunt import HuntConfig, HuntResult, hunt
+from harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
 from harness.differential.normalise import observation
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 from harness.errors import UsageError
@@ -216,7 +216,9 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
     versions = {e.name: e.version for e in engines}
     other = next((e for e in engines if e.name != args.reference), engines[0])
     document = f"{other.driver} {other.version} measured (differential discovery)"
+    saved = load_cases(folder)
     for f in res.findings:
+        remember_raw(f, saved.get(f.signature), args.seed, folder)
         if f.status != UNDOCUMENTED or f.attribution == VERSION_GAP:
             continue
         if not f.stable:
@@ -234,7 +236,8 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
             f.notes.append("not saved: replayed through the harness adapters, the backends agree")
             continue
         tracked_only = REFERENCE in observed and observed[REFERENCE] == observed[f.backend]
-        found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document}
+        found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document,
+                      "raw": [[pos, *key] for pos, key in f.raw]}
         record = {**case_record(f, observed, messages, found_with), "attribution": f.attribution,
                   **({"tracked_only": True} if tracked_only else {})}
         f.saved = str(save_case(record, folder))
@@ -259,6 +262,20 @@ def sizes(args: argparse.Namespace) -> tuple[int, float, int, float | None]:
     sized = math.ceil(args.budget * CASES_PER_SECOND)
     shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
     return UNLIMITED, cap, shrinks, 0.4 * args.budget
+
+
+def remember_raw(f: Finding, record: dict[str, Any] | None, seed: int, folder: Path) -> None:
+    """Add the raw disagreements this hunt shrank to `f` to its saved case, when the case was found with
+    this seed, so the next hunt with the seed re-runs the case instead of shrinking them again."""
+    if record is None or record.get("found_with", {}).get("seed") != seed:
+        return
+    raw = [list(r) for r in record["found_with"].get("raw", [])]
+    new = [[pos, *key] for pos, key in f.raw if [pos, *key] not in raw]
+    if not new:
+        return
+    record["found_with"]["raw"] = raw + new
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in record.items()]
+    (folder / f"{record['signature']}.json").write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
 
 
 def tracked_only_cases(folder: Path) -> frozenset[str]:
@@ -305,7 +322,8 @@ def main(argv: list[str]) -> int:
                         registry=registry, categories=args.category or CATEGORIES, time_cap=cap,
                         max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
                         shrink_seconds=shrink_seconds,
-                        tracked_only=tracked_only_cases(Path(args.cases_dir)))
+                        tracked_only=tracked_only_cases(Path(args.cases_dir)),
+                        known=known_cases(load_cases(Path(args.cases_dir)), args.seed))
     budget = f"a {args.budget:g}s budget" if cases == UNLIMITED else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)

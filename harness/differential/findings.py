@@ -43,6 +43,7 @@ class Finding:
     saved: str = ""
     notes: list[str] = field(default_factory=list)
     attribution: str = ""  # "turso" (Turso's own), "sqlite-version" (a SQLite version gap) or "unknown"
+    raw: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (position, key) shrunk to it
 
     @property
     def cause(self) -> str:

@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -49,6 +50,9 @@ class HuntConfig:
     isolate: bool = True
     timeout: float = 10.0
     tracked_only: frozenset[str] = frozenset()  # saved cases that document a finding without a replay
+    #: Saved cases by the raw disagreement they were shrunk from (position in this seed's stream, key):
+    #: re-run instead of shrunk again (`known_cases`).
+    known: dict[tuple[int, tuple[str, ...]], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -239,6 +243,18 @@ def _no_local_constants() -> Iterator[None]:
         cache.clear()
 
 
+def known_cases(cases: dict[str, dict[str, Any]],
+                seed: int) -> dict[tuple[int, tuple[str, ...]], dict[str, Any]]:
+    """Saved cases found with `seed`, by every raw disagreement (position, key) they were shrunk from."""
+    out = {}
+    for case in cases.values():
+        found = case.get("found_with", {})
+        if found.get("seed") == seed:
+            for position, *key in found.get("raw", []):
+                out[(int(position), tuple(key))] = case
+    return out
+
+
 def hunt(config: HuntConfig) -> HuntResult:
     """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
     runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
@@ -303,14 +319,37 @@ def _findings(runner: DifferentialRunner, config: HuntConfig,
         if n >= config.max_shrinks or (deadline is not None and n and time.perf_counter() > deadline):
             result.unshrunk = len(ordered) - n
             break
-        small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
-        sig = signature(runner, small)
+        known = _known(runner, config, dis, position, key)
+        if known is not None:
+            small, sig, rounds, stable = known
+        else:
+            small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
+            sig = signature(runner, small)
         found = by_sig.get((small.backend, sig))
         if found is not None:
             found.hits += counts[key]
+            found.raw.append((position, key))
             continue
         assert isinstance(small.case, Case)
         by_sig[(small.backend, sig)] = Finding(sig, small.backend, config.reference, small.kind,
                                                small.case, small.index, small.outcomes, counts[key],
-                                               position, rounds, stable=stable)
+                                               position, rounds, stable=stable, raw=[(position, key)])
     return sorted(by_sig.values(), key=lambda f: (f.first_case, f.signature))
+
+
+def _known(runner: DifferentialRunner, config: HuntConfig, dis: Disagreement, position: int,
+           key: tuple[str, ...]) -> tuple[Disagreement, str, int, bool] | None:
+    """A raw disagreement a saved case was shrunk from (same seed, position and key): its minimal case
+    re-run once instead of shrinking again, if it still disagrees the same way; else None."""
+    from harness.differential.triage import as_case
+
+    record = config.known.get((position, key))
+    if record is None:
+        return None
+    case = as_case(record)
+    outcomes = runner.run([case], count=False)[0]
+    again = [d for d in runner.compare(case, outcomes)
+             if d.backend == dis.backend and d.kind == record["kind"] and d.index == record["index"]]
+    if not again:
+        return None
+    return again[0], record["signature"], 0, True
