@@ -65,9 +65,8 @@ def _stmt(draw: st.DrawFn, build: str, kind: str, ordered: bool = False) -> Stmt
     return Stmt("".join(out), tuple(slots), kind, ordered)
 
 
-def _select(draw: st.DrawFn) -> tuple[str, str, bool]:
-    """A query of one family: (SQL with markers, statement kind, whether its rows are ordered)."""
-    fam = draw(st.sampled_from(FAMILIES[:11]))  # the query forms (the rest are schema and DML)
+def _select(draw: st.DrawFn, fam: str) -> tuple[str, str, bool]:
+    """A query of family `fam`: (SQL with markers, statement kind, whether its rows are ordered)."""
     cmp = draw(st.sampled_from(COMPARE))
     if fam == "join":
         kind = draw(st.sampled_from(JOINS))
@@ -152,7 +151,7 @@ def _without_unused_t2(stmts: list[Stmt]) -> list[Stmt]:
 
 @st.composite
 def query_cases(draw: st.DrawFn) -> Case:
-    """A schema of two small tables (maybe an index, a view, a trigger), rows, DML, then 1-2 queries."""
+    """A schema of two small tables (maybe an index, a view, a trigger), rows, DML, then 2-3 queries."""
     used: list[str] = []
     types = [draw(st.sampled_from(COLUMN_TYPES)) for _ in range(4)]
     stmts = [Stmt(f"CREATE TABLE t1(a INTEGER PRIMARY KEY, b {types[0]}, c {types[1]})".replace(" ,", ","),
@@ -201,8 +200,10 @@ def query_cases(draw: st.DrawFn) -> Case:
     if trigger and event != "INSERT":
         stmts.append(_stmt(draw, "UPDATE t1 SET b = {h} WHERE a >= 2", "update"))
         stmts.append(Stmt("DELETE FROM t1 WHERE a = 3", (), "delete"))
-    for _ in range(draw(st.integers(1, 2))):
-        sql, kind, ordered = _select(draw)
+    # two or three queries of different forms (a shuffled list spreads the forms evenly over cases)
+    forms = draw(st.permutations(FAMILIES[:11]))[: draw(st.integers(2, 3))]
+    for fam in forms:
+        sql, kind, ordered = _select(draw, fam)
         used.append(kind if kind == "null-ops" else kind.split("-")[0])
         stmts.append(_stmt(draw, sql, kind, ordered))
     if "view" in used:
