@@ -140,8 +140,22 @@ def _at(obs: Any, idx: int) -> Any:
     return obs[idx] if isinstance(obs, list) and idx < len(obs) else obs
 
 
-def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
-    """The `[[difference]]` entry that documents a saved case, expecting what its backend observed."""
+#: The impact class of each kind of disagreement (docs/design.md, "Whose difference it is").
+KIND_IMPACTS = {"value": "silent-data-change", "class": "silent-data-change", "rows": "silent-data-change",
+                "rowcount": "silent-data-change", "only-reference-fails": "error-appears-or-disappears",
+                "only-other-fails": "error-appears-or-disappears", "error-kind": "different-error",
+                "panic": "error-appears-or-disappears", "crash": "error-appears-or-disappears",
+                "hang": "error-appears-or-disappears"}
+
+
+def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[str, str]] | None = None
+                   ) -> dict[str, Any]:
+    """The `[[difference]]` entry that documents a saved case, expecting what its backend observed.
+
+    Impact and attribution are kept from the entry already in the registry (`known`: id -> both), except
+    that an attribution measured into the case (`hunt --save`, `hunt --retriage`) wins; a new entry gets
+    the impact of its kind and the case's `attribution` (else "turso").
+    """
     sig, backend, ref, idx = case["signature"], case["backend"], case["reference"], case["index"]
     sqls = [s["sql"] for s in case["statements"]]
     reason = (f"Found by differential discovery ({KINDS.get(case['kind'], case['kind'])}). "
@@ -149,28 +163,16 @@ def registry_entry(case: dict[str, Any], document: str) -> dict[str, Any]:
               f"{_short(_at(case['observed'][ref], idx))} and {backend} returns "
               f"{_short(_at(case['observed'][backend], idx))}.")
     category, head = sig.split(".")[0], sig.split(".")[1]
-    gap = case.get("attribution") == "sqlite-version"
-    if gap:
-        reason += (" SQLite 3.50.4 (the release Turso tracks) observes what Turso does: a SQLite version "
-                   "gap, not Turso's own difference.")
+    impact, attribution = (known or {}).get(f"discovery.{sig}") or (
+        KIND_IMPACTS.get(case["kind"], "silent-data-change"), case.get("attribution", "turso"))
+    attribution = case.get("attribution", attribution)
     return {
-        "id": f"discovery.{sig}", "check": check_id(sig),
+        "id": f"discovery.{sig}", "attribution": attribution, "impact": impact, "check": check_id(sig),
         "title": f"{category}: {head} ({KINDS.get(case['kind'], case['kind'])})",
-        "impact": IMPACT_OF_KIND.get(case["kind"], "silent-data-change"),
-        "attribution": "sqlite-version" if gap else "turso",
         "source": {"document": document, "section": sig}, "reason": reason,
         "expect": {backend: case["observed"][backend]},
     }
 
-
-#: The impact class of each kind of disagreement (docs/design.md, "Impact").
-IMPACT_OF_KIND = {
-    "value": "silent-data-change", "class": "silent-data-change", "rows": "silent-data-change",
-    "rowcount": "lost-or-extra-writes", "only-reference-fails": "error-appears-or-disappears",
-    "only-other-fails": "error-appears-or-disappears", "error-kind": "different-error",
-    "panic": "error-appears-or-disappears", "crash": "error-appears-or-disappears",
-    "hang": "error-appears-or-disappears",
-}
 
 REGISTRY_HEADER = """\
 # Differences found by differential discovery (`python -m harness hunt --save`), one per saved
@@ -182,9 +184,12 @@ REGISTRY_HEADER = """\
 
 
 def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
-    """Regenerate the discovery registry file from every saved case."""
+    """Regenerate the discovery registry file from every saved case (but the tracked-only ones)."""
+    from harness.differences import load_file
+
     default = "measured (differential discovery)"
-    entries = [registry_entry(c, c.get("found_with", {}).get("document", default))
+    known = {e.id: (str(e.impact), str(e.attribution)) for e in load_file(path)} if path.exists() else {}
+    entries = [registry_entry(c, c.get("found_with", {}).get("document", default), known)
                for _, c in sorted(cases.items()) if not c.get("tracked_only")]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(registry_text(REGISTRY_HEADER, entries), encoding="utf-8")

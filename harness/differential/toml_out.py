@@ -54,10 +54,9 @@ def toml_value(value: Any) -> str:
 
 
 def difference_table(entry: dict[str, Any]) -> str:
-    """One `[[difference]]` table (id, check, title, the optional impact and attribution, source, reason,
-    expect)."""
+    """One `[[difference]]`: id, attribution, impact (if given), check, title, source, reason, expect."""
     lines = ["[[difference]]"]
-    for key in ("id", "check", "title", "impact", "attribution"):
+    for key in ("id", "attribution", "impact", "check", "title"):
         if key in entry:
             lines.append(f"{key} = {toml_value(entry[key])}")
     lines.append(f"source = {toml_value(entry['source'])}")
