@@ -1,4 +1,4 @@
-"""Command line: `python -m harness {bench,render,merge,matrix,hunt,registry-attribution} ...`."""
+"""Command line: `python -m harness <command> ...` (bench, render, merge, matrix, hunt, and more)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ COMMANDS = {
     "hunt": ("harness.differential.cli", "hunt for undocumented differences (differential testing)"),
     "registry-attribution": ("harness.registry_attribution",
                              "propose each registry entry's attribution from a report's measurements"),
+    "hunt-export": ("harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
+    "compat-update": ("harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
 }
 
 

@@ -24,7 +24,9 @@ AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "err
          "driver_surface", "driver_connect", "driver_transactions", "driver_timing", "driver_state",
          "driver_exceptions", "driver_binding", "driver_cursor", "driver_threads", "driver_async",
          # Engine behaviours around statements that fail, schema read back, triggers.
-         "statements", "schema", "triggers")
+         "statements", "schema", "triggers",
+         # Turso's compatibility table row by row, and every PRAGMA in depth.
+         "compat", "pragmas")
 
 #: What an area name looks like (a built-in one, or one a user's checks declare).
 AREA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -17,7 +17,9 @@ from harness.backend_registry import target_of
 from harness.differential.engines import engine
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
-CASES = load_cases(Path(__file__).parent / "discovery_cases")
+#: Replayable cases (a "tracked_only" case differs only from SQLite 3.50.4, not from the stdlib SQLite).
+ALL_CASES = load_cases(Path(__file__).parent / "discovery_cases")
+CASES = {sig: case for sig, case in ALL_CASES.items() if not case.get("tracked_only")}
 
 
 async def _replay(ctx: CheckContext, case: dict[str, Any]) -> object:
@@ -46,20 +48,29 @@ REGISTRY = Path(__file__).parent / "differences"
 
 
 def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the seeded hunt of `other` against the reference (blocking; called in a worker thread)."""
-    from harness.backend_registry import REFERENCE
+    """Run the seeded hunt of `other` against the SQLite release Turso tracks (sqlean.py; the stdlib
+    SQLite where it is not installed), blocking; called in a worker thread. A finding the tracked
+    SQLite shares is a SQLite version gap, never a failure."""
     from harness.differences import load_registry
+    from harness.differential.causes import VERSION_GAP, default_reference
     from harness.differential.findings import UNDOCUMENTED
-    from harness.differential.hunt import HuntConfig, hunt
+    from harness.differential.hunt import HuntConfig, hunt, known_cases
 
-    config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(REFERENCE), engine(other)],
-                        reference=REFERENCE, registry=load_registry(REGISTRY), time_cap=120)
+    reference = default_reference()
+    config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(reference), engine(other)],
+                        reference=reference, registry=load_registry(REGISTRY), time_cap=120,
+                        tracked_only=frozenset(s for s, c in ALL_CASES.items() if c.get("tracked_only")),
+                        known=known_cases(ALL_CASES, HUNT_SEED))
     res = hunt(config)
     found = sorted(({"signature": f.signature, "sql": f.case.sqls()} for f in res.findings
-                    if f.status == UNDOCUMENTED), key=lambda f: f["signature"])
-    stats = {"cases": res.cases, "statements": res.statements, "truncated": res.truncated,
+                    if f.status == UNDOCUMENTED and f.attribution != VERSION_GAP),
+                   key=lambda f: f["signature"])
+    stats = {"reference": reference, "cases": res.cases, "statements": res.statements,
+             "truncated": res.truncated,
              "documented_findings": sum(f.status != UNDOCUMENTED for f in res.findings),
-             "statements_compared_per_s": round(res.compared_per_second)}
+             "version_gaps": sum(f.attribution == VERSION_GAP for f in res.findings),
+             "statements_compared_per_s": round(res.compared_per_second),
+             "shrink_seconds": round(res.shrink_seconds, 2)}
     return found, stats
 
 
@@ -67,10 +78,11 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
              "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
 async def test_hunt(ctx: CheckContext) -> object:
     from harness.backend_registry import REFERENCE
+    from harness.differential.causes import SQLITE_LANES
 
-    if ctx.name == REFERENCE:
-        raise Unsupported("differential_hunt", "this is the reference: the hunt compares every other "
-                          "backend with it")
+    if ctx.name == REFERENCE or ctx.name in SQLITE_LANES:
+        raise Unsupported("differential_hunt", "a SQLite release: the hunt compares every other backend with "
+                          "the SQLite release Turso tracks")
     try:
         engine(ctx.name)
     except UsageError as exc:

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.backend_registry import available, load_target
+from harness.backend_registry import REFERENCE, available, load_target
 from harness.differences import RegistryError, builtin_folder, load_registries
+from harness.differential.causes import TRACKED, VERSION_GAP, default_reference
 from harness.differential.compare import KINDS
 from harness.differential.engines import Engine, engine
 from harness.differential.findings import (
@@ -23,15 +24,17 @@ from harness.differential.findings import (
     write_registry,
 )
 from harness.differential.generators import CATEGORIES
-from harness.differential.hunt import HuntConfig, HuntResult, hunt
+from harness.differential.grammar import FAMILIES
+from harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
+from harness.differential.normalise import observation
 from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 from harness.errors import UsageError
 from harness.output_paths import check_file, write_or_fallback
 
-#: A budget of one second means this many cases (about what this 2-core machine runs per second,
-#: shrinking included). Fixed, so a seed and a budget always mean the same cases on any machine.
+#: Cases of the default hunt (no --cases, no --budget): fixed, so a seed always names the same findings.
+DEFAULT_CASES = 12_500
+#: Cases per second assumed only to size the shrinking budget of a time-budgeted hunt.
 CASES_PER_SECOND = 2500
-DEFAULT_BUDGET = 5.0
 
 
 def _number(kind: type, low: float, inclusive: bool) -> Any:
@@ -57,17 +60,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                 description="Differential discovery: run generated SQL on every backend, "
                                             "compare with the reference, shrink and report differences.")
     p.add_argument("--seed", type=int, default=0, help="seed of the case stream (default 0)")
-    p.add_argument("--budget", type=_number(float, 0, False), default=DEFAULT_BUDGET, metavar="SECONDS",
-                   help=f"about how long to hunt: {CASES_PER_SECOND} cases per second of budget "
-                        f"(default {DEFAULT_BUDGET:g})")
+    p.add_argument("--budget", type=_number(float, 0, False), default=None, metavar="SECONDS",
+                   help="hunt for about this many seconds of wall-clock time: 60%% generating and comparing "
+                        "cases, the rest shrinking what was found (Turso's disagreements first); the output "
+                        "names the case count that replays the stream exactly")
     p.add_argument("--cases", type=_number(int, 0, True), default=None, metavar="N",
-                   help="run exactly N cases instead (overrides --budget; 0 runs none)")
+                   help=f"run exactly N cases (default {DEFAULT_CASES}; overrides --budget; 0 runs none)")
     p.add_argument("--time-cap", type=_number(float, 0, False), default=None, metavar="SECONDS",
                    help="hard wall-clock stop for the case stream (default: 3x budget + 20s); "
                         "hitting it truncates the stream and is reported")
     p.add_argument("--backend", action="append", default=[], metavar="NAME",
                    help="backend to hunt on (repeatable; default: sqlite and turso)")
-    p.add_argument("--reference", default="sqlite", help="backend whose results are the baseline")
+    p.add_argument("--reference", default=None,
+                   help="backend whose results are the baseline (default: sqlean, the SQLite release Turso "
+                        "tracks, when sqlean.py is installed; else sqlite)")
+    p.add_argument("--no-stdlib-lane", action="store_true",
+                   help="do not also run the stdlib SQLite (which shows SQLite version gaps)")
+    p.add_argument("--retriage", action="store_true",
+                   help="measure the attribution of every saved case on the tracked SQLite, record it in "
+                        "the case files and regenerate the registry (runs no hunt)")
     p.add_argument("--category", action="append", default=[], choices=CATEGORIES,
                    help="case families to generate (repeatable; default: all)")
     p.add_argument("--registry", default=None, metavar="DIR",
@@ -116,15 +127,46 @@ def print_finding(f: Finding, out: Any) -> None:
         print(f"  note: {note}", file=out)
 
 
+def print_findings(findings: list[Finding], out: Any) -> None:
+    """Turso's own findings grouped by cause (undocumented first), then SQLite version gaps, one line each."""
+    own = [f for f in findings if f.attribution != VERSION_GAP]
+    for status, title in ((UNDOCUMENTED, "UNDOCUMENTED"), (DOCUMENTED, "documented")):
+        group = [f for f in own if f.status == status]
+        if not group:
+            continue
+        causes: dict[str, list[Finding]] = {}
+        for f in group:
+            causes.setdefault(f.cause, []).append(f)
+        print(f"\n=== {title}: {len(group)} finding(s), {len(causes)} cause(s) ===", file=out)
+        for name, members in causes.items():
+            worst = max(members, key=lambda f: f.ulps or 0.0)
+            extra = f"; worst {worst.ulps:,.0f} ulp ({worst.signature})" if worst.ulps else ""
+            print(f"\n--- cause: {name} ({len(members)} signature(s){extra})", file=out)
+            print_finding(worst if worst.ulps else members[0], out)
+            for f in members:
+                if f is not (worst if worst.ulps else members[0]):
+                    print(f"  also {f.signature}: {f.case.sqls()[f.index]}", file=out)
+    gaps = [f for f in findings if f.attribution == VERSION_GAP]
+    if gaps:
+        print(f"\n=== SQLite version gaps: {len(gaps)} (an older SQLite differs from the release Turso "
+              "tracks; not Turso's) ===", file=out)
+        for f in gaps:
+            print(f"  {f.backend} vs {f.reference}  {f.signature}: {f.case.sqls()[f.index]}", file=out)
+
+
 def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -> None:
-    """Counts, throughput and machine load."""
-    undoc = sum(1 for f in res.findings if f.status == UNDOCUMENTED)
-    doc = sum(1 for f in res.findings if f.status == DOCUMENTED)
-    print(f"\nfindings: {undoc} undocumented, {doc} documented "
+    """Counts, throughput, the grammar families reached and machine load."""
+    own = [f for f in res.findings if f.attribution != VERSION_GAP]
+    undoc = sum(1 for f in own if f.status == UNDOCUMENTED)
+    doc = sum(1 for f in own if f.status == DOCUMENTED)
+    gaps = len(res.findings) - len(own)
+    print(f"\nfindings: {undoc} undocumented and {doc} documented of Turso's own, "
+          f"{gaps} SQLite version gap(s) "
           f"({res.disagreements} disagreeing cases, {res.distinct_raw} distinct before shrinking"
-          + (f", {res.unshrunk} not shrunk: raise --max-shrinks" if res.unshrunk else "") + ")", file=out)
+          + (f", {res.unshrunk} not shrunk: raise --budget or --max-shrinks" if res.unshrunk else "") + ")",
+          file=out)
     if res.truncated:
-        print(f"time cap reached: the stream stopped after {res.cases} cases; "
+        print(f"time budget reached: the stream stopped after {res.cases} cases; "
               f"replay exactly with --seed {seed} --cases {res.cases}", file=out)
     n = len(engines)
     rate = res.compared_per_second
@@ -137,9 +179,31 @@ def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -
           f"(in parallel: the slowest bounds the rate when CPUs are free); "
           f"{res.examples} hypothesis examples, {res.duplicates} duplicates skipped; cases by family: {mix}",
           file=out)
+    if res.per_family:
+        reached = ", ".join(f"{k} {res.per_family.get(k, 0)}" for k in FAMILIES)
+        missing = [k for k in FAMILIES if not res.per_family.get(k)]
+        print(f"  query grammar families reached: {reached}"
+              + (f"; NOT reached: {', '.join(missing)}" if missing else " (all)"), file=out)
     print(f"shrinking: {res.shrink_seconds:.2f}s; set-up before the stream (worker start-up): "
           f"{res.startup_seconds:.2f}s; load average {res.load[0]:.2f} -> {res.load[1]:.2f} "
           f"on {_cpus()} CPU(s)", file=out)
+
+
+def closing_line(res: HuntResult, saved: bool) -> str:
+    """What to do next, and the rate the hunt compared at."""
+    unsaved = [f for f in res.findings if f.status == UNDOCUMENTED and f.attribution != VERSION_GAP
+               and not f.saved]
+    rate = f"{res.compared_per_second:,.0f} statements/s compared"
+    if not unsaved:
+        return (f"\nnext: nothing to do: every finding of Turso's own is documented ({rate}). "
+                "`python -m harness hunt-export --sqltest DIR` writes the saved cases as Turso .sqltest "
+                "tests.")
+    how = "they could not be saved (see the notes)" if saved else (
+        "rerun with --save to keep them as regression cases (suites/discovery_cases/) with registry entries "
+        "(suites/differences/discovery.toml), or document their cause in suites/differences/<area>.toml")
+    return (f"\nnext: {len(unsaved)} undocumented finding(s) of Turso's own: {how}; then "
+            "`python -m harness hunt-export --sqltest DIR` turns saved cases into Turso .sqltest tests "
+            f"({rate}).")
 
 
 def _cpus() -> int:
@@ -171,8 +235,10 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
     versions = {e.name: e.version for e in engines}
     other = next((e for e in engines if e.name != args.reference), engines[0])
     document = f"{other.driver} {other.version} measured (differential discovery)"
+    saved = load_cases(folder)
     for f in res.findings:
-        if f.status != UNDOCUMENTED:
+        remember_raw(f, saved.get(f.signature), args.seed, folder)
+        if f.status != UNDOCUMENTED or f.attribution == VERSION_GAP:
             continue
         if not f.stable:
             f.notes.append("not saved: the backends answered differently from run to run")
@@ -181,14 +247,22 @@ def save_findings(res: HuntResult, args: argparse.Namespace, engines: list[Engin
             f.notes.append(f"a case file for {f.signature} exists already; not overwritten")
             continue
         draft = case_record(f, {}, {}, {})
-        observed, messages = asyncio.run(replay_through_harness(draft, [args.reference, f.backend]))
+        names = [n for n in dict.fromkeys([REFERENCE, args.reference, f.backend]) if n in available()]
+        observed, messages = asyncio.run(replay_through_harness(draft, names))
+        if args.reference not in observed:  # no harness backend for it: what the hunt's driver observed
+            observed[args.reference] = observation(f.outcomes[args.reference])
         if observed[args.reference] == observed[f.backend]:
             f.notes.append("not saved: replayed through the harness adapters, the backends agree")
             continue
-        found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document}
-        f.saved = str(save_case(case_record(f, observed, messages, found_with), folder))
+        tracked_only = REFERENCE in observed and observed[REFERENCE] == observed[f.backend]
+        found_with = {"seed": args.seed, "case": f.first_case, "versions": versions, "document": document,
+                      "raw": [[pos, *key] for pos, key in f.raw]}
+        record = {**case_record(f, observed, messages, found_with), "attribution": f.attribution,
+                  **({"tracked_only": True} if tracked_only else {})}
+        f.saved = str(save_case(record, folder))
     path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
     print(f"\nregistry: {path} regenerated from {folder}", file=out)
+
 
 
 def write_json(path: Path, data: dict[str, Any]) -> Path:
@@ -203,12 +277,69 @@ def write_json(path: Path, data: dict[str, Any]) -> Path:
     return write_or_fallback(write, path.parent, lambda m: print(f"hunt: {m}", file=sys.stderr))[0]
 
 
+#: The case count of a time-budgeted hunt: no limit but the clock.
+UNLIMITED = 10**9
+
+
+def sizes(args: argparse.Namespace) -> tuple[int, float, int, float | None]:
+    """Cases, stream time cap, shrinks and shrinking seconds: an exact count (`--cases`, or the default)
+    shrinks everything it finds; `--budget` gives 60% of its seconds to the stream, 40% to shrinking."""
+    if args.cases is not None or args.budget is None:
+        cases = args.cases if args.cases is not None else DEFAULT_CASES
+        cap = args.time_cap if args.time_cap is not None else 3 * cases / CASES_PER_SECOND + 20
+        shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, cases // 250)
+        return cases, cap, shrinks, None
+    stream = 0.6 * args.budget
+    cap = stream if args.time_cap is None else min(stream, args.time_cap)
+    sized = math.ceil(args.budget * CASES_PER_SECOND)
+    shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, sized // 250)
+    return UNLIMITED, cap, shrinks, 0.4 * args.budget
+
+
+def remember_raw(f: Finding, record: dict[str, Any] | None, seed: int, folder: Path) -> None:
+    """Add the raw disagreements this hunt shrank to `f` to its saved case, when the case was found with
+    this seed, so the next hunt with the seed re-runs the case instead of shrinking them again."""
+    if record is None or record.get("found_with", {}).get("seed") != seed:
+        return
+    raw = [list(r) for r in record["found_with"].get("raw", [])]
+    new = [[pos, *key] for pos, key in f.raw if [pos, *key] not in raw]
+    if not new:
+        return
+    record["found_with"]["raw"] = raw + new
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in record.items()]
+    (folder / f"{record['signature']}.json").write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
+
+
+def tracked_only_cases(folder: Path) -> frozenset[str]:
+    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check)."""
+    return frozenset(sig for sig, case in load_cases(folder).items() if case.get("tracked_only"))
+
+
+def retriage_cases(args: argparse.Namespace, out: Any) -> int:
+    """`--retriage`: label every saved case Turso's own or a version gap (measured); rewrite the registry."""
+    from collections import Counter
+
+    from harness.differential.triage import retriage
+
+    folder = Path(args.cases_dir)
+    labels = retriage(folder)
+    path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
+    counts = Counter(labels.values())
+    print(f"retriage: {len(labels)} saved cases: {counts.get('turso', 0)} Turso's own, "
+          f"{counts.get('sqlite-version', 0)} SQLite version gaps (SQLite 3.50.4 observes the same); "
+          f"registry {path} regenerated", file=out)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt"."""
     out = sys.stdout
     try:
         args = parse_args(argv[1:])
-        names = args.backend or ["sqlite", "turso"]
+        if args.retriage:
+            return retriage_cases(args, out)
+        args.reference = args.reference or default_reference()
+        names = args.backend or ["turso"] + ([] if args.no_stdlib_lane else ["sqlite"])
         if args.reference not in names:
             names = [args.reference, *names]
         engines = [engine(n) for n in dict.fromkeys(names)]
@@ -220,29 +351,32 @@ def main(argv: list[str]) -> int:
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
         return 2
-    cases = args.cases if args.cases is not None else max(1, math.ceil(args.budget * CASES_PER_SECOND))
-    cap = args.time_cap if args.time_cap is not None else 3 * max(args.budget, cases / CASES_PER_SECOND) + 20
-    shrinks = args.max_shrinks if args.max_shrinks is not None else max(40, cases // 250)
+    cases, cap, shrinks, shrink_seconds = sizes(args)
     config = HuntConfig(seed=args.seed, cases=cases, engines=engines, reference=args.reference,
                         registry=registry, categories=args.category or CATEGORIES, time_cap=cap,
-                        max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout)
-    budget = "" if args.cases is not None else f" (budget {args.budget:g}s)"
+                        max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
+                        shrink_seconds=shrink_seconds,
+                        tracked_only=tracked_only_cases(Path(args.cases_dir)),
+                        known=known_cases(load_cases(Path(args.cases_dir)), args.seed))
+    budget = f"a {args.budget:g}s budget" if cases == UNLIMITED else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)
-    print(f"hunt: seed {args.seed}, {cases} cases{budget}; reference {ref.describe()}; others: {others}",
-          file=out)
+    print(f"hunt: seed {args.seed}, {budget}; reference {ref.describe()}; others: {others}", file=out)
+    if ref.name != TRACKED:
+        print("note: the reference is not the SQLite release Turso tracks: a Turso finding the tracked "
+              "SQLite shares is labelled a version gap only when sqlean runs too (else: attribution "
+              "unavailable)", file=out)
     res = hunt(config)
     if res.skipped_functions:
         print(f"not generated (the reference lacks them): {', '.join(res.skipped_functions)}", file=out)
     if args.save:
         save_findings(res, args, engines, out)
-    for status in (UNDOCUMENTED, DOCUMENTED):
-        for f in res.findings:
-            if f.status == status:
-                print_finding(f, out)
+    print_findings(res.findings, out)
     print_summary(res, engines, args.seed, out)
+    print(closing_line(res, args.save), file=out)
     if args.json:
         write_json(Path(args.json), {"seed": args.seed, "cases": res.cases,
                                      "findings": [f.as_dict() for f in res.findings]})
-    unsaved = [f for f in res.findings if f.status == UNDOCUMENTED and not f.saved]
+    unsaved = [f for f in res.findings if f.status == UNDOCUMENTED and not f.saved
+               and f.attribution != VERSION_GAP]
     return 1 if unsaved else 0

@@ -117,7 +117,43 @@ def turso_engine() -> Engine:
     return Engine("turso", "pyturso", version, open_, lambda exc: classify(exc, "turso"), execute=execute)
 
 
-ENGINES: dict[str, Callable[[], Engine]] = {"sqlite": sqlite_engine, "turso": turso_engine}
+def _sqlean_classify(exc: BaseException) -> DatabaseError:
+    """Classify a sqlean exception like the `sqlean` backend does (its classifier, when it is installed)."""
+    try:
+        from backends.sqlean import classify
+    except ImportError:  # the backend module is absent: the same rules, on the sqlite3 classifier
+        from backends.sqlite import classify as classify_sqlite3
+        from harness.errors import kind_from_message
+
+        err = classify_sqlite3(exc, "sqlean")
+        kind = kind_from_message(err.raw.message) if err.raw.code == "SQLITE_CONSTRAINT" else None
+        return DatabaseError(kind, err.raw, "sqlean") if kind is not None else err
+    return classify(exc, "sqlean")
+
+
+def sqlean_engine() -> Engine:
+    """The SQLite release Turso tracks: sqlean.py's sqlite3-compatible module, extensions off, autocommit.
+
+    The hunt's default reference: a difference between Turso and this SQLite is Turso's own; one that
+    only the older stdlib SQLite shows is a SQLite version gap.
+    """
+    try:
+        import sqlean
+    except ImportError as exc:
+        raise UsageError("the tracked SQLite (sqlean.py) is not installed: "
+                         "pip install 'sqlean.py>=3.50.4,<3.51', or hunt with --reference sqlite") from exc
+    sqlean.extensions.disable_all()
+
+    def open_() -> Any:
+        conn = sqlean.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.text_factory = _replace_invalid_utf8
+        return conn
+
+    return Engine("sqlean", "sqlean.py", sqlean.sqlite_version, open_, _sqlean_classify)
+
+
+ENGINES: dict[str, Callable[[], Engine]] = {"sqlite": sqlite_engine, "turso": turso_engine,
+                                            "sqlean": sqlean_engine}
 
 
 def engine(name: str) -> Engine:

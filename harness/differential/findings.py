@@ -42,6 +42,23 @@ class Finding:
     entry: Entry | None = None
     saved: str = ""
     notes: list[str] = field(default_factory=list)
+    attribution: str = ""  # "turso" (Turso's own), "sqlite-version" (a SQLite version gap) or "unknown"
+    raw: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # (position, key) shrunk to it
+
+    @property
+    def cause(self) -> str:
+        """What the finding is about (`harness.differential.causes.cause`)."""
+        from harness.differential.causes import cause
+
+        return cause(self.signature, self.kind, self.returned(self.reference), self.returned(self.backend),
+                     self.message(self.reference), self.message(self.backend))
+
+    @property
+    def ulps(self) -> float | None:
+        """How far the REAL values are apart, in units in the last place, if that is all that differs."""
+        from harness.differential.causes import ulps
+
+        return ulps(self.returned(self.reference), self.returned(self.backend))
 
     def returned(self, backend: str) -> Any:
         """What `backend` did on the disagreeing statement (its normalised outcome)."""
@@ -62,6 +79,7 @@ class Finding:
             "stable": self.stable, "hits": self.hits, "first_case": self.first_case,
             "shrink_rounds": self.shrink_rounds,
             "entry": self.entry.id if self.entry else None, "saved": self.saved or None,
+            "attribution": self.attribution, "cause": self.cause,
         }
 
 
@@ -73,11 +91,18 @@ def match(registry: Registry, signature: str) -> Entry | None:
     return next((e for e in registry.entries.values() if e.source.section == signature), None)
 
 
-def classify(findings: list[Finding], registry: Registry) -> None:
-    """Mark each finding documented (naming the entry) or undocumented."""
+def classify(findings: list[Finding], registry: Registry, tracked_only: frozenset[str] = frozenset()) -> None:
+    """Mark each finding documented (naming the entry, or a saved tracked-only case) or undocumented, and
+    say whose difference it is."""
+    from harness.differential.causes import attribution
+
     for f in findings:
         f.entry = match(registry, f.signature)
-        f.status = DOCUMENTED if f.entry is not None else UNDOCUMENTED
+        f.status = DOCUMENTED if f.entry is not None or f.signature in tracked_only else UNDOCUMENTED
+        if f.entry is None and f.signature in tracked_only:
+            f.notes.append("documented by its saved case (tracked-only: Turso observes what the stdlib "
+                           "SQLite does, so no replay check against it can tell them apart)")
+        f.attribution = attribution(f.backend, f.reference, f.outcomes)
 
 
 def case_record(f: Finding, observed: dict[str, list[dict[str, Any]]], messages: dict[str, dict[str, str]],
@@ -127,9 +152,9 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
                    ) -> dict[str, Any]:
     """The `[[difference]]` entry that documents a saved case, expecting what its backend observed.
 
-    Impact and attribution are kept from the entry already in the registry (`known`: id -> both); a new
-    one gets the impact of its kind and the case's `attribution` (else "turso", which the ratchet checks
-    against the tracked SQLite on the next run).
+    Impact and attribution are kept from the entry already in the registry (`known`: id -> both), except
+    that an attribution measured into the case (`hunt --save`, `hunt --retriage`) wins; a new entry gets
+    the impact of its kind and the case's `attribution` (else "turso").
     """
     sig, backend, ref, idx = case["signature"], case["backend"], case["reference"], case["index"]
     sqls = [s["sql"] for s in case["statements"]]
@@ -140,6 +165,7 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
     category, head = sig.split(".")[0], sig.split(".")[1]
     impact, attribution = (known or {}).get(f"discovery.{sig}") or (
         KIND_IMPACTS.get(case["kind"], "silent-data-change"), case.get("attribution", "turso"))
+    attribution = case.get("attribution", attribution)
     return {
         "id": f"discovery.{sig}", "attribution": attribution, "impact": impact, "check": check_id(sig),
         "title": f"{category}: {head} ({KINDS.get(case['kind'], case['kind'])})",
@@ -150,20 +176,21 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
 
 REGISTRY_HEADER = """\
 # Differences found by differential discovery (`python -m harness hunt --save`), one per saved
-# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py.
+# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py
+# (except "tracked_only" cases: Turso observes what the stdlib SQLite does, only SQLite 3.50.4 differs).
 # Generated from the case files: delete a case file and run `python -m harness hunt --cases 0 --save`
 # to drop its entry. None of these is stated by a seed document: each was measured.
 """
 
 
 def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
-    """Regenerate the discovery registry file from every saved case."""
+    """Regenerate the discovery registry file from every saved case (but the tracked-only ones)."""
     from harness.differences import load_file
 
     default = "measured (differential discovery)"
     known = {e.id: (str(e.impact), str(e.attribution)) for e in load_file(path)} if path.exists() else {}
     entries = [registry_entry(c, c.get("found_with", {}).get("document", default), known)
-               for _, c in sorted(cases.items())]
+               for _, c in sorted(cases.items()) if not c.get("tracked_only")]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(registry_text(REGISTRY_HEADER, entries), encoding="utf-8")
     return path

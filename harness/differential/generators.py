@@ -1,4 +1,5 @@
-"""Hypothesis strategies for the four case families: expressions, aggregates, affinity, schema + DML.
+"""Hypothesis strategies for the case families: expressions, aggregates, affinity, schema + DML, and
+queries over small schemas (`harness.differential.grammar`).
 
 Hypothesis draws *templates*: expression trees (functions, operators, CAST, COLLATE, BETWEEN, IN)
 and statement sequences whose leaves are typed holes or hypothesis-drawn literals.
@@ -95,10 +96,10 @@ CODES = [int_lit(v) for v in (65, 97, 233, 0x1F600, 0, -1, 0x10FFFF, 0x110000, 0
 POOLS_ALL: dict[str, list[Expr]] = {**POOLS, "code": CODES}
 
 #: How many concrete cases each template of a category expands into.
-EXPANSION = {"expr": 96, "agg": 32, "affinity": 8, "dml": 4}
+EXPANSION = {"expr": 96, "agg": 32, "affinity": 8, "dml": 4, "query": 4}
 CATEGORIES = tuple(EXPANSION)
 #: Relative weight of each category among drawn templates.
-WEIGHTS = {"expr": 6, "agg": 2, "affinity": 1, "dml": 1}
+WEIGHTS = {"expr": 6, "agg": 2, "affinity": 1, "dml": 1, "query": 2}
 #: Templates per hypothesis example (one example = one batch).
 TEMPLATES_PER_EXAMPLE = 8
 
@@ -329,8 +330,10 @@ def plans(functions: Sequence[str], aggregates: Sequence[str],
           categories: Iterable[str] = CATEGORIES) -> st.SearchStrategy[Plan]:
     """Hypothesis examples: `TEMPLATES_PER_EXAMPLE` templates of the chosen categories, weighted."""
     cats = [c for c in CATEGORIES if c in set(categories)]
+    from harness.differential.grammar import query_cases
+
     family = {"expr": expr_cases(functions), "agg": agg_cases(aggregates), "affinity": affinity_cases(),
-              "dml": dml_cases()}
+              "dml": dml_cases(), "query": query_cases()}
     weighted = [c for c in cats for _ in range(WEIGHTS[c])]
     template = st.sampled_from(weighted).flatmap(lambda c: family[c])
     return st.builds(Plan, st.lists(template, min_size=TEMPLATES_PER_EXAMPLE,

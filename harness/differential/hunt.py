@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from harness.differences import Registry
 from harness.differential.case import Case
+from harness.differential.causes import SQLITE_LANES
 from harness.differential.engines import Engine
 from harness.differential.expand import Concrete, Expander
 from harness.differential.findings import Finding, classify
@@ -43,9 +45,14 @@ class HuntConfig:
     categories: Sequence[str] = CATEGORIES
     time_cap: float = 60.0
     max_shrinks: int = 40
+    shrink_seconds: float | None = None  # stop shrinking after this long (a time budget); None: no limit
     shrink_rounds: int = 80
     isolate: bool = True
     timeout: float = 10.0
+    tracked_only: frozenset[str] = frozenset()  # saved cases that document a finding without a replay
+    #: Saved cases by the raw disagreement they were shrunk from (position in this seed's stream, key):
+    #: re-run instead of shrunk again (`known_cases`).
+    known: dict[tuple[int, tuple[str, ...]], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +77,7 @@ class HuntResult:
     load: tuple[float, float] = (0.0, 0.0)
     skipped_functions: list[str] = field(default_factory=list)
     per_category: dict[str, int] = field(default_factory=dict)
+    per_family: dict[str, int] = field(default_factory=dict)  # query grammar families reached
 
     @property
     def compared_per_second(self) -> float:
@@ -93,6 +101,8 @@ def pre_signature(d: Disagreement) -> tuple[str, ...]:
     case = d.case.compiled.template if isinstance(d.case, Concrete) else d.case
     stmt = case.statements[min(d.index, len(case.statements) - 1)]
     root = stmt.slots[0].head() if stmt.slots and case.category in ("expr", "agg") else case.tag
+    if case.category == "query":
+        root = ""  # the statement's kind names the grammar form; its tag (every form used) is too fine
     return (d.backend, case.category, stmt.kind, root, d.kind)
 
 
@@ -142,6 +152,9 @@ class _Stream:
         batch = batch[: cfg.cases - res.cases]
         for case in batch:
             res.per_category[case.category] = res.per_category.get(case.category, 0) + 1
+            if case.category == "query":
+                for fam in case.compiled.template.tag.split("+"):
+                    res.per_family[fam] = res.per_family.get(fam, 0) + 1
         self.pending.append((self.runner.submit(batch), res.cases))
         res.cases += len(batch)
         self.collect(PIPELINE)
@@ -230,6 +243,18 @@ def _no_local_constants() -> Iterator[None]:
         cache.clear()
 
 
+def known_cases(cases: dict[str, dict[str, Any]],
+                seed: int) -> dict[tuple[int, tuple[str, ...]], dict[str, Any]]:
+    """Saved cases found with `seed`, by every raw disagreement (position, key) they were shrunk from."""
+    out = {}
+    for case in cases.values():
+        found = case.get("found_with", {})
+        if found.get("seed") == seed:
+            for position, *key in found.get("raw", []):
+                out[(int(position), tuple(key))] = case
+    return out
+
+
 def hunt(config: HuntConfig) -> HuntResult:
     """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
     runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
@@ -278,7 +303,7 @@ def hunt(config: HuntConfig) -> HuntResult:
         result.shrink_seconds = time.perf_counter() - shrink_start
     finally:
         runner.close()
-    classify(result.findings, config.registry)
+    classify(result.findings, config.registry, config.tracked_only)
     result.load = (result.load[0], _load())
     return result
 
@@ -287,19 +312,44 @@ def _findings(runner: DifferentialRunner, config: HuntConfig,
               first: dict[tuple[str, ...], tuple[Disagreement, int]],
               counts: dict[tuple[str, ...], int], result: HuntResult) -> list[Finding]:
     by_sig: dict[tuple[str, str], Finding] = {}
-    ordered = sorted(first.items(), key=lambda kv: kv[1][1])
+    deadline = None if config.shrink_seconds is None else time.perf_counter() + config.shrink_seconds
+    # Turso's disagreements first: the shrinking budget goes to them before the SQLite lanes' version gaps
+    ordered = sorted(first.items(), key=lambda kv: (kv[0][0] in SQLITE_LANES, kv[1][1]))
     for n, (key, (dis, position)) in enumerate(ordered):
-        if n >= config.max_shrinks:
+        if n >= config.max_shrinks or (deadline is not None and n and time.perf_counter() > deadline):
             result.unshrunk = len(ordered) - n
             break
-        small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
-        sig = signature(runner, small)
+        known = _known(runner, config, dis, position, key)
+        if known is not None:
+            small, sig, rounds, stable = known
+        else:
+            small, rounds, stable = shrink_disagreement(runner, dis, config.shrink_rounds)
+            sig = signature(runner, small)
         found = by_sig.get((small.backend, sig))
         if found is not None:
             found.hits += counts[key]
+            found.raw.append((position, key))
             continue
         assert isinstance(small.case, Case)
         by_sig[(small.backend, sig)] = Finding(sig, small.backend, config.reference, small.kind,
                                                small.case, small.index, small.outcomes, counts[key],
-                                               position, rounds, stable=stable)
+                                               position, rounds, stable=stable, raw=[(position, key)])
     return sorted(by_sig.values(), key=lambda f: (f.first_case, f.signature))
+
+
+def _known(runner: DifferentialRunner, config: HuntConfig, dis: Disagreement, position: int,
+           key: tuple[str, ...]) -> tuple[Disagreement, str, int, bool] | None:
+    """A raw disagreement a saved case was shrunk from (same seed, position and key): its minimal case
+    re-run once instead of shrinking again, if it still disagrees the same way; else None."""
+    from harness.differential.triage import as_case
+
+    record = config.known.get((position, key))
+    if record is None:
+        return None
+    case = as_case(record)
+    outcomes = runner.run([case], count=False)[0]
+    again = [d for d in runner.compare(case, outcomes)
+             if d.backend == dis.backend and d.kind == record["kind"] and d.index == record["index"]]
+    if not again:
+        return None
+    return again[0], record["signature"], 0, True

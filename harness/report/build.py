@@ -239,12 +239,22 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
         "area_summary": {},
         "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
-    add_attribution(summarise(doc))
+    add_sections(add_attribution(summarise(doc)))
     from harness.report.layers import driver_theme_section
 
     section = driver_theme_section(doc)
     if section is not None:
         doc.setdefault("sections", []).append(section)
+    return doc
+
+
+def add_sections(doc: dict[str, Any]) -> dict[str, Any]:
+    """Append the compat sections (Turso's compatibility claims, measured) when the run has compat checks."""
+    from harness.compat.verdict import sections
+
+    found = sections(doc)
+    if found:
+        doc.setdefault("sections", []).extend(found)
     return doc
 
 

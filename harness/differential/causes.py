@@ -1,0 +1,110 @@
+"""What a finding is about, beyond its signature: whose difference it is, and its cause.
+
+Attribution: a hunt compares with the SQLite release Turso tracks (`sqlean`) by default, so a Turso
+finding is Turso's own; a stdlib-SQLite lane that differs from it shows a SQLite version gap. With
+the stdlib SQLite as the reference, a Turso finding the tracked SQLite shares is a version gap too.
+
+Cause: findings with different signatures often share one cause (an alias of a function, one error
+message, a last-digit float difference). `cause` names it, so the output lists each cause once, and
+`ulps` measures how far two floats are apart in units in the last place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from harness.differential.compare import first_disagreement
+
+#: The SQLite Turso tracks, and every backend that is a SQLite release (a lane, not a subject).
+TRACKED = "sqlean"
+SQLITE_LANES = ("sqlite", "sqlean")
+TURSO_OWN, VERSION_GAP, UNKNOWN = "turso", "sqlite-version", "unknown"
+#: Float differences up to this many units in the last place are "last-digit" (one `ulp` cause).
+ULP_LIMIT = 4096
+#: Aliases: one function under two names is one cause.
+ALIASES = {"substring": "substr", "ceiling": "ceil", "power": "pow", "format": "printf", "if": "iif",
+           "string_agg": "group_concat"}
+
+
+def default_reference() -> str:
+    """`sqlean` (the SQLite Turso tracks) when sqlean.py is installed, else the stdlib `sqlite`."""
+    try:
+        import sqlean  # noqa: F401
+    except ImportError:
+        return "sqlite"
+    return TRACKED
+
+
+def attribution(backend: str, reference: str, outcomes: dict[str, Any]) -> str:
+    """Whose difference a finding of `backend` against `reference` is (`outcomes`: every backend's)."""
+    if backend in SQLITE_LANES:
+        return VERSION_GAP  # one SQLite release against another
+    if reference == TRACKED:
+        return TURSO_OWN
+    tracked = outcomes.get(TRACKED)
+    if tracked is None:
+        return UNKNOWN
+    return VERSION_GAP if first_disagreement(tracked, outcomes[backend]) is None else TURSO_OWN
+
+
+def _reals(obs: Any) -> list[tuple[Any, Any]]:
+    return [tuple(v) for row in obs.get("rows", []) for v in row] if isinstance(obs, dict) else []
+
+
+def ulps(ref: Any, other: Any) -> float | None:
+    """The largest distance in ulps between the two observations' REAL values, when they differ only
+    there (same rows, same storage classes, every other value equal); None otherwise."""
+    a, b = _reals(ref), _reals(other)
+    if not a or len(a) != len(b) or set(ref) != set(other) or ref.get("rowcount") != other.get("rowcount"):
+        return None
+    worst = 0.0
+    for (ca, va), (cb, vb) in zip(a, b, strict=True):
+        if ca != cb:
+            return None
+        if va == vb:
+            continue
+        if ca != "real" or not isinstance(va, float) or not isinstance(vb, float):
+            return None
+        worst = max(worst, abs(va - vb) / math.ulp(max(abs(va), abs(vb))))
+    return worst if worst else None
+
+
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+(\.\d+)?\b|x'[0-9a-fA-F]*'")
+
+
+def _message(text: str) -> str:
+    text = text.split(": ", 1)[1] if ": " in text else text
+    return _LITERAL.sub("_", text).strip()[:80]
+
+
+_NEG_ZERO = "float:-0.0"
+
+
+def only_negative_zero(ref: Any, other: Any) -> bool:
+    """Whether the two observations differ only in a REAL that is -0.0 on one side and 0.0 on the other."""
+    a, b = _reals(ref), _reals(other)
+    if not a or len(a) != len(b) or ref.get("rowcount") != other.get("rowcount"):
+        return False
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    return bool(pairs) and all({x[1], y[1]} == {_NEG_ZERO, 0.0} and x[0] == y[0] == "real" for x, y in pairs)
+
+
+def cause(signature: str, kind: str, ref: Any, other: Any, ref_message: str, other_message: str) -> str:
+    """A short name of what the finding is about; findings with the same one are shown together."""
+    if kind in ("value", "class", "rows") and only_negative_zero(ref, other):
+        return "negative zero: -0.0 on one side, 0.0 on the other"
+    if kind in ("value", "class", "rows") and (u := ulps(ref, other)) is not None and u <= ULP_LIMIT:
+        return "ulp: last-digit float differences"
+    other_err = isinstance(other, dict) and other.get("error")
+    ref_err = isinstance(ref, dict) and ref.get("error")
+    if other_err and not ref_err:
+        return f"fails with {other_err}: {_message(other_message)}"
+    if ref_err and not other_err:
+        return f"succeeds where the reference fails with {ref_err}: {_message(ref_message)}"
+    if ref_err and other_err:
+        return f"error kind {other_err} instead of {ref_err}: {_message(other_message)}"
+    parts = signature.split(".")
+    head = ALIASES.get(parts[1], parts[1]) if len(parts) > 1 else signature
+    return f"{parts[0]}.{head}: {kind}"
