@@ -1,0 +1,107 @@
+"""`python -m harness bench-report`: time and peak memory of writing a large report in all three formats.
+
+A real report (the checkout's `reports/compatibility.json` by default) is replicated, check by check
+under new ids, until it holds at least `--results` results; every copy is a separate object, as in a
+report read from disk. The replicated document is built in a child process, whose peak resident memory
+(the document included) is what the benchmark reports, beside the seconds that `write_all` took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness.report.schema import ReportError, load_report
+
+#: The default report to replicate: the one this checkout's last run wrote.
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "reports" / "compatibility.json"
+#: Targets this benchmark is held to (seconds, peak MB) at 50,000 results.
+TARGET_SECONDS, TARGET_MB = 2.0, 300.0
+
+
+def replicate(doc: dict[str, Any], results: int) -> dict[str, Any]:
+    """`doc` with its checks copied (ids suffixed `~<n>`) until it has at least `results` results."""
+    per_copy = sum(len(c["results"]) for c in doc["checks"])
+    if per_copy == 0:
+        raise ReportError("the report has no results to replicate; give a report of a run (--source)")
+    copies = max(1, -(-results // per_copy))
+    text = json.dumps(doc["checks"])
+    checks = []
+    for n in range(copies):
+        for row in json.loads(text):  # a fresh object per copy, as a report read from disk has
+            row["id"] = f"{row['id']}~{n}" if copies > 1 else row["id"]
+            checks.append(row)
+    return {**doc, "checks": checks}
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory, in MB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
+
+
+def _measure(source: str, results: int, out: str, queue: Any) -> None:
+    """In the child: build the large document, write it, and report the numbers on `queue`."""
+    from harness.report.build import summarise
+    from harness.report.write import write_all
+
+    doc = summarise(replicate(load_report(source), results))
+    before = _peak_mb()
+    start = time.perf_counter()
+    paths = write_all(doc, Path(out))
+    seconds = time.perf_counter() - start
+    queue.put({"results": sum(len(c["results"]) for c in doc["checks"]), "checks": len(doc["checks"]),
+               "seconds": seconds, "peak_mb": _peak_mb(), "document_mb": before,
+               "files": {p.name: p.stat().st_size for p in paths}})
+
+
+def measure(source: Path, results: int, out: Path) -> dict[str, Any]:
+    """Run one measurement in a fresh process (so that its peak memory is this report's alone)."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_measure, args=(str(source), results, str(out), queue))
+    child.start()
+    try:
+        numbers = queue.get(timeout=600)
+    finally:
+        child.join(timeout=60)
+    if child.exitcode not in (0, None):
+        raise RuntimeError(f"the benchmark's child process failed with exit code {child.exitcode}")
+    return numbers
+
+
+def main(argv: list[str]) -> int:
+    """Replicate a report to N results, write JSON, Markdown and HTML, print seconds and peak MB."""
+    parser = argparse.ArgumentParser(prog="python -m harness bench-report", description=__doc__)
+    parser.add_argument("--results", type=int, default=50_000, help="results to render (default 50000)")
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
+                        help="report to replicate (default: this checkout's reports/compatibility.json)")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="keep the written files here (default: a temporary folder, removed)")
+    args = parser.parse_args(argv[1:])
+    if args.results < 1:
+        parser.error("--results must be at least 1")
+    try:
+        load_report(args.source)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+        n = measure(args.source, args.results, args.out or Path(tmp))
+    files = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(n["files"].items()))
+    print(f"{n['results']} results ({n['checks']} checks), replicated from {args.source.name}")
+    print(f"write JSON + Markdown + HTML: {n['seconds']:.2f} s, peak {n['peak_mb']:.0f} MB "
+          f"(the document alone: {n['document_mb']:.0f} MB)")
+    print(f"files: {files}")
+    if n["results"] >= 50_000:
+        met = n["seconds"] <= TARGET_SECONDS and n["peak_mb"] <= TARGET_MB
+        print(f"targets at 50,000 results: <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB:.0f} MB peak: "
+              + ("met" if met else "NOT met"))
+    return 0
