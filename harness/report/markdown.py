@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from harness.checks import DOCUMENTED, DRIFT
-from harness.report.view import Cell, Row, View, documented_split, make_view, upstream_documented
+from harness.report.view import Cell, Row, View, make_view, upstream_documented
 
 #: Longest value shown whole in the Markdown (the HTML and JSON always show all of it).
 MD_VALUE_LIMIT = 600
@@ -29,10 +29,13 @@ def md_text(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-@lru_cache(maxsize=8192)
 def md_code(text: str, table: bool = False) -> str:
     """A code span holding `text` verbatim (one line); in a table cell, pipes are escaped."""
-    text = " ".join(str(text).splitlines())
+    text = str(text)
+    if text and "`" not in text and "|" not in text and "\n" not in text and "\r" not in text \
+            and not text[0].isspace() and not text[-1].isspace() and text.isprintable():
+        return f"`{text}`"  # the common case (an id, a name), without the work below
+    text = " ".join(text.splitlines())
     if table:
         text = text.replace("|", "\\|")
     ticks = max((len(m) for m in _TICKS.findall(text)), default=0) + 1
@@ -145,7 +148,7 @@ def _summary(v: View) -> Iterator[str]:
         counts = v.totals[b]
         cells = " | ".join(str(counts[o]) for o in v.outcomes)
         yield f"| {md_text(b)} | {cells} | {sum(counts.values())} |"
-    splits = [(b, *documented_split(v.rows, b)) for b in v.backend_ids]
+    splits = v.splits
     if any(up or meas for _, up, meas in splits):
         yield ""
         yield ("Where the documented differences are documented: "

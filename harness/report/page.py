@@ -8,7 +8,6 @@ text in the data can end the block); the page's script builds the tables a page 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from harness.report.view import (
     NO_VALUE,
     Row,
     View,
-    documented_split,
+    compact,
     impact_of,
     make_view,
     upstream_documented,
@@ -29,15 +28,14 @@ from harness.report.view import (
 
 TEMPLATES = Path(__file__).with_name("templates")
 #: Rows serialised per chunk of the embedded data.
-CHUNK = 2000
+CHUNK = 500
 #: Where the embedded data goes in the rendered template.
 DATA_MARK = "@@REPORT-DATA@@"
-_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def _dumps(value: Any) -> str:
-    """Compact JSON safe inside a script element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).translate(_ESCAPES)
+    """Compact JSON safe inside a script element: `<`, `>` and `&` (only ever inside strings) escaped."""
+    return compact(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _environment() -> Any:
@@ -98,6 +96,7 @@ def _check_rows(v: View, outcome_at: dict[str, int], areas: _Index, texts: _Inde
                texts(row.section), entry, [outcome_at[o] for o in row.outcomes], attributions,
                impacts[impact_of(row.entry) or NO_VALUE] if impacts else -1,
                _detail(row) if row.is_difference else 0]
+        row.forget_cells()  # the Markdown is written by now: the formatted values are no longer needed
 
 
 def _entries(v: View, texts: _Index) -> tuple[list[list[Any]], dict[int, int]]:
@@ -162,7 +161,7 @@ def _data(v: View) -> Iterator[str]:
 def html_chunks(doc: dict[str, Any] | View) -> Iterator[str]:
     """The HTML report as a sequence of text chunks (the page around the data, and the data)."""
     v = doc if isinstance(doc, View) else make_view(doc)
-    splits = [(b, *documented_split(v.rows, b)) for b in v.backend_ids]
+    splits = v.splits
     banner = interrupted_text(*v.interrupted) if v.interrupted else ""
     page = _environment().get_template("report.html.j2").render(v=v, splits=splits, banner=banner,
                                                                 data_mark=DATA_MARK)

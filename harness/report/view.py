@@ -28,9 +28,13 @@ _DIFF_SET = frozenset(DIFF_OUTCOMES)
 _ABSENT = object()
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str,
+                           check_circular=False).encode  # made once: json.dumps builds an encoder per call
+
+
 def compact(value: Any) -> str:
     """A value as compact one-line JSON (non-ASCII kept readable)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODE(value)
 
 
 def value_diff(observed: Any, baseline: Any, limit: int = 8) -> list[tuple[str, str, str]]:
@@ -59,14 +63,22 @@ def value_diff(observed: Any, baseline: Any, limit: int = 8) -> list[tuple[str, 
     return [] if len(out) == 1 and not out[0][0] else out
 
 
-@dataclass
 class Cell:
-    """One backend's result of one check; its values are formatted when first asked for."""
+    """One backend's result of one check, its values formatted (made only for checks shown in full)."""
 
-    backend: str
-    outcome: str
-    res: dict[str, Any] | None
-    expect: Any = _ABSENT
+    __slots__ = ("_diff", "backend", "baseline", "expected", "notes", "observed", "outcome", "res")
+
+    def __init__(self, backend: str, outcome: str, res: dict[str, Any] | None, expect: Any = _ABSENT) -> None:
+        self.backend, self.outcome, self.res = backend, outcome, res
+        raw = res or {}
+        #: The observation and the baseline as compact JSON.
+        self.observed: str = compact(raw.get("observed"))
+        self.baseline: str = compact(raw.get("baseline"))
+        #: What the registry entry expects of this backend, as compact JSON (None: no expectation).
+        self.expected: str | None = None if expect is _ABSENT else compact(expect)
+        #: The result's notes as compact JSON ("" when none).
+        self.notes: str = compact(raw["notes"]) if raw.get("notes") else ""
+        self._diff: list[tuple[str, str, str]] | None = None
 
     @property
     def ran(self) -> bool:
@@ -86,37 +98,18 @@ class Cell:
         value = (self.res or {}).get("attribution")
         return str(value) if value else None
 
-    @cached_property
-    def observed(self) -> str:
-        """The observation as compact JSON."""
-        return compact((self.res or {}).get("observed"))
-
-    @cached_property
-    def baseline(self) -> str:
-        """The baseline as compact JSON."""
-        return compact((self.res or {}).get("baseline"))
-
     @property
     def baseline_from(self) -> str:
         """Which backend (or claim) gave the baseline."""
         return str((self.res or {}).get("baseline_from") or "")
 
-    @cached_property
-    def expected(self) -> str | None:
-        """What the registry entry expects of this backend, as compact JSON (None: no expectation)."""
-        return None if self.expect is _ABSENT else compact(self.expect)
-
-    @cached_property
-    def notes(self) -> str:
-        """The result's notes as compact JSON ("" when none)."""
-        notes = (self.res or {}).get("notes")
-        return compact(notes) if notes else ""
-
-    @cached_property
+    @property
     def diff(self) -> list[tuple[str, str, str]]:
         """Where the observation differs from the baseline."""
-        res = self.res or {}
-        return value_diff(res.get("observed"), res.get("baseline"))
+        if self._diff is None:
+            res = self.res or {}
+            self._diff = [] if self.matches_baseline else value_diff(res.get("observed"), res.get("baseline"))
+        return self._diff
 
     @property
     def has_values(self) -> bool:
@@ -149,6 +142,7 @@ class Row:
     outcomes: tuple[str, ...]
     results: dict[str, Any]
     is_difference: bool
+    _cells: list[Cell] | None = field(default=None, repr=False, compare=False)
 
     @property
     def anchor(self) -> str:
@@ -157,14 +151,22 @@ class Row:
 
     @property
     def cells(self) -> list[Cell]:
-        """A cell per backend, made now (not kept: a large report would double in memory)."""
+        """A cell per backend; kept for a difference (both renderings show it whole), else made anew."""
+        if self._cells is not None:
+            return self._cells
         expect = (self.entry or {}).get("expect") or {}
         out = []
         for b, outcome in zip(self.backends, self.outcomes, strict=True):
             res = self.results.get(b["id"])
             out.append(Cell(b["id"], outcome, res if isinstance(res, dict) else None,
                             expect.get(b["name"], _ABSENT)))
+        if self.is_difference:
+            self._cells = out
         return out
+
+    def forget_cells(self) -> None:
+        """Drop the kept cells (a rendering that is done with them frees their memory)."""
+        self._cells = None
 
     @property
     def unsupported(self) -> list[Cell]:
@@ -221,6 +223,11 @@ class View:
     registry: list[dict[str, Any]]
     interrupted: tuple[int, int] | None = None
     sections: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def splits(self) -> list[tuple[str, int, int]]:
+        """Per backend: (backend, documented upstream, documented by measurement only)."""
+        return [(b, *documented_split(self.rows, b)) for b in self.backend_ids]
 
     @cached_property
     def documents(self) -> list[Document]:

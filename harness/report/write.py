@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import tempfile
@@ -45,8 +47,8 @@ def json_chunks(doc: dict[str, Any]) -> Iterator[str]:
     for n, (key, value) in enumerate(doc.items()):
         yield ("\n" if n == 0 else ",\n") + dump(key) + ":"
         if key in LINE_LISTS and isinstance(value, list) and value:
-            for at in range(0, len(value), 1000):  # chunks: a large report is never one string
-                yield ("[\n" if at == 0 else ",\n") + ",\n".join(map(dump, value[at:at + 1000]))
+            for at in range(0, len(value), 500):  # chunks: a large report is never one string
+                yield ("[\n" if at == 0 else ",\n") + ",\n".join(map(dump, value[at:at + 500]))
             yield "\n]"
         else:
             yield dump(value)
@@ -58,19 +60,34 @@ def to_json(doc: dict[str, Any]) -> str:
     return "".join(json_chunks(doc))
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: rendering makes no cycles, and with a large report in memory
+    its full passes cost more than the rendering itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically, streamed from one view)."""
     from harness.report.render import html_chunks, make_view, markdown_lines
 
-    view = make_view(doc)
     md, html = folder / f"{stem}.md", folder / f"{stem}.html"
-    write_atomic(md, (line + "\n" for line in markdown_lines(view)))
-    write_atomic(html, html_chunks(view))
+    with _no_gc():
+        view = make_view(doc)
+        write_atomic(md, (line + "\n" for line in markdown_lines(view)))
+        write_atomic(html, html_chunks(view))
     return [md, html]
 
 
 def write_all(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>`.json, .md and .html (default compatibility.*) into `folder`, each atomically."""
     path = folder / f"{stem}.json"
-    write_atomic(path, json_chunks(doc))
+    with _no_gc():
+        write_atomic(path, json_chunks(doc))
     return [path, *write_renderings(doc, folder, stem)]
