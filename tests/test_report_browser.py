@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_report_render import EVIL, sample_doc
+from test_report_render import EVIL, rich_doc, sample_doc
 
+from harness.report.bench import replicate
 from harness.report.write import write_all
 
 INSTALL = "apt-get update && apt-get install -y chromium"
@@ -133,14 +134,15 @@ class Browser:
 class Page:
     """One tab, with the events that say whether the page misbehaved."""
 
-    def __init__(self, browser: Browser, url: str) -> None:
+    def __init__(self, browser: Browser, url: str, width: int = 1400, height: int = 1000,
+                 mobile: bool = False) -> None:
         self.browser = browser
         self.target = browser.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = browser.send("Target.attachToTarget", targetId=self.target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1,
-                  mobile=False)
+        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=2 if mobile else 1, mobile=mobile)
         self.goto(url)
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -321,3 +323,174 @@ def test_dump_dom_applies_a_filter_from_the_hash(report: Path, tmp_path: Path) -
     assert 'data-errors="0"' in dom
     assert 'data-shown="1"' in dom
     assert f"1 of {len(ALL_CHECKS)} checks shown" in dom
+
+
+# --- phones, pagination, the newer filters and sections ------------------------------------------------
+
+PHONE = {"width": 390, "height": 844, "mobile": True}
+DESKTOP = {"width": 1400, "height": 1000, "mobile": False}
+#: Layout facts of the page as the browser laid it out (CSS pixels).
+LAYOUT = """(() => {
+  const vw = window.innerWidth, form = document.getElementById('filters').getBoundingClientRect();
+  const scrollers = Array.from(document.querySelectorAll('.scroll'));
+  const inScroller = e => scrollers.some(s => s !== e && s.contains(e));
+  const wide = Array.from(document.body.querySelectorAll('*')).filter(e => !inScroller(e))
+    .map(e => [e.tagName + (e.id ? '#' + e.id : ''), e.getBoundingClientRect()])
+    .filter(([, r]) => r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5)).map(([n]) => n);
+  const box = s => { const e = document.querySelector(s);
+    return {client: e.clientWidth, scroll: e.scrollWidth, overflow: getComputedStyle(e).overflowX,
+            right: e.getBoundingClientRect().right}; };
+  return {vw: vw, vh: window.innerHeight, pageWidth: document.documentElement.scrollWidth,
+          formHeight: form.height, formShare: form.height / window.innerHeight, wide: wide,
+          panelOpen: document.getElementById('filter-panel').open,
+          summary: box('#summary .scroll'), checks: box('#checks .scroll'),
+          scrollers: scrollers.map(s => s.getBoundingClientRect().right)};
+})()"""
+
+
+@pytest.fixture(scope="module")
+def rich_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report with layers, attributions, impacts, two extra sections and an interrupted run's mark."""
+    folder = tmp_path_factory.mktemp("rich")
+    write_all(rich_doc(), folder)
+    return folder / "compatibility.html"
+
+
+@pytest.fixture(scope="module")
+def big_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The rich report replicated to 3,000 results: every table has several pages."""
+    folder = tmp_path_factory.mktemp("big")
+    write_all(replicate(rich_doc(), 3000), folder)
+    return folder / "compatibility.html"
+
+
+def _shot(page: Page, path: Path) -> None:
+    shot = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    path.write_bytes(base64.b64decode(shot["data"]))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_at_390_px_nothing_is_wider_than_the_phone_and_tables_scroll_in_their_own_boxes(
+        browser: Browser, rich_report: Path, tmp_path: Path) -> None:
+    page = Page(browser, rich_report.as_uri(), **PHONE)
+    assert page.js("document.body.dataset.errors") == "0"
+    lay = page.js(LAYOUT)
+    print(f"390 px layout: {lay}")
+    assert lay["vw"] == 390
+    assert lay["pageWidth"] <= lay["vw"]  # the page itself never scrolls sideways
+    assert lay["wide"] == []  # no element outside a scroll box reaches past the screen's edge
+    assert all(right <= lay["vw"] + 0.5 for right in lay["scrollers"])
+    # the wide tables scroll inside their boxes: the summary's last (loud) columns are reachable there
+    for name in ("summary", "checks"):
+        assert lay[name]["overflow"] == "auto"
+        assert lay[name]["scroll"] > lay[name]["client"], name
+    reach = page.js("""(() => { const s = document.querySelector('#summary .scroll');
+        s.scrollLeft = s.scrollWidth;
+        const th = Array.from(s.querySelectorAll('th')).find(t => t.textContent.trim() === 'timeout');
+        const r = th.getBoundingClientRect(), b = s.getBoundingClientRect();
+        return r.left >= b.left - 0.5 && r.right <= b.right + 0.5; })()""")
+    assert reach is True
+    # the filter bar starts collapsed to one line, and stays on top (sticky) while scrolling
+    assert lay["panelOpen"] is False
+    assert lay["formShare"] <= 0.08, lay["formHeight"]
+    page.js("document.getElementById('checks').scrollIntoView()")
+    assert abs(page.js("document.getElementById('filters').getBoundingClientRect().top")) <= 1
+    # the interrupted banner is on the first screen
+    assert page.js("document.getElementById('interrupted').getBoundingClientRect().bottom") <= lay["vh"]
+    _shot(page, tmp_path / "phone-collapsed.png")
+    # opened, the filters take at most two thirds of the screen and still fit its width
+    page.js("document.querySelector('#filters summary').click()")
+    opened = page.js(LAYOUT)
+    assert opened["panelOpen"] is True
+    assert opened["formShare"] <= 0.67
+    assert opened["pageWidth"] <= opened["vw"]
+    assert opened["wide"] == []
+    page.click("area", "errors")
+    assert "errors.boom" not in page.visible("#checks tr.filterable")
+    _shot(page, tmp_path / "phone-filters.png")
+    assert page.problems() == []
+    page.close()
+
+
+def test_at_desktop_width_the_filters_are_open_and_the_tables_need_no_scrolling(
+        browser: Browser, rich_report: Path, tmp_path: Path) -> None:
+    page = Page(browser, rich_report.as_uri(), **DESKTOP)
+    lay = page.js(LAYOUT)
+    print(f"1400 px layout: {lay}")
+    assert lay["panelOpen"] is True
+    assert lay["pageWidth"] <= lay["vw"]
+    assert lay["wide"] == []
+    assert lay["summary"]["scroll"] <= lay["summary"]["client"]
+    assert lay["formShare"] <= 0.25
+    _shot(page, tmp_path / "desktop.png")
+    page.close()
+
+
+def test_layer_attribution_and_impact_filters_and_their_state_in_the_address(
+        browser: Browser, rich_report: Path) -> None:
+    page = Page(browser, rich_report.as_uri() + "#layer=driver")
+    assert page.checked("layer") == ["driver"]
+    assert sorted(page.visible("#checks tr.filterable")) == ["errors.boom", "errors.crashes", "errors.hang",
+                                                               "errors.undocumented"]
+    page.js("location.hash = '#attribution=sqlite-version'")
+    assert page.visible("#checks tr.filterable") == ["types.documented"]
+    assert page.visible("#differences article") == ["types.documented"]
+    page.js("location.hash = '#impact=cosmetic'")
+    assert page.visible("#checks tr.filterable") == ["errors.crashes"]
+    page.js("document.querySelector('[data-all=impact]').click()")
+    page.click("attribution", "none")  # results without an attribution (all of sqlite's) go
+    assert page.js("location.hash") == "#attribution=turso,sqlite-version"
+    assert sorted(page.visible("#checks tr.filterable")) == [
+        "errors.boom", "errors.crashes", "errors.hang", "errors.undocumented", "limits.needs_ext",
+        "types.documented", "types.drifting", "types.evil[a|b]"]
+    assert page.problems() == []
+    page.close()
+
+
+def test_extra_sections_render_with_working_links_and_the_interrupted_banner(
+        browser: Browser, rich_report: Path) -> None:
+    page = Page(browser, rich_report.as_uri())
+    assert page.js("document.getElementById('interrupted').textContent").startswith(
+        "interrupted: 7 of 9 checks ran")
+    titles = page.js("Array.from(document.querySelectorAll('section.extra h2')).map(h => h.textContent)")
+    assert titles == ["Turso's compatibility claims, measured", "Nothing here"]
+    section = "#section-claims"
+    assert page.js(f"document.querySelectorAll('{section} tbody tr').length") == 50  # a page of 231
+    assert page.js(f"document.querySelector('{section} nav.pager .pos').textContent") == "page 1 of 5 (231)"
+    page.js(f"document.querySelector('{section} nav.pager button:nth-of-type(4)').click()")  # the last page
+    cells = page.js(f"Array.from(document.querySelectorAll('{section} tbody tr:last-child td'))"
+                    ".map(td => [td.textContent, td.querySelector('a') && "
+                    "td.querySelector('a').getAttribute('href')])")
+    assert cells == [["linked", None], [EVIL, None], ["see the drift", "#types.drifting"]]
+    page.js(f"document.querySelector('{section} tbody tr:last-child a').click()")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    top = page.js("document.getElementById('types.drifting').getBoundingClientRect().top")
+    assert 0 <= top < 300  # the difference it links to is on screen, below the filter bar
+    assert page.js("document.querySelectorAll('script').length") == 3  # the payload stayed text
+    assert page.problems() == []
+    page.close()
+
+
+def test_large_tables_are_paginated_and_a_link_finds_its_page(browser: Browser, big_report: Path) -> None:
+    page = Page(browser, big_report.as_uri())
+    assert page.js("document.body.dataset.errors") == "0"
+    total = page.js("Number(document.body.dataset.shown)")
+    assert total == 1503  # 167 copies of 9 checks
+    assert len(page.visible("#checks tr.filterable")) == 100  # only one page is in the document
+    assert page.js("document.querySelectorAll('#checks tr.filterable').length") == 100
+    assert len(page.visible("#differences article")) == 20
+    assert page.js("document.querySelector('#checks nav.pager .pos').textContent") == "page 1 of 16 (1503)"
+    first = page.visible("#checks tr.filterable")[0]
+    page.js("document.querySelector('#checks nav.pager button:nth-of-type(3)').click()")  # next
+    assert page.js("document.querySelector('#checks nav.pager .pos').textContent") == "page 2 of 16 (1503)"
+    assert page.visible("#checks tr.filterable")[0] != first
+    page.click("outcome", "same")  # a filter change starts again at page 1
+    assert page.js("document.querySelector('#checks nav.pager .pos').textContent").startswith("page 1 of ")
+    # a link to a difference on a later page, even one the filters hide, turns to that page and shows it
+    target = "types.drifting~150"
+    page.js(f"location.hash = {json.dumps('#' + target)}")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    assert target in page.visible("#differences article")
+    assert page.js(f"document.getElementById({json.dumps(target)}).getBoundingClientRect().top") >= 0
+    assert page.problems() == []
+    page.close()
