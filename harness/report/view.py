@@ -227,7 +227,18 @@ class View:
     @cached_property
     def splits(self) -> list[tuple[str, int, int]]:
         """Per backend: (backend, documented upstream, documented by measurement only)."""
-        return [(b, *documented_split(self.rows, b)) for b in self.backend_ids]
+        counts = {b: [0, 0] for b in self.backend_ids}
+        upstream: dict[int, bool] = {}  # rows share their entry objects: decide once per entry
+        for row in self.rows:
+            if DOCUMENTED not in row.outcomes:
+                continue
+            key = id(row.entry)
+            if key not in upstream:
+                upstream[key] = upstream_documented(row.entry)
+            for b, outcome in zip(self.backend_ids, row.outcomes, strict=True):
+                if outcome == DOCUMENTED:
+                    counts[b][0 if upstream[key] else 1] += 1
+        return [(b, up, meas) for b, (up, meas) in counts.items()]
 
     @cached_property
     def documents(self) -> list[Document]:

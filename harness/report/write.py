@@ -40,8 +40,10 @@ LINE_LISTS = ("checks", "registry", "sections")
 
 def json_chunks(doc: dict[str, Any]) -> Iterator[str]:
     """The report as compact JSON in chunks: a top-level field per line, a check (or entry) per line."""
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
     def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return encode(value)
 
     yield "{"
     for n, (key, value) in enumerate(doc.items()):
