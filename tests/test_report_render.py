@@ -549,3 +549,17 @@ def test_serial_and_xdist_runs_give_the_same_document(tmp_path: Path) -> None:
     merged = merge_reports([("serial.json", serial), ("xdist.json", parallel)])
     assert len(merged["backends"]) == 4
     assert "types.named" in render_markdown(merged)
+
+
+def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.report.markdown as markdown
+
+    doc = sample_doc()
+    monkeypatch.setattr(markdown, "MD_CLAIMS_LIMIT", 5)
+    claims = render_markdown(doc).split("## Claims of the source documents")[1].split("## Registry")[0]
+    assert "This report has 11 claims, more than 5" in claims
+    urls = claims.split("#### Connection URLs\n")[1].split("\n####")[0]
+    assert "- checks: 1\n  - sqlite: same 1\n  - turso: documented-difference 1\n" in urls
+    errors = claims.split("#### Error handling\n")[1].split("\n####")[0]
+    assert "  - turso: drift 1, error 1, crash 1, timeout 1\n" in errors  # in the outcomes' order
+    assert "- `" not in claims  # no claim listed one by one

@@ -14,6 +14,8 @@ from harness.report.view import Cell, Row, View, make_view, upstream_documented
 MD_VALUE_LIMIT = 600
 #: Differences shown in full in the Markdown; beyond this many, one line points at the JSON and HTML.
 MD_DETAIL_LIMIT = 1000
+#: Claims listed one per line in the Markdown; a larger report lists counts per document section instead.
+MD_CLAIMS_LIMIT = 5000
 #: Rows of an extra section shown in the Markdown; beyond this many, one line points at the JSON and HTML.
 MD_SECTION_ROWS = 2000
 
@@ -226,15 +228,36 @@ def _claims(v: View) -> Iterator[str]:
                 "Every check under the document and section whose claim it measures (and, marked *via*, "
                 "under the section its registry entry cites).", "")
     ids = v.backend_ids
+    total = sum(len(s.claims) for d in v.documents for s in d.sections)
+    brief = total > MD_CLAIMS_LIMIT
+    if brief:
+        yield (f"This report has {total} claims, more than {MD_CLAIMS_LIMIT}: each section gives its counts; "
+               "the HTML report lists every claim (filterable), the JSON report has them all.")
+        yield ""
     for document in v.documents:
         yield from (f"### {md_code(document.name)}", "")
         for section in document.sections:
             yield from (f"#### {md_text(section.name)}", "")
+            if brief:
+                yield from _claim_counts(ids, v.outcomes, section.claims)
+                yield ""
+                continue
             for claim in section.claims:
                 via = f" (via entry {md_code(claim.via)})" if claim.via else ""
                 res = ", ".join(f"{md_text(b)}: {o}" for b, o in zip(ids, claim.row.outcomes, strict=True))
                 yield f"- {md_code(claim.row.id)} {md_text(claim.row.title)}{via}: {res}"
             yield ""
+
+
+def _claim_counts(ids: list[str], order: list[str], claims: list[Any]) -> Iterator[str]:
+    """One line per backend: how many of a section's claims had each outcome."""
+    counts: list[dict[str, int]] = [{} for _ in ids]
+    for claim in claims:
+        for per, outcome in zip(counts, claim.row.outcomes, strict=True):
+            per[outcome] = per.get(outcome, 0) + 1
+    yield f"- checks: {len(claims)}"
+    for b, per in zip(ids, counts, strict=True):
+        yield f"  - {md_text(b)}: " + ", ".join(f"{o} {per[o]}" for o in order if o in per)
 
 
 def _registry(v: View) -> Iterator[str]:

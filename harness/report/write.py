@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from harness.report.jsonout import json_chunks
 
 #: The file name (without suffix) of the report files a run writes.
 STEM = "compatibility"
@@ -32,29 +33,6 @@ def write_atomic(path: Path, text: str | Iterable[str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-#: Top-level lists written one item per line (so that a diff of two reports shows the checks that changed).
-LINE_LISTS = ("checks", "registry", "sections")
-
-
-def json_chunks(doc: dict[str, Any]) -> Iterator[str]:
-    """The report as compact JSON in chunks: a top-level field per line, a check (or entry) per line."""
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-    def dump(value: Any) -> str:
-        return encode(value)
-
-    yield "{"
-    for n, (key, value) in enumerate(doc.items()):
-        yield ("\n" if n == 0 else ",\n") + dump(key) + ":"
-        if key in LINE_LISTS and isinstance(value, list) and value:
-            for at in range(0, len(value), 500):  # chunks: a large report is never one string
-                yield ("[\n" if at == 0 else ",\n") + ",\n".join(map(dump, value[at:at + 500]))
-            yield "\n]"
-        else:
-            yield dump(value)
-    yield "\n}\n"
 
 
 def to_json(doc: dict[str, Any]) -> str:
