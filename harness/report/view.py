@@ -7,6 +7,7 @@ A row keeps its raw results and only the outcomes as plain data; the formatted v
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -245,12 +246,12 @@ class View:
         """Checks grouped by the document and section whose claim they measure."""
         return _documents(self.rows)
 
-    @property
+    @cached_property
     def differences(self) -> list[Row]:
         """Checks with a documented difference, drift, undocumented difference, error, crash or timeout."""
         return [r for r in self.rows if r.is_difference]
 
-    @property
+    @cached_property
     def unsupported(self) -> list[Row]:
         """Checks some backend could not run for want of a capability."""
         return [r for r in self.rows if UNSUPPORTED in r.outcomes]
@@ -402,10 +403,9 @@ def make_view(doc: dict[str, Any]) -> View:
                 ids.append(b)
                 backends.append(_backend({"id": b}))
     entries: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+    shapes: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}  # shared outcome tuples, is_difference
     rows = []
-    seen: set[str] = set()
-    totals: dict[str, dict[str, int]] = {b: {} for b in ids}
-    per_area: dict[str, dict[str, dict[str, int]]] = {}
+    per_shape: Counter[tuple[str, tuple[str, ...]]] = Counter()
     for raw in doc["checks"]:
         document, section = source_of(raw.get("source"))
         ent = raw.get("entry")
@@ -414,17 +414,23 @@ def make_view(doc: dict[str, Any]) -> View:
         if key not in entries:  # rows citing the same entry share one normalised copy
             entries[key] = normalise_entry(ent)
         results = raw["results"]
-        outcomes = tuple(str(results[b]["outcome"]) if b in results else NOT_RUN for b in ids)
-        seen.update(outcomes)
-        area = per_area.setdefault(raw["area"], {})
-        for b, o in zip(ids, outcomes, strict=True):
-            totals[b][o] = totals[b].get(o, 0) + 1
-            counts = area.setdefault(b, {})
-            counts[o] = counts.get(o, 0) + 1
+        outcomes = tuple([str(results[b]["outcome"]) if b in results else NOT_RUN for b in ids])
+        shape = shapes.get(outcomes)
+        if shape is None:
+            shape = shapes[outcomes] = (outcomes, any(o in _DIFF_SET for o in outcomes))
+        per_shape[(raw["area"], shape[0])] += 1
         layer = raw.get("layer")
         rows.append(Row(raw["id"], raw["area"], str(layer) if layer else None, str(raw.get("title") or ""),
-                        document, section, entries[key], backends, outcomes, results,
-                        any(o in _DIFF_SET for o in outcomes)))
+                        document, section, entries[key], backends, shape[0], results, shape[1]))
+    seen = {o for shape in shapes for o in shape}
+    totals: dict[str, dict[str, int]] = {b: {} for b in ids}
+    per_area: dict[str, dict[str, dict[str, int]]] = {}
+    for (area_name, shape_outcomes), n in per_shape.items():
+        area = per_area.setdefault(area_name, {})
+        for b, o in zip(ids, shape_outcomes, strict=True):
+            totals[b][o] = totals[b].get(o, 0) + n
+            counts = area.setdefault(b, {})
+            counts[o] = counts.get(o, 0) + n
     outcomes = [*OUTCOMES, *sorted(seen - set(OUTCOMES) - {NOT_RUN}), *([NOT_RUN] if NOT_RUN in seen else [])]
     totals = {b: {o: totals[b].get(o, 0) for o in outcomes} for b in ids}
     areas = sorted(per_area)
