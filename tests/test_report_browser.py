@@ -456,12 +456,15 @@ def test_extra_sections_render_with_working_links_and_the_interrupted_banner(
     assert titles == ["Turso's compatibility claims, measured", "Nothing here"]
     section = "#section-claims"
     assert page.js(f"document.querySelectorAll('{section} tbody tr').length") == 50  # a page of 231
-    assert page.js(f"document.querySelector('{section} nav.pager .pos').textContent") == "page 1 of 5 (231)"
+    assert page.js(f"document.querySelector('{section} nav.pager .pos').textContent") == "page 1 of 5 (232)"
     page.js(f"document.querySelector('{section} nav.pager button:nth-of-type(4)').click()")  # the last page
     cells = page.js(f"Array.from(document.querySelectorAll('{section} tbody tr:last-child td'))"
                     ".map(td => [td.textContent, td.querySelector('a') && "
                     "td.querySelector('a').getAttribute('href')])")
     assert cells == [["linked", None], [EVIL, None], ["see the drift", "#types.drifting"]]
+    unsafe = page.js(f"Array.from(document.querySelectorAll('{section} tbody tr'))"
+                     ".find(r => r.textContent.startsWith('unsafe')).innerHTML")
+    assert unsafe == "<td>unsafe</td><td></td><td>not a link</td>"  # only a #fragment becomes a link
     page.js(f"document.querySelector('{section} tbody tr:last-child a').click()")
     page.js("new Promise(r => setTimeout(r, 50))")
     top = page.js("document.getElementById('types.drifting').getBoundingClientRect().top")

@@ -373,7 +373,8 @@ def rich_doc() -> dict[str, Any]:
          "intro": "Every row | of COMPAT.md",
          "columns": ["feature", "claim", "check"],
          "rows": [[f"feature {i}", "Yes" if i % 2 else "No | partial\nsecond line", i] for i in range(230)]
-         + [["linked", EVIL, {"text": "see the drift", "href": "#types.drifting"}]]},
+         + [["unsafe", None, {"text": "not a link", "href": "javascript:alert(1)"}],
+            ["linked", EVIL, {"text": "see the drift", "href": "#types.drifting"}]]},
         {"id": "empty", "title": "Nothing here", "intro": "", "columns": ["a"], "rows": []},
     ]
     doc["interrupted"] = {"ran": 7, "total": 9}
@@ -406,8 +407,8 @@ def test_extra_sections_render_in_order_after_the_summary_in_both_formats() -> N
     lines = table.splitlines()
     assert lines[0] == "Every row \\| of COMPAT.md"
     assert _cells(lines[2]) == [" feature ", " claim ", " check "]
-    rows = [line for line in lines[4:] if line.startswith(("| feature ", "| linked"))]
-    assert len(rows) == 231
+    rows = [line for line in lines[4:] if line.startswith(("| feature ", "| linked", "| unsafe"))]
+    assert len(rows) == 232
     assert all(len(_cells(line)) == 3 for line in rows)  # pipes escaped, newlines folded: columns hold
     assert "| feature 0 | No \\| partial second line | 0 |" in rows
     assert "see the drift" in rows[-1]
@@ -430,7 +431,7 @@ def test_markdown_summarises_very_large_parts_with_a_pointer(monkeypatch: pytest
     assert "`errors.undocumented`" in details.strip().splitlines()[-1]  # the rest named
     section = md.split("## Turso's compatibility claims, measured\n")[1].split("\n## ")[0]
     assert section.count("\n| feature ") == 1 + 10  # the header and ten rows
-    assert "221 more rows (of 231) are in the JSON report (`sections`, id `claims`)" in section
+    assert "222 more rows (of 232) are in the JSON report (`sections`, id `claims`)" in section
     # the Checks table stays complete
     assert len(re.findall(r"^\| `", md.split("\n## Checks\n")[1].split("\n## ")[0], re.M)) == 9
 
