@@ -564,3 +564,13 @@ def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: 
     errors = claims.split("#### Error handling\n")[1].split("\n####")[0]
     assert "  - turso: drift 1, error 1, crash 1, timeout 1\n" in errors  # in the outcomes' order
     assert "- `" not in claims  # no claim listed one by one
+
+
+def test_compact_is_exactly_json_dumps_compact() -> None:
+    from harness.report.encode import compact
+
+    values: list[Any] = ["text", "ünïcode \u2028 \"quoted\" </script>", 1, 1.0, -0.0, 2**63 - 1, 10**30,
+                         float("nan"), float("inf"), True, None, [], {}, [[["integer", 1], ["real", 1.0]]],
+                         {"b": [1, {"c": None}], "a": "x"}, b"bytes", Path("/x")]
+    for value in values:
+        assert compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

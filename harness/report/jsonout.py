@@ -6,17 +6,16 @@ string in memory. A check row repeats its registry entry; each distinct entry is
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
+
+from harness.report.encode import compact as _ENCODE
 
 #: Top-level lists written one item per line.
 LINE_LISTS = ("checks", "registry", "sections")
 #: Items encoded per chunk.
 CHUNK = 500
-
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 class _Rows:

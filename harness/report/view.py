@@ -6,13 +6,13 @@ A row keeps its raw results and only the outcomes as plain data; the formatted v
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from harness.checks import CRASH, DOCUMENTED, DRIFT, ERROR, OUTCOMES, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
+from harness.report.encode import compact
 from harness.sources import DISCOVERY, DOCUMENTS
 
 #: Outcomes that get a section of their own: what each backend observed against the baseline.
@@ -29,13 +29,8 @@ _DIFF_SET = frozenset(DIFF_OUTCOMES)
 _ABSENT = object()
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str,
-                           check_circular=False).encode  # made once: json.dumps builds an encoder per call
 
 
-def compact(value: Any) -> str:
-    """A value as compact one-line JSON (non-ASCII kept readable)."""
-    return _ENCODE(value)
 
 
 def value_diff(observed: Any, baseline: Any, limit: int = 8) -> list[tuple[str, str, str]]:
