@@ -218,8 +218,8 @@ def _unsupported(v: View) -> Iterator[str]:
     if rows:
         yield from ("## Unsupported", "")
         for row in rows:
-            for cell in row.unsupported:
-                yield f"- {md_code(row.id)} on **{md_text(cell.backend)}**: {md_text(cell.message)}"
+            for backend, reason in row.unsupported:
+                yield f"- {md_code(row.id)} on **{md_text(backend)}**: {md_text(reason)}"
         yield ""
 
 

@@ -145,8 +145,9 @@ def _data(v: View) -> Iterator[str]:
     outcome_at = {o: i for i, o in enumerate(v.outcomes)}
     entries, entry_at = _entries(v, texts)
     row_at = {id(r): i for i, r in enumerate(v.rows)}
-    unsupported = [[row_at[id(r)], v.backend_ids.index(c.backend), c.message]
-                   for r in v.unsupported for c in r.unsupported]
+    backend_at = {b: i for i, b in enumerate(v.backend_ids)}
+    unsupported = [[row_at[id(r)], backend_at[b], reason]
+                   for r in v.unsupported for b, reason in r.unsupported]
     head = {"backends": v.backend_ids, "outcomes": v.outcomes, "diffOutcomes": list(DIFF_OUTCOMES),
             "unsupported_outcome": UNSUPPORTED, "areas": areas.items, "layers": v.layers,
             "attributions": v.attributions, "impacts": v.impacts, "sections": v.sections,

@@ -27,6 +27,8 @@ META = (("generated_at", "generated at"), ("python", "Python"), ("platform", "pl
 NO_VALUE = "none"
 _DIFF_SET = frozenset(DIFF_OUTCOMES)
 _ABSENT = object()
+#: Types whose equal values (of the same type) are always written alike (a float's sign of zero is not).
+_EXACT = frozenset((str, int, bool, type(None)))
 
 
 
@@ -43,9 +45,9 @@ def value_diff(observed: Any, baseline: Any, limit: int = 8) -> list[tuple[str, 
     def walk(a: Any, b: Any, path: str) -> None:
         if len(out) >= limit:
             return
-        if a is not _ABSENT and b is not _ABSENT and type(a) is type(b) and a == b \
-                and compact(a) == compact(b):
-            return  # compared as JSON text, so that 1 and 1.0 (or 1 and true) differ as they do in the report
+        if a is not _ABSENT and type(a) is type(b) and a == b \
+                and (type(a) in _EXACT or compact(a) == compact(b)):
+            return  # equal as JSON text: 1 and 1.0 (or 1 and true, 0.0 and -0.0) differ as in the report
         if isinstance(a, dict) and isinstance(b, dict):
             for k in [*a, *(k for k in b if k not in a)]:
                 walk(a.get(k, _ABSENT), b.get(k, _ABSENT), f"{path}.{k}" if path else str(k))
@@ -165,9 +167,16 @@ class Row:
         self._cells = None
 
     @property
-    def unsupported(self) -> list[Cell]:
-        """The cells whose outcome is `unsupported`."""
-        return [c for c in self.cells if c.outcome == UNSUPPORTED] if UNSUPPORTED in self.outcomes else []
+    def unsupported(self) -> list[tuple[str, str]]:
+        """(backend, reason) of each result whose outcome is `unsupported`."""
+        if UNSUPPORTED not in self.outcomes:
+            return []
+        out = []
+        for b, outcome in zip(self.backends, self.outcomes, strict=True):
+            if outcome == UNSUPPORTED:
+                res = self.results.get(b["id"])
+                out.append((b["id"], str((res if isinstance(res, dict) else {}).get("message") or "")))
+        return out
 
     def attributions(self) -> list[str | None]:
         """Per backend, whose difference the result is (None where the result does not say)."""
@@ -263,6 +272,8 @@ class View:
     @cached_property
     def attributions(self) -> list[str]:
         """The attributions the results carry (with `none` for results without one), or empty."""
+        if not any("attribution" in res for r in self.rows for res in r.results.values()):
+            return []
         seen = {a for r in self.rows for a in r.attributions()}
         if seen <= {None}:
             return []
@@ -349,16 +360,17 @@ def _document_order(name: str) -> tuple[int, str]:
 
 def _documents(rows: list[Row]) -> list[Document]:
     """Checks grouped by document and section; a check also appears under its registry entry's source."""
-    found: dict[tuple[str, str], list[Claim]] = {}
-    for row in rows:
-        found.setdefault((row.document, row.section), []).append(Claim(row))
+    found: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+    for n, row in enumerate(rows):
+        found.setdefault((row.document, row.section), []).append((row.id, "", n))
         if row.entry:
             doc, sec = row.entry["source"]["document"], row.entry["source"]["section"]
             if (doc, sec) != (row.document, row.section):
-                found.setdefault((doc, sec), []).append(Claim(row, via=row.entry["id"]))
+                found.setdefault((doc, sec), []).append((row.id, row.entry["id"], n))
     docs: dict[str, Document] = {}
     for doc, sec in sorted(found, key=lambda k: (_document_order(k[0]), k[1])):
-        claims = sorted(found[(doc, sec)], key=lambda c: (c.row.id, c.via or ""))
+        found[(doc, sec)].sort()  # by check id, then the entry it is listed via (tuples sort in C)
+        claims = [Claim(rows[n], via or None) for _, via, n in found[(doc, sec)]]
         docs.setdefault(doc, Document(doc)).sections.append(Section(sec, claims))
     return list(docs.values())
 
