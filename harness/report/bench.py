@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -105,8 +106,13 @@ def main(argv: list[str]) -> int:
     print(f"write JSON + Markdown + HTML: {n['seconds']:.2f} s ({n['cpu_seconds']:.2f} s of CPU), "
           f"peak {n['peak_mb']:.0f} MB (the document alone: {n['document_mb']:.0f} MB)")
     print(f"files: {files}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine load (1 min): {load:.1f} on {os.cpu_count()} CPUs; wall-clock time grows with it, "
+          "CPU time much less")
     if n["results"] >= 50_000:
-        met = n["seconds"] <= TARGET_SECONDS and n["peak_mb"] <= TARGET_MB
+        memory = n["peak_mb"] <= TARGET_MB
         print(f"targets at 50,000 results: <= {TARGET_SECONDS:.0f} s and <= {TARGET_MB:.0f} MB peak: "
-              + ("met" if met else "NOT met"))
+              f"time {'met' if n['seconds'] <= TARGET_SECONDS else 'NOT met'} "
+              f"(CPU time {'within' if n['cpu_seconds'] <= TARGET_SECONDS else 'over'} it), "
+              f"memory {'met' if memory else 'NOT met'}")
     return 0
