@@ -278,9 +278,14 @@ def test_outcome_area_and_backend_filters(page: Page) -> None:
     # turso off: its column goes, and nothing is left that is not `same` on sqlite
     page.click("backend", "turso")
     assert page.visible("#checks tr.filterable") == []
+    assert page.js("document.querySelector('#checks p.empty').textContent") == "No check matches the filters."
+    assert page.js("document.getElementById('shown').textContent") == f"0 of {len(ALL_CHECKS)} checks shown"
+    page.click("outcome", "same")  # sqlite's `same` checks come back, in a table without turso's column
     assert page.js("Array.from(document.querySelectorAll('#checks th[data-backend]'))"
                    ".filter(e => e.offsetParent !== null).map(e => e.textContent)") == ["sqlite"]
-    assert page.js("document.getElementById('shown').textContent") == f"0 of {len(ALL_CHECKS)} checks shown"
+    assert page.js("Array.from(document.querySelector('#summary .scroll')"
+                   ".querySelectorAll('tr[data-backend]'))"
+                   ".filter(e => e.offsetParent !== null).map(e => e.dataset.backend)") == ["sqlite"]
     # "all" buttons bring everything back
     for key in ("area", "outcome", "backend"):
         page.js(f"document.querySelector('[data-all={key}]').click()")
@@ -454,8 +459,10 @@ def test_extra_sections_render_with_working_links_and_the_interrupted_banner(
         "interrupted: 7 of 9 checks ran")
     titles = page.js("Array.from(document.querySelectorAll('section.extra h2')).map(h => h.textContent)")
     assert titles == ["Turso's compatibility claims, measured", "Nothing here"]
+    empty = page.js("document.querySelector('#section-empty p.empty').textContent")
+    assert empty == "This section has no rows."
     section = "#section-claims"
-    assert page.js(f"document.querySelectorAll('{section} tbody tr').length") == 50  # a page of 231
+    assert page.js(f"document.querySelectorAll('{section} tbody tr').length") == 50  # a page of 232
     assert page.js(f"document.querySelector('{section} nav.pager .pos').textContent") == "page 1 of 5 (232)"
     page.js(f"document.querySelector('{section} nav.pager button:nth-of-type(4)').click()")  # the last page
     cells = page.js(f"Array.from(document.querySelectorAll('{section} tbody tr:last-child td'))"
