@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from harness.checks import DOCUMENTED, DRIFT
-from harness.report.view import Cell, Row, View, make_view, upstream_documented
+from harness.report.view import NOT_RUN, Cell, Row, View, make_view, upstream_documented
 
 #: Longest value shown whole in the Markdown (the HTML and JSON always show all of it).
 MD_VALUE_LIMIT = 600
@@ -186,9 +186,12 @@ def _checks(v: View) -> Iterator[str]:
     names = " | ".join(md_text(b) for b in ids)
     yield from ("", "## Checks", "", f"| check | title | {names} | source |",
                 "|---|---|" + "---|" * len(ids) + "---|")
+    cells: dict[tuple[tuple[str, ...], int], str] = {}  # rows alike in outcomes and entry read alike
     for row in v.rows:
-        outcomes = " | ".join(_md_outcome(o, b in row.results, row)
-                              for b, o in zip(ids, row.outcomes, strict=True))
+        key = (row.outcomes, id(row.entry))
+        outcomes = cells.get(key)
+        if outcomes is None:
+            outcomes = cells[key] = " | ".join(_md_outcome(o, o != NOT_RUN, row) for o in row.outcomes)
         yield (f"| {md_code(row.id, table=True)} | {md_text(row.title)} | {outcomes} | "
                f"{md_source(row.document, row.section, table=True)} |")
 

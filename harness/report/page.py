@@ -89,11 +89,15 @@ def _check_rows(v: View, outcome_at: dict[str, int], areas: _Index, texts: _Inde
     layers = {x: i for i, x in enumerate(v.layers)}
     attrs = {x: i for i, x in enumerate(v.attributions)}
     impacts = {x: i for i, x in enumerate(v.impacts)}
+    shapes: dict[tuple[str, ...], list[int]] = {}  # outcome tuples are shared: number each once
     for row in v.rows:
         entry = entry_at.get(id(row.entry), -1) if row.entry else -1
         attributions = [attrs[a or NO_VALUE] for a in row.attributions()] if attrs else 0
+        shape = shapes.get(row.outcomes)
+        if shape is None:
+            shape = shapes[row.outcomes] = [outcome_at[o] for o in row.outcomes]
         yield [row.id, areas(row.area), layers.get(row.layer or "engine", -1), row.title, texts(row.document),
-               texts(row.section), entry, [outcome_at[o] for o in row.outcomes], attributions,
+               texts(row.section), entry, shape, attributions,
                impacts[impact_of(row.entry) or NO_VALUE] if impacts else -1,
                _detail(row) if row.is_difference else 0]
         row.forget_cells()  # the Markdown is written by now: the formatted values are no longer needed
