@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
         print("usage: python -m harness {" + ",".join(COMMANDS) + "} ...")
         for name, (_, doc) in COMMANDS.items():
-            print(f"  {name:<12} {doc}")
+            print(f"  {name:<8} {doc}")
         return 0 if args and args[0] in ("-h", "--help") else 2
     module = importlib.import_module(COMMANDS[args[0]][0])
     return int(module.main(args) or 0)
