@@ -395,6 +395,14 @@ def test_at_390_px_nothing_is_wider_than_the_phone_and_tables_scroll_in_their_ow
         const r = th.getBoundingClientRect(), b = s.getBoundingClientRect();
         return r.left >= b.left - 0.5 && r.right <= b.right + 0.5; })()""")
     assert reach is True
+    # and, without swiping, a line per backend gives its counts, the loud outcomes first
+    glance = page.js("Array.from(document.querySelectorAll('ul.glance li')).map(li => [li.textContent, "
+                     "li.getBoundingClientRect().right])")
+    assert [text for text, _ in glance] == [
+        "sqlite: same 9",
+        "turso: drift 1 undocumented-difference 1 error 1 crash 1 timeout 1 same 1 documented-difference 2 "
+        "unsupported 1"]
+    assert all(right <= lay["vw"] for _, right in glance)
     # the filter bar starts collapsed to one line, and stays on top (sticky) while scrolling
     assert lay["panelOpen"] is False
     assert lay["formShare"] <= 0.08, lay["formHeight"]
@@ -426,6 +434,7 @@ def test_at_desktop_width_the_filters_are_open_and_the_tables_need_no_scrolling(
     assert lay["pageWidth"] <= lay["vw"]
     assert lay["wide"] == []
     assert lay["summary"]["scroll"] <= lay["summary"]["client"]
+    assert page.js("getComputedStyle(document.querySelector('ul.glance')).display") == "none"  # a wide table
     assert lay["formShare"] <= 0.25
     _shot(page, tmp_path / "desktop.png")
     page.close()

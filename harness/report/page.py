@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.checks import UNSUPPORTED
+from harness.checks import LOUD, UNSUPPORTED
 from harness.report.markdown import interrupted_text
 from harness.report.view import (
     DIFF_OUTCOMES,
@@ -168,8 +168,10 @@ def html_chunks(doc: dict[str, Any] | View) -> Iterator[str]:
     v = doc if isinstance(doc, View) else make_view(doc)
     splits = v.splits
     banner = interrupted_text(*v.interrupted) if v.interrupted else ""
-    page = _environment().get_template("report.html.j2").render(v=v, splits=splits, banner=banner,
-                                                                data_mark=DATA_MARK)
+    loud = [o for o in v.outcomes if o in LOUD]
+    page = _environment().get_template("report.html.j2").render(
+        v=v, splits=splits, banner=banner, data_mark=DATA_MARK,
+        glance_order=[*loud, *(o for o in v.outcomes if o not in loud)])
     before, after = page.split(DATA_MARK, 1)
     yield before
     yield from _data(v)
