@@ -395,6 +395,12 @@ def test_at_390_px_nothing_is_wider_than_the_phone_and_tables_scroll_in_their_ow
         const r = th.getBoundingClientRect(), b = s.getBoundingClientRect();
         return r.left >= b.left - 0.5 && r.right <= b.right + 0.5; })()""")
     assert reach is True
+    # each backend's outcome column comes right after the check, on the first screen
+    heads = page.js("Array.from(document.querySelectorAll('#checks th')).map(th => [th.textContent, "
+                    "th.getBoundingClientRect().right])")
+    print(f"390 px checks table header right edges: {heads}")
+    assert [name for name, _ in heads][:3] == ["check", "sqlite", "turso"]
+    assert heads[2][1] <= lay["vw"]
     # and, without swiping, a line per backend gives its counts, the loud outcomes first
     glance = page.js("Array.from(document.querySelectorAll('ul.glance li')).map(li => [li.textContent, "
                      "li.getBoundingClientRect().right])")
