@@ -357,6 +357,14 @@ def test_html_is_escaped_self_contained_and_filterable() -> None:
     assert "insertAdjacentHTML" not in page_script
 
 
+def test_text_that_looks_like_the_data_marker_is_just_text() -> None:
+    doc = sample_doc()
+    doc["platform"] = "@@REPORT-DATA@@ @@report-data-0@@"
+    html = render_html(doc)
+    assert "<li>platform: @@REPORT-DATA@@ @@report-data-0@@</li>" in html
+    assert [c[0] for c in embedded_data(html)["checks"]] == [c["id"] for c in doc["checks"]]
+
+
 def rich_doc() -> dict[str, Any]:
     """The sample document with what other parts of the harness add: layers, attributions, impacts, extra
     sections (one long, with links and text that needs escaping) and an interrupted run's mark."""

@@ -9,6 +9,7 @@ text in the data can end the block); the page's script builds the tables a page 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,6 @@ from harness.report.view import (
 TEMPLATES = Path(__file__).with_name("templates")
 #: Rows serialised per chunk of the embedded data.
 CHUNK = 500
-#: Where the embedded data goes in the rendered template.
-DATA_MARK = "@@REPORT-DATA@@"
 
 
 def _dumps(value: Any) -> str:
@@ -169,10 +168,11 @@ def html_chunks(doc: dict[str, Any] | View) -> Iterator[str]:
     splits = v.splits
     banner = interrupted_text(*v.interrupted) if v.interrupted else ""
     loud = [o for o in v.outcomes if o in LOUD]
+    mark = f"@@report-data-{uuid.uuid4().hex}@@"  # where the data goes; no text of the report can hold it
     page = _environment().get_template("report.html.j2").render(
-        v=v, splits=splits, banner=banner, data_mark=DATA_MARK,
+        v=v, splits=splits, banner=banner, data_mark=mark,
         glance_order=[*loud, *(o for o in v.outcomes if o not in loud)])
-    before, after = page.split(DATA_MARK, 1)
+    before, after = page.split(mark, 1)
     yield before
     yield from _data(v)
     yield after
