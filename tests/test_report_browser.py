@@ -491,6 +491,9 @@ def test_extra_sections_render_with_working_links_and_the_interrupted_banner(
     page.js("new Promise(r => setTimeout(r, 50))")
     top = page.js("document.getElementById('types.drifting').getBoundingClientRect().top")
     assert 0 <= top < 300  # the difference it links to is on screen, below the filter bar
+    page.js("window.scrollTo(0, 0)")  # the same link again (the address does not change): shown again
+    page.js(f"document.querySelector('{section} tbody tr:last-child a').click()")
+    assert 0 <= page.js("document.getElementById('types.drifting').getBoundingClientRect().top") < 300
     assert page.js("document.querySelectorAll('script').length") == 3  # the payload stayed text
     assert page.problems() == []
     page.close()
