@@ -525,3 +525,35 @@ def test_large_tables_are_paginated_and_a_link_finds_its_page(browser: Browser, 
     assert target in page.visible("#differences article")
     assert page.problems() == []
     page.close()
+
+
+DIFF_CASES: list[tuple[Any, Any]] = [
+    ({"rows": [[["integer", 1], ["text", "a"]]], "extra": 1, "same": [1, 2]},
+     {"rows": [[["real", 1.0], ["text", "a"]]], "same": [1, 2], "gone": True}),
+    ([2**63 - 1, 1.0, "a\"b\\\\c", None], [2**63 - 2, 1, "a\"b\\\\d", None]),  # beyond 2**53; 1.0 vs 1
+    ({"b": 1, "a": 2}, {"a": 2, "b": 1}),  # same keys, other order: nothing to point at
+    (list(range(20)), list(range(1, 21))),  # at most 8
+    ([1, 2], [1, 2, 3]),  # a whole-value difference
+    ({"k": {"x": [1, {"y": "</script>"}]}}, {"k": {"x": [1, {"y": "<b>"}]}}),
+]
+
+
+def test_the_page_points_at_the_same_paths_as_the_python_value_diff(
+        browser: Browser, tmp_path: Path) -> None:
+    from harness.report.render import value_diff
+
+    doc = {"schema_version": 1, "backends": [{"id": "sqlite"}, {"id": "turso"}], "checks": [
+        {"id": f"types.case{n}", "area": "types",
+         "results": {"sqlite": {"outcome": "same", "observed": base, "baseline": base},
+                     "turso": {"outcome": "undocumented-difference", "observed": obs, "baseline": base}}}
+        for n, (obs, base) in enumerate(DIFF_CASES)]}
+    write_all(doc, tmp_path)
+    page = Page(browser, (tmp_path / "compatibility.html").as_uri())
+    shown = page.js("Array.from(document.querySelectorAll('#differences article')).map(a => "
+                    "Array.from(a.querySelectorAll('tr[data-backend=turso] ul.diff-at li')).map(li => "
+                    "Array.from(li.querySelectorAll('code')).map(c => c.textContent)))")
+    assert shown == [[list(p) for p in value_diff(obs, base)] for obs, base in DIFF_CASES]
+    assert shown[1] == [["[0]", "9223372036854775807", "9223372036854775806"], ["[1]", "1.0", "1"],
+                        ["[2]", '"a\\"b\\\\\\\\c"', '"a\\"b\\\\\\\\d"']]
+    assert page.problems() == []
+    page.close()

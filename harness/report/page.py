@@ -64,20 +64,19 @@ class _Index:
 
 def _detail(row: Row) -> list[list[Any]]:
     """Per backend: outcome, observed, baseline (null: equal to observed), baseline from, expected (null:
-    none; true: equal to observed), message, notes, differs-at paths."""
+    none; true: equal to observed), message, notes. The page finds where observed and baseline differ."""
     out = []
     for c in row.cells:
         if c.has_values:
             observed: Any = c.observed
             baseline: Any = None if c.matches_baseline else c.baseline
-            diff: Any = [list(d) for d in c.diff]
         else:
-            observed = baseline = diff = None
+            observed = baseline = None
         expected: Any = None
         if c.expected is not None:
             expected = True if c.has_values and c.expected_observed else c.expected
         out.append([c.outcome, observed, baseline, c.baseline_from, expected,
-                    c.message if c.ran else "", c.notes, diff])
+                    c.message if c.ran else "", c.notes])
     return out
 
 
