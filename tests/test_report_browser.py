@@ -303,6 +303,10 @@ def test_filters_from_the_address(browser: Browser, report: Path) -> None:
     page.js("location.hash = '#outcome=crash'")
     page.js("new Promise(r => setTimeout(r, 50))")
     assert page.visible("#checks tr.filterable") == ["errors.crashes"]
+    page.js("location.hash = '#registry'")  # a plain anchor moves the page and keeps the filters
+    page.js("new Promise(r => setTimeout(r, 50))")
+    assert page.visible("#checks tr.filterable") == ["errors.crashes"]
+    assert page.checked("outcome") == ["crash"]
     assert page.problems() == []
     page.close()
 
