@@ -19,7 +19,7 @@ from harness.checks import OUTCOMES
 from harness.differences import Entry, Registry
 from harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
 from harness.report.render import DIFF_OUTCOMES, make_view, md_value, render_html, render_markdown, value_diff
-from harness.report.schema import validate
+from harness.report.schema import ReportError, validate
 from harness.sources import DISCOVERY, driver_guide, orm_backend
 
 EVIL = '<script>alert("x")</script> | `tick` & &amp; _em_ *b*'
@@ -477,12 +477,17 @@ def test_the_report_benchmark_replicates_a_report_and_measures_it(tmp_path: Path
     assert len(big["checks"]) == 6 * len(doc["checks"])  # 18 results per copy: 6 copies reach 100
     assert len({c["id"] for c in big["checks"]}) == len(big["checks"])
     assert big["checks"][0] is not big["checks"][len(doc["checks"])]
+    assert replicate(doc, 10) is doc  # already large enough: not copied
     write_all(doc, tmp_path / "src")
     numbers = measure(tmp_path / "src" / "compatibility.json", 100, tmp_path / "out")
     assert numbers["results"] == 108
     assert numbers["seconds"] > 0
     assert numbers["peak_mb"] >= numbers["document_mb"] > 0
     assert set(numbers["files"]) == {"compatibility.json", "compatibility.md", "compatibility.html"}
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({**doc, "checks": []}))
+    with pytest.raises(ReportError, match="no results to replicate"):
+        measure(empty, 100, tmp_path / "out2")
 
 
 # --- a real run: serial and xdist give the same document ------------------------------------------------

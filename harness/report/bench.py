@@ -12,6 +12,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import queue as queue_module
 import resource
 import sys
 import tempfile
@@ -32,12 +33,14 @@ def replicate(doc: dict[str, Any], results: int) -> dict[str, Any]:
     per_copy = sum(len(c["results"]) for c in doc["checks"])
     if per_copy == 0:
         raise ReportError("the report has no results to replicate; give a report of a run (--source)")
-    copies = max(1, -(-results // per_copy))
+    copies = -(-results // per_copy)
+    if copies <= 1:
+        return doc  # large enough already: measured as it is
     text = json.dumps(doc["checks"])
     checks = []
     for n in range(copies):
         for row in json.loads(text):  # a fresh object per copy, as a report read from disk has
-            row["id"] = f"{row['id']}~{n}" if copies > 1 else row["id"]
+            row["id"] = f"{row['id']}~{n}"
             checks.append(row)
     return {**doc, "checks": checks}
 
@@ -53,7 +56,11 @@ def _measure(source: str, results: int, out: str, queue: Any) -> None:
     from harness.report.build import summarise
     from harness.report.write import write_all
 
-    doc = summarise(replicate(load_report(source), results))
+    try:
+        doc = summarise(replicate(load_report(source), results))
+    except (ReportError, OSError) as exc:
+        queue.put({"error": str(exc)})
+        return
     before = _peak_mb()
     start, cpu = time.perf_counter(), time.process_time()
     paths = write_all(doc, Path(out))
@@ -70,11 +77,18 @@ def measure(source: Path, results: int, out: Path) -> dict[str, Any]:
     child = ctx.Process(target=_measure, args=(str(source), results, str(out), queue))
     child.start()
     try:
-        numbers = queue.get(timeout=600)
+        while True:  # bounded: the child answers, or dies (then nothing will come)
+            try:
+                numbers: dict[str, Any] = queue.get(timeout=1)
+                break
+            except queue_module.Empty:
+                if not child.is_alive():
+                    raise RuntimeError("the benchmark's child process died with exit code "
+                                       f"{child.exitcode}") from None
     finally:
         child.join(timeout=60)
-    if child.exitcode not in (0, None):
-        raise RuntimeError(f"the benchmark's child process failed with exit code {child.exitcode}")
+    if "error" in numbers:
+        raise ReportError(numbers["error"])
     return numbers
 
 
@@ -93,18 +107,19 @@ def main(argv: list[str]) -> int:
         parser.error("--results and --repeat must be at least 1")
     try:
         load_report(args.source)
+        with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
+            runs = [measure(args.source, args.results, args.out or Path(tmp)) for _ in range(args.repeat)]
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
-        runs = [measure(args.source, args.results, args.out or Path(tmp)) for _ in range(args.repeat)]
     n = min(runs, key=lambda r: r["seconds"])
     files = ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in sorted(n["files"].items()))
     every = ", ".join(f"{r['seconds']:.2f}" for r in runs)
     print(f"{n['results']} results ({n['checks']} checks), replicated from {args.source.name}; "
           f"fastest of {args.repeat} (all: {every} s)")
     print(f"write JSON + Markdown + HTML: {n['seconds']:.2f} s ({n['cpu_seconds']:.2f} s of CPU), "
-          f"peak {n['peak_mb']:.0f} MB (the document alone: {n['document_mb']:.0f} MB)")
+          f"peak {n['peak_mb']:.0f} MB ({n['document_mb']:.0f} MB of it reached before writing began, "
+          "building the document)")
     print(f"files: {files}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine load (1 min): {load:.1f} on {os.cpu_count()} CPUs; wall-clock time grows with it, "
