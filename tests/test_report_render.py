@@ -357,6 +357,18 @@ def test_html_is_escaped_self_contained_and_filterable() -> None:
     assert "insertAdjacentHTML" not in page_script
 
 
+def test_rows_citing_one_entry_id_with_different_contents_keep_their_own() -> None:
+    doc = sample_doc()
+    rows = [c for c in doc["checks"] if c["entry"]]
+    other = next(c for c in doc["checks"] if not c["entry"])
+    other["entry"] = {**rows[0]["entry"], "expect": {"turso": "something else"}}
+    view = make_view(doc)
+    by_id = {r.id: r for r in view.rows}
+    assert by_id[other["id"]].entry["expect"] == {"turso": "something else"}
+    assert by_id[rows[0]["id"]].entry["expect"] == rows[0]["entry"]["expect"]
+    assert by_id[other["id"]].entry is not by_id[rows[0]["id"]].entry
+
+
 def test_text_that_looks_like_the_data_marker_is_just_text() -> None:
     doc = sample_doc()
     doc["platform"] = "@@REPORT-DATA@@ @@report-data-0@@"

@@ -409,17 +409,20 @@ def make_view(doc: dict[str, Any]) -> View:
                 known.add(b)
                 ids.append(b)
                 backends.append(_backend({"id": b}))
-    entries: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+    entries: dict[Any, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
     shapes: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}  # shared outcome tuples, is_difference
     rows = []
     per_shape: Counter[tuple[str, tuple[str, ...]]] = Counter()
     for raw in doc["checks"]:
         document, section = source_of(raw.get("source"))
         ent = raw.get("entry")
-        key = (ent.get("id"), ent.get("title"), ent.get("reason"), ent.get("file"), ent.get("impact")) \
-            if isinstance(ent, dict) else None
-        if key not in entries:  # rows citing the same entry share one normalised copy
-            entries[key] = normalise_entry(ent)
+        entry = None
+        if isinstance(ent, dict):  # rows citing equal entries share one normalised copy
+            alike = entries.setdefault(ent.get("id"), [])
+            entry = next((norm for raw_entry, norm in alike if raw_entry == ent), None)
+            if entry is None:
+                entry = normalise_entry(ent)
+                alike.append((ent, entry))
         results = raw["results"]
         outcomes = tuple([str(results[b]["outcome"]) if b in results else NOT_RUN for b in ids])
         shape = shapes.get(outcomes)
@@ -428,7 +431,7 @@ def make_view(doc: dict[str, Any]) -> View:
         per_shape[(raw["area"], shape[0])] += 1
         layer = raw.get("layer")
         rows.append(Row(raw["id"], raw["area"], str(layer) if layer else None, str(raw.get("title") or ""),
-                        document, section, entries[key], backends, shape[0], results, shape[1]))
+                        document, section, entry, backends, shape[0], results, shape[1]))
     seen = {o for shape in shapes for o in shape}
     totals: dict[str, dict[str, int]] = {b: {} for b in ids}
     per_area: dict[str, dict[str, dict[str, int]]] = {}
