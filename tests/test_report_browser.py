@@ -307,6 +307,12 @@ def test_filters_from_the_address(browser: Browser, report: Path) -> None:
     page.js("new Promise(r => setTimeout(r, 50))")
     assert page.visible("#checks tr.filterable") == ["errors.crashes"]
     assert page.checked("outcome") == ["crash"]
+    # a check with no difference: its row in Checks, shown though the filters hid it, and outlined
+    page.js("location.hash = '#types.same_value'")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    assert "types.same_value" in page.visible("#checks tr.filterable")
+    assert page.js("document.querySelector('tr.shown-target').dataset.check") == "types.same_value"
+    assert 0 <= page.js("document.querySelector('tr.shown-target').getBoundingClientRect().top") < 300
     assert page.problems() == []
     page.close()
 
