@@ -23,7 +23,7 @@ UNKNOWN_SOURCE = {"document": "unknown", "section": "(the check never reported i
 #: Top-level fields shown at the head of a rendering, with their labels.
 META = (("generated_at", "generated at"), ("python", "Python"), ("platform", "platform"),
         ("reference", "reference backend"), ("schema_version", "schema version"))
-#: Where a result's attribution is absent (the run did not compare against the SQLite Turso tracks).
+#: The filter value of a result without an attribution, or of a check whose entry has no impact.
 NO_VALUE = "none"
 _DIFF_SET = frozenset(DIFF_OUTCOMES)
 _ABSENT = object()
