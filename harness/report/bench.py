@@ -105,6 +105,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv[1:])
     if args.results < 1 or args.repeat < 1:
         parser.error("--results and --repeat must be at least 1")
+    if not args.source.exists():
+        print(f"error: no report at {args.source}; give one to replicate with --source PATH "
+              "(any compatibility.json a run wrote)", file=sys.stderr)
+        return 2
     try:
         load_report(args.source)
         with tempfile.TemporaryDirectory(prefix="bench-report-") as tmp:
