@@ -8,6 +8,7 @@ import sys
 #: Subcommand -> module whose `main(argv) -> int` runs it.
 COMMANDS = {
     "bench": ("harness.bench", "time the harness against the raw drivers"),
+    "bench-report": ("harness.report.bench", "time and peak memory of writing a 50,000-result report"),
     "render": ("harness.report.cli", "render a JSON report to Markdown and HTML"),
     "merge": ("harness.report.cli", "merge several JSON reports into one"),
     "matrix": ("harness.report.matrix", "render a version matrix from several JSON reports"),

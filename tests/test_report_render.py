@@ -19,7 +19,7 @@ from harness.checks import OUTCOMES
 from harness.differences import Entry, Registry
 from harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
 from harness.report.render import DIFF_OUTCOMES, make_view, md_value, render_html, render_markdown, value_diff
-from harness.report.schema import validate
+from harness.report.schema import ReportError, validate
 from harness.sources import DISCOVERY, driver_guide, orm_backend
 
 EVIL = '<script>alert("x")</script> | `tick` & &amp; _em_ *b*'
@@ -308,16 +308,30 @@ class _Collect(HTMLParser):
         self.text.append(data)
 
 
+def embedded_data(html: str) -> dict[str, Any]:
+    """The report data a page embeds (its one `application/json` script), decoded."""
+    parser = _Collect()
+    parser.feed(html)
+    blocks = re.findall(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    assert len(blocks) == 1
+    assert "<" not in blocks[0]
+    assert ">" not in blocks[0]
+    assert "&" not in blocks[0]
+    data: dict[str, Any] = json.loads(blocks[0])
+    return data
+
+
 def test_html_is_escaped_self_contained_and_filterable() -> None:
     doc = sample_doc()
     html = render_html(doc)
     assert '<script>alert("x")</script>' not in html
     assert "<img src=x" not in html
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html  # the registry table, made on the server
     parser = _Collect()
     parser.feed(html)
     tags = parser.tags
-    assert [t for t, _ in tags].count("script") == 2  # the error catcher and the filters, nothing injected
+    scripts = [a.get("type") for t, a in tags if t == "script"]
+    assert scripts == [None, "application/json", None]  # the error catcher, the data, the page; nothing else
     assert not any(t in ("img", "i", "link", "iframe") for t, _ in tags)
     for _, attrs in tags:
         for name in ("src", "href"):
@@ -327,16 +341,166 @@ def test_html_is_escaped_self_contained_and_filterable() -> None:
     assert {("area", x) for x in ("errors", "limits", "types")} <= boxes
     assert {("outcome", o) for o in OUTCOMES} <= boxes
     assert {("backend", "sqlite"), ("backend", "turso")} <= boxes
-    rows = [a for t, a in tags if t == "tr" and a.get("data-count")]
-    assert [a["data-check"] for a in rows] == [c["id"] for c in doc["checks"]]
-    for a in rows:
-        pairs = json.loads(a["data-res"] or "")
-        check = next(c for c in doc["checks"] if c["id"] == a["data-check"])
-        assert pairs == [[b, r["outcome"]] for b, r in check["results"].items()]
-    text = "".join(parser.text)
-    assert EVIL in text  # shown verbatim, as text
-    assert make_view(doc).rows
-    assert all(f"{r.id}" in text for r in make_view(doc).rows)
+    # every row names its layer (the builder's default); no attribution or impact here: no filter for them
+    assert {v for n, v in boxes if n == "layer"} == {"engine"}
+    assert not {name for name, _ in boxes} & {"attribution", "impact"}
+    data = embedded_data(html)
+    assert [c[0] for c in data["checks"]] == [c["id"] for c in doc["checks"]]
+    for row, raw in zip(data["checks"], doc["checks"], strict=True):
+        assert [data["outcomes"][o] for o in row[7]] == [r["outcome"] for r in raw["results"].values()]
+        assert data["areas"][row[1]] == raw["area"]
+    evil = next(c for c in data["checks"] if c[0] == "types.evil[a|b]")
+    assert evil[3] == EVIL  # the title, whole, for the page to show as text
+    assert evil[10][0][1] == '{"v":"</code>|`x`"}'  # sqlite's observation, kept as compact JSON text
+    assert data["entries"][evil[6]][5] == '<img src=x onerror="alert(1)">'
+    page_script = html.rsplit("<script>", 1)[1]
+    assert "innerHTML" not in page_script
+    assert "insertAdjacentHTML" not in page_script
+
+
+def test_rows_citing_one_entry_id_with_different_contents_keep_their_own() -> None:
+    doc = sample_doc()
+    rows = [c for c in doc["checks"] if c["entry"]]
+    other = next(c for c in doc["checks"] if not c["entry"])
+    other["entry"] = {**rows[0]["entry"], "expect": {"turso": "something else"}}
+    view = make_view(doc)
+    by_id = {r.id: r for r in view.rows}
+    assert by_id[other["id"]].entry["expect"] == {"turso": "something else"}
+    assert by_id[rows[0]["id"]].entry["expect"] == rows[0]["entry"]["expect"]
+    assert by_id[other["id"]].entry is not by_id[rows[0]["id"]].entry
+
+
+def test_text_that_looks_like_the_data_marker_is_just_text() -> None:
+    doc = sample_doc()
+    doc["platform"] = "@@REPORT-DATA@@ @@report-data-0@@"
+    html = render_html(doc)
+    assert "<li>platform: @@REPORT-DATA@@ @@report-data-0@@</li>" in html
+    assert [c[0] for c in embedded_data(html)["checks"]] == [c["id"] for c in doc["checks"]]
+
+
+def rich_doc() -> dict[str, Any]:
+    """The sample document with what other parts of the harness add: layers, attributions, impacts, extra
+    sections (one long, with links and text that needs escaping) and an interrupted run's mark."""
+    doc = sample_doc()
+    for row in doc["checks"]:
+        row["layer"] = "driver" if row["area"] == "errors" else "engine"
+        if row["entry"]:
+            row["entry"]["impact"] = "cosmetic" if row["area"] == "errors" else "silent-data-change"
+        turso = row["results"]["turso"]
+        if turso["outcome"] != "same":
+            turso["attribution"] = "sqlite-version" if row["id"] == "types.documented" else "turso"
+    doc["sections"] = [
+        {"id": "claims", "title": "Turso's compatibility claims, measured",
+         "intro": "Every row | of COMPAT.md",
+         "columns": ["feature", "claim", "check"],
+         "rows": [[f"feature {i}", "Yes" if i % 2 else "No | partial\nsecond line", i] for i in range(230)]
+         + [["unsafe", None, {"text": "not a link", "href": "javascript:alert(1)"}],
+            ["linked", EVIL, {"text": "see the drift", "href": "#types.drifting"}]]},
+        {"id": "empty", "title": "Nothing here", "intro": "", "columns": ["a"], "rows": []},
+    ]
+    doc["interrupted"] = {"ran": 7, "total": 9}
+    return doc
+
+
+def test_layer_attribution_and_impact_filters_appear_when_the_data_has_them() -> None:
+    html = render_html(rich_doc())
+    parser = _Collect()
+    parser.feed(html)
+    boxes = {(a["name"], a["value"]) for t, a in parser.tags if t == "input"}
+    assert {("layer", "engine"), ("layer", "driver")} <= boxes
+    assert ("layer", "client") not in boxes  # only values the data has
+    assert {("attribution", "turso"), ("attribution", "sqlite-version"), ("attribution", "none")} <= boxes
+    assert {("impact", "silent-data-change"), ("impact", "cosmetic"), ("impact", "none")} <= boxes
+    data = embedded_data(html)
+    row = next(c for c in data["checks"] if c[0] == "types.documented")
+    assert data["layers"][row[2]] == "engine"
+    assert [data["attributions"][a] for a in row[8]] == ["none", "sqlite-version"]
+    assert data["impacts"][row[9]] == "silent-data-change"
+
+
+def test_extra_sections_render_in_order_after_the_summary_in_both_formats() -> None:
+    doc = rich_doc()
+    md = render_markdown(doc)
+    order = [md.index(h) for h in ("\n## Summary\n", "\n## Turso's compatibility claims, measured\n",
+                                   "\n## Nothing here\n", "\n## Checks\n")]
+    assert order == sorted(order)
+    table = md.split("## Turso's compatibility claims, measured\n\n")[1].split("\n\n## ")[0]
+    lines = table.splitlines()
+    assert lines[0] == "Every row \\| of COMPAT.md"
+    assert _cells(lines[2]) == [" feature ", " claim ", " check "]
+    rows = [line for line in lines[4:] if line.startswith(("| feature ", "| linked", "| unsafe"))]
+    assert len(rows) == 232
+    assert all(len(_cells(line)) == 3 for line in rows)  # pipes escaped, newlines folded: columns hold
+    assert "| feature 0 | No \\| partial second line | 0 |" in rows
+    assert "see the drift" in rows[-1]
+    assert "<script>" not in rows[-1]
+    html = render_html(doc)
+    assert html.index('id="summary"') < html.index('id="section-claims"') < html.index('id="section-empty"') \
+        < html.index('id="checks"')
+    assert [s["id"] for s in embedded_data(html)["sections"]] == ["claims", "empty"]
+
+
+def test_markdown_summarises_very_large_parts_with_a_pointer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.report.markdown as markdown
+
+    monkeypatch.setattr(markdown, "MD_DETAIL_LIMIT", 2)
+    monkeypatch.setattr(markdown, "MD_SECTION_ROWS", 10)
+    md = render_markdown(rich_doc())
+    details = md.split("\n## Differences\n")[1].split("\n## Unsupported")[0]
+    assert len(re.findall(r"^### ", details, re.M)) == 2
+    assert "5 more differences (of 7) are listed in the Checks table above" in details
+    assert "`errors.undocumented`" in details.strip().splitlines()[-1]  # the rest named
+    section = md.split("## Turso's compatibility claims, measured\n")[1].split("\n## ")[0]
+    assert section.count("\n| feature ") == 1 + 10  # the header and ten rows
+    assert "222 more rows (of 232) are in the JSON report (`sections`, id `claims`)" in section
+    # the Checks table stays complete
+    assert len(re.findall(r"^\| `", md.split("\n## Checks\n")[1].split("\n## ")[0], re.M)) == 9
+
+
+def test_an_interrupted_run_says_so_at_the_top_of_both_renderings() -> None:
+    doc = rich_doc()
+    md = render_markdown(doc)
+    assert md.splitlines()[2] == "> **interrupted: 7 of 9 checks ran** (this report is partial)"
+    html = render_html(doc)
+    assert '<p id="interrupted" class="banner" role="alert">interrupted: 7 of 9 checks ran' in html
+    assert html.index('id="interrupted"') < html.index('id="summary"')
+    assert "interrupted" not in render_markdown(sample_doc())
+    assert 'id="interrupted"' not in render_html(sample_doc())
+
+
+def test_json_is_compact_with_a_check_per_line_and_loads_back_equal() -> None:
+    from harness.report.write import to_json
+
+    doc = rich_doc()
+    text = to_json(doc)
+    assert json.loads(text) == json.loads(json.dumps(doc))
+    lines = text.splitlines()
+    per_line = [line for line in lines if line.startswith('{"id":') and '"results":' in line]
+    assert len(per_line) == len(doc["checks"])
+    assert "\n  " not in text  # not indented
+    assert list(json.loads(text)) == list(doc)  # field order kept
+
+
+def test_the_report_benchmark_replicates_a_report_and_measures_it(tmp_path: Path) -> None:
+    from harness.report.bench import measure, replicate
+    from harness.report.write import write_all
+
+    doc = sample_doc()
+    big = replicate(doc, 100)
+    assert len(big["checks"]) == 6 * len(doc["checks"])  # 18 results per copy: 6 copies reach 100
+    assert len({c["id"] for c in big["checks"]}) == len(big["checks"])
+    assert big["checks"][0] is not big["checks"][len(doc["checks"])]
+    assert replicate(doc, 10) is doc  # already large enough: not copied
+    write_all(doc, tmp_path / "src")
+    numbers = measure(tmp_path / "src" / "compatibility.json", 100, tmp_path / "out")
+    assert numbers["results"] == 108
+    assert numbers["seconds"] > 0
+    assert numbers["peak_mb"] >= numbers["document_mb"] > 0
+    assert set(numbers["files"]) == {"compatibility.json", "compatibility.md", "compatibility.html"}
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({**doc, "checks": []}))
+    with pytest.raises(ReportError, match="no results to replicate"):
+        measure(empty, 100, tmp_path / "out2")
 
 
 # --- a real run: serial and xdist give the same document ------------------------------------------------
@@ -414,3 +578,27 @@ def test_serial_and_xdist_runs_give_the_same_document(tmp_path: Path) -> None:
     merged = merge_reports([("serial.json", serial), ("xdist.json", parallel)])
     assert len(merged["backends"]) == 4
     assert "types.named" in render_markdown(merged)
+
+
+def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.report.markdown as markdown
+
+    doc = sample_doc()
+    monkeypatch.setattr(markdown, "MD_CLAIMS_LIMIT", 5)
+    claims = render_markdown(doc).split("## Claims of the source documents")[1].split("## Registry")[0]
+    assert "This report has 11 claims, more than 5" in claims
+    urls = claims.split("#### Connection URLs\n")[1].split("\n####")[0]
+    assert "- checks: 1\n  - sqlite: same 1\n  - turso: documented-difference 1\n" in urls
+    errors = claims.split("#### Error handling\n")[1].split("\n####")[0]
+    assert "  - turso: drift 1, error 1, crash 1, timeout 1\n" in errors  # in the outcomes' order
+    assert "- `" not in claims  # no claim listed one by one
+
+
+def test_compact_is_exactly_json_dumps_compact() -> None:
+    from harness.report.encode import compact
+
+    values: list[Any] = ["text", "ünïcode \u2028 \"quoted\" </script>", 1, 1.0, -0.0, 2**63 - 1, 10**30,
+                         float("nan"), float("inf"), True, None, [], {}, [[["integer", 1], ["real", 1.0]]],
+                         {"b": [1, {"c": None}], "a": "x"}, b"bytes", Path("/x")]
+    for value in values:
+        assert compact(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

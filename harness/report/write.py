@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import gc
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from harness.report.jsonout import json_chunks
 
 #: The file name (without suffix) of the report files a run writes.
 STEM = "compatibility"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+def write_atomic(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (a string, or its chunks) to a temporary file beside `path`, then rename it there."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
+            if isinstance(text, str):
+                fh.write(text)
+            else:
+                fh.writelines(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
@@ -29,22 +36,38 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    """The report as indented JSON (field order kept: the builder already sorts what needs sorting)."""
-    return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n"
+    """The report as compact JSON (field order kept: the builder already sorts what needs sorting)."""
+    return "".join(json_chunks(doc))
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: rendering makes no cycles, and with a large report in memory
+    its full passes cost more than the rendering itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
-    """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically)."""
-    from harness.report.render import render_html, render_markdown
+    """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically, streamed from one view)."""
+    from harness.report.render import html_chunks, make_view, markdown_lines
 
-    out = [(folder / f"{stem}.md", render_markdown(doc)), (folder / f"{stem}.html", render_html(doc))]
-    for path, text in out:
-        write_atomic(path, text)
-    return [path for path, _ in out]
+    md, html = folder / f"{stem}.md", folder / f"{stem}.html"
+    with _no_gc():
+        view = make_view(doc)
+        write_atomic(md, (line + "\n" for line in markdown_lines(view)))
+        write_atomic(html, html_chunks(view))
+    return [md, html]
 
 
 def write_all(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>`.json, .md and .html (default compatibility.*) into `folder`, each atomically."""
     path = folder / f"{stem}.json"
-    write_atomic(path, to_json(doc))
+    with _no_gc():
+        write_atomic(path, json_chunks(doc))
     return [path, *write_renderings(doc, folder, stem)]
