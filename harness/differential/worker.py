@@ -44,6 +44,7 @@ def serve(conn: Connection, engine_name: str, cells: Any, stderr_path: str) -> N
     os.dup2(fd, 2)
     eng = engine(engine_name)
     progress = Progress(cells)
+    cells[2] = 1  # imports done: from now on the hang timeout applies
     while True:
         try:
             batch = pickle.loads(conn.recv_bytes())
@@ -75,6 +76,10 @@ def death_of(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
+#: Longest a worker may take to start (imports), on top of the hang timeout that counts from then.
+STARTUP_GRACE = 60.0
+
+
 class ProcessExecutor:
     """One engine in a worker process.
 
@@ -93,7 +98,7 @@ class ProcessExecutor:
         self.cpu = 0.0  # CPU seconds of finished workers, plus the live one's last report
         self._cpu_live = 0.0
         self._ctx = _context()
-        self._cells = self._ctx.Array("q", 2, lock=False)
+        self._cells = self._ctx.Array("q", 3, lock=False)  # case, statement, started
         fd, self._stderr = tempfile.mkstemp(prefix=f"hunt-{engine_name}-", suffix=".stderr")
         os.close(fd)
         self._proc: Any = None
@@ -104,6 +109,7 @@ class ProcessExecutor:
 
     def _start(self) -> None:
         self._cpu_live = 0.0
+        self._cells[2] = 0
         parent, child = self._ctx.Pipe()
         self._proc = self._ctx.Process(target=serve, args=(child, self.spec, self._cells, self._stderr),
                                        daemon=True, name=f"hunt-{self.name}")
@@ -111,6 +117,17 @@ class ProcessExecutor:
         child.close()
         self._conn = parent
         self._renice()
+
+    def _answered(self, conn: Connection) -> bool:
+        """Whether `conn` has an answer (or EOF) within the hang timeout, counted from the end of the
+        worker's start-up: importing the engine on a loaded machine must not look like a hang."""
+        deadline = time.monotonic() + STARTUP_GRACE
+        while not self._cells[2] and time.monotonic() < deadline:
+            if conn.poll(0.05):
+                return True
+            if self._proc is None or not self._proc.is_alive():
+                return conn.poll(0)
+        return conn.poll(self.timeout)
 
     def yield_cpu(self) -> None:
         """Run this worker (and any that replaces it) at a lower scheduling priority than the hunt's
@@ -161,7 +178,7 @@ class ProcessExecutor:
         self._cells[0], self._cells[1] = -1, -1
         try:
             self._conn.send_bytes(payload)
-            if self._conn.poll(self.timeout):
+            if self._answered(self._conn):
                 raw, cpu = pickle.loads(self._conn.recv_bytes())
                 self.cpu += cpu - self._cpu_live
                 self._cpu_live = cpu
@@ -215,7 +232,7 @@ class ProcessExecutor:
         conn = self._conn
         death = CRASH
         try:
-            if conn is not None and conn.poll(self.timeout):
+            if conn is not None and self._answered(conn):
                 raw, cpu = pickle.loads(conn.recv_bytes())
                 self.cpu += cpu - self._cpu_live
                 self._cpu_live = cpu
