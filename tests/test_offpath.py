@@ -408,7 +408,7 @@ def test_a_default_backend_that_fails_to_load_fails_the_run(project: pytest.Pyte
 OWN = """
 @check(title="my own area", source=SRC, area="myapp")
 async def test_fx_mine(ctx: CheckContext) -> object:
-    return 1 if ctx.name == "sqlite" else 2
+    return 2 if ctx.name == "turso" else 1
 
 @maketest("sqlite", "turso")
 async def fx_made(conn):
@@ -471,6 +471,8 @@ def test_an_entry_with_an_area_no_check_declares_is_refused(project: pytest.Pyte
         title = "t"
         source = { document = "d", section = "s" }
         reason = "r"
+        impact = "cosmetic"
+        attribution = "turso"
         expect = { turso = 1 }
     """)
     result = project.runpytest_inprocess("--registry=reg")

@@ -150,7 +150,7 @@ def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
     else:
         why = tracked.get("why") or "no tracked SQLite"
         by = f"Attribution unavailable ({why}): no difference is called Turso's own or a version gap. "
-    return {"id": WHAT_WILL_CHANGE, "title": "What will change for your application",
+    return {"id": WHAT_WILL_CHANGE, "title": "What will change for your application", "lead": True,
             "intro": by + "Every difference a backend shows against the reference SQLite, one line each: "
                      "Turso's own first, grouped by impact, worst first (silent data change, lost or extra "
                      "writes, an error appearing or disappearing, a different error, a missing API or "

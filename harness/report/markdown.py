@@ -163,8 +163,18 @@ def _summary(v: View) -> Iterator[str]:
         yield f"| {md_text(area)} | {md_text(b)} | " + " | ".join(str(counts[o]) for o in v.outcomes) + " |"
 
 
+def _lead_sections(v: View) -> Iterator[str]:
+    """Sections marked `lead` (what will change for the reader's application): before the summary."""
+    yield from _sections([sec for sec in v.sections if sec.get("lead")])
+
+
 def _extra_sections(v: View) -> Iterator[str]:
-    for sec in v.sections:
+    """The other sections, after the summary, in list order."""
+    yield from _sections([sec for sec in v.sections if not sec.get("lead")])
+
+
+def _sections(sections: list[dict[str, Any]]) -> Iterator[str]:
+    for sec in sections:
         yield from ("", f"## {md_text(sec['title'] or sec['id'])}", "")
         if sec["intro"]:
             yield md_text(sec["intro"])
@@ -280,7 +290,8 @@ def _registry(v: View) -> Iterator[str]:
 def markdown_lines(doc: dict[str, Any] | View) -> Iterator[str]:
     """The Markdown report, line by line (without line ends)."""
     v = doc if isinstance(doc, View) else make_view(doc)
-    for part in (_head, _summary, _extra_sections, _checks, _differences, _unsupported, _claims):
+    for part in (_head, _lead_sections, _summary, _extra_sections, _checks, _differences, _unsupported,
+                 _claims):
         yield from part(v)
     lines = list(_registry(v))
     while lines and lines[-1] == "":

@@ -409,7 +409,8 @@ def _sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
         columns = [str(c) for c in raw.get("columns") or []]
         rows = [list(r) for r in raw.get("rows") or [] if isinstance(r, list | tuple)]
         out.append({"id": str(raw.get("id") or f"section-{i + 1}"), "title": str(raw.get("title") or ""),
-                    "intro": str(raw.get("intro") or ""), "columns": columns, "rows": rows})
+                    "intro": str(raw.get("intro") or ""), "columns": columns, "rows": rows,
+                    "lead": bool(raw.get("lead"))})
     return out
 
 
