@@ -23,7 +23,8 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "sqlite3's to 5000 ms: a locked database fails at once instead of waiting"),
     Adaptation("sqlite3.connect-pathlike",
                "a path-like database argument (pathlib.Path) is turned into a str",
-               "turso.connect() accepts only str (TypeError: 'PosixPath' object is not an instance of 'str')"),
+               "turso.connect() accepts only str "
+               "(TypeError: 'PosixPath' object is not an instance of 'str')"),
     Adaptation("sqlite3.connect-ignored-keywords",
                "check_same_thread=, cached_statements= and detect_types=0 are accepted and ignored",
                "turso.connect() rejects these keywords (TypeError); its connections make no same-thread "

@@ -44,8 +44,9 @@ def adapted_connect(database: Any, timeout: float = 5.0, detect_types: int = 0,
     return _finish(turso.connect(path, isolation_level=level), timeout, autocommit)
 
 
-def adapted_aio_connect(database: Any, *, iter_chunk_size: int = 64, loop: Any = None, timeout: float = 5.0,
-                        detect_types: int = 0, isolation_level: str | None = "", check_same_thread: bool = True,
+def adapted_aio_connect(database: Any, *, iter_chunk_size: int = 64, loop: Any = None,
+                        timeout: float = 5.0, detect_types: int = 0, isolation_level: str | None = "",
+                        check_same_thread: bool = True,
                         factory: Any = None, cached_statements: int = 128, uri: bool = False,
                         autocommit: Any = _LEGACY) -> Any:
     """aiosqlite.connect's signature, reaching turso.aio.connect; the busy timeout is set on first use."""

@@ -55,7 +55,7 @@ def make_function_shim(qualname: str, what: str, lookup: Callable[[str], list[st
 def make_class_shim(qualname: str, what: str, lookup: Callable[[str], list[str]]) -> type:
     """A class standing in for `qualname`: isinstance() is False for everything, instantiating raises."""
 
-    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
         raise MissingFeatureError(missing_message(qualname, what, lookup(qualname.rsplit(".", 1)[-1])))
 
     name = qualname.rsplit(".", 1)[-1]
