@@ -79,7 +79,7 @@ def signals_of(record: dict[str, Any]) -> Signals:
             kinds.add(kind.value)
         words.update(w for w in WORD.findall(msg.lower()) if w not in STOPWORDS)
         for found in ENTRY_ID.finditer(msg):
-            entry_ids.extend(found.group(1).split(", "))
+            entry_ids.extend(e.rstrip(".") for e in found.group(1).split(", "))
     return Signals(frozenset(names), frozenset(kinds), frozenset(words), tuple(dict.fromkeys(entry_ids)))
 
 

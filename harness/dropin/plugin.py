@@ -58,7 +58,9 @@ def _engine(config: pytest.Config) -> str | None:
 
 
 def _timeout(config: pytest.Config) -> float:
-    value = config.getoption("dropin_timeout") or config.getini("dropin_timeout") or DEFAULT_TIMEOUT
+    value = config.getoption("dropin_timeout")
+    if value is None:
+        value = config.getini("dropin_timeout") or DEFAULT_TIMEOUT
     try:
         timeout = float(value)
     except ValueError:
