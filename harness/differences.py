@@ -19,6 +19,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 #: Every area a check or an entry may belong to.
 AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "errors", "features",
          "encryption", "limits", "discovery")
+#: The client layer's areas (suites/client/test_client_<x>.py).
+AREAS += ("client_sqlalchemy", "client_alembic")
 
 REQUIRED = ("id", "check", "title", "source", "reason", "expect")
 
