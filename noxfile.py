@@ -157,7 +157,8 @@ def dropin_sqlite_utils(session: nox.Session) -> None:
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
     with session.chdir(src):
         plain = _timed(session, *common, success_codes=[0, 1], env=env)
-        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1], env=env)
+        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
+                      env=env)
     timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
               "ratio": round(both / plain, 2), "sqlite_utils": SQLITE_UTILS}
     (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")

@@ -87,7 +87,8 @@ def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=TESTS)
     return pytester
@@ -102,7 +103,8 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
     result = user_project.runpytest_subprocess("--dropin=turso", "--dropin-timeout=3", "--report-dir=out")
     assert result.ret == 1, result.stdout.str()
     rows, doc = _rows(user_project)
-    outcomes = {name: (r["sqlite"]["outcome"], r["turso"]["outcome"], r["category"]) for name, r in rows.items()}
+    outcomes = {name: (r["sqlite"]["outcome"], r["turso"]["outcome"], r["category"])
+                for name, r in rows.items()}
     assert outcomes == {
         "test_roundtrip": ("passed", "passed", "same"),
         "test_create_function": ("passed", "failed", "turso-only"),
@@ -114,15 +116,18 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
         "test_after_the_abort": ("passed", "passed", "same"),
     }
     create = rows["test_create_function"]["turso"]
-    assert create["exc_type"] == "AttributeError" and "create_function" in create["message"]
-    assert create["line"] == "test_app.py:18" and create["source"].startswith("db.create_function(")
+    assert create["exc_type"] == "AttributeError"
+    assert "create_function" in create["message"]
+    assert create["line"] == "test_app.py:18"
+    assert create["source"].startswith("db.create_function(")
     adapter = rows["test_register_adapter"]["turso"]
     assert adapter["exc_type"] == "harness.dropin.shims.MissingFeatureError"
     assert "sqlite3.register_adapter is not provided by pyturso" in adapter["message"]
     assert "SIGABRT" in rows["test_aborts_on_turso"]["turso"]["message"]
     assert doc["dropin"]["engines"]["turso"]["attempts"] == 3  # two resumptions: after the hang, the abort
     sections = [s["id"] for s in doc["sections"]]
-    assert sections[:2] == ["dropin-summary", "dropin-turso-only"] and "dropin-both" in sections
+    assert sections[:2] == ["dropin-summary", "dropin-turso-only"]
+    assert "dropin-both" in sections
     turso_only = next(s for s in doc["sections"] if s["id"] == "dropin-turso-only")
     assert [r[0].split("::")[-1] for r in turso_only["rows"]] == [
         "test_create_function", "test_register_adapter", "test_hangs_on_turso", "test_aborts_on_turso"]
@@ -143,7 +148,8 @@ def test_raw_mode_reaches_pyturso_unadapted(user_project: pytest.Pytester) -> No
     assert result.ret == 1, result.stdout.str()
     rows, doc = _rows(user_project)
     turso = rows["test_timeout_keyword"]["turso"]
-    assert turso["exc_type"] == "TypeError" and "timeout" in turso["message"]
+    assert turso["exc_type"] == "TypeError"
+    assert "timeout" in turso["message"]
     adaptations = next(s for s in doc["sections"] if s["id"] == "dropin-adaptations")
     assert {r[1] for r in adaptations["rows"]} == {"no"}
     # the same suite with the adaptations on: timeout= becomes a busy timeout and the test passes
@@ -172,7 +178,7 @@ def test_bad_timeout_is_a_usage_error(user_project: pytest.Pytester) -> None:
 def early_module() -> types.ModuleType:
     """A module that did `from sqlite3 import connect, IntegrityError` before any routing."""
     module = types.ModuleType("dropin_early_user_module")
-    exec("from sqlite3 import connect, IntegrityError", module.__dict__)  # noqa: S102
+    exec("from sqlite3 import connect, IntegrityError", module.__dict__)
     sys.modules[module.__name__] = module
     yield module
     del sys.modules[module.__name__]
@@ -195,7 +201,8 @@ def test_routing_reaches_turso_and_undoes_everything(early_module: types.ModuleT
             sqlite3.register_converter("x", bytes)
     finally:
         routing.uninstall()
-    assert sqlite3.connect is std_connect and early_module.connect is std_connect
+    assert sqlite3.connect is std_connect
+    assert early_module.connect is std_connect
     assert early_module.IntegrityError is std_error
     assert type(sqlite3.connect(":memory:")) is sqlite3.Connection
 
@@ -225,7 +232,8 @@ def test_aiosqlite_routes_to_turso_aio() -> None:
         module, rows = asyncio.run(main())
     finally:
         routing.uninstall()
-    assert module == "turso.lib_aio" and [tuple(r) for r in rows] == [(42,)]
+    assert module == "turso.lib_aio"
+    assert [tuple(r) for r in rows] == [(42,)]
     assert aiosqlite.connect.__module__ == "aiosqlite.core"
 
 
@@ -240,7 +248,7 @@ def test_sqlalchemy_urls_route_to_pyturso_dialects() -> None:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
             assert type(conn.connection.dbapi_connection).__module__ == "turso.lib"
-        with pytest.raises(RoutingError, match="sqlite\\+pysqlcipher.*cannot be routed"):
+        with pytest.raises(RoutingError, match=r"sqlite\+pysqlcipher.*cannot be routed"):
             sa.create_engine("sqlite+pysqlcipher://")
     finally:
         routing.uninstall()
@@ -267,7 +275,8 @@ def test_matching_by_missing_name_and_named_entry() -> None:
     locked = {"exc_type": "turso.OperationalError", "message": "database is locked: busy timeout expired"}
     assert [c.ref for c in match(locked, registry)] == ["smoke.locked"]
     assert match({"exc_type": "AssertionError", "message": "assert 1 == 2"}, registry) == []
-    named = {"message": "sqlite3.x is not provided by pyturso (y). Known difference: registry entry smoke.locked."}
+    named = {"message": "sqlite3.x is not provided by pyturso (y). "
+                        "Known difference: registry entry smoke.locked."}
     assert match(named, registry)[0].ref == "smoke.locked"
     assert entry_lookup(registry)("create_function") == ["smoke.no-create-function"]
 

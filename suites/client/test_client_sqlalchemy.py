@@ -156,7 +156,8 @@ def _orm(url: str) -> dict[str, Any]:
             session.delete(ann)
             session.commit()
             after_delete = session.scalar(sa.select(sa.func.count()).select_from(_Book))
-        return {"loaded": loaded, "after_orphan_removal": list(remaining), "after_cascade_delete": after_delete}
+        return {"loaded": loaded, "after_orphan_removal": list(remaining),
+                "after_cascade_delete": after_delete}
     finally:
         engine.dispose()
 
@@ -167,7 +168,7 @@ async def test_orm_relationships(ctx: CheckContext) -> object:
     return await asyncio.to_thread(_orm, _url(ctx))
 
 
-REFLECTED = {"tables": None, "temp_tables": None, "indexes": None, "foreign_keys": None, "declared_types": None}
+REFLECTED = ("tables", "temp_tables", "indexes", "foreign_keys", "declared_types")
 
 
 def _reflect(url: str, what: str) -> Any:
@@ -190,7 +191,8 @@ def _reflect(url: str, what: str) -> Any:
             if what == "temp_tables":
                 return {"temp_tables": insp.get_temp_table_names(), "tables": sorted(insp.get_table_names())}
             if what == "indexes":
-                return sorted((i["name"], i["column_names"], bool(i["unique"])) for i in insp.get_indexes("child"))
+                return sorted((i["name"], i["column_names"], bool(i["unique"]))
+                              for i in insp.get_indexes("child"))
             if what == "foreign_keys":
                 return [{k: fk[k] for k in ("constrained_columns", "referred_table", "referred_columns")}
                         | {"ondelete": fk.get("options", {}).get("ondelete")}
@@ -206,6 +208,10 @@ async def test_reflection(ctx: CheckContext, what: str) -> object:
     return await asyncio.to_thread(_reflect, _url(ctx), what)
 
 
+def _xs(conn: Any) -> list[int]:
+    return [r[0] for r in conn.execute(sa.text("SELECT x FROM t ORDER BY x"))]
+
+
 def _savepoints(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:
@@ -219,12 +225,12 @@ def _savepoints(url: str) -> dict[str, Any]:
                 conn.execute(sa.text("INSERT INTO t VALUES (2)"))
                 nested.rollback()
                 conn.execute(sa.text("INSERT INTO t VALUES (3)"))
-            out["after_savepoint_rollback"] = [r[0] for r in conn.execute(sa.text("SELECT x FROM t ORDER BY x"))]
+            out["after_savepoint_rollback"] = _xs(conn)
             conn.rollback()
             trans = conn.begin()
             conn.execute(sa.text("INSERT INTO t VALUES (4)"))
             trans.rollback()
-            out["after_rollback"] = [r[0] for r in conn.execute(sa.text("SELECT x FROM t ORDER BY x"))]
+            out["after_rollback"] = _xs(conn)
         return out
     finally:
         engine.dispose()
@@ -256,8 +262,8 @@ def _autocommit(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-@check(title="SQLAlchemy isolation_level='AUTOCOMMIT': each statement commits at once", source=SA_TRANSACTIONS,
-       layer="client")
+@check(title="SQLAlchemy isolation_level='AUTOCOMMIT': each statement commits at once",
+       source=SA_TRANSACTIONS, layer="client")
 async def test_autocommit(ctx: CheckContext) -> object:
     return await asyncio.to_thread(_autocommit, _url(ctx))
 
