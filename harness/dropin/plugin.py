@@ -8,7 +8,7 @@ Turso installs the routing before the suite's conftest files are imported.
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +182,15 @@ class Parent:
         from harness.dropin.section import build_doc, merge
 
         nodeids = [item.nodeid for item in session.items]
-        folder = Path(tempfile.mkdtemp(prefix="dropin-"))
+        self.report_dir = self._report_dir()
+        folder = self.report_dir / "dropin-runs"  # each engine's results, log and watchdog dumps
+        shutil.rmtree(folder, ignore_errors=True)
         args = list(self.config.invocation_params.args)
         runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
                         self.config.getoption("dropin_raw"),
                         parallel=not self.config.getoption("dropin_serial"))
         rows = merge(nodeids, runs, load_known(self.config), load_checks(self.config))
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs)
-        self.report_dir = self._report_dir()
         from harness.report.write import write_all
 
         write_all(self.doc, self.report_dir, "dropin")

@@ -43,7 +43,10 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
         if arg.startswith("--dropin=") or arg == "--dropin-raw":
             continue
         kept.append(arg)
-    out = [*kept, f"--dropin-engine={engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
+    # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
+    # record keeps the failing line and the exception chain anyway.
+    tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
+    out = [*kept, *tb, f"--dropin-engine={engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
            f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
            f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
     return [*out, "--dropin-raw"] if raw else out
