@@ -175,3 +175,33 @@ def dropin_sqlalchemy(session: nox.Session) -> None:
         session.run("pytest", "test_suite.py", "-q", "-p", "no:cacheprovider", "--no-header",
                     "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
                     env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+# --- the client layer across SQLAlchemy releases -----------------------------------------------------------
+
+SQLALCHEMY_VERSIONS = _listed("SQLALCHEMY_VERSIONS", ["2.0.45", "2.1.9"])
+CLIENTS_OUT = ROOT / "reports" / "clients"
+
+
+@nox.session(python=PYTHONS[-1])
+@nox.parametrize("sqlalchemy", SQLALCHEMY_VERSIONS)
+def clients(session: nox.Session, sqlalchemy: str) -> None:
+    """The client-layer suites (SQLAlchemy, Alembic) with one SQLAlchemy release, on SQLite and Turso."""
+    folder = CLIENTS_OUT / f"sqlalchemy-{sqlalchemy}"
+    shutil.rmtree(folder, ignore_errors=True)
+    session.install("-e", f"{ROOT}[clients]")
+    session.install(f"sqlalchemy=={sqlalchemy}")
+    # exit 1: a registry entry drifted under this release (a finding for the matrix, not a broken session)
+    session.run("pytest", str(ROOT / "suites" / "client"), f"--report-dir={folder}", "--allow-undocumented",
+                "-q", "-p", "no:cacheprovider", "--no-header", success_codes=[0, 1],
+                env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python=PYTHONS[-1], requires=["clients"])
+def clients_matrix(session: nox.Session) -> None:
+    """Merge the client-layer reports of every SQLAlchemy release into reports/clients/matrix.*."""
+    session.install("-e", ".")
+    reports = [f"sqlalchemy-{v}={CLIENTS_OUT / f'sqlalchemy-{v}' / 'compatibility.json'}"
+               for v in SQLALCHEMY_VERSIONS]
+    session.run("python", "-m", "harness", "matrix", "--out", str(CLIENTS_OUT),
+                "--title", "Client layer across SQLAlchemy releases", *reports)

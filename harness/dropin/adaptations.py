@@ -43,6 +43,11 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "SQLAlchemy engines routed to pyturso's dialects open with experimental_features='attach'",
                "Turso keeps ATTACH behind an experimental toggle; SQLAlchemy's SQLite test provisioning "
                "and schema-qualified tables need it"),
+    Adaptation("sqlalchemy.provisioning",
+               "pyturso's dialects, reached from a sqlite:// URL, load SQLAlchemy's SQLite test provisioning "
+               "(sqlalchemy.testing: create/drop databases, the test_schema ATTACH)",
+               "pyturso ships no SQLAlchemy test provisioning, so sqlalchemy.testing-based suites cannot set "
+               "up their databases on sqlite+turso"),
 )
 
 BY_ID = {a.id: a for a in ADAPTATIONS}

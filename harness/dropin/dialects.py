@@ -15,6 +15,11 @@ def _with_attach(args: Any) -> Any:
     return cargs, cparams
 
 
+def _load_sqlite_provisioning(cls: type) -> None:
+    """SQLAlchemy's test provisioning for SQLite (pyturso ships none for its dialects)."""
+    import sqlalchemy.dialects.sqlite.provision  # noqa: F401
+
+
 def dialect_classes(adapt: bool) -> tuple[type, type]:
     """(sync, async) dialect classes the drop-in routes SQLite URLs to."""
     from turso.sqlalchemy import AioTursoDialect, TursoDialect
@@ -23,17 +28,19 @@ def dialect_classes(adapt: bool) -> tuple[type, type]:
         return TursoDialect, AioTursoDialect
 
     class DropinTursoDialect(TursoDialect):
-        """pyturso's sync dialect with the `sqlalchemy.attach` adaptation."""
+        """pyturso's sync dialect with the `sqlalchemy.attach` and `sqlalchemy.provisioning` adaptations."""
 
         supports_statement_cache = True
+        load_provisioning = classmethod(_load_sqlite_provisioning)
 
         def create_connect_args(self, url: Any) -> Any:
             return _with_attach(super().create_connect_args(url))
 
     class DropinAioTursoDialect(AioTursoDialect):
-        """pyturso's async dialect with the `sqlalchemy.attach` adaptation."""
+        """pyturso's async dialect with the `sqlalchemy.attach` and `sqlalchemy.provisioning` adaptations."""
 
         supports_statement_cache = True
+        load_provisioning = classmethod(_load_sqlite_provisioning)
 
         def create_connect_args(self, url: Any) -> Any:
             return _with_attach(super().create_connect_args(url))

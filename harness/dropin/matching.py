@@ -1,11 +1,12 @@
 """Match a test's failure on Turso to known differences: registry entries and measured check records.
 
-Signals taken from the failure: names the code missed (`has no attribute 'x'`, `unexpected keyword
-argument 'x'`, `cannot import name 'x'`, the drop-in's own missing-feature errors, `no such function:
-x`), the error kind of each message in the exception chain (`harness.errors.kind_from_message`), and the
-distinctive words of the messages. Every entry is scored on its id, title, reason and expectations, so
-entries added later (the driver layer's `driver_surface.*`, the client layer's `client_*`) are matched
-with no change here.
+Signals taken from the failure: the DB-API class pyturso raised, names the code missed (`has no
+attribute 'x'`, `unexpected keyword argument 'x'`, `cannot import name 'x'`, the drop-in's own
+missing-feature errors, `no such function: x`), the error kind of each message in the exception chain
+(`harness.errors.kind_from_message`), and the distinctive words of the messages. Every entry is scored
+on its id, checks, title, reason and expectations, so entries added later (the driver layer's
+`driver_surface.*`, the client layer's `client_*`) are matched with no change here. Failures matching
+nothing are grouped by a lead: what they miss, or the shape of their error.
 """
 
 from __future__ import annotations
@@ -25,17 +26,21 @@ NAME_PATTERNS = (
     re.compile(r"^(?:sqlite3|aiosqlite)\.(\w+)(?:\([^)]*\))? is not provided by pyturso"),
     re.compile(r"^(?:sqlite3|aiosqlite)\.connect\((\w+)=\.\.\.\) is not provided"),
     re.compile(r"no such function: (\w+)", re.IGNORECASE),
+    re.compile(r"(\w+)\(\) not found"),
 )
 ENTRY_ID = re.compile(r"registry entry ([\w.\-\[\]]+(?:, [\w.\-\[\]]+)*)")
 _STOP = """error errors failed failure database table column value values which where there their
 should would could about after before other while every object objects argument arguments instance
 sqlite sqlite3 turso pyturso python module function functions cannot found given using expected
-statement statements connection cursor assert assertionerror operationalerror programmingerror"""
+statement statements connection cursor assert assertionerror operationalerror programmingerror
+databaseerror integrityerror parse index indexes columns create insert update delete integer primary
+references default schema alter select where unique foreign check constraint exit_code result where
+unchanged before after differs diff"""
 STOPWORDS = frozenset(_STOP.split())
 WORD = re.compile(r"[a-z_][a-z0-9_]{4,}")
 
 #: Score of each signal; a cause needs MIN_SCORE.
-NAME_SCORE, KIND_SCORE, WORD_SCORE, MIN_SCORE = 3.0, 1.0, 0.5, 2.0
+NAME_SCORE, CLASS_SCORE, KIND_SCORE, WORD_SCORE, MIN_SCORE = 3.0, 1.5, 1.0, 0.5, 2.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Signals:
 
     names: frozenset[str]
     kinds: frozenset[str]
+    classes: frozenset[str]
     words: frozenset[str]
     entry_ids: tuple[str, ...]
 
@@ -67,6 +73,9 @@ class Signals:
 def signals_of(record: dict[str, Any]) -> Signals:
     """Extract names, error kinds, words and explicitly named entries from a failure record."""
     messages = [str(record.get("message") or "")] + [str(m) for _, m in record.get("chain") or []]
+    classes = {str(c).rsplit(".", 1)[-1] for c, _ in record.get("chain") or [] if str(c).startswith("turso")}
+    if str(record.get("exc_type") or "").startswith("turso"):
+        classes.add(str(record["exc_type"]).rsplit(".", 1)[-1])
     names: set[str] = set()
     kinds: set[str] = set()
     words: set[str] = set()
@@ -80,11 +89,13 @@ def signals_of(record: dict[str, Any]) -> Signals:
         words.update(w for w in WORD.findall(msg.lower()) if w not in STOPWORDS)
         for found in ENTRY_ID.finditer(msg):
             entry_ids.extend(e.rstrip(".") for e in found.group(1).split(", "))
-    return Signals(frozenset(names), frozenset(kinds), frozenset(words), tuple(dict.fromkeys(entry_ids)))
+    return Signals(frozenset(names), frozenset(kinds), frozenset(classes), frozenset(words),
+                   tuple(dict.fromkeys(entry_ids)))
 
 
 def _entry_text(entry: Entry) -> str:
-    return " ".join([entry.id, entry.title, entry.reason, json.dumps(entry.expect, default=str)]).lower()
+    return " ".join([entry.id, *entry.checks, entry.title, entry.reason,
+                     json.dumps(entry.expect, default=str)]).lower()
 
 
 def _score(text: str, turso_text: str, sig: Signals) -> tuple[float, list[str]]:
@@ -93,11 +104,16 @@ def _score(text: str, turso_text: str, sig: Signals) -> tuple[float, list[str]]:
         if len(name) >= 4 and re.search(rf"\b{re.escape(name.lower())}\b", text):
             score += NAME_SCORE
             why.append(f"names {name}")
+    spaced = re.sub(r"[_\[\]]", " ", text)
     for kind in sorted(sig.kinds):
-        if f'"{kind.lower()}"' in turso_text:
+        if f'"{kind.lower()}"' in turso_text or re.search(rf"\b{kind.lower()}\b", text):
             score += KIND_SCORE
             why.append(f"error kind {kind}")
-    shared = sorted(w for w in sig.words if re.search(rf"\b{re.escape(w)}\b", text))
+    for cls in sorted(sig.classes):
+        if f'"{cls.lower()}"' in turso_text:
+            score += CLASS_SCORE
+            why.append(f"raises {cls}")
+    shared = sorted(w for w in sig.words if re.search(rf"\b{re.escape(w)}\b", spaced))
     if shared:
         score += WORD_SCORE * min(4, len(shared))
         why.append("shares " + ", ".join(shared[:4]))
@@ -134,6 +150,19 @@ def match(record: dict[str, Any], registry: Registry, checks: list[dict[str, Any
             causes.append(Cause(row["id"], "check", row.get("title") or "", "; ".join(why), score))
     causes.sort(key=lambda c: (-c.score, c.ref))
     return causes[:top]
+
+
+_VOLATILE = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+(\.\d+)?\b|/[\w./-]+")
+
+
+def lead(record: dict[str, Any]) -> str:
+    """A short signature grouping failures with no known cause: the missing name, else the error's shape."""
+    sig = signals_of(record)
+    if sig.names:
+        return "missing " + ", ".join(sorted(sig.names))
+    message = str(record.get("message") or "").strip().splitlines()
+    first = _VOLATILE.sub("…", message[0] if message else "")[:80]
+    return f"{record.get('exc_type') or 'failure'}: {first}".rstrip(": ")
 
 
 def entry_lookup(registry: Registry) -> Any:

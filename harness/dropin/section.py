@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.differences import Registry
 from harness.dropin.adaptations import ADAPTATIONS
-from harness.dropin.matching import match
+from harness.dropin.matching import lead, match
 from harness.dropin.records import BAD, GOOD, NOT_RUN
 from harness.dropin.runner import EngineRun
 from harness.report.build import SCHEMA_VERSION, now_iso
@@ -53,6 +53,8 @@ def merge(nodeids: list[str], runs: dict[str, EngineRun], registry: Registry,
         row = {"nodeid": nodeid, "sqlite": s, "turso": t, "category": category(s["outcome"], t["outcome"])}
         if row["category"] == TURSO_ONLY:
             row["causes"] = [c.as_dict() for c in match(t, registry, checks)]
+            if not row["causes"]:
+                row["lead"] = lead(t)
         rows.append(row)
     return rows
 
@@ -68,7 +70,7 @@ def _line(rec: dict[str, Any]) -> str:
 
 def _causes(row: dict[str, Any]) -> str:
     causes = row.get("causes") or []
-    return "; ".join(f"{c['ref']} ({c['why']})" for c in causes) or NO_CAUSE
+    return "; ".join(f"{c['ref']} ({c['why']})" for c in causes) or f"{NO_CAUSE} ({row.get('lead', '')})"
 
 
 def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]) -> list[dict[str, Any]]:
@@ -82,7 +84,8 @@ def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]
     cause_count: Counter[str] = Counter()
     titles: dict[str, str] = {}
     for r in turso_only:
-        for c in (r.get("causes") or [])[:1] or [{"ref": NO_CAUSE, "title": "a lead for a new check"}]:
+        fallback = {"ref": f"{NO_CAUSE}: {r.get('lead', '')}", "title": "a lead for a new check"}
+        for c in (r.get("causes") or [])[:1] or [fallback]:
             cause_count[c["ref"]] += 1
             titles[c["ref"]] = c["title"]
     out = [
@@ -99,7 +102,8 @@ def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]
          "rows": [[r["nodeid"], r["turso"]["outcome"], _line(r["turso"]), _exception(r["turso"]), _causes(r)]
                   for r in turso_only]},
         {"id": "dropin-causes", "title": "Top causes of Turso-only failures",
-         "intro": "The most likely cause of each Turso-only failure, counted.",
+         "intro": "The most likely cause of each Turso-only failure, counted; failures with no known cause "
+                  "are grouped by what they miss or by the shape of their error (leads for new checks).",
          "columns": ["cause", "tests", "title"],
          "rows": [[ref, n, titles[ref]] for ref, n in cause_count.most_common()]},
         {"id": "dropin-both", "title": "Fail on both engines (not Turso's problem)",
