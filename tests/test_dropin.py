@@ -284,3 +284,11 @@ def test_matching_by_missing_name_and_named_entry() -> None:
 def test_project_has_no_harness_imports(user_project: pytest.Pytester) -> None:
     text = "".join(p.read_text() for p in Path(user_project.path).glob("*.py"))
     assert "harness" not in textwrap.dedent(text)
+
+
+def test_engine_named_ids_are_one_test() -> None:
+    from harness.dropin.section import test_key
+
+    sqlite_id = "test_suite.py::BinaryTest_sqlite+pysqlite_3_40_1::test_pickle_roundtrip"
+    turso_id = "test_suite.py::BinaryTest_sqlite+turso_3_50_4::test_pickle_roundtrip"
+    assert test_key(sqlite_id) == test_key(turso_id) != test_key("test_suite.py::BinaryTest::test_other")

@@ -23,7 +23,10 @@ from harness.errors import UsageError
 SKIP_PREFIXES = ("harness", "backends", "turso", "sqlite3", "_sqlite3", "aiosqlite", "sqlean", "_pytest",
                  "pytest", "pluggy", "sqlalchemy.dialects.sqlite", "importlib", "builtins")
 #: SQLAlchemy dialect names the drop-in routes, and which of pyturso's dialects each reaches.
-SA_ROUTES = {"sqlite": "sync", "sqlite.pysqlite": "sync", "sqlite.aiosqlite": "async"}
+SA_ROUTES = {"sqlite": "sync", "sqlite.pysqlite": "sync", "sqlite.aiosqlite": "async",
+             # pyturso's own names too: code (SQLAlchemy's test provisioning) that rebuilds a URL from the
+             # dialect's driver name must reach the adapted dialect as well
+             "sqlite.turso": "sync", "sqlite.aioturso": "async"}
 #: SQLite drivers SQLAlchemy knows that the drop-in cannot route.
 SA_UNROUTABLE = ("sqlite.pysqlcipher",)
 

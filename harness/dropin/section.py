@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import sqlite3
 from collections import Counter
 from importlib import metadata
@@ -16,12 +17,20 @@ from harness.dropin.runner import EngineRun
 from harness.report.build import SCHEMA_VERSION, now_iso
 
 TURSO_ONLY, BOTH, SQLITE_ONLY, SAME = "turso-only", "both", "sqlite-only", "same"
+#: Test ids that name the engine they run on (SQLAlchemy's test plugin names its generated classes
+#: `<Test>_sqlite+pysqlite_3_40_1` on SQLite, `<Test>_sqlite+turso_3_50_4` on Turso): one key for both.
+ENGINE_IN_ID = re.compile(r"sqlite\+\w+?_\d+_\d+_\d+")
 NO_CAUSE = "no known cause"
 
 
-def _record(run: EngineRun, nodeid: str) -> dict[str, Any]:
+def test_key(nodeid: str) -> str:
+    """The id of a test with the engine it ran on left out (equal for its SQLite and its Turso run)."""
+    return ENGINE_IN_ID.sub("<engine>", nodeid)
+
+
+def _record(run: EngineRun, nodeid: str, by_key: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The record of one test on one engine; a test in a module that did not import gets that error."""
-    rec = run.results.get(nodeid)
+    rec = run.results.get(nodeid) or by_key.get(test_key(nodeid))
     if rec is not None:
         return rec
     for prefix, err in run.collect_errors.items():
@@ -47,9 +56,11 @@ def merge(nodeids: list[str], runs: dict[str, EngineRun], registry: Registry,
           checks: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per test: both outcomes, the category, and for Turso-only failures the likely causes."""
     rows = []
-    extra = [n for r in runs.values() for n in r.results if n not in set(nodeids)]
-    for nodeid in [*nodeids, *dict.fromkeys(extra)]:
-        s, t = _record(runs["sqlite"], nodeid), _record(runs["turso"], nodeid)
+    keys = {e: {test_key(n): rec for n, rec in r.results.items()} for e, r in runs.items()}
+    known = {test_key(n) for n in nodeids}
+    extra = [n for r in runs.values() for n in r.results if test_key(n) not in known]
+    for nodeid in [*nodeids, *{test_key(n): n for n in extra}.values()]:
+        s, t = _record(runs["sqlite"], nodeid, keys["sqlite"]), _record(runs["turso"], nodeid, keys["turso"])
         row = {"nodeid": nodeid, "sqlite": s, "turso": t, "category": category(s["outcome"], t["outcome"])}
         if row["category"] == TURSO_ONLY:
             row["causes"] = [c.as_dict() for c in match(t, registry, checks)]
