@@ -135,6 +135,9 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
     adaptations = next(s for s in doc["sections"] if s["id"] == "dropin-adaptations")
     assert {r[1] for r in adaptations["rows"]} == {"yes"}
     result.stdout.fnmatch_lines(["*drop-in: SQLite vs Turso*", "TURSO-ONLY *test_create_function*"])
+    markdown = (user_project.path / "out" / "dropin.md").read_text(encoding="utf-8")
+    assert "Pass on SQLite, fail on Turso" in markdown
+    assert "test_app.py::test_create_function" in markdown
 
 
 def test_raw_mode_reaches_pyturso_unadapted(user_project: pytest.Pytester) -> None:
@@ -287,8 +290,9 @@ def test_project_has_no_harness_imports(user_project: pytest.Pytester) -> None:
 
 
 def test_engine_named_ids_are_one_test() -> None:
-    from harness.dropin.section import test_key
+    from harness.dropin.section import engine_free_id
 
     sqlite_id = "test_suite.py::BinaryTest_sqlite+pysqlite_3_40_1::test_pickle_roundtrip"
     turso_id = "test_suite.py::BinaryTest_sqlite+turso_3_50_4::test_pickle_roundtrip"
-    assert test_key(sqlite_id) == test_key(turso_id) != test_key("test_suite.py::BinaryTest::test_other")
+    other = "test_suite.py::BinaryTest::test_other"
+    assert engine_free_id(sqlite_id) == engine_free_id(turso_id) != engine_free_id(other)

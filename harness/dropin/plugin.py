@@ -194,6 +194,7 @@ class Parent:
         from harness.report.write import write_all
 
         write_all(self.doc, self.report_dir, "dropin")
+        _ensure_sections_rendered(self.doc, self.report_dir / "dropin.md")
         session.testsfailed = sum(1 for r in rows if r["category"] == "turso-only")
         return True
 
@@ -222,6 +223,17 @@ class Parent:
         for row in secs["dropin-causes"]["rows"][:10]:
             tr.write_line(f"cause {row[0]}: {row[1]} test(s)")
         tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")
+
+
+def _ensure_sections_rendered(doc: dict[str, Any], md: Path) -> None:
+    """Append the sections to the Markdown if the report renderer left them out (it renders them generically
+    once it knows `doc["sections"]`; until then, this keeps the drop-in report readable)."""
+    from harness.dropin.section import sections_markdown
+    from harness.report.write import write_atomic
+
+    text = md.read_text(encoding="utf-8")
+    if doc["sections"] and doc["sections"][1]["title"] not in text:
+        write_atomic(md, text.rstrip("\n") + "\n\n" + sections_markdown(doc))
 
 
 def load_doc(path: Path) -> dict[str, Any]:

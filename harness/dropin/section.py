@@ -23,14 +23,14 @@ ENGINE_IN_ID = re.compile(r"sqlite\+\w+?_\d+_\d+_\d+")
 NO_CAUSE = "no known cause"
 
 
-def test_key(nodeid: str) -> str:
+def engine_free_id(nodeid: str) -> str:
     """The id of a test with the engine it ran on left out (equal for its SQLite and its Turso run)."""
     return ENGINE_IN_ID.sub("<engine>", nodeid)
 
 
 def _record(run: EngineRun, nodeid: str, by_key: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The record of one test on one engine; a test in a module that did not import gets that error."""
-    rec = run.results.get(nodeid) or by_key.get(test_key(nodeid))
+    rec = run.results.get(nodeid) or by_key.get(engine_free_id(nodeid))
     if rec is not None:
         return rec
     for prefix, err in run.collect_errors.items():
@@ -56,10 +56,10 @@ def merge(nodeids: list[str], runs: dict[str, EngineRun], registry: Registry,
           checks: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per test: both outcomes, the category, and for Turso-only failures the likely causes."""
     rows = []
-    keys = {e: {test_key(n): rec for n, rec in r.results.items()} for e, r in runs.items()}
-    known = {test_key(n) for n in nodeids}
-    extra = [n for r in runs.values() for n in r.results if test_key(n) not in known]
-    for nodeid in [*nodeids, *{test_key(n): n for n in extra}.values()]:
+    keys = {e: {engine_free_id(n): rec for n, rec in r.results.items()} for e, r in runs.items()}
+    known = {engine_free_id(n) for n in nodeids}
+    extra = [n for r in runs.values() for n in r.results if engine_free_id(n) not in known]
+    for nodeid in [*nodeids, *{engine_free_id(n): n for n in extra}.values()]:
         s, t = _record(runs["sqlite"], nodeid, keys["sqlite"]), _record(runs["turso"], nodeid, keys["turso"])
         row = {"nodeid": nodeid, "sqlite": s, "turso": t, "category": category(s["outcome"], t["outcome"])}
         if row["category"] == TURSO_ONLY:
@@ -164,3 +164,20 @@ def build_doc(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun
                    "engines": {e: {"attempts": r.attempts, "complete": r.complete,
                                    "seconds": round(r.duration, 2), "log": r.log} for e, r in runs.items()}},
     }
+
+
+def _cell(value: Any) -> str:
+    text = value.get("text", "") if isinstance(value, dict) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def sections_markdown(doc: dict[str, Any]) -> str:
+    """Markdown of `doc["sections"]`: the fallback while the report renderer does not render sections."""
+    out = []
+    for sec in doc.get("sections") or []:
+        out += [f"## {sec['title']}", "", sec.get("intro", ""), ""]
+        if sec["rows"]:
+            out += ["| " + " | ".join(sec["columns"]) + " |", "|" + "---|" * len(sec["columns"])]
+            out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in sec["rows"]]
+            out.append("")
+    return "\n".join(out)
