@@ -296,3 +296,12 @@ def test_engine_named_ids_are_one_test() -> None:
     turso_id = "test_suite.py::BinaryTest_sqlite+turso_3_50_4::test_pickle_roundtrip"
     other = "test_suite.py::BinaryTest::test_other"
     assert engine_free_id(sqlite_id) == engine_free_id(turso_id) != engine_free_id(other)
+
+
+def test_client_library_that_cannot_be_routed_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sqlalchemy")
+    monkeypatch.setitem(sys.modules, "turso.sqlalchemy", None)  # as if pyturso's dialects failed to import
+    routing = Routing()
+    with pytest.raises(RoutingError, match=r"pip install 'sqlalchemy>=2\.0\.45,<2\.2'"):
+        routing.install()
+    assert type(sqlite3.connect(":memory:")) is sqlite3.Connection  # undone by the failed install

@@ -55,7 +55,14 @@ class Routing:
         mapping[name] = value
 
     def install(self) -> Routing:
-        """Route every client library that is installed; raise RoutingError for one that cannot be."""
+        """Route every installed client library; raise RoutingError (all undone) for one that cannot be."""
+        try:
+            return self._install()
+        except BaseException:
+            self.uninstall()
+            raise
+
+    def _install(self) -> Routing:
         import turso
 
         replaced: dict[int, Any] = {}
