@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -124,7 +125,8 @@ def _sdist(session: nox.Session, name: str, version: str) -> Path:
     """Download and unpack `name==version`'s sdist from the package index (once); return its folder."""
     import tarfile
 
-    dest = ROOT / ".nox" / "dropin-src"
+    # outside this checkout: pytest must not find this project's pyproject.toml as the suite's ini file
+    dest = Path(os.environ.get("DROPIN_SRC", Path(tempfile.gettempdir()) / "conformance-dropin-src"))
     folder = dest / f"{name.replace('-', '_')}-{version}"
     if not folder.is_dir():
         dest.mkdir(parents=True, exist_ok=True)
