@@ -27,7 +27,7 @@ def _user_frame(excinfo: pytest.ExceptionInfo[BaseException], root: Path) -> tup
     best = None
     for entry in excinfo.traceback:
         path = str(entry.path)
-        if any(s in path for s in _SITE) or "/harness/dropin/" in path:
+        if path.startswith("<") or any(s in path for s in _SITE) or "/harness/dropin/" in path:
             continue
         best = entry
     if best is None:

@@ -168,7 +168,7 @@ async def test_orm_relationships(ctx: CheckContext) -> object:
     return await asyncio.to_thread(_orm, _url(ctx))
 
 
-REFLECTED = ("tables", "temp_tables", "indexes", "foreign_keys", "declared_types")
+REFLECTED = ("tables", "temp_tables", "indexes", "index_name_case", "foreign_keys", "declared_types")
 
 
 def _reflect(url: str, what: str) -> Any:
@@ -180,6 +180,9 @@ def _reflect(url: str, what: str) -> Any:
                                  "REFERENCES parent(id) ON DELETE CASCADE, price NUMERIC(10, 2), "
                                  "name VARCHAR(30) NOT NULL, at DATETIME, flag BOOLEAN)"))
             conn.execute(sa.text("CREATE INDEX ix_child_name ON child (name)"))
+            if what == "index_name_case":
+                conn.execute(sa.text('CREATE INDEX "IX_Child_Price" ON child (price)'))
+                return sorted(i["name"] for i in sa.inspect(conn).get_indexes("child"))
             if what == "temp_tables":
                 try:
                     conn.execute(sa.text("CREATE TEMP TABLE scratch (x INTEGER)"))
