@@ -305,3 +305,14 @@ def test_client_library_that_cannot_be_routed_names_the_fix(monkeypatch: pytest.
     with pytest.raises(RoutingError, match=r"pip install 'sqlalchemy>=2\.0\.45,<2\.2'"):
         routing.install()
     assert type(sqlite3.connect(":memory:")) is sqlite3.Connection  # undone by the failed install
+
+
+def test_child_command_line_drops_the_parent_options(tmp_path: Path) -> None:
+    from harness.dropin.runner import child_args
+
+    args = child_args(["tests", "--dropin", "turso", "-x", "--dropin=turso", "--dropin-raw"], "turso",
+                      tmp_path, 2, 5.0, raw=False)
+    assert args[:3] == ["tests", "-x", "--tb=native"]
+    assert not any(a.startswith("--dropin=") or a in ("--dropin", "--dropin-raw") for a in args)
+    assert f"--dropin-fault={tmp_path / 'turso.fault2'}" in args
+    assert "--tb=native" not in child_args(["--tb=short"], "sqlite", tmp_path, 1, 5.0, raw=True)
