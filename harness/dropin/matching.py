@@ -157,6 +157,9 @@ _VOLATILE = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+(\.\d+)?\b|/[\w./-]+")
 
 def lead(record: dict[str, Any]) -> str:
     """A short signature grouping failures with no known cause: the missing name, else the error's shape."""
+    if record.get("outcome") in ("timeout", "crash"):
+        signal = re.search(r"\bSIG[A-Z]+\b", str(record.get("message") or ""))
+        return f"{record['outcome']}{' (' + signal.group(0) + ')' if signal else ''}"
     sig = signals_of(record)
     if sig.names:
         return "missing " + ", ".join(sorted(sig.names))

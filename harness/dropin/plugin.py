@@ -189,8 +189,14 @@ class Parent:
         runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
                         self.config.getoption("dropin_raw"),
                         parallel=not self.config.getoption("dropin_serial"))
-        rows = merge(nodeids, runs, load_known(self.config), load_checks(self.config))
-        self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs)
+        registry, checks = load_known(self.config), load_checks(self.config)
+        rows = merge(nodeids, runs, registry, checks)
+        known = (f"Failures matched against {len(registry.entries)} registry entries "
+                 f"({registry_folder(self.config)}) and {len(checks)} checks."
+                 if registry.entries else
+                 "No registry found to match failures against: give --dropin-registry=<harness checkout>/"
+                 "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
+        self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
         from harness.report.write import write_all
 
         write_all(self.doc, self.report_dir, "dropin")

@@ -84,7 +84,8 @@ def _causes(row: dict[str, Any]) -> str:
     return "; ".join(f"{c['ref']} ({c['why']})" for c in causes) or f"{NO_CAUSE} ({row.get('lead', '')})"
 
 
-def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]) -> list[dict[str, Any]]:
+def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun],
+             known: str = "") -> list[dict[str, Any]]:
     """The report sections: summary, Turso-only failures, top causes, fails-on-both, adaptations."""
     counts = {e: Counter(r[e]["outcome"] for r in rows) for e in ("sqlite", "turso")}
     outcomes = sorted({o for c in counts.values() for o in c})
@@ -103,7 +104,8 @@ def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]
         {"id": "dropin-summary", "title": "Your tests on SQLite and Turso",
          "intro": (f"{len(rows)} tests, each run on both engines: {cats[TURSO_ONLY]} pass on SQLite and fail "
                    f"on Turso, {cats[BOTH]} fail on both, {cats[SQLITE_ONLY]} fail on SQLite only, "
-                   f"{cats[SAME]} behave the same. Adaptations {'on' if adapt else 'off (--dropin-raw)'}."),
+                   f"{cats[SAME]} behave the same. Adaptations {'on' if adapt else 'off (--dropin-raw)'}. "
+                   f"{known}").strip(),
          "columns": ["engine", *outcomes, "total", "child runs", "seconds"], "rows": summary},
         {"id": "dropin-turso-only", "title": "Pass on SQLite, fail on Turso",
          "intro": "Each with the failing line in your code, the exception, and the known difference(s) it "
@@ -143,7 +145,8 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def build_doc(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]) -> dict[str, Any]:
+def build_doc(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun],
+              known: str = "") -> dict[str, Any]:
     """A compatibility report (schema 1) whose content is the drop-in sections and the per-test data."""
     import turso
 
@@ -159,7 +162,7 @@ def build_doc(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun
         ],
         "clients": {n: _version(n) for n in ("aiosqlite", "sqlalchemy", "alembic")},
         "registry": [], "summary": {}, "area_summary": {}, "checks": [],
-        "sections": sections(rows, adapt, runs),
+        "sections": sections(rows, adapt, runs, known),
         "dropin": {"adaptations": adapt, "tests": rows,
                    "engines": {e: {"attempts": r.attempts, "complete": r.complete,
                                    "seconds": round(r.duration, 2), "log": r.log} for e, r in runs.items()}},
