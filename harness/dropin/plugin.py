@@ -118,6 +118,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     early_config.add_cleanup(routing.uninstall)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Child: record each test. Parent: check that routing is possible, then take over the run loop."""
     if config.getoption("dropin_engine"):
@@ -134,9 +135,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if engine not in ENGINE_CHOICES:
         raise pytest.UsageError(f"ini dropin = {engine!r}: choose one of {', '.join(ENGINE_CHOICES)}")
-    if hasattr(config, "workerinput"):
-        raise pytest.UsageError("--dropin runs its own child processes: drop -n/--dist from the parent "
-                                "command (pass them through PYTEST_ADDOPTS to run each engine under xdist)")
+    if hasattr(config, "workerinput"):  # pragma: no cover - the parent below never starts xdist workers
+        raise pytest.UsageError("--dropin: an xdist worker cannot be a drop-in parent")
+    if getattr(config.option, "dist", "no") != "no":
+        # -n N is for the children (each engine runs under xdist); the parent only collects
+        config.option.dist, config.option.numprocesses = "no", None
     _check_routable()
     config.pluginmanager.register(Parent(config, _timeout(config)), "dropin-parent")
 
