@@ -23,8 +23,8 @@ NAME_PATTERNS = (
     re.compile(r"has no attribute '(\w+)'"),
     re.compile(r"unexpected keyword argument '(\w+)'"),
     re.compile(r"cannot import name '(\w+)'"),
-    re.compile(r"^(?:sqlite3|aiosqlite)\.(\w+)(?:\([^)]*\))? is not provided by pyturso"),
-    re.compile(r"^(?:sqlite3|aiosqlite)\.connect\((\w+)=\.\.\.\) is not provided"),
+    re.compile(r"\b(?:sqlite3|aiosqlite)\.(\w+)(?:\([^)]*\))? is not provided by pyturso"),
+    re.compile(r"\b(?:sqlite3|aiosqlite)\.connect\((\w+)=\.\.\.\) is not provided"),
     re.compile(r"no such function: (\w+)", re.IGNORECASE),
     re.compile(r"(\w+)\(\) not found"),
 )
@@ -163,6 +163,10 @@ def lead(record: dict[str, Any]) -> str:
     sig = signals_of(record)
     if sig.names:
         return "missing " + ", ".join(sorted(sig.names))
+    text = str(record.get("message") or "").lstrip()
+    if record.get("exc_type") == "AssertionError" and text.startswith("assert "):
+        # a bare `assert a == b` on values: the module says more than the elided comparison
+        return f"AssertionError (values differ) in {str(record.get('nodeid') or '?').split('::')[0]}"
     message = str(record.get("message") or "").strip().splitlines()
     first = _VOLATILE.sub("…", message[0] if message else "")[:80]
     return f"{record.get('exc_type') or 'failure'}: {first}".rstrip(": ")
