@@ -316,3 +316,22 @@ def test_child_command_line_drops_the_parent_options(tmp_path: Path) -> None:
     assert not any(a.startswith("--dropin=") or a in ("--dropin", "--dropin-raw") for a in args)
     assert f"--dropin-fault={tmp_path / 'turso.fault2'}" in args
     assert "--tb=native" not in child_args(["--tb=short"], "sqlite", tmp_path, 1, 5.0, raw=True)
+
+
+def test_an_engine_run_that_ends_early_fails_its_tests_loudly(user_project: pytest.Pytester) -> None:
+    user_project.makeconftest("""
+        import sqlite3
+
+        def pytest_sessionstart(session):
+            if type(sqlite3.connect(":memory:")).__module__.startswith("turso"):
+                raise RuntimeError("cannot start on this engine")
+    """)
+    user_project.makepyfile(test_app="def test_one():\n    pass\n")
+    result = user_project.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    assert result.ret == 1, result.stdout.str()
+    rows, doc = _rows(user_project)
+    turso = rows["test_one"]["turso"]
+    assert (turso["outcome"], turso["exc_type"]) == ("error", "RunAborted")
+    assert "cannot start on this engine" in turso["message"]
+    assert rows["test_one"]["category"] == "turso-only"
+    assert "The turso run ended early" in doc["sections"][0]["intro"]

@@ -27,6 +27,8 @@ class EngineRun:
     duration: float = 0.0
     complete: bool = False
     log: str = ""
+    #: Why the run ended before every test had a record (the last error line of its log), if it did.
+    aborted: str = ""
 
 
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
@@ -50,6 +52,14 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
            f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
            f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
     return [*out, "--dropin-raw"] if raw else out
+
+
+def _last_error(log_path: Path, code: int) -> str:
+    """The last error line a child printed before it ended outside any test (or its exit status)."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = [ln for ln in lines if ln.startswith(("INTERNALERROR>", "ERROR", "E   "))]
+    last = errors[-1].split(">", 1)[-1].strip() if errors else ""
+    return last[:500] or f"the test process exited with status {code} outside any test"
 
 
 def _signal_name(code: int) -> str:
@@ -94,6 +104,8 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
                 run.complete = True
                 break
             if started is None or started in run.results:
+                log.flush()
+                run.aborted = _last_error(log_path, proc.returncode)
                 log.write(f"child exited with {proc.returncode} outside any test; giving up\n")
                 break
             run.results[started] = _died(started, proc.returncode, folder / f"{engine}.fault{run.attempts}",

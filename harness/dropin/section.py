@@ -38,6 +38,10 @@ def _record(run: EngineRun, nodeid: str, by_key: dict[str, dict[str, Any]]) -> d
             return {"nodeid": nodeid, "outcome": "error", "phase": "collect", "exc_type": "CollectError",
                     "message": err["message"], "chain": [], "line": prefix, "source": "",
                     "longrepr": err.get("longrepr", "")}
+    if run.aborted:  # the engine's run ended (e.g. an INTERNALERROR at start-up) before this test ran
+        return {"nodeid": nodeid, "outcome": "error", "phase": "session", "exc_type": "RunAborted",
+                "message": f"the {run.engine} run ended before this test: {run.aborted}", "chain": [],
+                "line": "", "source": ""}
     return {"nodeid": nodeid, "outcome": NOT_RUN, "message": "no record: the engine's run ended early"}
 
 
@@ -105,7 +109,8 @@ def sections(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]
          "intro": (f"{len(rows)} tests, each run on both engines: {cats[TURSO_ONLY]} pass on SQLite and fail "
                    f"on Turso, {cats[BOTH]} fail on both, {cats[SQLITE_ONLY]} fail on SQLite only, "
                    f"{cats[SAME]} behave the same. Adaptations {'on' if adapt else 'off (--dropin-raw)'}. "
-                   f"{known}").strip(),
+                   f"{known}").strip()
+                  + "".join(f" The {e} run ended early: {r.aborted}" for e, r in runs.items() if r.aborted),
          "columns": ["engine", *outcomes, "total", "child runs", "seconds"], "rows": summary},
         {"id": "dropin-turso-only", "title": "Pass on SQLite, fail on Turso",
          "intro": "Each with the failing line in your code, the exception, and the known difference(s) it "
