@@ -33,8 +33,10 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "sqlite3.connect(autocommit=X) sets turso's Connection.autocommit = X after connecting",
                "turso.connect() takes no autocommit= keyword (TypeError)"),
     Adaptation("sqlite3.connect-uri",
-               "sqlite3.connect(..., uri=True) is accepted; the URI is passed to turso as the path",
-               "turso.connect() takes no uri= keyword (TypeError)"),
+               "sqlite3.connect(..., uri=True) is accepted for a plain path; a file: URI raises "
+               "MissingFeatureError instead of reaching turso",
+               "turso.connect() takes no uri= keyword (TypeError), and takes a file: URI for a file name: "
+               "it creates a file called 'file:shared?mode=memory&cache=shared' in the working directory"),
     Adaptation("aiosqlite.connect-keywords",
                "aiosqlite.connect() keywords get the sqlite3 adaptations above; iter_chunk_size= and loop= "
                "are dropped",

@@ -19,6 +19,11 @@ def _sqlite3_args(database: Any, timeout: float, detect_types: int, factory: Any
     if detect_types:
         raise MissingFeatureError(missing_message(
             "sqlite3.connect(detect_types=...)", "type detection through registered converters", []))
+    if uri and str(database).startswith("file:"):
+        # pyturso would take the URI for a file name and create a file of that literal name
+        raise MissingFeatureError(missing_message(
+            "sqlite3.connect(uri=True) with a file: URI", "SQLite URI filenames (mode=, cache=shared, ...)",
+            []))
     if factory not in (None, _STD_CONNECTION, turso.Connection):
         raise MissingFeatureError(missing_message(
             "sqlite3.connect(factory=...)", "a Connection subclass as factory", []))
