@@ -2,12 +2,13 @@
 #   make report   run every suite on both backends and write reports/compatibility.{json,md,html}
 #   make test     lint, then the harness's own tests and the suites (what .ci/run calls)
 #   make matrix   the suites across pyturso versions, merged into reports/matrix/matrix.{md,html,json}
+#   make proofs   third-party suites (sqlite-utils, SQLAlchemy's) through the drop-in mode, both engines
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lint bench matrix clean
+.PHONY: report test lint bench matrix proofs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,11 @@ test: $(STAMP) lint
 
 matrix: $(STAMP)
 	$(VENV)/bin/nox -s matrix
+
+# The drop-in proofs: sqlite-utils' suite (pinned sdist) and SQLAlchemy's compliance suite, unchanged,
+# on SQLite and Turso; reports in reports/dropin/. Minutes, not part of `make test`.
+proofs: $(STAMP)
+	$(VENV)/bin/nox -s dropin_sqlite_utils dropin_sqlalchemy
 
 bench: $(STAMP)
 	$(PY) -m harness bench

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -136,3 +137,99 @@ def matrix_report(session: nox.Session) -> None:
     if not reports:
         session.error(f"no reports under {OUT}: run `nox -s matrix` first")
     _merge(session, reports)
+
+
+# --- drop-in proofs: third-party suites, unchanged, on SQLite and Turso ---------------------------------
+
+DROPIN_OUT = ROOT / "reports" / "dropin"
+SQLITE_UTILS = os.environ.get("SQLITE_UTILS_VERSION", "4.2.1")
+#: sqlite-utils' own test needs (its `dev` dependency group, less linters and type checkers).
+SQLITE_UTILS_TEST_DEPS = ["pytest>=9.2,<10", "hypothesis>=6.168,<7", "cogapp>=3.4,<4", "click>=8.3.1,<9"]
+
+
+def _sdist(session: nox.Session, name: str, version: str) -> Path:
+    """Download and unpack `name==version`'s sdist from the package index (once); return its folder."""
+    import tarfile
+
+    # outside this checkout: pytest must not find this project's pyproject.toml as the suite's ini file
+    dest = Path(os.environ.get("DROPIN_SRC", Path(tempfile.gettempdir()) / "conformance-dropin-src"))
+    folder = dest / f"{name.replace('-', '_')}-{version}"
+    if not folder.is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        # nox's own interpreter has pip (uv-made session venvs do not)
+        session.run(sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    f"{name}=={version}", "-d", str(dest), external=True)
+        archive = next(dest.glob(f"{name.replace('-', '_')}-{version}.tar.gz"))
+        with tarfile.open(archive) as tar:
+            tar.extractall(dest, filter="data")
+    return folder
+
+
+def _timed(session: nox.Session, *args: str, **kwargs: object) -> float:
+    import time
+
+    start = time.perf_counter()
+    session.run(*args, **kwargs)  # type: ignore[arg-type]
+    return time.perf_counter() - start
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_sqlite_utils(session: nox.Session) -> None:
+    """sqlite-utils' own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
+    import json
+
+    src = _sdist(session, "sqlite-utils", SQLITE_UTILS)
+    session.install("-e", f"{ROOT}[clients]", f"sqlite-utils=={SQLITE_UTILS}", *SQLITE_UTILS_TEST_DEPS)
+    out = DROPIN_OUT / "sqlite-utils"
+    common = ["pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header"]
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    with session.chdir(src):
+        plain = _timed(session, *common, success_codes=[0, 1], env=env)
+        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
+                      env=env)
+    timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
+              "ratio": round(both / plain, 2), "sqlite_utils": SQLITE_UTILS}
+    (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    session.log(f"drop-in overhead: {timing}")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_sqlalchemy(session: nox.Session) -> None:
+    """SQLAlchemy's dialect compliance suite (sqlalchemy.testing.suite), unchanged, through --dropin=turso."""
+    session.install("-e", f"{ROOT}[clients]")
+    out = DROPIN_OUT / "sqlalchemy"
+    suite = ROOT / "scripts" / "sqlalchemy_suite"
+    with session.chdir(suite):
+        session.run("pytest", "test_suite.py", "-q", "-p", "no:cacheprovider", "--no-header",
+                    "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
+                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+# --- the client layer across SQLAlchemy releases -----------------------------------------------------------
+
+SQLALCHEMY_VERSIONS = _listed("SQLALCHEMY_VERSIONS", ["2.0.45", "2.1.9"])
+CLIENTS_OUT = ROOT / "reports" / "clients"
+
+
+@nox.session(python=PYTHONS[-1])
+@nox.parametrize("sqlalchemy", SQLALCHEMY_VERSIONS)
+def clients(session: nox.Session, sqlalchemy: str) -> None:
+    """The client-layer suites (SQLAlchemy, Alembic) with one SQLAlchemy release, on SQLite and Turso."""
+    folder = CLIENTS_OUT / f"sqlalchemy-{sqlalchemy}"
+    shutil.rmtree(folder, ignore_errors=True)
+    session.install("-e", f"{ROOT}[clients]")
+    session.install(f"sqlalchemy=={sqlalchemy}")
+    # exit 1: a registry entry drifted under this release (a finding for the matrix, not a broken session)
+    session.run("pytest", str(ROOT / "suites" / "client"), f"--report-dir={folder}", "--allow-undocumented",
+                "-q", "-p", "no:cacheprovider", "--no-header", success_codes=[0, 1],
+                env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python=PYTHONS[-1], requires=["clients"])
+def clients_matrix(session: nox.Session) -> None:
+    """Merge the client-layer reports of every SQLAlchemy release into reports/clients/matrix.*."""
+    session.install("-e", ".")
+    reports = [f"sqlalchemy-{v}={CLIENTS_OUT / f'sqlalchemy-{v}' / 'compatibility.json'}"
+               for v in SQLALCHEMY_VERSIONS]
+    session.run("python", "-m", "harness", "matrix", "--out", str(CLIENTS_OUT),
+                "--title", "Client layer across SQLAlchemy releases", *reports)

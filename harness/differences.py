@@ -26,7 +26,9 @@ AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "err
          # Engine behaviours around statements that fail, schema read back, triggers.
          "statements", "schema", "triggers",
          # Turso's compatibility table row by row, and every PRAGMA in depth.
-         "compat", "pragmas")
+         "compat", "pragmas",
+         # The client layer (suites/client/test_client_<x>.py): real client code on top.
+         "client_sqlalchemy", "client_alembic")
 
 #: What an area name looks like (a built-in one, or one a user's checks declare).
 AREA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")

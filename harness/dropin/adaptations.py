@@ -1,0 +1,55 @@
+"""The adaptations the drop-in makes to get further on pyturso, each with the difference it papers over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """One change the drop-in makes on top of plain routing, and the Turso difference it hides."""
+
+    id: str
+    does: str
+    papers_over: str
+
+
+#: Every adaptation, active unless `--dropin-raw` is given (then pyturso is reached exactly as it is).
+ADAPTATIONS: tuple[Adaptation, ...] = (
+    Adaptation("sqlite3.connect-timeout",
+               "sqlite3.connect(timeout=T) (default 5 s) becomes PRAGMA busy_timeout = T*1000 on the turso "
+               "connection",
+               "turso.connect() takes no timeout= (TypeError) and its busy timeout defaults to 0 ms, "
+               "sqlite3's to 5000 ms: a locked database fails at once instead of waiting"),
+    Adaptation("sqlite3.connect-pathlike",
+               "a path-like database argument (pathlib.Path) is turned into a str",
+               "turso.connect() accepts only str "
+               "(TypeError: 'PosixPath' object is not an instance of 'str')"),
+    Adaptation("sqlite3.connect-ignored-keywords",
+               "check_same_thread=, cached_statements= and detect_types=0 are accepted and ignored",
+               "turso.connect() rejects these keywords (TypeError); its connections make no same-thread "
+               "check, so code relying on sqlite3's ProgrammingError from another thread sees none"),
+    Adaptation("sqlite3.connect-autocommit",
+               "sqlite3.connect(autocommit=X) sets turso's Connection.autocommit = X after connecting",
+               "turso.connect() takes no autocommit= keyword (TypeError)"),
+    Adaptation("sqlite3.connect-uri",
+               "sqlite3.connect(..., uri=True) is accepted for a plain path; a file: URI raises "
+               "MissingFeatureError instead of reaching turso",
+               "turso.connect() takes no uri= keyword (TypeError), and takes a file: URI for a file name: "
+               "it creates a file called 'file:shared?mode=memory&cache=shared' in the working directory"),
+    Adaptation("aiosqlite.connect-keywords",
+               "aiosqlite.connect() keywords get the sqlite3 adaptations above; iter_chunk_size= and loop= "
+               "are dropped",
+               "turso.aio.connect() takes none of sqlite3's keywords nor aiosqlite's own (TypeError)"),
+    Adaptation("sqlalchemy.attach",
+               "SQLAlchemy engines routed to pyturso's dialects open with experimental_features='attach'",
+               "Turso keeps ATTACH behind an experimental toggle; SQLAlchemy's SQLite test provisioning "
+               "and schema-qualified tables need it"),
+    Adaptation("sqlalchemy.provisioning",
+               "pyturso's dialects, reached from a sqlite:// URL, load SQLAlchemy's SQLite test provisioning "
+               "(sqlalchemy.testing: create/drop databases, the test_schema ATTACH)",
+               "pyturso ships no SQLAlchemy test provisioning, so sqlalchemy.testing-based suites cannot set "
+               "up their databases on sqlite+turso"),
+)
+
+BY_ID = {a.id: a for a in ADAPTATIONS}

@@ -1,0 +1,105 @@
+"""The child side of a drop-in run: one engine, routing installed early, one record per test."""
+
+from __future__ import annotations
+
+import faulthandler
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
+
+#: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
+_RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
+
+
+class ChildRun:
+    """Per-test timeout (faulthandler ends the process: the parent records `timeout` and resumes)."""
+
+    def __init__(self, config: pytest.Config, out: Path, skip: set[str], timeout: float,
+                 fault_file: Path) -> None:
+        self.config = config
+        self.root = config.rootpath
+        self.skip = skip
+        self.timeout = timeout
+        self.is_worker = hasattr(config, "workerinput")
+        self.writer = None if self.is_worker else RecordWriter(out)
+        self.fault = fault_file.open("a", encoding="utf-8")
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Leave out the tests an earlier attempt of this engine already recorded."""
+        if not self.skip:
+            return
+        kept = [i for i in items if i.nodeid not in self.skip]
+        dropped = [i for i in items if i.nodeid in self.skip]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A module that does not import on this engine: every test in it fails for that reason."""
+        if report.failed and self.writer is not None:
+            text = str(report.longrepr)
+            lines = [ln for ln in text.splitlines() if ln.startswith("E ")]
+            self.writer.write(event="collect_error", nodeid=report.nodeid,
+                              message=(lines[-1][2:].strip() if lines else text[-500:]),
+                              longrepr=text[-4000:])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+        """Arm a watchdog for the whole test (setup, call, teardown)."""
+        faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.fault)
+        try:
+            return (yield)
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """Say which test starts, so a crash or a hang can be pinned on it."""
+        if self.writer is not None:
+            self.writer.write(event="start", nodeid=nodeid)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None]:
+        """Attach the failure's details to the report (they travel through xdist as report attributes)."""
+        report = yield
+        if report.failed and call.excinfo is not None:
+            report.dropin_failure = failure_details(call.excinfo, self.root)  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Fold the phases of one test into one record; write it after teardown."""
+        if self.writer is None:
+            return
+        rec = self.results.setdefault(report.nodeid, {"nodeid": report.nodeid, "outcome": "passed",
+                                                      "duration": 0.0})
+        rec["duration"] = round(rec["duration"] + report.duration, 4)
+        outcome = outcome_of(report)
+        if outcome is not None and _RANK.get(outcome, 0) >= _RANK.get(rec["outcome"], 0):
+            rec["outcome"] = outcome
+            rec["phase"] = report.when
+        if report.failed and "exc_type" not in rec:
+            details = getattr(report, "dropin_failure", None)
+            if details is None:  # e.g. xdist's report for a worker that died while running the test
+                text = str(report.longrepr)
+                last = text.strip().splitlines()[-1][:2000] if text.strip() else ""
+                details = {"exc_type": "", "message": last,
+                           "chain": [], "line": "", "source": "", "raised_at": ""}
+                if "crashed while running" in text or report.when == "???":
+                    rec["outcome"] = "crash"
+            rec.update(details)
+            rec["longrepr"] = str(report.longrepr)[-4000:]
+        if report.when == "teardown" or rec["outcome"] == "crash":
+            if rec["outcome"] in (FAILED, ERROR) and "exc_type" not in rec:
+                rec["exc_type"] = ""
+            self.writer.write(event="result", **self.results.pop(report.nodeid))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Mark the run complete (a results file without this line ended early)."""
+        if self.writer is not None:
+            self.writer.write(event="end", exitstatus=int(exitstatus))
+            self.writer.close()
+        self.fault.close()

@@ -1,0 +1,250 @@
+"""The drop-in pytest plugin: `pytest --dropin=turso` runs an existing suite, unchanged, on both engines.
+
+The parent process collects the suite (a suite that does not import is a usage error before any test
+runs), then runs it in child processes, one engine each, and writes the merged report. A child for
+Turso installs the routing before the suite's conftest files are imported.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.differences import Registry, load_registry
+from harness.errors import UsageError
+
+ENGINE_CHOICES = ("turso",)
+DEFAULT_TIMEOUT = 60.0
+HERE = Path(__file__).resolve().parents[2]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the `dropin` group."""
+    group = parser.getgroup("dropin", "drop-in mode: your own test suite on SQLite and Turso")
+    group.addoption("--dropin", default=None, choices=ENGINE_CHOICES, dest="dropin",
+                    help="run this suite unchanged on SQLite and on Turso (sqlite3, aiosqlite and "
+                         "SQLAlchemy's SQLite URLs reach pyturso) and report what breaks")
+    group.addoption("--dropin-raw", action="store_true", dest="dropin_raw",
+                    help="no adaptations (sqlite3's timeout= etc.): reach pyturso exactly as it is")
+    group.addoption("--dropin-timeout", type=float, default=None, dest="dropin_timeout", metavar="SECONDS",
+                    help=f"per-test limit; a test past it is a `timeout` (default {DEFAULT_TIMEOUT:g})")
+    group.addoption("--dropin-registry", default=None, dest="dropin_registry", metavar="DIR",
+                    help="registry of known differences to match failures against "
+                         "(default: the harness's suites/differences)")
+    group.addoption("--dropin-checks", default=None, dest="dropin_checks", metavar="JSON",
+                    help="a compatibility.json whose check records failures are matched against too "
+                         "(default: the harness's reports/compatibility.json)")
+    group.addoption("--dropin-serial", action="store_true", dest="dropin_serial",
+                    help="run the two engines one after the other instead of at once")
+    for name in ("engine", "out", "skip", "fault"):  # internal: set by the parent on its children
+        group.addoption(f"--dropin-{name}", default=None, dest=f"dropin_{name}", help=argparse_suppress())
+    parser.addini("dropin", "run the suite in drop-in mode on this engine (as --dropin)", default="")
+    parser.addini("dropin_timeout", "per-test limit of drop-in runs, seconds", default="")
+
+
+def argparse_suppress() -> str:
+    """Help text that hides an option from --help."""
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def _engine(config: pytest.Config) -> str | None:
+    return config.getoption("dropin") or (config.getini("dropin") or None)
+
+
+def _timeout(config: pytest.Config) -> float:
+    value = config.getoption("dropin_timeout")
+    if value is None:
+        value = config.getini("dropin_timeout") or DEFAULT_TIMEOUT
+    try:
+        timeout = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"dropin_timeout {value!r} is not a number of seconds") from None
+    if timeout <= 0:
+        raise pytest.UsageError(f"--dropin-timeout must be a positive number of seconds, got {value!r}")
+    return timeout
+
+
+def registry_folder(config: pytest.Config) -> Path:
+    """Where the known differences are: --dropin-registry, else the harness checkout's registry."""
+    value = config.getoption("dropin_registry")
+    return Path(value) if value else HERE / "suites" / "differences"
+
+
+def load_known(config: pytest.Config) -> Registry:
+    """The registry to match against (empty when the harness's registry is not on this machine)."""
+    try:
+        return load_registry(registry_folder(config))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
+    """Check rows of a compatibility report, if one is given or the harness checkout has one."""
+    value = config.getoption("dropin_checks")
+    path = Path(value) if value else HERE / "reports" / "compatibility.json"
+    if not path.exists():
+        if value:
+            raise pytest.UsageError(f"--dropin-checks {value}: no such file; give a compatibility.json")
+        return []
+    from harness.report.schema import ReportError, load_report
+
+    try:
+        return list(load_report(path)["checks"])
+    except ReportError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
+                                  args: list[str]) -> None:
+    """In a Turso child, route before the suite's conftest files import anything."""
+    ns = early_config.known_args_namespace
+    if getattr(ns, "dropin_engine", None) != "turso":
+        return
+    from harness.dropin.matching import entry_lookup
+    from harness.dropin.routing import Routing, RoutingError
+
+    registry = load_known(early_config)
+    try:
+        routing = Routing(adapt=not ns.dropin_raw, lookup=entry_lookup(registry)).install()
+    except RoutingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    early_config.add_cleanup(routing.uninstall)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Child: record each test. Parent: check that routing is possible, then take over the run loop."""
+    if config.getoption("dropin_engine"):
+        from harness.dropin.child import ChildRun
+
+        skip_file = Path(config.getoption("dropin_skip") or "")
+        skip = set(skip_file.read_text(encoding="utf-8").split("\n")) - {""} if skip_file.is_file() else set()
+        config.pluginmanager.register(ChildRun(config, Path(config.getoption("dropin_out")), skip,
+                                               _timeout(config), Path(config.getoption("dropin_fault"))),
+                                      "dropin-child")
+        return
+    engine = _engine(config)
+    if engine is None:
+        return
+    if engine not in ENGINE_CHOICES:
+        raise pytest.UsageError(f"ini dropin = {engine!r}: choose one of {', '.join(ENGINE_CHOICES)}")
+    if hasattr(config, "workerinput"):  # pragma: no cover - the parent below never starts xdist workers
+        raise pytest.UsageError("--dropin: an xdist worker cannot be a drop-in parent")
+    if getattr(config.option, "dist", "no") != "no":
+        # -n N is for the children (each engine runs under xdist); the parent only collects
+        config.option.dist, config.option.numprocesses = "no", None
+    _check_routable()
+    config.pluginmanager.register(Parent(config, _timeout(config)), "dropin-parent")
+
+
+def _check_routable() -> None:
+    """Install and undo the routing once, so a missing client library fails before any test runs."""
+    from harness.dropin.routing import Routing, RoutingError
+
+    try:
+        import turso  # noqa: F401
+    except ImportError as exc:
+        raise pytest.UsageError(f"pyturso does not import ({exc}); "
+                                "fix: pip install 'pyturso>=0.8,<0.9'") from None
+    try:
+        Routing().install().uninstall()
+    except RoutingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+class Parent:
+    """The parent of a drop-in run: collects once, runs both engines in children, writes the report."""
+
+    def __init__(self, config: pytest.Config, timeout: float) -> None:
+        self.config = config
+        self.timeout = timeout
+        self.doc: dict[str, Any] | None = None
+        self.report_dir: Path | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        """Refuse a suite that does not import; otherwise run both engines and merge them."""
+        if session.testsfailed:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            failed = [r for r in (reporter.stats.get("error", []) if reporter else [])
+                      if getattr(r, "nodeid", None) is not None]
+            names = ", ".join(sorted({r.nodeid or "<root>" for r in failed})) or "some modules"
+            raise pytest.UsageError(
+                f"the suite does not import on SQLite ({names}): fix the import error (shown above, or run "
+                "`pytest --collect-only`) or leave the module out with --ignore, then run --dropin again")
+        if session.config.option.collectonly:
+            return False
+        from harness.dropin.runner import run_both
+        from harness.dropin.section import build_doc, merge
+
+        nodeids = [item.nodeid for item in session.items]
+        self.report_dir = self._report_dir()
+        folder = self.report_dir / "dropin-runs"  # each engine's results, log and watchdog dumps
+        shutil.rmtree(folder, ignore_errors=True)
+        args = list(self.config.invocation_params.args)
+        runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
+                        self.config.getoption("dropin_raw"),
+                        parallel=not self.config.getoption("dropin_serial"))
+        registry, checks = load_known(self.config), load_checks(self.config)
+        rows = merge(nodeids, runs, registry, checks)
+        known = (f"Failures matched against {len(registry.entries)} registry entries "
+                 f"({registry_folder(self.config)}) and {len(checks)} checks."
+                 if registry.entries else
+                 "No registry found to match failures against: give --dropin-registry=<harness checkout>/"
+                 "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
+        self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
+        from harness.report.write import write_all
+
+        write_all(self.doc, self.report_dir, "dropin")
+        _ensure_sections_rendered(self.doc, self.report_dir / "dropin.md")
+        session.testsfailed = sum(1 for r in rows if r["category"] == "turso-only")
+        return True
+
+    def _report_dir(self) -> Path:
+        value = self.config.getoption("conformance_report_dir", default=None)
+        base = self.config.invocation_params.dir
+        return (base / value) if value else base / "dropin-report"
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        """The summary and the Turso-only failures with their likely causes."""
+        if self.doc is None:
+            return
+        tr = terminalreporter
+        tr.section("drop-in: SQLite vs Turso")
+        secs = {s["id"]: s for s in self.doc["sections"]}
+        tr.write_line(secs["dropin-summary"]["intro"])
+        cols = secs["dropin-summary"]["columns"]
+        for row in secs["dropin-summary"]["rows"]:
+            tr.write_line("  " + ", ".join(f"{c} {v}" for c, v in zip(cols[1:], row[1:], strict=True)
+                                           if v) + f"  [{row[0]}]")
+        for row in secs["dropin-turso-only"]["rows"]:
+            tr.write_line(f"TURSO-ONLY {row[0]} [{row[1]}] {row[3][:160]}")
+            if row[2]:
+                tr.write_line(f"    at {row[2][:160]}")
+            tr.write_line(f"    cause: {row[4][:200]}")
+        for row in secs["dropin-causes"]["rows"][:10]:
+            tr.write_line(f"cause {row[0]}: {row[1]} test(s)")
+        tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")
+
+
+def _ensure_sections_rendered(doc: dict[str, Any], md: Path) -> None:
+    """Append the sections to the Markdown if the report renderer left them out (it renders them generically
+    once it knows `doc["sections"]`; until then, this keeps the drop-in report readable)."""
+    from harness.dropin.section import sections_markdown
+    from harness.report.write import write_atomic
+
+    text = md.read_text(encoding="utf-8")
+    if doc["sections"] and doc["sections"][1]["title"] not in text:
+        write_atomic(md, text.rstrip("\n") + "\n\n" + sections_markdown(doc))
+
+
+def load_doc(path: Path) -> dict[str, Any]:
+    """Read a drop-in report written by a run (for tests and scripts)."""
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,207 @@
+"""Route `sqlite3`, `aiosqlite` and SQLAlchemy's SQLite URLs to pyturso for one process, and undo it.
+
+The real modules stay in `sys.modules`; their attributes are replaced in place (so `import sqlite3`
+anywhere, at any time, sees turso), and every global that already holds one of the original objects
+(`from sqlite3 import connect` done before routing) is rebound. `uninstall()` restores every patch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import sqlite3.dbapi2
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
+from harness.errors import UsageError
+
+#: Modules whose globals are never rebound: the harness itself (its SQLite reference must stay SQLite),
+#: the drivers being routed, and pytest's own machinery.
+SKIP_PREFIXES = ("harness", "backends", "turso", "sqlite3", "_sqlite3", "aiosqlite", "sqlean", "_pytest",
+                 "pytest", "pluggy", "sqlalchemy.dialects.sqlite", "importlib", "builtins")
+#: SQLAlchemy dialect names the drop-in routes, and which of pyturso's dialects each reaches.
+SA_ROUTES = {"sqlite": "sync", "sqlite.pysqlite": "sync", "sqlite.aiosqlite": "async",
+             # pyturso's own names too: code (SQLAlchemy's test provisioning) that rebuilds a URL from the
+             # dialect's driver name must reach the adapted dialect as well
+             "sqlite.turso": "sync", "sqlite.aioturso": "async"}
+#: SQLite drivers SQLAlchemy knows that the drop-in cannot route.
+SA_UNROUTABLE = ("sqlite.pysqlcipher",)
+
+
+class RoutingError(UsageError):
+    """Something cannot be routed to pyturso; the message names the fix."""
+
+
+@dataclass
+class Routing:
+    """The patches of one routing installation, so that `uninstall()` restores exactly what was there."""
+
+    adapt: bool = True
+    lookup: Callable[[str], list[str]] = field(default=lambda name: [])
+    patches: list[tuple[Any, str, Any, bool]] = field(default_factory=list)
+    rebound: list[tuple[dict[str, Any], str, Any]] = field(default_factory=list)
+    routed: list[str] = field(default_factory=list)
+
+    def _set(self, target: Any, name: str, value: Any) -> None:
+        had = hasattr(target, name)
+        self.patches.append((target, name, getattr(target, name, None), had))
+        setattr(target, name, value)
+
+    def _set_item(self, mapping: dict[str, Any], name: str, value: Any) -> None:
+        self.rebound.append((mapping, name, mapping.get(name, _ABSENT)))
+        mapping[name] = value
+
+    def install(self) -> Routing:
+        """Route every installed client library; raise RoutingError (all undone) for one that cannot be."""
+        try:
+            return self._install()
+        except BaseException:
+            self.uninstall()
+            raise
+
+    def _install(self) -> Routing:
+        import turso
+
+        replaced: dict[int, Any] = {}
+        sqlite_names = self._sqlite3_names(turso)
+        for module in (sqlite3, sqlite3.dbapi2):
+            for name, value in sqlite_names.items():
+                if hasattr(module, name):
+                    replaced[id(getattr(module, name))] = value
+                self._set(module, name, value)
+        self._keep_turso_row_check(turso)
+        self.routed.append("sqlite3")
+        if importlib.util.find_spec("aiosqlite") is not None:
+            replaced.update(self._route_aiosqlite(sqlite_names))
+            self.routed.append("aiosqlite")
+        if importlib.util.find_spec("sqlalchemy") is not None:
+            self._route_sqlalchemy()
+            self.routed.append("sqlalchemy")
+        self._rebind(replaced)
+        return self
+
+    def _sqlite3_names(self, turso: Any) -> dict[str, Any]:
+        """What each routed sqlite3 name becomes: turso's object, the stdlib's (engine-free), or a shim."""
+        from harness.dropin.connect import adapted_connect
+
+        names: dict[str, Any] = {}
+        for name in (n for n in dir(sqlite3) if not n.startswith("_")):
+            if hasattr(turso, name):
+                names[name] = getattr(turso, name)
+            elif name in MISSING_SQLITE3:
+                names[name] = shim_for(f"sqlite3.{name}", MISSING_SQLITE3[name], self.lookup)
+            elif name in ENGINE_FREE or name.startswith("SQLITE_") or name == "dbapi2":
+                continue
+        if self.adapt:
+            names["connect"] = adapted_connect
+        return names
+
+    def _keep_turso_row_check(self, turso: Any) -> None:
+        """pyturso refuses `sys.modules['sqlite3'].Row` as row_factory: keep that aimed at the stdlib Row."""
+        lib = sys.modules.get("turso.lib")
+        stdlib_row = next((old for t, n, old, _ in self.patches if t is sqlite3 and n == "Row"), None)
+        if lib is None or not hasattr(lib, "_reject_stdlib_row_factory") or stdlib_row is None:
+            return
+
+        def reject(rf: Any) -> None:
+            if isinstance(rf, type) and issubclass(rf, stdlib_row) and not issubclass(rf, turso.Row):
+                raise TypeError("sqlite3.Row is not supported as a row_factory on turso connections; "
+                                "use turso.Row instead")
+
+        self._set(lib, "_reject_stdlib_row_factory", reject)
+
+    def _route_aiosqlite(self, sqlite_names: dict[str, Any]) -> dict[int, Any]:
+        import aiosqlite
+        import aiosqlite.core
+        import turso.aio
+
+        from harness.dropin.connect import adapted_aio_connect
+
+        names = {"connect": adapted_aio_connect if self.adapt else turso.aio.connect,
+                 "Connection": turso.aio.Connection, "Cursor": turso.aio.Cursor}
+        for name in ("Row", "Error", "Warning", "DatabaseError", "IntegrityError", "NotSupportedError",
+                     "OperationalError", "ProgrammingError", "sqlite_version", "sqlite_version_info",
+                     "register_adapter", "register_converter", "paramstyle"):
+            if name in sqlite_names:
+                names[name] = sqlite_names[name]
+        replaced = {}
+        for module in (aiosqlite, aiosqlite.core):
+            for name, value in names.items():
+                if hasattr(module, name):
+                    replaced[id(getattr(module, name))] = value
+                    self._set(module, name, value)
+        return replaced
+
+    def _route_sqlalchemy(self) -> None:
+        try:
+            import sqlalchemy
+            from sqlalchemy.dialects import registry
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise RoutingError(f"SQLAlchemy is installed but does not import ({exc}); fix the install "
+                               "or uninstall it") from exc
+        try:
+            import turso.sqlalchemy  # noqa: F401
+        except ImportError as exc:
+            raise RoutingError(
+                f"SQLAlchemy {sqlalchemy.__version__} is installed but pyturso's SQLAlchemy dialects do "
+                f"not load ({exc}); fix: pip install 'sqlalchemy>=2.0.45,<2.2' (or the drop-in extra: "
+                "pip install 'sqlite-turso-conformance[clients]')") from exc
+        from harness.dropin.dialects import dialect_classes
+
+        sync_cls, async_cls = dialect_classes(self.adapt)
+        for name, kind in SA_ROUTES.items():
+            cls = sync_cls if kind == "sync" else async_cls
+            self._set_item(registry.impls, name, lambda cls=cls: cls)
+        for name in SA_UNROUTABLE:
+            self._set_item(registry.impls, name, _unroutable(name))
+
+    def _rebind(self, replaced: dict[int, Any]) -> None:
+        """Rebind globals of already imported modules that hold an original sqlite3/aiosqlite object."""
+        for modname, module in list(sys.modules.items()):
+            if module is None or modname.startswith(SKIP_PREFIXES) or modname == __name__:
+                continue
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for name, value in list(namespace.items()):
+                if name.startswith("__") or isinstance(value, (int, str, float, bytes, tuple)):
+                    continue
+                new = replaced.get(id(value))
+                if new is not None and new is not value:
+                    self._set_item(namespace, name, new)
+
+    def uninstall(self) -> None:
+        """Restore every patched attribute and rebound global, newest first."""
+        for mapping, name, old in reversed(self.rebound):
+            if old is _ABSENT:
+                mapping.pop(name, None)
+            else:
+                mapping[name] = old
+        for target, name, old, had in reversed(self.patches):
+            if had:
+                setattr(target, name, old)
+            else:
+                delattr(target, name)
+        self.rebound.clear()
+        self.patches.clear()
+        self.routed.clear()
+
+
+_ABSENT: Any = object()
+
+
+def _unroutable(name: str) -> Callable[[], Any]:
+    def load() -> Any:
+        raise RoutingError(f"SQLAlchemy URL driver {name.replace('.', '+')!r} cannot be routed to Turso by "
+                           "the drop-in mode (only sqlite://, sqlite+pysqlite:// and sqlite+aiosqlite:// "
+                           "are); fix: use one of those URLs in the suite, or run it without --dropin")
+
+    return load
+
+
+def installed_clients(names: Iterable[str] = ("aiosqlite", "sqlalchemy")) -> list[str]:
+    """Which of the optional client libraries are importable here."""
+    return [n for n in names if importlib.util.find_spec(n) is not None]

@@ -1,0 +1,141 @@
+"""Run the user's suite once per engine in child processes; a crash or hang costs one test, then resume."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.dropin.records import CRASH, TIMEOUT, read_events
+
+ENGINES = ("sqlite", "turso")
+
+
+@dataclass
+class EngineRun:
+    """What one engine's child runs recorded: per test, and per module that did not import."""
+
+    engine: str
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    collect_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attempts: int = 0
+    duration: float = 0.0
+    complete: bool = False
+    log: str = ""
+    #: Why the run ended before every test had a record (the last error line of its log), if it did.
+    aborted: str = ""
+
+
+def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
+               raw: bool) -> list[str]:
+    """The child's command line: the user's arguments, minus --dropin, plus the child options."""
+    kept, skip_next = [], False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+            continue
+        if arg == "--dropin":
+            skip_next = True
+            continue
+        if arg.startswith("--dropin=") or arg == "--dropin-raw":
+            continue
+        kept.append(arg)
+    # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
+    # record keeps the failing line and the exception chain anyway.
+    tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
+    out = [*kept, *tb, f"--dropin-engine={engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
+           f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
+           f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
+    return [*out, "--dropin-raw"] if raw else out
+
+
+def _last_error(log_path: Path, code: int) -> str:
+    """The last error line a child printed before it ended outside any test (or its exit status)."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    errors = [ln for ln in lines if ln.startswith(("INTERNALERROR>", "ERROR", "E   "))]
+    last = errors[-1].split(">", 1)[-1].strip() if errors else ""
+    return last[:500] or f"the test process exited with status {code} outside any test"
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
+               max_attempts: int = 50) -> EngineRun:
+    """Run the suite on one engine until every test has a record (or attempts run out)."""
+    run = EngineRun(engine)
+    results_file = folder / f"{engine}.jsonl"
+    results_file.unlink(missing_ok=True)
+    start = time.perf_counter()
+    log_path = folder / f"{engine}.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        while run.attempts < max_attempts:
+            run.attempts += 1
+            (folder / f"{engine}.skip").write_text("\n".join(run.results), encoding="utf-8")
+            cmd = [sys.executable, "-m", "pytest",
+                   *child_args(args, engine, folder, run.attempts, timeout, raw)]
+            log.write(f"$ {' '.join(cmd)}\n")
+            log.flush()
+            proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
+            started: str | None = None
+            ended = False
+            for event in read_events(results_file):
+                kind = event.pop("event")
+                if kind == "start":
+                    started = event["nodeid"]
+                elif kind == "result":
+                    run.results[event["nodeid"]] = event
+                    if event["nodeid"] == started:
+                        started = None
+                elif kind == "collect_error":
+                    run.collect_errors[event["nodeid"]] = event
+                elif kind == "end":
+                    ended = True
+            if ended:
+                run.complete = True
+                break
+            if started is None or started in run.results:
+                log.flush()
+                run.aborted = _last_error(log_path, proc.returncode)
+                log.write(f"child exited with {proc.returncode} outside any test; giving up\n")
+                break
+            run.results[started] = _died(started, proc.returncode, folder / f"{engine}.fault{run.attempts}",
+                                         timeout)
+            results_file.write_text("", encoding="utf-8")
+    run.duration = time.perf_counter() - start
+    run.log = str(log_path)
+    return run
+
+
+def _died(nodeid: str, code: int, fault_file: Path, timeout: float) -> dict[str, Any]:
+    """The record of a test during which the child process died (watchdog timeout, signal or exit)."""
+    dump = fault_file.read_text(encoding="utf-8", errors="replace") if fault_file.exists() else ""
+    if "Timeout (" in dump:
+        return {"nodeid": nodeid, "outcome": TIMEOUT, "exc_type": "Timeout",
+                "message": f"did not finish within {timeout:g}s; the child process was ended and the run "
+                           "resumed after this test", "chain": [], "line": "", "source": "",
+                "raised_at": "", "longrepr": dump[-4000:]}
+    why = f"killed by {_signal_name(code)}" if code < 0 else f"exited with status {code}"
+    return {"nodeid": nodeid, "outcome": CRASH, "exc_type": "ProcessDied",
+            "message": f"the test process {why} during this test; the run resumed after it",
+            "chain": [], "line": "", "source": "", "raised_at": "", "longrepr": dump[-4000:]}
+
+
+def run_both(args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
+             parallel: bool = True) -> dict[str, EngineRun]:
+    """Run both engines (at once when `parallel`), each in its own child processes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not parallel:
+        return {e: run_engine(e, args, folder, cwd, timeout, raw) for e in ENGINES}
+    with ThreadPoolExecutor(len(ENGINES)) as pool:
+        futures = {e: pool.submit(run_engine, e, args, folder, cwd, timeout, raw) for e in ENGINES}
+        return {e: f.result() for e, f in futures.items()}

@@ -1,0 +1,26 @@
+"""SQLAlchemy's own pytest plugin, as a third-party dialect's test suite loads it (README.dialects.rst)."""
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+pytest.register_assert_rewrite("sqlalchemy.testing.assertions")
+
+from sqlalchemy.testing.plugin.pytestplugin import *  # noqa: E402, F403
+
+
+def _attach_test_schema(dbapi_connection: object, record: object, proxy: object) -> None:
+    """Every connection, on either engine, has the `test_schema` database the suite's schema tests use.
+
+    SQLite's provisioning attaches it on the engines it configures, not on every engine the tests make.
+    """
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    names = [row[1] for row in cursor.execute("PRAGMA database_list").fetchall()]
+    if "test_schema" not in names:
+        # one file per driver module: the drop-in runs both engines at once in this folder
+        driver = type(dbapi_connection).__module__.split(".")[0]
+        cursor.execute(f'ATTACH DATABASE "{driver}_test_schema.db" AS test_schema')
+    cursor.close()
+
+
+event.listen(Engine, "checkout", _attach_test_schema)  # after the provisioning's own `connect` listener
