@@ -34,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"per-test limit; a test past it is a `timeout` (default {DEFAULT_TIMEOUT:g})")
     group.addoption("--dropin-registry", default=None, dest="dropin_registry", metavar="DIR",
                     help="registry of known differences to match failures against "
-                         "(default: the harness's suites/differences)")
+                         "(default: the registry that ships with the harness)")
     group.addoption("--dropin-checks", default=None, dest="dropin_checks", metavar="JSON",
                     help="a compatibility.json whose check records failures are matched against too "
                          "(default: the harness's reports/compatibility.json)")
@@ -71,9 +71,11 @@ def _timeout(config: pytest.Config) -> float:
 
 
 def registry_folder(config: pytest.Config) -> Path:
-    """Where the known differences are: --dropin-registry, else the harness checkout's registry."""
+    """Where the known differences are: --dropin-registry, else the registry that ships with the harness."""
+    from harness.differences import builtin_folder
+
     value = config.getoption("dropin_registry")
-    return Path(value) if value else HERE / "suites" / "differences"
+    return Path(value) if value else builtin_folder()
 
 
 def load_known(config: pytest.Config) -> Registry:
