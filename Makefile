@@ -34,7 +34,7 @@ proofs: $(STAMP)
 	$(VENV)/bin/nox -s dropin_sqlite_utils dropin_sqlalchemy
 
 bench: $(STAMP)
-	$(PY) -m harness bench
+	$(PY) -m stc_harness bench
 
 clean:
 	rm -rf $(VENV) .nox

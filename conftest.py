@@ -4,9 +4,9 @@ import importlib.util
 
 pytest_plugins = ["pytester"]
 
-if importlib.util.find_spec("harness") is not None:
+if importlib.util.find_spec("stc_harness") is not None:
     import importlib.metadata as _md
 
-    _installed = any(ep.value == "harness.plugin" for ep in _md.entry_points(group="pytest11"))
+    _installed = any(ep.value == "stc_harness.plugin" for ep in _md.entry_points(group="pytest11"))
     if not _installed:
-        pytest_plugins.append("harness.plugin")
+        pytest_plugins.append("stc_harness.plugin")

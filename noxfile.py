@@ -121,7 +121,7 @@ def _merge(session: nox.Session, reports: list[Path]) -> None:
     missing = [p for p in reports if not p.exists()]
     if missing:
         session.error("missing reports: " + ", ".join(str(p) for p in missing))
-    session.run("python", "-m", "harness", "matrix", "--out", str(OUT), *map(str, reports))
+    session.run("python", "-m", "stc_harness", "matrix", "--out", str(OUT), *map(str, reports))
 
 
 @nox.session(python=PYTHONS[-1], requires=["suites", *(["sqlite_axis"] if SQLEAN_VERSIONS else [])])
@@ -231,5 +231,5 @@ def clients_matrix(session: nox.Session) -> None:
     session.install("-e", ".")
     reports = [f"sqlalchemy-{v}={CLIENTS_OUT / f'sqlalchemy-{v}' / 'compatibility.json'}"
                for v in SQLALCHEMY_VERSIONS]
-    session.run("python", "-m", "harness", "matrix", "--out", str(CLIENTS_OUT),
+    session.run("python", "-m", "stc_harness", "matrix", "--out", str(CLIENTS_OUT),
                 "--title", "Client layer across SQLAlchemy releases", *reports)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.errors import UsageError
+from stc_harness.errors import UsageError
 
 
 def coerce_bool(name: str, value: Any) -> bool:

@@ -11,15 +11,15 @@ import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from backends.options import coerce_busy_timeout, reject_unknown
-from backends.sqlite import classify as classify_sqlite3
-from harness.capabilities import CapabilitySet
-from harness.connection import BaseConnection, closed_error
-from harness.driver_thread import DriverThread
-from harness.errors import DatabaseError, ErrorKind, Unsupported, kind_from_message
-from harness.pool import Pool
-from harness.protocol import BackendInfo
-from harness.urls import DatabaseURL, parse_url
+from stc_backends.options import coerce_busy_timeout, reject_unknown
+from stc_backends.sqlite import classify as classify_sqlite3
+from stc_harness.capabilities import CapabilitySet
+from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.driver_thread import DriverThread
+from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, kind_from_message
+from stc_harness.pool import Pool
+from stc_harness.protocol import BackendInfo
+from stc_harness.urls import DatabaseURL, parse_url
 
 try:
     import sqlean

@@ -8,14 +8,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiosqlite
-
-from backends.options import coerce_busy_timeout, reject_unknown
-from harness.capabilities import CapabilitySet
-from harness.connection import BaseConnection, closed_error
-from harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, kind_from_message
-from harness.pool import Pool
-from harness.protocol import BackendInfo
-from harness.urls import DatabaseURL, parse_url
+from stc_backends.options import coerce_busy_timeout, reject_unknown
+from stc_harness.capabilities import CapabilitySet
+from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, kind_from_message
+from stc_harness.pool import Pool
+from stc_harness.protocol import BackendInfo
+from stc_harness.urls import DatabaseURL, parse_url
 
 T = TypeVar("T")
 

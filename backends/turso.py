@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
-from harness.capabilities import CapabilitySet
-from harness.connection import BaseConnection, closed_error
-from harness.driver_thread import DriverThread
-from harness.errors import (
+from stc_backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
+from stc_harness.capabilities import CapabilitySet
+from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.driver_thread import DriverThread
+from stc_harness.errors import (
     DatabaseError,
     ErrorKind,
     RawError,
@@ -22,9 +22,9 @@ from harness.errors import (
     exception_chain,
     kind_from_message,
 )
-from harness.pool import Pool
-from harness.protocol import BackendInfo, EncryptionOpts, TransactionMode
-from harness.urls import DatabaseURL, parse_url
+from stc_harness.pool import Pool
+from stc_harness.protocol import BackendInfo, EncryptionOpts, TransactionMode
+from stc_harness.urls import DatabaseURL, parse_url
 
 T = TypeVar("T")
 
@@ -208,8 +208,7 @@ def driver_features() -> DriverFeatures:
     """Probe the installed pyturso for the APIs the adapter uses (cached for the process)."""
     import turso
     import turso.lib as lib
-
-    from backends.sqlite import _version
+    from stc_backends.sqlite import _version
 
     database_open = hasattr(lib, "py_turso_database_open") and hasattr(lib, "PyTursoDatabaseConfig")
     encryption = hasattr(lib, "PyTursoEncryptionConfig") if database_open else hasattr(lib, "EncryptionOpts")

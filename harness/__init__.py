@@ -1,11 +1,11 @@
 """Cross-backend conformance harness: measure where Turso and SQLite behave the same and differ."""
 
-from harness.checks import CheckContext, check
-from harness.decorators import maketest, maketest_sqlite, maketest_turso
-from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
-from harness.observe import canonical, rows, sql_value
-from harness.protocol import Backend, Connection, EncryptionOpts, Result, TransactionMode
-from harness.sources import DISCOVERY, Source, driver_guide, orm_backend
+from stc_harness.checks import CheckContext, check
+from stc_harness.decorators import maketest, maketest_sqlite, maketest_turso
+from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
+from stc_harness.observe import canonical, rows, sql_value
+from stc_harness.protocol import Backend, Connection, EncryptionOpts, Result, TransactionMode
+from stc_harness.sources import DISCOVERY, Source, driver_guide, orm_backend
 
 __all__ = [
     "DISCOVERY",

@@ -1,4 +1,4 @@
-"""Command line: `python -m harness <command> ...` (bench, render, merge, matrix, hunt, and more)."""
+"""Command line: `python -m stc_harness <command> ...` (bench, render, merge, matrix, hunt, and more)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import sys
 
 #: Subcommand -> module whose `main(argv) -> int` runs it.
 COMMANDS = {
-    "bench": ("harness.bench", "time the harness against the raw drivers"),
-    "bench-report": ("harness.report.bench", "time and peak memory of writing a 50,000-result report"),
-    "render": ("harness.report.cli", "render a JSON report to Markdown and HTML"),
-    "merge": ("harness.report.cli", "merge several JSON reports into one"),
-    "matrix": ("harness.report.matrix", "render a version matrix from several JSON reports"),
-    "hunt": ("harness.differential.cli", "hunt for undocumented differences (differential testing)"),
-    "registry-attribution": ("harness.registry_attribution",
+    "bench": ("stc_harness.bench", "time the harness against the raw drivers"),
+    "bench-report": ("stc_harness.report.bench", "time and peak memory of writing a 50,000-result report"),
+    "render": ("stc_harness.report.cli", "render a JSON report to Markdown and HTML"),
+    "merge": ("stc_harness.report.cli", "merge several JSON reports into one"),
+    "matrix": ("stc_harness.report.matrix", "render a version matrix from several JSON reports"),
+    "hunt": ("stc_harness.differential.cli", "hunt for undocumented differences (differential testing)"),
+    "registry-attribution": ("stc_harness.registry_attribution",
                              "propose each registry entry's attribution from a report's measurements"),
-    "hunt-export": ("harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
-    "compat-update": ("harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
+    "hunt-export": ("stc_harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
+    "compat-update": ("stc_harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
 }
 
 
@@ -24,11 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch to a subcommand; `--help` lists them."""
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help"):
-        print(f"python -m harness: unknown command {args[0]!r}; choose one of {', '.join(COMMANDS)}",
+        print(f"python -m stc_harness: unknown command {args[0]!r}; choose one of {', '.join(COMMANDS)}",
               file=sys.stderr)
         return 2
     if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m harness {" + ",".join(COMMANDS) + "} ...")
+        print("usage: python -m stc_harness {" + ",".join(COMMANDS) + "} ...")
         for name, (_, doc) in COMMANDS.items():
             print(f"  {name:<21} {doc}")
         return 0 if args and args[0] in ("-h", "--help") else 2

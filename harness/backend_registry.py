@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from harness.errors import UsageError
-from harness.secrets import is_secret_option, mask, remember
-from harness.urls import DatabaseURL
+from stc_harness.errors import UsageError
+from stc_harness.secrets import is_secret_option, mask, remember
+from stc_harness.urls import DatabaseURL
 
 ENTRY_POINT_GROUP = "conformance.backends"
-BUILTIN: dict[str, str] = {"sqlite": "backends.sqlite:SQLiteBackend", "turso": "backends.turso:TursoBackend",
-                           "sqlean": "backends.sqlean:SqleanBackend"}
+BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
+                           "turso": "stc_backends.turso:TursoBackend",
+                           "sqlean": "stc_backends.sqlean:SqleanBackend"}
 REFERENCE = "sqlite"
 #: The tracked SQLite: the release Turso tracks, through the stdlib sqlite3 API. It attributes each
 #: difference (Turso's own or a SQLite version gap) and runs only for checks that differ, so `all` leaves
@@ -74,7 +75,7 @@ def load_target(target: str) -> Any:
     for need in ("name", "connect", "pool", "capabilities", "info"):
         if not hasattr(backend, need):
             raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
-                             "see harness.protocol.Backend")
+                             "see stc_harness.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
     with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target
@@ -143,7 +144,8 @@ def refuse_secrets(value: str) -> None:
             remember(option)
             raise UsageError(f"--backend {mask(value)!r}: option {mask(name)!r} holds a secret (a key in a "
                              "URL would be named in test ids, logs and reports); pass the key in code, "
-                             "e.g. encryption=harness.EncryptionOpts(cipher, hexkey) to connect() or pool()")
+                             "e.g. encryption=stc_harness.EncryptionOpts(cipher, hexkey) "
+                             "to connect() or pool()")
 
 
 def require_defaults(broken: dict[str, str]) -> None:
@@ -181,7 +183,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
         elif value in known:
             chosen.append(Selected(value, load_target(known[value]), target=known[value]))
         elif ":" in value and value.partition(":")[0] in known:
-            from harness.urls import parse_url
+            from stc_harness.urls import parse_url
 
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)

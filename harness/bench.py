@@ -1,4 +1,4 @@
-"""`python -m harness bench`: the harness's overhead against the raw async and sync drivers."""
+"""`python -m stc_harness bench`: the harness's overhead against the raw async and sync drivers."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def raw_sync(name: str, n: int) -> float:
 
 
 async def _harness_conn(name: str) -> Any:
-    from harness.backend_registry import BUILTIN, load_target
+    from stc_harness.backend_registry import BUILTIN, load_target
 
     backend = load_target(BUILTIN[name])
     conn = await backend.connect(f"{name}::memory:")
@@ -135,7 +135,7 @@ async def measure(n: int, repeat: int) -> list[dict[str, Any]]:
 
 def main(argv: list[str]) -> int:
     """Run the benchmark and print per-statement and batch ratios (targets: <= 1.10 and <= 1.5)."""
-    parser = argparse.ArgumentParser(prog="python -m harness bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m stc_harness bench", description=__doc__)
     parser.add_argument("-n", type=int, default=5000, help="rows inserted, then selected (default 5000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per variant; the best counts")
     args = parser.parse_args(argv[1:])

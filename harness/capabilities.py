@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import UsageError
+from stc_harness.errors import UsageError
 
 if TYPE_CHECKING:
-    from harness.protocol import Backend
+    from stc_harness.protocol import Backend
 
 Probe = Callable[["Backend"], Awaitable[tuple[bool, str]]]
 
@@ -138,7 +138,7 @@ class CapabilitySet:
         return {name: await self.get(name) for name in known_names()}
 
     async def _probe(self, cap: Capability) -> tuple[bool, str]:
-        from harness.errors import DatabaseError
+        from stc_harness.errors import DatabaseError
 
         url = f"{self._backend.name}::memory:"
         try:

@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.capabilities import require_known
-from harness.connection import PASS_THROUGH
-from harness.differences import AREA_NAME, AREAS, Entry, Registry
-from harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
-from harness.observe import canonical, unplain
-from harness.sources import Source
+from stc_harness.capabilities import require_known
+from stc_harness.connection import PASS_THROUGH
+from stc_harness.differences import AREA_NAME, AREAS, Entry, Registry
+from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
+from stc_harness.observe import canonical, unplain
+from stc_harness.sources import Source
 
 #: Outcomes, as in the design notes.
 SAME = "same"
@@ -223,7 +222,8 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
         bad = unplain(obs)
         run = Run("ok", canonical(obs)) if bad is None else Run(ERROR, message=(
             f"the check returned a non-plain object at {bad}; return plain data (dict, list, str, int, "
-            "float, bool, None, bytes) or use harness.rows()/sql_value(); put anything else in ctx.note()"))
+            "float, bool, None, bytes) or use stc_harness.rows()/sql_value(); "
+            "put anything else in ctx.note()"))
     except Unsupported as exc:
         run = Run(UNSUPPORTED, message=f"needs {exc.capability}: {exc.reason}")
     except asyncio.TimeoutError:
@@ -389,7 +389,7 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
     The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
     check per key, `<area>.<name>[<key>]`. `expect` states the observation every backend should make;
     without it, the reference backend's live observation is the baseline. `isolated=True` runs the
-    body in a child process (`harness.isolation`), so a check that may kill its process (a Rust panic
+    body in a child process (`stc_harness.isolation`), so a check that may kill its process (a Rust panic
     across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
     `layer` says what the check measures: `engine` (SQL through the protocol), `driver` (the Python
     modules called directly) or `client` (real client code on top).
@@ -401,7 +401,7 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
     for name in requires:
         require_known(name)
     if not isinstance(source, Source):
-        raise UsageError(f"check {title!r}: source must be a harness.sources.Source")
+        raise UsageError(f"check {title!r}: source must be a stc_harness.sources.Source")
 
     def decorate(body: Body) -> Callable[..., Any]:
         if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
@@ -425,7 +425,7 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
         @functools.wraps(body)
         async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,
                        tmp_path: Path) -> None:
-            from harness.plugin import run_check_test
+            from stc_harness.plugin import run_check_test
 
             backend_name, key = conformance_target
             await run_check_test(specs[key], body, backend_name, request, tmp_path, key)

@@ -8,8 +8,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
-from harness.errors import DatabaseError, ErrorKind
-from harness.protocol import Params, Result, Statement, TransactionMode
+from stc_harness.errors import DatabaseError, ErrorKind
+from stc_harness.protocol import Params, Result, Statement, TransactionMode
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ BEGIN_SQL: dict[TransactionMode, str] = {
 
 
 class BaseConnection(abc.ABC):
-    """Shared implementation of `harness.protocol.Connection` over a blocking DB-API connection."""
+    """Shared implementation of `stc_harness.protocol.Connection` over a blocking DB-API connection."""
 
     backend_name: str = "?"
     #: Whether `batch` may run every statement on one cursor (see `run_batch`).
@@ -218,6 +218,6 @@ class BaseConnection(abc.ABC):
 
 def closed_error(backend: str, message: str = "connection is closed") -> DatabaseError:
     """The error raised when a closed harness connection is used."""
-    from harness.errors import RawError
+    from stc_harness.errors import RawError
 
     return DatabaseError(ErrorKind.CLOSED, RawError("harness.Closed", message), backend)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from harness.checks import CRASH
-from harness.differences import Registry
+from stc_harness.checks import CRASH
+from stc_harness.differences import Registry
 
 _CRASH_ID = re.compile(r"::(?P<func>test_\w+)\[(?P<target>.+)\]$")
 

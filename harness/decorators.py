@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.backend_registry import NOT_IN_ALL, available
-from harness.capabilities import require_known
-from harness.hard_timeout import HardTimeout, run_on_own_thread
+from stc_harness.backend_registry import NOT_IN_ALL, available
+from stc_harness.capabilities import require_known
+from stc_harness.hard_timeout import HardTimeout, run_on_own_thread
 
 TestBody = Callable[[Any], Awaitable[Any]]
 
@@ -27,9 +26,9 @@ CLOSE_LIMIT = 2.0
 def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path | None, memory: bool,
               requires: tuple[str, ...], timeout: float) -> Callable[..., Any]:
     async def test(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-        from harness.migrations import load_folder
-        from harness.migrations import migrate as run_migrations
-        from harness.plugin import state_of
+        from stc_harness.migrations import load_folder
+        from stc_harness.migrations import migrate as run_migrations
+        from stc_harness.plugin import state_of
 
         st = state_of(request.config)
         sel = next((s for s in st.selected.values() if s.backend.name == backend), None)

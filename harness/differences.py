@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UsageError
-from harness.sources import Source
+from stc_harness.errors import UsageError
+from stc_harness.sources import Source
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -3,7 +3,7 @@
 A Rust panic that crosses threads ends in SIGABRT and a C driver can segfault: neither is an
 exception, and either ends the process that runs the check. Checks declared `@check(isolated=True)`
 (or every check, with `--isolate`) run here instead: the child imports the check's module by path,
-builds the backend from its target, runs `harness.checks.execute`, and writes the `Run` as JSON.
+builds the backend from its target, runs `stc_harness.checks.execute`, and writes the `Run` as JSON.
 A child killed by a signal becomes a `crash` run naming the signal; one that outlives its timeout
 is killed and becomes a `timeout` run.
 """
@@ -42,14 +42,14 @@ def _tail(text: str) -> str:
 
 def run_isolated(job: dict[str, Any], timeout: float) -> Any:
     """Run `job` (see `child_main`) in a child process and return the `Run` it reports."""
-    from harness.checks import CRASH, ERROR, TIMEOUT, Run
+    from stc_harness.checks import CRASH, ERROR, TIMEOUT, Run
 
     with tempfile.TemporaryDirectory(prefix="conformance-isolated-") as tmp:
         job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "run.json"
         job_file.write_text(json.dumps({**job, "out": str(out_file)}), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
-            proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "harness.isolation",
+            proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "stc_harness.isolation",
                                    str(job_file)], capture_output=True, text=True, env=env,
                                   timeout=timeout + STARTUP_ALLOWANCE, check=False)
         except subprocess.TimeoutExpired as exc:
@@ -92,8 +92,8 @@ def _import_module(name: str, path: str) -> Any:
 
 def child_main(job_path: str) -> int:
     """In the child: run the job's check on its backend and write the `Run` as JSON."""
-    from harness.backend_registry import load_target
-    from harness.checks import execute
+    from stc_harness.backend_registry import load_target
+    from stc_harness.checks import execute
 
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     module = _import_module(job["module"], job["path"])

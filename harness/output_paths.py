@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.errors import UsageError
+from stc_harness.errors import UsageError
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-
-from harness import backend_registry, watchdog
-from harness.backend_registry import Selected
-from harness.capabilities import require_known
-from harness.checks import (
+from stc_harness import backend_registry, watchdog
+from stc_harness.backend_registry import Selected
+from stc_harness.capabilities import require_known
+from stc_harness.checks import (
     DEFINED,
     DOCUMENTED,
     DRIFT,
@@ -38,14 +37,14 @@ from harness.checks import (
     judge,
     with_attribution,
 )
-from harness.crash_records import complete_crash_records, crash_record
-from harness.differences import AREAS, Registry, RegistryError, builtin_folder, load_registries
-from harness.errors import UsageError
-from harness.hard_timeout import HardTimeout, run_on_own_thread
-from harness.isolation import job_for, run_isolated
-from harness.output_paths import check_folder
-from harness.secrets import redact, remember_environment
-from harness.test_records import record_of_test
+from stc_harness.crash_records import complete_crash_records, crash_record
+from stc_harness.differences import AREAS, Registry, RegistryError, builtin_folder, load_registries
+from stc_harness.errors import UsageError
+from stc_harness.hard_timeout import HardTimeout, run_on_own_thread
+from stc_harness.isolation import job_for, run_isolated
+from stc_harness.output_paths import check_folder
+from stc_harness.secrets import redact, remember_environment
+from stc_harness.test_records import record_of_test
 
 RECORD_KEY = "conformance"
 
@@ -172,7 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Make sure a driver thread a timed-out check left blocked cannot keep this process from exiting."""
-    from harness import exit_guard
+    from stc_harness import exit_guard
 
     exit_guard.arm(session.exitstatus)
 
@@ -408,8 +407,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
 
 def difference_paths(verdict: Any, run: Run, backend: str) -> str:
     """"; differs at: <path>: <observed>, expected <x>; ..." for a drift or an undocumented difference."""
-    from harness.observe import canonical
-    from harness.report.render import value_diff
+    from stc_harness.observe import canonical
+    from stc_harness.report.render import value_diff
 
     if verdict.outcome == DRIFT and not verdict.gone and verdict.entry and backend in verdict.entry.expect:
         expected = canonical(verdict.entry.expect[backend])
@@ -474,9 +473,9 @@ class Progress:
 
 def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, int] | None) -> list[Path]:
     """Write the report: a partial one beside the complete one, never over it; a failed write elsewhere."""
-    from harness.output_paths import write_or_fallback
-    from harness.report.build import build_report
-    from harness.report.write import STEM, write_all
+    from stc_harness.output_paths import write_or_fallback
+    from stc_harness.report.build import build_report
+    from stc_harness.report.write import STEM, write_all
 
     assert st.report_dir is not None
     doc = redact(build_report(st, config))
@@ -526,7 +525,7 @@ class Collector:
                 st.records[(rec["check"], rec["backend"])] = rec
 
     def _watchdog_timeout(self, report: pytest.TestReport, rec: dict[str, Any]) -> None:
-        """Mark a crash record as a timeout when the worker's watchdog ended it (see harness.watchdog)."""
+        """Mark a crash record as a timeout when the worker's watchdog ended it (see stc_harness.watchdog)."""
         worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid")
         traceback = watchdog.fired(self.watchdog_dir, worker) if worker and self.watchdog_dir else None
         if traceback:
@@ -537,7 +536,7 @@ class Collector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Give each xdist worker the folder of watchdog files (see harness.watchdog)."""
+        """Give each xdist worker the folder of watchdog files (see stc_harness.watchdog)."""
         if self.watchdog_dir is None:
             self.watchdog_dir = tempfile.mkdtemp(prefix="conformance-watchdog-")
         node.workerinput[watchdog.INPUT_KEY] = self.watchdog_dir
@@ -572,7 +571,7 @@ class Collector:
         st = state_of(config)
         if not st.records and not self.written:
             return
-        from harness.report.build import outcome_counts
+        from stc_harness.report.build import outcome_counts
 
         terminalreporter.section("conformance")
         for backend, per in outcome_counts(st.records.values()).items():

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from harness.errors import HarnessError
+from stc_harness.errors import HarnessError
 
 
 class PoolTimeout(HarnessError):

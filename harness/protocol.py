@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from harness.capabilities import CapabilitySet
-from harness.urls import DatabaseURL
+from stc_harness.capabilities import CapabilitySet
+from stc_harness.urls import DatabaseURL
 
 Params = Sequence[Any] | Mapping[str, Any]
 Statement = str | tuple[str, Params]
@@ -22,7 +22,7 @@ class EncryptionOpts:
     hexkey: str
 
     def __post_init__(self) -> None:
-        from harness import secrets
+        from stc_harness import secrets
 
         secrets.remember(self.hexkey)
 
@@ -140,7 +140,7 @@ class Backend(Protocol):
 
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Any:
-        """Return a connection pool (see `harness.pool.Pool`)."""
+        """Return a connection pool (see `stc_harness.pool.Pool`)."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""`python -m harness registry-attribution REPORT [--write]`: each entry's attribution, as a run measured it.
+"""`python -m stc_harness registry-attribution REPORT [--write]`: entries' attribution, as a run measured it.
 
 Reads a report written with the tracked SQLite available, collects the measured attribution of every
 result an entry covers, and proposes it per entry (an entry whose checks disagree must be split). With
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.checks import UNAVAILABLE
-from harness.differences import ATTRIBUTIONS, load_registry
-from harness.report.schema import ReportError, load_report
+from stc_harness.checks import UNAVAILABLE
+from stc_harness.differences import ATTRIBUTIONS, load_registry
+from stc_harness.report.schema import ReportError, load_report
 
 USAGE = 2
 
@@ -72,7 +72,7 @@ def write(folder: Path, attribution: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the proposals; with --write, apply them to the registry; 1 if an entry cannot be attributed."""
-    parser = argparse.ArgumentParser(prog="python -m harness registry-attribution", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m stc_harness registry-attribution", description=__doc__)
     parser.add_argument("command", choices=["registry-attribution"])
     parser.add_argument("report", type=Path, help="a compatibility.json of a run with the tracked SQLite")
     parser.add_argument("--registry", type=Path, default=Path("suites/differences"), metavar="DIR")

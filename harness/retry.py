@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from harness.errors import DatabaseError, ErrorKind, HarnessError
+from stc_harness.errors import DatabaseError, ErrorKind, HarnessError
 
 T = TypeVar("T")
 

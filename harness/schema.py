@@ -13,8 +13,8 @@ import hashlib
 import re
 from typing import Any
 
-from harness.errors import DatabaseError
-from harness.observe import sql_value
+from stc_harness.errors import DatabaseError
+from stc_harness.observe import sql_value
 
 #: Tables the harness itself keeps (the migration runner's tracking table) and the engine's own.
 INTERNAL_PREFIXES = ("sqlite_", "_conformance_")

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.checks import ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
+from stc_harness.checks import ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
 
 
 def _area(item: pytest.Item) -> str:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from harness.errors import UsageError
-from harness.secrets import mask
+from stc_harness.errors import UsageError
+from stc_harness.secrets import mask
 
 MEMORY = ":memory:"
 

@@ -1,21 +1,21 @@
 """Turso's own compatibility table (COMPAT.md), row by row: each row's feature probed on every backend.
 
-The rows are data (`compat/turso_compat.toml`, rebuilt by `python -m harness compat-update`); the
-probes are `harness.compat.probes`. A row comparable with SQLite is judged like any check: its probe's
+The rows are data (`compat/turso_compat.toml`, rebuilt by `python -m stc_harness compat-update`); the
+probes are `stc_harness.compat.probes`. A row comparable with SQLite is judged like any check: its probe's
 observation against the reference SQLite's. A row of Turso's own additions (extensions, Turso-only
 PRAGMAs) runs on Turso only and must work, as the vendor claims. Rows of the C API and VDBE opcodes
 have no SQL probe and say why. How each claim fares (holds, differs, "No" but works...) is summarised
-in the report section "Turso's compatibility claims, measured" (`harness.compat.verdict`).
+in the report section "Turso's compatibility claims, measured" (`stc_harness.compat.verdict`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness import CheckContext, Source, Unsupported, check
-from harness.compat.probes import Probe, not_probed, probe
-from harness.compat.table import Row, load
-from harness.differential.replay import replay
+from stc_harness import CheckContext, Source, Unsupported, check
+from stc_harness.compat.probes import Probe, not_probed, probe
+from stc_harness.compat.table import Row, load
+from stc_harness.differential.replay import replay
 
 SOURCE, ROWS = load()
 DOC = f"{SOURCE.repository}@{SOURCE.commit[:12]}:{SOURCE.path}"

@@ -1,4 +1,4 @@
-"""Regression cases found by differential discovery (`python -m harness hunt --save`), replayed as checks.
+"""Regression cases found by differential discovery (`python -m stc_harness hunt --save`), replayed as checks.
 
 Each `discovery_cases/<signature>.json` is one minimal reproduction: its statements run in one batch
 on a fresh in-memory database of each backend and the normalised outcome of every statement is the
@@ -12,10 +12,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
-from harness.backend_registry import target_of
-from harness.differential.engines import engine
-from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from stc_harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
+from stc_harness.backend_registry import target_of
+from stc_harness.differential.engines import engine
+from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
 #: Replayable cases (a "tracked_only" case differs only from SQLite 3.50.4, not from the stdlib SQLite).
 ALL_CASES = load_cases(Path(__file__).parent / "discovery_cases")
@@ -51,10 +51,10 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run the seeded hunt of `other` against the SQLite release Turso tracks (sqlean.py; the stdlib
     SQLite where it is not installed), blocking; called in a worker thread. A finding the tracked
     SQLite shares is a SQLite version gap, never a failure."""
-    from harness.differences import load_registry
-    from harness.differential.causes import VERSION_GAP, default_reference
-    from harness.differential.findings import UNDOCUMENTED
-    from harness.differential.hunt import HuntConfig, hunt, known_cases
+    from stc_harness.differences import load_registry
+    from stc_harness.differential.causes import VERSION_GAP, default_reference
+    from stc_harness.differential.findings import UNDOCUMENTED
+    from stc_harness.differential.hunt import HuntConfig, hunt, known_cases
 
     reference = default_reference()
     config = HuntConfig(seed=HUNT_SEED, cases=HUNT_CASES, engines=[engine(reference), engine(other)],
@@ -77,8 +77,8 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 @check(title=f"A seeded differential hunt (seed {HUNT_SEED}, {HUNT_CASES} cases) finds no difference "
              "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
 async def test_hunt(ctx: CheckContext) -> object:
-    from harness.backend_registry import REFERENCE
-    from harness.differential.causes import SQLITE_LANES
+    from stc_harness.backend_registry import REFERENCE
+    from stc_harness.differential.causes import SQLITE_LANES
 
     if ctx.name == REFERENCE or ctx.name in SQLITE_LANES:
         raise Unsupported("differential_hunt", "a SQLite release: the hunt compares every other backend with "

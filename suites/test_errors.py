@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import (
+from stc_harness import (
     DISCOVERY,
     CheckContext,
     DatabaseError,
@@ -26,8 +26,8 @@ from harness import (
     driver_guide,
     rows,
 )
-from harness.connection import run_statement
-from harness.errors import RawError
+from stc_harness.connection import run_statement
+from stc_harness.errors import RawError
 
 ERROR_TABLE = driver_guide("Errors and the connection pool")
 CONCURRENT_WRITES = driver_guide("Concurrent writes")

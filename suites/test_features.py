@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from harness import CheckContext, DatabaseError, UsageError, check, driver_guide, rows
-from harness.backend_registry import child_environment, target_of
+from stc_harness import CheckContext, DatabaseError, UsageError, check, driver_guide, rows
+from stc_harness.backend_registry import child_environment, target_of
 
 TOGGLES = driver_guide("Experimental features")
 ENCRYPTION = driver_guide("Encryption")
@@ -64,8 +64,8 @@ ON_ENCRYPTED = Gated("encryption", ("CREATE TABLE t (x TEXT)", "INSERT INTO t VA
 #: What a second process runs: open the same database through the harness and read `t`.
 CHILD = """
 import asyncio, json, sys
-from harness.backend_registry import load_target
-from harness.errors import DatabaseError
+from stc_harness.backend_registry import load_target
+from stc_harness.errors import DatabaseError
 
 async def main(target, url, options):
     backend = load_target(target)

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from typing import Any
 
-from harness import CheckContext, DatabaseError, check, orm_backend, rows
+from stc_harness import CheckContext, DatabaseError, check, orm_backend, rows
 
 LIMITATIONS = orm_backend("Limitations")
 

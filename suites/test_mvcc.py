@@ -14,8 +14,8 @@ import contextlib
 import time
 from typing import Any
 
-from harness import DISCOVERY, CheckContext, DatabaseError, TransactionMode, check, driver_guide, rows
-from harness.retry import Retrier, RetriesExhausted
+from stc_harness import DISCOVERY, CheckContext, DatabaseError, TransactionMode, check, driver_guide, rows
+from stc_harness.retry import Retrier, RetriesExhausted
 
 CONCURRENT_WRITES = driver_guide("Concurrent writes")
 OVERRIDING = driver_guide("Overriding the default per-transaction")
@@ -36,7 +36,7 @@ TABLES = ("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)",
 
 
 def i(n: int) -> list[str | int]:
-    """A typed INTEGER value, as `harness.rows` shows it."""
+    """A typed INTEGER value, as `stc_harness.rows` shows it."""
     return ["integer", n]
 
 

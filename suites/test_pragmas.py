@@ -1,6 +1,6 @@
 """Every PRAGMA of Turso's compatibility table in depth: read, set, read back, and the effect observed.
 
-The specs are `harness.compat.pragmas.PRAGMAS`: per PRAGMA a statement list on a fresh database file
+The specs are `stc_harness.compat.pragmas.PRAGMAS`: per PRAGMA a statement list on a fresh database file
 (schema, read, write, read-back, then statements that show the effect). A PRAGMA accepted and ignored
 reads back the old value or misses the effect, so it differs from SQLite: never `same`.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import CheckContext, Source, check
-from harness.compat.observe import shaped_where
-from harness.compat.pragmas import PRAGMAS, SHAPE, PragmaSpec
-from harness.differential.replay import replay
+from stc_harness import CheckContext, Source, check
+from stc_harness.compat.observe import shaped_where
+from stc_harness.compat.pragmas import PRAGMAS, SHAPE, PragmaSpec
+from stc_harness.differential.replay import replay
 
 DOC = "https://www.sqlite.org/pragma.html"
 

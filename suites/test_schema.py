@@ -11,7 +11,7 @@ import subprocess
 import sys
 from typing import Any
 
-from harness import DISCOVERY, CheckContext, Source, check, rows
+from stc_harness import DISCOVERY, CheckContext, Source, check, rows
 
 TRANSACTIONAL_DDL = Source("https://sqlite.org/lang_transaction.html", "Transactions")
 CREATE_TABLE = Source("https://sqlite.org/lang_createtable.html", "CREATE TABLE")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness import CheckContext, check, driver_guide, orm_backend, rows
+from stc_harness import CheckContext, check, driver_guide, orm_backend, rows
 
 BASICS = orm_backend("Features")
 MEMORY_AND_FILE = {"memory": True, "file": False}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import DISCOVERY, CheckContext, DatabaseError, Source, check, rows
+from stc_harness import DISCOVERY, CheckContext, DatabaseError, Source, check, rows
 
 #: SQLite's documentation of statement vs transaction rollback (lang_transaction.html, "Response To Errors
 #: Within A Transaction"; lang_conflict.html for the conflict clauses).

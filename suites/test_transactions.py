@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from harness import (
+from stc_harness import (
     DISCOVERY,
     CheckContext,
     DatabaseError,

@@ -4,7 +4,7 @@ TEMP triggers, recursive triggers; each observed by the rows its body writes to 
 
 from __future__ import annotations
 
-from harness import CheckContext, Source, check, rows
+from stc_harness import CheckContext, Source, check, rows
 
 CREATE_TRIGGER = Source("https://sqlite.org/lang_createtrigger.html", "CREATE TRIGGER")
 

@@ -1,7 +1,7 @@
 """Types: the documented mapping value by value, affinity, STRICT, CAST, binding, rowcount and lastrowid.
 
 `001_312a5f9792b0f890.txt`, "Type mapping and SQL behavior": Turso uses the same type mapping as SQLite.
-Round-trips go through `harness.codec` (what an ORM hands the driver); the driver-level checks pass
+Round-trips go through `stc_harness.codec` (what an ORM hands the driver); the driver-level checks pass
 Python values straight to each driver, where any difference is the driver's own.
 """
 
@@ -17,7 +17,7 @@ import struct
 import uuid
 from typing import Any
 
-from harness import (
+from stc_harness import (
     DISCOVERY,
     CheckContext,
     canonical,
@@ -28,7 +28,7 @@ from harness import (
     rows,
     sql_value,
 )
-from harness.codec import Json, Kind
+from stc_harness.codec import Json, Kind
 
 MAPPING = driver_guide("Type mapping and SQL behavior")
 MODELS = orm_backend("Migration from SQLite")

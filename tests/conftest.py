@@ -29,7 +29,7 @@ asyncio_default_test_loop_scope = function
 PRELUDE = """\
 import asyncio, os
 import pytest
-from harness import CheckContext, check, maketest, maketest_sqlite, maketest_turso, orm_backend, rows
+from stc_harness import CheckContext, check, maketest, maketest_sqlite, maketest_turso, orm_backend, rows
 SRC = orm_backend("Features")
 """
 

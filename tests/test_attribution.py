@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.checks import (
+from stc_harness.checks import (
     DOCUMENTED,
     DRIFT,
     ERROR,
@@ -20,8 +19,8 @@ from harness.checks import (
     judge,
     with_attribution,
 )
-from harness.differences import Entry, Registry
-from harness.sources import driver_guide
+from stc_harness.differences import Entry, Registry
+from stc_harness.sources import driver_guide
 
 SPEC = CheckSpec("smoke.x", "smoke", "title", driver_guide("Concurrent writes"))
 
@@ -100,8 +99,8 @@ def test_the_tracked_sqlite_is_covered_by_a_version_gap_entry() -> None:
 def test_registry_attribution_proposes_and_writes_from_a_report(tmp_path, capsys) -> None:
     import json
 
-    from harness.differences import load_registry
-    from harness.registry_attribution import main
+    from stc_harness.differences import load_registry
+    from stc_harness.registry_attribution import main
 
     folder = tmp_path / "reg"
     folder.mkdir()
@@ -132,7 +131,7 @@ def test_registry_attribution_proposes_and_writes_from_a_report(tmp_path, capsys
 
 
 def test_what_will_change_lists_turso_own_worst_first_then_version_gaps() -> None:
-    from harness.report.build import add_attribution
+    from stc_harness.report.build import add_attribution
 
     def row(check: str, impact: str, found: str | None) -> dict:
         return {"id": check, "area": check.split(".")[0], "title": check,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.backend_registry import BUILTIN, load_target
+from stc_harness.backend_registry import BUILTIN, load_target
 
 STATEMENTS = [
     "CREATE TABLE t (id INTEGER PRIMARY KEY, v)",

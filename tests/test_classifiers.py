@@ -16,14 +16,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from backends import sqlite as sqlite_backend
-from harness.errors import ErrorKind, UsageError
-from harness.urls import parse_url
+from stc_backends import sqlite as sqlite_backend
+from stc_harness.errors import ErrorKind, UsageError
+from stc_harness.urls import parse_url
 
 turso_lib = pytest.importorskip("turso.lib")
 engine = pytest.importorskip("turso._turso")
-turso_backend = pytest.importorskip("backends.turso")
+turso_backend = pytest.importorskip("stc_backends.turso")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -288,8 +287,8 @@ def test_several_statements_in_one_execute_is_misuse_whatever_the_python() -> No
     """Python 3.10's sqlite3 raises sqlite3.Warning here, 3.11+ ProgrammingError: one kind for both."""
     import sqlite3
 
-    from backends.sqlite import classify as classify_sqlite
-    from harness.errors import ErrorKind
+    from stc_backends.sqlite import classify as classify_sqlite
+    from stc_harness.errors import ErrorKind
 
     message = "You can only execute one statement at a time."
     assert classify_sqlite(sqlite3.Warning(message)).kind is ErrorKind.MISUSE

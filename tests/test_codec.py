@@ -11,9 +11,8 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from harness import codec
-from harness.codec import CodecError, Json, Kind
+from stc_harness import codec
+from stc_harness.codec import CodecError, Json, Kind
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.compat import cli
-from harness.compat.observe import shaped
-from harness.compat.probes import not_probed, probe
-from harness.compat.registry import impact
-from harness.compat.table import Row, Source, dump, load, load_text, parse
-from harness.compat.verdict import CONTRADICTED, claim_outcome, sections
-from harness.errors import UsageError
+from stc_harness.compat import cli
+from stc_harness.compat.observe import shaped
+from stc_harness.compat.probes import not_probed, probe
+from stc_harness.compat.registry import impact
+from stc_harness.compat.table import Row, Source, dump, load, load_text, parse
+from stc_harness.compat.verdict import CONTRADICTED, claim_outcome, sections
+from stc_harness.errors import UsageError
 
 SAMPLE = """\
 # Turso SQLite Compatibility
@@ -194,9 +193,9 @@ def test_impact_of_the_first_difference() -> None:
 
 def test_a_pragma_accepted_and_ignored_never_observes_what_sqlite_does() -> None:
     pytest.importorskip("sqlean")
-    from harness.compat.pragmas import PRAGMAS
-    from harness.compat.registry import run_on
-    from harness.differential.engines import engine
+    from stc_harness.compat.pragmas import PRAGMAS
+    from stc_harness.compat.registry import run_on
+    from stc_harness.differential.engines import engine
 
     sqlean = engine("sqlean")
     for name in ("recursive_triggers", "foreign_keys", "case_sensitive_like", "user_version"):
@@ -209,7 +208,7 @@ def test_a_pragma_accepted_and_ignored_never_observes_what_sqlite_does() -> None
 
 
 def test_every_pragma_of_the_table_has_a_spec_with_a_read() -> None:
-    from harness.compat.pragmas import PRAGMAS
+    from stc_harness.compat.pragmas import PRAGMAS
 
     _, rows = load()
     names = {r.feature.split()[-1] for r in rows if r.section == "PRAGMA"}

@@ -13,27 +13,26 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
-
-from harness.differences import load_registry, parse_entry
-from harness.differential import cli
-from harness.differential.case import Case, Stmt
-from harness.differential.compare import disagreement, first_disagreement
-from harness.differential.engines import Engine, engine
-from harness.differential.expand import Expander
-from harness.differential.findings import Finding, check_id, match, registry_entry, write_registry
-from harness.differential.generators import AGGREGATES, FUNCTIONS, plans
-from harness.differential.normalise import Outcome, ok, typed_rows
-from harness.differential.replay import load_cases, outcomes_of, replay
-from harness.differential.runner import DifferentialRunner
-from harness.differential.shrink import shrink
-from harness.differential.signature import signature
-from harness.differential.sqlast import binary, call, lit
-from harness.differential.toml_out import registry_text
-from harness.differential.values import BLOBS, INTEGERS, REALS, TEXTS, value_lit
-from harness.differential.wire import unpack
-from harness.differential.worker import ProcessExecutor
-from harness.errors import DatabaseError, ErrorKind, RawError
-from harness.protocol import Result
+from stc_harness.differences import load_registry, parse_entry
+from stc_harness.differential import cli
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.compare import disagreement, first_disagreement
+from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.expand import Expander
+from stc_harness.differential.findings import Finding, check_id, match, registry_entry, write_registry
+from stc_harness.differential.generators import AGGREGATES, FUNCTIONS, plans
+from stc_harness.differential.normalise import Outcome, ok, typed_rows
+from stc_harness.differential.replay import load_cases, outcomes_of, replay
+from stc_harness.differential.runner import DifferentialRunner
+from stc_harness.differential.shrink import shrink
+from stc_harness.differential.signature import signature
+from stc_harness.differential.sqlast import binary, call, lit
+from stc_harness.differential.toml_out import registry_text
+from stc_harness.differential.values import BLOBS, INTEGERS, REALS, TEXTS, value_lit
+from stc_harness.differential.wire import unpack
+from stc_harness.differential.worker import ProcessExecutor
+from stc_harness.errors import DatabaseError, ErrorKind, RawError
+from stc_harness.protocol import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # --- engines used only here ---------------------------------------------------------------------------
 
 def _sqlite_classify(exc: BaseException) -> DatabaseError:
-    from backends.sqlite import classify
+    from stc_backends.sqlite import classify
 
     return classify(exc, "sqlite")
 
@@ -108,7 +107,7 @@ def test_storage_classes_never_compare_equal() -> None:
     float("-inf"), float("nan"), "", "é", b"", b"\x00\xff", bytearray(b"ab"), None,
 ])
 def test_typed_values_are_sql_value(value: Any) -> None:
-    from harness.observe import sql_value
+    from stc_harness.observe import sql_value
 
     assert typed_rows([(value,)], ordered=True) == [[sql_value(value)]]
     assert repr(typed_rows([(value,)], ordered=True)) == repr([[sql_value(value)]])
@@ -172,8 +171,8 @@ def _run_script(conn: Any, execute: Any, classify: Any) -> list[Any]:
 
 @pytest.mark.parametrize("name", ["sqlite", "turso"])
 def test_the_hunt_runs_statements_exactly_as_the_dbapi_does(name: str) -> None:
-    from harness.differential import turso_raw
-    from harness.differential.engines import dbapi_execute
+    from stc_harness.differential import turso_raw
+    from stc_harness.differential.engines import dbapi_execute
 
     eng = engine(name)
     if name == "sqlite" or turso_raw.mirrors(eng.version):  # a faster path than a cursor per statement
@@ -322,7 +321,7 @@ def test_signature_names_the_culprit_classes_and_kind(mutant_runner: Differentia
     nested = expr_case(call("replace", inner, lit("'Z'", "text"), lit("'z'", "text")))
     [dis] = mutant_runner.run_and_compare([nested])
     assert signature(mutant_runner, dis) == "expr.replace.text_text_text.value"
-    from harness.differential.shrink import shrink_disagreement
+    from stc_harness.differential.shrink import shrink_disagreement
 
     small, _, stable = shrink_disagreement(mutant_runner, dis)
     assert stable
@@ -350,7 +349,7 @@ def test_an_abort_becomes_a_crash_outcome_and_the_batch_goes_on(trap_executor: P
 
 
 def test_batches_queued_behind_a_crash_still_run(trap_executor: ProcessExecutor) -> None:
-    from harness.differential.wire import WireBatch
+    from stc_harness.differential.wire import WireBatch
 
     trap_executor.warm()
     trap_executor.yield_cpu()
@@ -371,7 +370,7 @@ def test_batches_queued_behind_a_crash_still_run(trap_executor: ProcessExecutor)
 
 
 def test_a_hang_becomes_a_hang_outcome(trap_executor: ProcessExecutor) -> None:
-    from harness.differential.wire import WireBatch
+    from stc_harness.differential.wire import WireBatch
 
     trap_executor.send(WireBatch([expr_case(lit("'HANG_ME'", "text")), expr_case(lit("5", "integer"))]))
     trap_executor.send(WireBatch([expr_case(lit("6", "integer"))]))  # queued behind the hang
@@ -400,7 +399,7 @@ def _finding(sig: str) -> Finding:
 
 
 def test_a_saved_case_becomes_a_valid_registry_entry(tmp_path: Path) -> None:
-    from harness.differential.findings import case_record, save_case
+    from stc_harness.differential.findings import case_record, save_case
 
     f = _finding("expr.upper.text.value")
     observed = {b: [o.obs for o in v] for b, v in f.outcomes.items()}
@@ -442,7 +441,7 @@ def test_every_saved_case_has_its_registry_entry() -> None:
         if case.get("tracked_only"):  # no replay check can tell Turso from the stdlib SQLite here
             assert entry is None
             continue
-        assert entry is not None, f"{sig}: run `python -m harness hunt --cases 0 --save` to register it"
+        assert entry is not None, f"{sig}: run `python -m stc_harness hunt --cases 0 --save` to register it"
         assert entry.expect == {case["backend"]: case["observed"][case["backend"]]}
         assert entry.attribution == case.get("attribution", "turso")
         assert entry.impact is not None
@@ -473,8 +472,7 @@ def test_same_seed_same_findings(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_hunt_draws_ignore_the_literals_of_loaded_modules():
     """A seed names one case stream whatever modules are loaded: hypothesis's local constants are off."""
     from hypothesis.internal.conjecture import providers
-
-    from harness.differential.hunt import _no_local_constants
+    from stc_harness.differential.hunt import _no_local_constants
 
     original = providers._get_local_constants
     assert len(original()) > 0  # the project's own modules are "local" here

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stc_harness.checks import CheckContext
+from stc_harness.errors import Unsupported
 
 from conftest import ROOT, TESTS, load_report, run_repo
-from harness.checks import CheckContext
-from harness.errors import Unsupported
 
 sys.path.insert(0, str(ROOT / "suites" / "driver"))
 import driver_support
@@ -26,8 +26,8 @@ class _Bare:
 
 
 def test_modules_named_by_the_builtin_backends(tmp_path: Path) -> None:
-    from backends.sqlite import SQLiteBackend
-    from backends.turso import TursoBackend
+    from stc_backends.sqlite import SQLiteBackend
+    from stc_backends.turso import TursoBackend
 
     assert CheckContext(SQLiteBackend(), tmp_path).async_module().__name__ == "aiosqlite"
     assert CheckContext(TursoBackend(), tmp_path).async_module().__name__ == "turso.aio"
@@ -111,7 +111,7 @@ def _row(cid: str, area: str, layer: str, outcome: str, impact: str | None = Non
 
 
 def test_driver_theme_section_counts_and_orders_by_impact() -> None:
-    from harness.report.layers import driver_theme_section
+    from stc_harness.report.layers import driver_theme_section
 
     doc = {"reference": "sqlite", "backends": [{"id": "sqlite"}, {"id": "turso"}], "checks": [
         _row("driver_state.a", "driver_state", "driver", "documented-difference", "cosmetic"),
@@ -134,7 +134,7 @@ def test_driver_theme_section_counts_and_orders_by_impact() -> None:
 def test_every_driver_check_is_marked_driver_layer() -> None:
     import importlib.util
 
-    from harness.checks import DEFINED
+    from stc_harness.checks import DEFINED
 
     for path in sorted((ROOT / "suites" / "driver").glob("test_driver_*.py")):
         if path.stem not in sys.modules:

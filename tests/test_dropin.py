@@ -11,12 +11,11 @@ import types
 from pathlib import Path
 
 import pytest
-
-from harness.differences import Entry, Registry
-from harness.dropin.matching import entry_lookup, match
-from harness.dropin.routing import Routing, RoutingError
-from harness.dropin.shims import MissingFeatureError
-from harness.sources import Source
+from stc_harness.differences import Entry, Registry
+from stc_harness.dropin.matching import entry_lookup, match
+from stc_harness.dropin.routing import Routing, RoutingError
+from stc_harness.dropin.shims import MissingFeatureError
+from stc_harness.sources import Source
 
 #: An unrelated project: a conftest that imported `connect` from sqlite3 at its top, and tests that pass,
 #: fail on Turso only (a missing method, a missing module name, a hang, an abort), fail on both, or
@@ -121,7 +120,7 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
     assert create["line"] == "test_app.py:18"
     assert create["source"].startswith("db.create_function(")
     adapter = rows["test_register_adapter"]["turso"]
-    assert adapter["exc_type"] == "harness.dropin.shims.MissingFeatureError"
+    assert adapter["exc_type"] == "stc_harness.dropin.shims.MissingFeatureError"
     assert "sqlite3.register_adapter is not provided by pyturso" in adapter["message"]
     assert "SIGABRT" in rows["test_aborts_on_turso"]["turso"]["message"]
     assert doc["dropin"]["engines"]["turso"]["attempts"] == 3  # two resumptions: after the hang, the abort
@@ -290,7 +289,7 @@ def test_project_has_no_harness_imports(user_project: pytest.Pytester) -> None:
 
 
 def test_engine_named_ids_are_one_test() -> None:
-    from harness.dropin.section import engine_free_id
+    from stc_harness.dropin.section import engine_free_id
 
     sqlite_id = "test_suite.py::BinaryTest_sqlite+pysqlite_3_40_1::test_pickle_roundtrip"
     turso_id = "test_suite.py::BinaryTest_sqlite+turso_3_50_4::test_pickle_roundtrip"
@@ -308,7 +307,7 @@ def test_client_library_that_cannot_be_routed_names_the_fix(monkeypatch: pytest.
 
 
 def test_child_command_line_drops_the_parent_options(tmp_path: Path) -> None:
-    from harness.dropin.runner import child_args
+    from stc_harness.dropin.runner import child_args
 
     args = child_args(["tests", "--dropin", "turso", "-x", "--dropin=turso", "--dropin-raw"], "turso",
                       tmp_path, 2, 5.0, raw=False)

@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
-
-from harness.differential.case import Case, Stmt
-from harness.differential.causes import TURSO_OWN, VERSION_GAP, attribution, cause, ulps
-from harness.differential.engines import engine, run_cases
-from harness.differential.expand import Expander
-from harness.differential.grammar import FAMILIES, query_cases
-from harness.differential.sqltest import export, format_real, render, sqltest_name
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.causes import TURSO_OWN, VERSION_GAP, attribution, cause, ulps
+from stc_harness.differential.engines import engine, run_cases
+from stc_harness.differential.expand import Expander
+from stc_harness.differential.grammar import FAMILIES, query_cases
+from stc_harness.differential.sqltest import export, format_real, render, sqltest_name
 
 pytest.importorskip("sqlean")
 
@@ -154,7 +153,7 @@ def test_export_writes_parseable_tests_with_the_tracked_sqlite_output(tmp_path: 
 
 
 def test_the_saved_cases_export(tmp_path: Path) -> None:
-    from harness.differential.replay import load_cases
+    from stc_harness.differential.replay import load_cases
 
     cases = load_cases(Path(__file__).resolve().parent.parent / "suites" / "discovery_cases")
     files, skipped = export(cases, tmp_path, with_turso=False)
@@ -164,7 +163,7 @@ def test_the_saved_cases_export(tmp_path: Path) -> None:
 
 
 def test_budget_means_seconds_and_cases_mean_a_replayable_count() -> None:
-    from harness.differential import cli
+    from stc_harness.differential import cli
 
     cases, cap, _, shrink = cli.sizes(cli.parse_args(["--budget", "60"]))
     assert (cases, cap, shrink) == (cli.UNLIMITED, pytest.approx(36.0), pytest.approx(24.0))

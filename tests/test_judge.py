@@ -1,10 +1,10 @@
-"""Unit tests of the verdict rules in `harness.checks.judge`."""
+"""Unit tests of the verdict rules in `stc_harness.checks.judge`."""
 
 from __future__ import annotations
 
-from harness.checks import DOCUMENTED, DRIFT, SAME, UNDOCUMENTED, CheckSpec, Run, judge, same_observation
-from harness.differences import Entry, Registry
-from harness.sources import driver_guide
+from stc_harness.checks import DOCUMENTED, DRIFT, SAME, UNDOCUMENTED, CheckSpec, Run, judge, same_observation
+from stc_harness.differences import Entry, Registry
+from stc_harness.sources import driver_guide
 
 SPEC = CheckSpec("smoke.x", "smoke", "title", driver_guide("Concurrent writes"))
 

@@ -1,4 +1,4 @@
-"""The version matrix (harness.report.matrix) and the Turso adapter's capability probes for old pyturso."""
+"""The version matrix (stc_harness.report.matrix) and the Turso adapter's probes for old pyturso."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
-
-from harness.report import matrix as mx
+from stc_harness.report import matrix as mx
 
 # --- synthetic reports ----------------------------------------------------------------------------------
 
@@ -222,7 +221,7 @@ def test_cli_names_the_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_dispatched_by_python_m_harness(tmp_path: Path) -> None:
-    from harness.__main__ import main
+    from stc_harness.__main__ import main
 
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "compatibility.json").write_text(json.dumps(three_versions()[0][1]))
@@ -236,9 +235,8 @@ def test_dispatched_by_python_m_harness(tmp_path: Path) -> None:
 @pytest.fixture
 def old_pyturso(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     """Pretend pyturso lacks interrupt, encryption, the database-handle API and sqlite_version."""
+    import stc_backends.turso as bt
     import turso
-
-    import backends.turso as bt
 
     real = turso.lib
 
@@ -256,7 +254,7 @@ def old_pyturso(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
 
 
 def test_probe_reports_what_an_old_pyturso_lacks(old_pyturso: types.SimpleNamespace) -> None:
-    import backends.turso as bt
+    import stc_backends.turso as bt
 
     feat = bt.driver_features()
     assert (feat.database_open, feat.encryption, feat.interrupt, feat.engine_version) == \
@@ -271,8 +269,8 @@ def test_probe_reports_what_an_old_pyturso_lacks(old_pyturso: types.SimpleNamesp
 
 def test_missing_encryption_is_unsupported_not_a_crash(old_pyturso: types.SimpleNamespace,
                                                        tmp_path: Path) -> None:
-    import backends.turso as bt
-    from harness.errors import Unsupported
+    import stc_backends.turso as bt
+    from stc_harness.errors import Unsupported
 
     backend = bt.TursoBackend()
     key = bt.EncryptionOpts("aes256gcm", "ab" * 32)
@@ -284,7 +282,7 @@ def test_missing_encryption_is_unsupported_not_a_crash(old_pyturso: types.Simple
 
 def test_without_database_open_each_connection_opens_its_own_handle(
         old_pyturso: types.SimpleNamespace, tmp_path: Path) -> None:
-    import backends.turso as bt
+    import stc_backends.turso as bt
 
     async def go() -> list:
         backend = bt.TursoBackend()
@@ -303,8 +301,8 @@ def test_without_database_open_each_connection_opens_its_own_handle(
 
 
 def test_interrupt_without_driver_support_is_unsupported() -> None:
-    import backends.turso as bt
-    from harness.errors import Unsupported
+    import stc_backends.turso as bt
+    from stc_harness.errors import Unsupported
 
     async def go() -> None:
         conn = await bt.TursoBackend().connect("turso::memory:")
@@ -319,9 +317,8 @@ def test_interrupt_without_driver_support_is_unsupported() -> None:
 
 
 def test_current_pyturso_keeps_its_capabilities() -> None:
+    import stc_backends.turso as bt
     import turso.lib as lib
-
-    import backends.turso as bt
 
     bt.driver_features.cache_clear()
     feat = bt.driver_features()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
-
-from backends.sqlite import SQLiteBackend
-from conftest import write_suite
-from harness import schema
-from harness.errors import ErrorKind, UsageError
-from harness.migrations import (
+from stc_backends.sqlite import SQLiteBackend
+from stc_harness import schema
+from stc_harness.errors import ErrorKind, UsageError
+from stc_harness.migrations import (
     Migration,
     MigrationError,
     PythonStep,
@@ -21,6 +19,8 @@ from harness.migrations import (
     rebuild_table,
     split_sql,
 )
+
+from conftest import write_suite
 
 
 @pytest_asyncio.fixture
@@ -160,7 +160,7 @@ async def test_rebuild_table_refuses_with_foreign_keys_on(conn):
 async def test_load_folder_reads_sql_and_python(tmp_path):
     (tmp_path / "001_init.sql").write_text("CREATE TABLE t (x);\nINSERT INTO t VALUES (1);\n")
     (tmp_path / "002_rebuild.py").write_text(
-        "from harness.migrations import Rebuild\nSTEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
+        "from stc_harness.migrations import Rebuild\nSTEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
     (tmp_path / "_helper.py").write_text("X = 1\n")
     migs = load_folder(tmp_path)
     assert [x.name for x in migs] == ["001_init", "002_rebuild"]
@@ -193,7 +193,7 @@ def test_normalise_sql_keeps_real_differences(a, b):
 
 
 MAKETEST_SUITE = """
-from harness import schema
+from stc_harness import schema
 
 @maketest("sqlite", "turso", migrate=True, migrations="migs")
 async def fx_migrated(conn):
@@ -207,7 +207,7 @@ def test_maketest_migrate_uses_the_runner(project):
     migs.mkdir()
     (migs / "001_init.sql").write_text("CREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (1);\n")
     (migs / "002_rebuild.py").write_text(
-        "from harness.migrations import Rebuild\n"
+        "from stc_harness.migrations import Rebuild\n"
         "STEPS = [Rebuild('t', \"(x INTEGER NOT NULL, y TEXT NOT NULL DEFAULT '')\")]\n")
     write_suite(project, MAKETEST_SUITE, name="test_migrations")
     result = project.runpytest_inprocess("-q")

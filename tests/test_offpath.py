@@ -124,7 +124,7 @@ def test_a_report_dir_broken_during_the_run_saves_the_results_elsewhere(project:
 
 def test_hunt_json_in_a_missing_folder_is_refused_first(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.differential.cli import main
+    from stc_harness.differential.cli import main
 
     assert main(["hunt", "--json", str(tmp_path / "missing" / "x.json"), "--cases", "1"]) == 2
     err = capsys.readouterr()
@@ -134,7 +134,7 @@ def test_hunt_json_in_a_missing_folder_is_refused_first(tmp_path: Path,
 
 
 def test_hunt_json_write_failure_saves_elsewhere(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.differential.cli import write_json
+    from stc_harness.differential.cli import write_json
 
     folder = tmp_path / "gone"
     folder.mkdir()
@@ -152,7 +152,7 @@ def test_hunt_json_write_failure_saves_elsewhere(tmp_path: Path, capsys: pytest.
 @pytest.mark.parametrize("args", [["--budget", "-5"], ["--cases", "-10"], ["--budget", "0"],
                                   ["--timeout", "0"], ["--max-shrinks", "-1"], ["--budget", "nan"]])
 def test_hunt_rejects_bad_budgets_and_counts(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.differential.cli import main
+    from stc_harness.differential.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["hunt", *args])
@@ -161,7 +161,7 @@ def test_hunt_rejects_bad_budgets_and_counts(args: list[str], capsys: pytest.Cap
 
 
 def test_merging_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.report.cli import main
+    from stc_harness.report.cli import main
 
     report = ROOT / "reports" / "compatibility.json"
     assert main(["merge", str(report), str(report), "--out", str(tmp_path / "m")]) == 2
@@ -170,7 +170,7 @@ def test_merging_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.C
 
 
 def test_an_unknown_command_says_so(capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.__main__ import main
+    from stc_harness.__main__ import main
 
     assert main(["frobnicate"]) == 2
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
@@ -267,7 +267,7 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
 
 KEYS = {"url": "a1" * 32, "option": "b2" * 32, "environment": "c3" * 32, "factory": "d4" * 32}
 SECRETS = """
-from harness import EncryptionOpts
+from stc_harness import EncryptionOpts
 
 @check(title="a key passed as an option, then echoed by a failing body", source=SRC, expect=1)
 async def test_fx_option_key(ctx: CheckContext) -> object:
@@ -482,7 +482,7 @@ def test_an_entry_with_an_area_no_check_declares_is_refused(project: pytest.Pyte
 
 def test_the_hunt_finds_the_builtin_registry_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.differential import cli
+    from stc_harness.differential import cli
 
     monkeypatch.chdir(tmp_path)
     seen = {}

@@ -6,10 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
-from backends.sqlite import SQLiteBackend
-from harness.errors import HarnessError
-from harness.pool import Pool, PoolClosed, PoolTimeout
+from stc_backends.sqlite import SQLiteBackend
+from stc_harness.errors import HarnessError
+from stc_harness.pool import Pool, PoolClosed, PoolTimeout
 
 pytestmark = pytest.mark.asyncio
 

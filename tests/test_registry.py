@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from harness.differences import AREAS, RegistryError, load_file, load_registry
-from harness.sources import Source
+from stc_harness.differences import AREAS, RegistryError, load_file, load_registry
+from stc_harness.sources import Source
 
 GOOD = """
 [[difference]]

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stc_harness.report.bench import replicate
+from stc_harness.report.write import write_all
 from test_report_render import EVIL, rich_doc, sample_doc
-
-from harness.report.bench import replicate
-from harness.report.write import write_all
 
 INSTALL = "apt-get update && apt-get install -y chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -550,7 +549,7 @@ DIFF_CASES: list[tuple[Any, Any]] = [
 
 def test_the_page_points_at_the_same_paths_as_the_python_value_diff(
         browser: Browser, tmp_path: Path) -> None:
-    from harness.report.render import value_diff
+    from stc_harness.report.render import value_diff
 
     doc = {"schema_version": 1, "backends": [{"id": "sqlite"}, {"id": "turso"}], "checks": [
         {"id": f"types.case{n}", "area": "types",

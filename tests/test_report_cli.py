@@ -1,4 +1,4 @@
-"""`python -m harness render|merge`: files written, labels on merge, clear errors on foreign files."""
+"""`python -m stc_harness render|merge`: files written, labels on merge, clear errors on foreign files."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stc_harness.report import cli
+from stc_harness.report.build import backend_labels, comparable, merge_reports
+from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.write import write_all, write_atomic
 from test_report_render import sample_doc
-
-from harness.report import cli
-from harness.report.build import backend_labels, comparable, merge_reports
-from harness.report.schema import ReportError, load_report
-from harness.report.write import write_all, write_atomic
 
 
 def _write(path: Path, doc: Any) -> Path:
@@ -53,7 +52,7 @@ def test_render_writes_markdown_and_html_next_to_the_json(tmp_path: Path,
 
 def test_python_dash_m_harness_dispatches_render(tmp_path: Path) -> None:
     src = _write(tmp_path / "compatibility.json", sample_doc())
-    proc = subprocess.run([sys.executable, "-m", "harness", "render", str(src)],
+    proc = subprocess.run([sys.executable, "-m", "stc_harness", "render", str(src)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "compatibility.md").is_file()

@@ -14,13 +14,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
-from harness.checks import OUTCOMES
-from harness.differences import Entry, Registry
-from harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
-from harness.report.render import DIFF_OUTCOMES, make_view, md_value, render_html, render_markdown, value_diff
-from harness.report.schema import ReportError, validate
-from harness.sources import DISCOVERY, driver_guide, orm_backend
+from stc_harness.checks import OUTCOMES
+from stc_harness.differences import Entry, Registry
+from stc_harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
+from stc_harness.report.render import (
+    DIFF_OUTCOMES,
+    make_view,
+    md_value,
+    render_html,
+    render_markdown,
+    value_diff,
+)
+from stc_harness.report.schema import ReportError, validate
+from stc_harness.sources import DISCOVERY, driver_guide, orm_backend
 
 EVIL = '<script>alert("x")</script> | `tick` & &amp; _em_ *b*'
 
@@ -40,7 +46,7 @@ ENTRIES = [
 def record(check: str, backend: str, outcome: str, observed: Any = 1, baseline: Any = 1, *,
            title: str | None = None, source: Any = None, entry: Entry | None = None, message: str = "",
            notes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One record as harness.plugin.run_check_test makes it."""
+    """One record as stc_harness.plugin.run_check_test makes it."""
     area = check.split(".")[0]
     return {"check": check, "area": area, "title": title if title is not None else f"Title of {check}",
             "source": (source or driver_guide("Error handling")).as_dict() if source is not False else None,
@@ -90,7 +96,7 @@ def sample_records() -> list[dict[str, Any]]:
 
 
 def fake_state(records: list[dict[str, Any]], backends: tuple[str, ...] = ("sqlite", "turso")) -> Any:
-    """A stand-in for harness.plugin.PluginState with what build_report reads."""
+    """A stand-in for stc_harness.plugin.PluginState with what build_report reads."""
     versions = {"sqlite": ("aiosqlite", "0.22.1", "3.40.1"), "turso": ("pyturso", "0.8.3", "3.50.4")}
     selected = {}
     for b in backends:
@@ -441,7 +447,7 @@ def test_extra_sections_render_in_order_after_the_summary_in_both_formats() -> N
 
 
 def test_markdown_summarises_very_large_parts_with_a_pointer(monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.report.markdown as markdown
+    import stc_harness.report.markdown as markdown
 
     monkeypatch.setattr(markdown, "MD_DETAIL_LIMIT", 2)
     monkeypatch.setattr(markdown, "MD_SECTION_ROWS", 10)
@@ -469,7 +475,7 @@ def test_an_interrupted_run_says_so_at_the_top_of_both_renderings() -> None:
 
 
 def test_json_is_compact_with_a_check_per_line_and_loads_back_equal() -> None:
-    from harness.report.write import to_json
+    from stc_harness.report.write import to_json
 
     doc = rich_doc()
     text = to_json(doc)
@@ -482,8 +488,8 @@ def test_json_is_compact_with_a_check_per_line_and_loads_back_equal() -> None:
 
 
 def test_the_report_benchmark_replicates_a_report_and_measures_it(tmp_path: Path) -> None:
-    from harness.report.bench import measure, replicate
-    from harness.report.write import write_all
+    from stc_harness.report.bench import measure, replicate
+    from stc_harness.report.write import write_all
 
     doc = sample_doc()
     big = replicate(doc, 100)
@@ -506,9 +512,9 @@ def test_the_report_benchmark_replicates_a_report_and_measures_it(tmp_path: Path
 # --- a real run: serial and xdist give the same document ------------------------------------------------
 
 DEMO_SUITE = '''
-from harness import CheckContext, check, driver_guide, orm_backend
-from harness.errors import Unsupported
-from harness.sources import DISCOVERY
+from stc_harness import CheckContext, check, driver_guide, orm_backend
+from stc_harness.errors import Unsupported
+from stc_harness.sources import DISCOVERY
 
 
 @check(title="Same everywhere", source=driver_guide("Connection URLs"), params={"a": 1, "b": 2})
@@ -581,7 +587,7 @@ def test_serial_and_xdist_runs_give_the_same_document(tmp_path: Path) -> None:
 
 
 def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.report.markdown as markdown
+    import stc_harness.report.markdown as markdown
 
     doc = sample_doc()
     monkeypatch.setattr(markdown, "MD_CLAIMS_LIMIT", 5)
@@ -595,7 +601,7 @@ def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: 
 
 
 def test_compact_is_exactly_json_dumps_compact() -> None:
-    from harness.report.encode import compact
+    from stc_harness.report.encode import compact
 
     values: list[Any] = ["text", "ünïcode \u2028 \"quoted\" </script>", 1, 1.0, -0.0, 2**63 - 1, 10**30,
                          float("nan"), float("inf"), True, None, [], {}, [[["integer", 1], ["real", 1.0]]],

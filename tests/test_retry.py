@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from harness.errors import DatabaseError, ErrorKind, RawError
-from harness.retry import Retrier, RetriesExhausted, RetryStats, retry
+from stc_harness.errors import DatabaseError, ErrorKind, RawError
+from stc_harness.retry import Retrier, RetriesExhausted, RetryStats, retry
 
 pytestmark = pytest.mark.asyncio
 

@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.backend_registry import TRACKED, select
-from harness.errors import DatabaseError, ErrorKind, UsageError
+from stc_harness.backend_registry import TRACKED, select
+from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 
 sqlean = pytest.importorskip("sqlean")
 
 
 def test_it_is_sqlite_3_50_4_with_the_stdlib_api_and_no_extensions(tmp_path: Path) -> None:
-    from backends.sqlean import PURPOSE, SqleanBackend
+    from stc_backends.sqlean import PURPOSE, SqleanBackend
 
     backend = SqleanBackend()
     assert (backend.name, backend.sync_module, backend.async_module) == ("sqlean", "sqlean", None)
@@ -43,7 +42,7 @@ def test_it_is_sqlite_3_50_4_with_the_stdlib_api_and_no_extensions(tmp_path: Pat
 
 
 def test_constraint_kinds_match_the_stdlib_classification(tmp_path: Path) -> None:
-    from backends.sqlean import SqleanBackend
+    from stc_backends.sqlean import SqleanBackend
 
     async def run() -> ErrorKind:
         conn = await SqleanBackend().connect("sqlean::memory:")
@@ -75,9 +74,9 @@ def test_without_sqlean_py_the_backend_fails_to_load_saying_attribution_unavaila
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_sqlean)
-    monkeypatch.delitem(sys.modules, "backends.sqlean", raising=False)
+    monkeypatch.delitem(sys.modules, "stc_backends.sqlean", raising=False)
     with pytest.raises(UsageError) as info:
         select([TRACKED])
     assert "attribution unavailable" in str(info.value)
     monkeypatch.undo()
-    importlib.import_module("backends.sqlean")
+    importlib.import_module("stc_backends.sqlean")

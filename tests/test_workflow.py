@@ -81,7 +81,7 @@ def test_every_job_uploads_its_report_and_the_merge_writes_the_summary() -> None
     assert "LABEL: py${{ matrix.python }}-pyturso${{ matrix.pyturso }}-${{ matrix.backend }}" in text
     # the noxfile writes to the same folder name
     assert 'return f"py{python}-pyturso{pyturso}-{backend}"' in NOXFILE.read_text()
-    assert "python -m harness matrix" in text
+    assert "python -m stc_harness matrix" in text
     assert '>> "$GITHUB_STEP_SUMMARY"' in text
     assert "reports/matrix/matrix.html" in text
     assert "UV_PYTHON_DOWNLOADS: never" in text

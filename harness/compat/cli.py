@@ -1,4 +1,4 @@
-"""`python -m harness compat-update --from <turso checkout>`: rebuild the compat table from COMPAT.md."""
+"""`python -m stc_harness compat-update --from <turso checkout>`: rebuild the compat table from COMPAT.md."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.compat.table import DEFAULT_PATH, Source, dump, parse
-from harness.errors import UsageError
+from stc_harness.compat.table import DEFAULT_PATH, Source, dump, parse
+from stc_harness.errors import UsageError
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -44,7 +44,7 @@ def read_source(repo: Path, rev: str) -> tuple[str, str, str, str]:
 
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "compat-update"."""
-    p = argparse.ArgumentParser(prog="python -m harness compat-update",
+    p = argparse.ArgumentParser(prog="python -m stc_harness compat-update",
                                 description="Rebuild suites/compat/turso_compat.toml from COMPAT.md of a "
                                             "tursodatabase/turso checkout (or bare git dir) at a revision.")
     p.add_argument("--registry", default=None, metavar="REPORT_JSON",
@@ -61,14 +61,14 @@ def main(argv: list[str]) -> int:
                         "PRAGMAs where Turso differs in this report")
     args = p.parse_args(argv[1:])
     if args.pragmas_registry:
-        from harness.compat.registry import write_pragmas
+        from stc_harness.compat.registry import write_pragmas
 
         target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "pragmas.toml"
         added, kept = write_pragmas(Path(args.pragmas_registry), target)
         print(f"compat-update: {added} entries added to {target} ({kept} kept)")
         return 0
     if args.registry:
-        from harness.compat.registry import write
+        from stc_harness.compat.registry import write
 
         target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "compat.toml"
         added, kept = write(Path(args.registry), target)

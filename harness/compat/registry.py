@@ -10,17 +10,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.compat.probes import Probe, probe
-from harness.compat.table import Row, load
-from harness.differential.case import Case, Stmt
-from harness.differential.engines import Engine, run_cases, sqlean_engine
-from harness.differential.toml_out import registry_text
+from stc_harness.compat.probes import Probe, probe
+from stc_harness.compat.table import Row, load
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.engines import Engine, run_cases, sqlean_engine
+from stc_harness.differential.toml_out import registry_text
 
 HEADER = """\
 # Documented differences of the compat area (suites/test_compat.py): rows of Turso's compatibility table
 # whose probe observes something else on Turso than on the reference SQLite. Generated, with every
 # attribution measured on the SQLite release Turso tracks (sqlean.py, extensions off), by
-#   python -m harness compat-update --registry <report.json of a run of suites/test_compat.py>
+#   python -m stc_harness compat-update --registry <report.json of a run of suites/test_compat.py>
 # Entries already here are kept as they are; only new differences get a generated entry.
 """
 ERRORS_MEANING_MISSING = ("UNSUPPORTED", "SYNTAX", "NO_SUCH_FUNCTION", "NO_SUCH_TABLE", "NO_SUCH_COLUMN")
@@ -106,7 +106,7 @@ PRAGMA_HEADER = """\
 # Documented differences of the pragmas area (suites/test_pragmas.py): PRAGMAs whose read, write,
 # read-back or effect differs on Turso from the reference SQLite. Generated, with every attribution
 # measured on the SQLite release Turso tracks (sqlean.py, extensions off), by
-#   python -m harness compat-update --pragmas-registry <report.json of a run of suites/test_pragmas.py>
+#   python -m stc_harness compat-update --pragmas-registry <report.json of a run of suites/test_pragmas.py>
 # Entries already here are kept as they are; only new differences get a generated entry.
 """
 
@@ -114,8 +114,8 @@ PRAGMA_HEADER = """\
 def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engine,
                  claims: dict[str, Row]) -> dict[str, Any]:
     """A registry entry documenting a PRAGMA whose read/set/read-back/effect differs on Turso."""
-    from harness.compat.observe import shaped_where
-    from harness.compat.pragmas import PRAGMAS, SHAPE
+    from stc_harness.compat.observe import shaped_where
+    from stc_harness.compat.pragmas import PRAGMAS, SHAPE
 
     sqls = PRAGMAS[name].statements(name)
     turso, ref = check["results"]["turso"]["observed"], check["results"][reference]["observed"]
@@ -138,7 +138,7 @@ def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engin
 
 def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every pragmas check of `report` where Turso differs and no entry exists."""
-    from harness.differences import load_file
+    from stc_harness.differences import load_file
 
     doc = json.loads(report.read_text(encoding="utf-8"))
     _, rows = load()
@@ -161,7 +161,7 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
 
 def write(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every compat check of `report` where Turso differs and no entry exists."""
-    from harness.differences import load_file
+    from stc_harness.differences import load_file
 
     doc = json.loads(report.read_text(encoding="utf-8"))
     source, rows = load()

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.differential.toml_out import toml_string
-from harness.errors import UsageError
+from stc_harness.differential.toml_out import toml_string
+from stc_harness.errors import UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -129,7 +129,7 @@ HEADER = """\
 # with the section, the feature, the claim (Yes / Partial / No / Not Needed; Turso-only for the tables
 # of Turso's own additions, which carry no status) and the comment, exactly as the vendor wrote them.
 # suites/test_compat.py probes every row. Regenerate, never edit by hand:
-#   python -m harness compat-update --from <turso checkout or bare git dir> [--commit REV] [--pyturso VER]
+#   python -m stc_harness compat-update --from <turso checkout or bare git dir> [--commit REV] [--pyturso VER]
 """
 
 
@@ -163,4 +163,4 @@ def load(path: Path = DEFAULT_PATH) -> tuple[Source, list[Row]]:
         return load_text(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, TypeError, KeyError) as exc:
         raise UsageError(f"{path}: cannot read the compat table ({exc}); rebuild it with "
-                         "`python -m harness compat-update --from <turso checkout>`") from exc
+                         "`python -m stc_harness compat-update --from <turso checkout>`") from exc

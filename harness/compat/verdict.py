@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.compat.probes import LIMITATION_PROBED, probe
-from harness.compat.table import Row, Source, load
+from stc_harness.compat.probes import LIMITATION_PROBED, probe
+from stc_harness.compat.table import Row, Source, load
 
 #: Outcomes that contradict the vendor's claim (its own section in the report).
 CONTRADICTED = ("claims Yes, differs", "claims Yes, errors", "claims Yes, fails", "claims No, works",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from harness.differential.sqlast import Expr
+from stc_harness.differential.sqlast import Expr
 
 #: Statement verbs whose row count (DB-API `rowcount`) is compared too.
 COUNTED_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")

@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from harness.differential.compare import first_disagreement
+from stc_harness.differential.compare import first_disagreement
 
 #: The SQLite Turso tracks, and every backend that is a SQLite release (a lane, not a subject).
 TRACKED = "sqlean"

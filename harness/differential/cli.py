@@ -1,4 +1,4 @@
-"""`python -m harness hunt`: hunt for undocumented differences, print minimal reproductions, save cases."""
+"""`python -m stc_harness hunt`: hunt for undocumented differences, print minimal reproductions, save them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.backend_registry import REFERENCE, available, load_target
-from harness.differences import RegistryError, builtin_folder, load_registries
-from harness.differential.causes import TRACKED, VERSION_GAP, default_reference
-from harness.differential.compare import KINDS
-from harness.differential.engines import Engine, engine
-from harness.differential.findings import (
+from stc_harness.backend_registry import REFERENCE, available, load_target
+from stc_harness.differences import RegistryError, builtin_folder, load_registries
+from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
+from stc_harness.differential.compare import KINDS
+from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.findings import (
     DOCUMENTED,
     UNDOCUMENTED,
     Finding,
@@ -23,13 +23,13 @@ from harness.differential.findings import (
     save_case,
     write_registry,
 )
-from harness.differential.generators import CATEGORIES
-from harness.differential.grammar import FAMILIES
-from harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
-from harness.differential.normalise import observation
-from harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
-from harness.errors import UsageError
-from harness.output_paths import check_file, write_or_fallback
+from stc_harness.differential.generators import CATEGORIES
+from stc_harness.differential.grammar import FAMILIES
+from stc_harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
+from stc_harness.differential.normalise import observation
+from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from stc_harness.errors import UsageError
+from stc_harness.output_paths import check_file, write_or_fallback
 
 #: Cases of the default hunt (no --cases, no --budget): fixed, so a seed always names the same findings.
 DEFAULT_CASES = 12_500
@@ -56,7 +56,7 @@ def _number(kind: type, low: float, inclusive: bool) -> Any:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the options after `hunt`."""
-    p = argparse.ArgumentParser(prog="python -m harness hunt",
+    p = argparse.ArgumentParser(prog="python -m stc_harness hunt",
                                 description="Differential discovery: run generated SQL on every backend, "
                                             "compare with the reference, shrink and report differences.")
     p.add_argument("--seed", type=int, default=0, help="seed of the case stream (default 0)")
@@ -196,13 +196,13 @@ def closing_line(res: HuntResult, saved: bool) -> str:
     rate = f"{res.compared_per_second:,.0f} statements/s compared"
     if not unsaved:
         return (f"\nnext: nothing to do: every finding of Turso's own is documented ({rate}). "
-                "`python -m harness hunt-export --sqltest DIR` writes the saved cases as Turso .sqltest "
+                "`python -m stc_harness hunt-export --sqltest DIR` writes the saved cases as Turso .sqltest "
                 "tests.")
     how = "they could not be saved (see the notes)" if saved else (
         "rerun with --save to keep them as regression cases (suites/discovery_cases/) with registry entries "
         "(suites/differences/discovery.toml), or document their cause in suites/differences/<area>.toml")
     return (f"\nnext: {len(unsaved)} undocumented finding(s) of Turso's own: {how}; then "
-            "`python -m harness hunt-export --sqltest DIR` turns saved cases into Turso .sqltest tests "
+            "`python -m stc_harness hunt-export --sqltest DIR` turns saved cases into Turso .sqltest tests "
             f"({rate}).")
 
 
@@ -319,7 +319,7 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     """`--retriage`: label every saved case Turso's own or a version gap (measured); rewrite the registry."""
     from collections import Counter
 
-    from harness.differential.triage import retriage
+    from stc_harness.differential.triage import retriage
 
     folder = Path(args.cases_dir)
     labels = retriage(folder)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.differential.normalise import Outcome, is_panic
+from stc_harness.differential.normalise import Outcome, is_panic
 
 #: Kinds of disagreement, as they appear at the end of a signature.
 KINDS = {

@@ -16,11 +16,11 @@ from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.connection import PASS_THROUGH
-from harness.differential.case import Runnable
-from harness.differential.normalise import Outcome, failed, observe, ok
-from harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
-from harness.errors import DatabaseError, ErrorKind, UsageError
+from stc_harness.connection import PASS_THROUGH
+from stc_harness.differential.case import Runnable
+from stc_harness.differential.normalise import Outcome, failed, observe, ok
+from stc_harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
+from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 
 
 def dbapi_execute(conn: Any, sql: str) -> tuple[Sequence[Any], int]:
@@ -80,7 +80,7 @@ def sqlite_engine() -> Engine:
     TEXT that is not valid UTF-8 is decoded with U+FFFD, as pyturso does, instead of raising: the
     hunt compares engines, and that driver-level difference would otherwise mask every other one.
     """
-    from backends.sqlite import classify
+    from stc_backends.sqlite import classify
 
     def open_() -> Any:
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
@@ -100,9 +100,8 @@ def turso_engine() -> Engine:
     exceptions; with any other release, through the DB-API itself.
     """
     import turso
-
-    from backends.sqlite import _version
-    from backends.turso import classify
+    from stc_backends.sqlite import _version
+    from stc_backends.turso import classify
 
     def open_() -> Any:
         return turso.connect(":memory:", isolation_level=None)
@@ -110,7 +109,7 @@ def turso_engine() -> Engine:
     version = _version("pyturso")
     execute = dbapi_execute
     with contextlib.suppress(ImportError, AttributeError):  # a pyturso without the internals it mirrors
-        from harness.differential import turso_raw
+        from stc_harness.differential import turso_raw
 
         if turso_raw.mirrors(version):
             execute = turso_raw.execute
@@ -120,10 +119,10 @@ def turso_engine() -> Engine:
 def _sqlean_classify(exc: BaseException) -> DatabaseError:
     """Classify a sqlean exception like the `sqlean` backend does (its classifier, when it is installed)."""
     try:
-        from backends.sqlean import classify
+        from stc_backends.sqlean import classify
     except ImportError:  # the backend module is absent: the same rules, on the sqlite3 classifier
-        from backends.sqlite import classify as classify_sqlite3
-        from harness.errors import kind_from_message
+        from stc_backends.sqlite import classify as classify_sqlite3
+        from stc_harness.errors import kind_from_message
 
         err = classify_sqlite3(exc, "sqlean")
         kind = kind_from_message(err.raw.message) if err.raw.code == "SQLITE_CONSTRAINT" else None
@@ -169,7 +168,7 @@ def engine(name: str) -> Engine:
         except (ImportError, AttributeError) as exc:
             raise UsageError(f"cannot build the hunt engine {name!r}: {exc}") from exc
         if not isinstance(made, Engine):
-            raise UsageError(f"{name!r} did not return a harness.differential.engines.Engine")
+            raise UsageError(f"{name!r} did not return a stc_harness.differential.engines.Engine")
         return dataclasses.replace(made, spec=name)
     raise UsageError(f"the hunt cannot drive backend {name!r}; it knows: {', '.join(ENGINES)} "
                      "(or give a 'package.module:factory' returning an Engine)")

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from harness.differential.case import Case, Stmt
-from harness.differential.generators import EXPANSION, POOLS_ALL, Plan
-from harness.differential.sqlast import Expr, lit
-from harness.differential.values import ANY, MIX, STRICT
-from harness.differential.wire import WireCase
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.generators import EXPANSION, POOLS_ALL, Plan
+from stc_harness.differential.sqlast import Expr, lit
+from stc_harness.differential.values import ANY, MIX, STRICT
+from stc_harness.differential.wire import WireCase
 
 _MARK = re.compile("\x00(\\d+)\x00")
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.differences import Entry, Registry
-from harness.differential.case import Case
-from harness.differential.compare import KINDS
-from harness.differential.normalise import Outcome, observation
-from harness.differential.toml_out import registry_text
+from stc_harness.differences import Entry, Registry
+from stc_harness.differential.case import Case
+from stc_harness.differential.compare import KINDS
+from stc_harness.differential.normalise import Outcome, observation
+from stc_harness.differential.toml_out import registry_text
 
 DOCUMENTED = "documented-difference"
 UNDOCUMENTED = "undocumented-difference"
@@ -47,8 +47,8 @@ class Finding:
 
     @property
     def cause(self) -> str:
-        """What the finding is about (`harness.differential.causes.cause`)."""
-        from harness.differential.causes import cause
+        """What the finding is about (`stc_harness.differential.causes.cause`)."""
+        from stc_harness.differential.causes import cause
 
         return cause(self.signature, self.kind, self.returned(self.reference), self.returned(self.backend),
                      self.message(self.reference), self.message(self.backend))
@@ -56,7 +56,7 @@ class Finding:
     @property
     def ulps(self) -> float | None:
         """How far the REAL values are apart, in units in the last place, if that is all that differs."""
-        from harness.differential.causes import ulps
+        from stc_harness.differential.causes import ulps
 
         return ulps(self.returned(self.reference), self.returned(self.backend))
 
@@ -94,7 +94,7 @@ def match(registry: Registry, signature: str) -> Entry | None:
 def classify(findings: list[Finding], registry: Registry, tracked_only: frozenset[str] = frozenset()) -> None:
     """Mark each finding documented (naming the entry, or a saved tracked-only case) or undocumented, and
     say whose difference it is."""
-    from harness.differential.causes import attribution
+    from stc_harness.differential.causes import attribution
 
     for f in findings:
         f.entry = match(registry, f.signature)
@@ -175,17 +175,17 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
 
 
 REGISTRY_HEADER = """\
-# Differences found by differential discovery (`python -m harness hunt --save`), one per saved
+# Differences found by differential discovery (`python -m stc_harness hunt --save`), one per saved
 # regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py
 # (except "tracked_only" cases: Turso observes what the stdlib SQLite does, only SQLite 3.50.4 differs).
-# Generated from the case files: delete a case file and run `python -m harness hunt --cases 0 --save`
+# Generated from the case files: delete a case file and run `python -m stc_harness hunt --cases 0 --save`
 # to drop its entry. None of these is stated by a seed document: each was measured.
 """
 
 
 def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
     """Regenerate the discovery registry file from every saved case (but the tracked-only ones)."""
-    from harness.differences import load_file
+    from stc_harness.differences import load_file
 
     default = "measured (differential discovery)"
     known = {e.id: (str(e.impact), str(e.attribution)) for e in load_file(path)} if path.exists() else {}

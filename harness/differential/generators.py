@@ -1,9 +1,9 @@
 """Hypothesis strategies for the case families: expressions, aggregates, affinity, schema + DML, and
-queries over small schemas (`harness.differential.grammar`).
+queries over small schemas (`stc_harness.differential.grammar`).
 
 Hypothesis draws *templates*: expression trees (functions, operators, CAST, COLLATE, BETWEEN, IN)
 and statement sequences whose leaves are typed holes or hypothesis-drawn literals.
-`harness.differential.expand` turns each template into many concrete cases cheaply.
+`stc_harness.differential.expand` turns each template into many concrete cases cheaply.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
-
-from harness.differential.case import Case, Stmt
-from harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
-from harness.differential.values import (
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
+from stc_harness.differential.values import (
     INT64_MAX,
     INT64_MIN,
     NULL,
@@ -330,7 +329,7 @@ def plans(functions: Sequence[str], aggregates: Sequence[str],
           categories: Iterable[str] = CATEGORIES) -> st.SearchStrategy[Plan]:
     """Hypothesis examples: `TEMPLATES_PER_EXAMPLE` templates of the chosen categories, weighted."""
     cats = [c for c in CATEGORIES if c in set(categories)]
-    from harness.differential.grammar import query_cases
+    from stc_harness.differential.grammar import query_cases
 
     family = {"expr": expr_cases(functions), "agg": agg_cases(aggregates), "affinity": affinity_cases(),
               "dml": dml_cases(), "query": query_cases()}

@@ -13,9 +13,8 @@ needs a toggle for them).
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
-from harness.differential.case import Case, Stmt
-from harness.differential.sqlast import Expr, hole
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.sqlast import Expr, hole
 
 #: The grammar families a query case can reach (its tag lists the ones it used, joined by "+").
 FAMILIES = ("join", "subquery", "cte", "compound", "group", "window", "aggregate", "collate", "pattern",

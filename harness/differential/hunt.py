@@ -16,17 +16,16 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-
-from harness.differences import Registry
-from harness.differential.case import Case
-from harness.differential.causes import SQLITE_LANES
-from harness.differential.engines import Engine
-from harness.differential.expand import Concrete, Expander
-from harness.differential.findings import Finding, classify
-from harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
-from harness.differential.runner import DifferentialRunner, Disagreement, Ticket
-from harness.differential.shrink import shrink_disagreement
-from harness.differential.signature import signature
+from stc_harness.differences import Registry
+from stc_harness.differential.case import Case
+from stc_harness.differential.causes import SQLITE_LANES
+from stc_harness.differential.engines import Engine
+from stc_harness.differential.expand import Concrete, Expander
+from stc_harness.differential.findings import Finding, classify
+from stc_harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
+from stc_harness.differential.runner import DifferentialRunner, Disagreement, Ticket
+from stc_harness.differential.shrink import shrink_disagreement
+from stc_harness.differential.signature import signature
 
 
 class _Stop(BaseException):
@@ -341,7 +340,7 @@ def _known(runner: DifferentialRunner, config: HuntConfig, dis: Disagreement, po
            key: tuple[str, ...]) -> tuple[Disagreement, str, int, bool] | None:
     """A raw disagreement a saved case was shrunk from (same seed, position and key): its minimal case
     re-run once instead of shrinking again, if it still disagrees the same way; else None."""
-    from harness.differential.triage import as_case
+    from stc_harness.differential.triage import as_case
 
     record = config.known.get((position, key))
     if record is None:

@@ -1,4 +1,4 @@
-"""`python -m harness.differential.isolated BACKEND < case.json`: replay a case in a process of its own.
+"""`python -m stc_harness.differential.isolated BACKEND < case.json`: replay a case in a process of its own.
 
 BACKEND is a backend name or the `package.module:factory` target a backend was loaded from.
 
@@ -12,8 +12,8 @@ import asyncio
 import json
 import sys
 
-from harness.backend_registry import available, load_target
-from harness.differential.replay import replay
+from stc_harness.backend_registry import available, load_target
+from stc_harness.differential.replay import replay
 
 
 async def _run(which: str, case: dict[str, object]) -> tuple[object, object]:
@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     """Replay the case read from stdin on backend `argv[0]`; print the observation."""
     if len(argv) != 1 or (argv[0] not in available() and ":" not in argv[0]):
         names = ",".join([*available(), "package.module:factory"])
-        print(f"usage: python -m harness.differential.isolated {{{names}}} < case.json", file=sys.stderr)
+        print(f"usage: python -m stc_harness.differential.isolated {{{names}}} < case.json", file=sys.stderr)
         return 2
     obs, messages = asyncio.run(_run(argv[0], json.load(sys.stdin)))
     sys.stdout.write(json.dumps({"observation": obs, "messages": messages}) + "\n")

@@ -1,6 +1,6 @@
 """Explicit normalisation of what a statement did, so two backends compare exactly and fairly.
 
-- rows: every value typed by storage class and exact value (`harness.observe.sql_value`); compared
+- rows: every value typed by storage class and exact value (`stc_harness.observe.sql_value`); compared
   as a multiset (sorted canonically) unless the statement's query orders them;
 - row count: only for INSERT/UPDATE/DELETE/REPLACE (what an ORM reads back);
 - errors: by `ErrorKind` only (the raw message is kept for the report, never compared), so both
@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from harness.errors import DatabaseError, ErrorKind
-from harness.observe import sql_value
+from stc_harness.errors import DatabaseError, ErrorKind
+from stc_harness.observe import sql_value
 
 
 class Outcome(NamedTuple):

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.differential.normalise import Outcome, failed, observation, ok
-from harness.errors import DatabaseError, UsageError
+from stc_harness.differential.normalise import Outcome, failed, observation, ok
+from stc_harness.errors import DatabaseError, UsageError
 
 CASE_FIELDS = ("signature", "backend", "reference", "kind", "index", "statements", "observed")
 
@@ -21,7 +21,7 @@ def load_case(path: Path) -> dict[str, Any]:
     missing = [f for f in CASE_FIELDS if f not in data]
     if missing:
         raise UsageError(f"{path}: regression case lacks {', '.join(missing)}; re-save it with "
-                         "`python -m harness hunt --save`")
+                         "`python -m stc_harness hunt --save`")
     if path.stem != data["signature"]:
         raise UsageError(f"{path}: file name must be the signature {data['signature']!r} + .json")
     return data
@@ -74,11 +74,11 @@ async def replay_isolated(backend: str, case: dict[str, Any],
     import asyncio
     import sys
 
-    from harness.backend_registry import child_environment
-    from harness.differential.worker import death_of
+    from stc_harness.backend_registry import child_environment
+    from stc_harness.differential.worker import death_of
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "harness.differential.isolated", backend,
+        sys.executable, "-m", "stc_harness.differential.isolated", backend,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env=child_environment())
     try:

@@ -1,6 +1,6 @@
 """The differential runner: a batch of cases on every backend at once, one lane (thread) per backend.
 
-By default each backend runs in its own worker process (`harness.differential.worker`), driven from
+By default each backend runs in its own worker process (`stc_harness.differential.worker`), driven from
 its lane, so a driver that aborts or hangs becomes a finding instead of ending the hunt, and the two
 engines really run in parallel; `isolate=False` runs the raw drivers in the lane threads themselves.
 Either way a batch is one trip per backend, never one hop per statement.
@@ -16,13 +16,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from harness.differential.case import Runnable
-from harness.differential.compare import first_disagreement
-from harness.differential.engines import Engine, Progress, run_packed
-from harness.differential.lanes import Lane
-from harness.differential.normalise import Outcome
-from harness.differential.wire import Packed, WireBatch, unpack
-from harness.differential.worker import ProcessExecutor
+from stc_harness.differential.case import Runnable
+from stc_harness.differential.compare import first_disagreement
+from stc_harness.differential.engines import Engine, Progress, run_packed
+from stc_harness.differential.lanes import Lane
+from stc_harness.differential.normalise import Outcome
+from stc_harness.differential.wire import Packed, WireBatch, unpack
+from stc_harness.differential.worker import ProcessExecutor
 
 #: After this many batches, the backends with time to spare get a lower priority (`_yield_fast_backends`).
 PRIORITY_AFTER = 4

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from harness.differential.case import Case, Stmt
-from harness.differential.runner import DifferentialRunner, Disagreement
-from harness.differential.sqlast import Expr
-from harness.differential.values import NULL, blob_lit, int_lit, real_lit, text_lit
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.runner import DifferentialRunner, Disagreement
+from stc_harness.differential.sqlast import Expr
+from stc_harness.differential.values import NULL, blob_lit, int_lit, real_lit, text_lit
 
 Reproduces = Callable[[Sequence[Case]], list[bool]]
 

@@ -2,14 +2,14 @@
 
 `<category>.<head>.<classes>.<kind>`, e.g. `expr.printf.text_real.value`: the shrunk expression's
 root (function, operator word, `cast_integer`, `collate_nocase`...), the storage classes of its
-arguments as the reference evaluates them, and the kind of disagreement (`harness.differential.compare`).
+arguments as the reference evaluates them, and the kind of disagreement (`stc_harness.differential.compare`).
 """
 
 from __future__ import annotations
 
-from harness.differential.case import Case, Stmt
-from harness.differential.runner import DifferentialRunner, Disagreement
-from harness.differential.sqlast import Expr, slug
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.runner import DifferentialRunner, Disagreement
+from stc_harness.differential.sqlast import Expr, slug
 
 
 def classes_of(runner: DifferentialRunner, exprs: tuple[Expr, ...]) -> list[str]:

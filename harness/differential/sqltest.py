@@ -1,4 +1,4 @@
-"""`python -m harness hunt-export --sqltest DIR`: saved findings as Turso `.sqltest` regression tests.
+"""`python -m stc_harness hunt-export --sqltest DIR`: saved findings as Turso `.sqltest` regression tests.
 
 The format is that of Turso's own conformance corpus (`testing/sqltest/docs/dsl-spec.md` in
 tursodatabase/turso): `@database :memory:`, then per finding `test <name> { <sql>; ... }` and
@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.differential.engines import Engine, engine
-from harness.differential.replay import load_cases
-from harness.errors import UsageError
+from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.replay import load_cases
+from stc_harness.errors import UsageError
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -128,7 +128,7 @@ def export(cases: dict[str, dict[str, Any]], folder: Path,
 
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt-export"."""
-    p = argparse.ArgumentParser(prog="python -m harness hunt-export",
+    p = argparse.ArgumentParser(prog="python -m stc_harness hunt-export",
                                 description="Export saved differential findings as Turso .sqltest tests.")
     p.add_argument("--sqltest", required=True, metavar="DIR", help="folder to write the .sqltest files to")
     p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
@@ -137,7 +137,8 @@ def main(argv: list[str]) -> int:
     try:
         cases = load_cases(Path(args.cases_dir))
         if not cases:
-            raise UsageError(f"no saved cases in {args.cases_dir}: run `python -m harness hunt --save` first")
+            raise UsageError(f"no saved cases in {args.cases_dir}: "
+                             "run `python -m stc_harness hunt --save` first")
         written, skipped = export(cases, Path(args.sqltest))
     except UsageError as exc:
         print(f"hunt-export: {exc}", file=sys.stderr)

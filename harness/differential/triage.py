@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.differential.case import Case, Stmt
-from harness.differential.compare import first_disagreement
-from harness.differential.engines import Engine, engine, run_cases
-from harness.differential.replay import ISOLATED_KINDS, load_cases
+from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.compare import first_disagreement
+from stc_harness.differential.engines import Engine, engine, run_cases
+from stc_harness.differential.replay import ISOLATED_KINDS, load_cases
 
 
 def as_case(record: dict[str, Any]) -> Case:

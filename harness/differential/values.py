@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from harness.differential.sqlast import Expr, lit
+from stc_harness.differential.sqlast import Expr, lit
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -13,8 +13,8 @@ import pickle
 from collections.abc import Sequence
 from typing import Any
 
-from harness.differential.case import Runnable
-from harness.differential.normalise import Outcome
+from stc_harness.differential.case import Runnable
+from stc_harness.differential.normalise import Outcome
 
 #: A statement on the wire: SQL text, whether its rows compare in order, whether its row count counts.
 WireStmt = tuple[str, bool, bool]

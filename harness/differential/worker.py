@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from harness.differential.case import Runnable
-from harness.differential.normalise import Outcome
-from harness.differential.wire import Packed, WireBatch, WireCase, dumps, pack_outcomes, unpack
+from stc_harness.differential.case import Runnable
+from stc_harness.differential.normalise import Outcome
+from stc_harness.differential.wire import Packed, WireBatch, WireCase, dumps, pack_outcomes, unpack
 
 #: How much lower a worker's priority is once it yields the CPU (`ProcessExecutor.yield_cpu`).
 YIELD_NICENESS = 10
@@ -38,7 +38,7 @@ NOT_RUN = "NOT_RUN"
 
 def serve(conn: Connection, engine_name: str, cells: Any, stderr_path: str) -> None:
     """Worker main loop: receive pickled batches of wire cases, send back each case's outcomes packed."""
-    from harness.differential.engines import Progress, engine, run_packed
+    from stc_harness.differential.engines import Progress, engine, run_packed
 
     fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 2)
@@ -61,7 +61,7 @@ def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
-        ctx.set_forkserver_preload(["harness.differential.worker", "harness.differential.engines"])
+        ctx.set_forkserver_preload(["stc_harness.differential.worker", "stc_harness.differential.engines"])
     return ctx
 
 

@@ -2,5 +2,5 @@
 
 `pytest --dropin=turso` (or ini `dropin = turso`) collects the suite once, then runs it twice in child
 processes: once as it is (SQLite) and once with `sqlite3`, `aiosqlite` and SQLAlchemy's SQLite URLs
-routed to pyturso (`harness.dropin.routing`), and merges the two into one report section.
+routed to pyturso (`stc_harness.dropin.routing`), and merges the two into one report section.
 """

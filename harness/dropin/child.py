@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
+from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
 
 #: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}

@@ -6,7 +6,7 @@ import os
 import sqlite3
 from typing import Any
 
-from harness.dropin.shims import MissingFeatureError, missing_message
+from stc_harness.dropin.shims import MissingFeatureError, missing_message
 
 _LEGACY: Any = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", -1)
 _STD_CONNECTION = sqlite3.Connection
@@ -41,7 +41,7 @@ def _finish(conn: Any, timeout: float, autocommit: Any) -> Any:
 def adapted_connect(database: Any, timeout: float = 5.0, detect_types: int = 0,
                     isolation_level: str | None = "", check_same_thread: bool = True, factory: Any = None,
                     cached_statements: int = 128, uri: bool = False, *, autocommit: Any = _LEGACY) -> Any:
-    """sqlite3.connect's signature, reaching turso.connect (see harness.dropin.adaptations)."""
+    """sqlite3.connect's signature, reaching turso.connect (see stc_harness.dropin.adaptations)."""
     import turso
 
     path = _sqlite3_args(database, timeout, detect_types, factory, uri)

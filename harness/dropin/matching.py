@@ -3,7 +3,7 @@
 Signals taken from the failure: the DB-API class pyturso raised, names the code missed (`has no
 attribute 'x'`, `unexpected keyword argument 'x'`, `cannot import name 'x'`, the drop-in's own
 missing-feature errors, `no such function: x`), the error kind of each message in the exception chain
-(`harness.errors.kind_from_message`), and the distinctive words of the messages. Every entry is scored
+(`stc_harness.errors.kind_from_message`), and the distinctive words of the messages. Every entry is scored
 on its id, checks, title, reason and expectations, so entries added later (the driver layer's
 `driver_surface.*`, the client layer's `client_*`) are matched with no change here. Failures matching
 nothing are grouped by a lead: what they miss, or the shape of their error.
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from harness.differences import Entry, Registry
-from harness.errors import kind_from_message
+from stc_harness.differences import Entry, Registry
+from stc_harness.errors import kind_from_message
 
 NAME_PATTERNS = (
     re.compile(r"has no attribute '(\w+)'"),

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.differences import Registry, load_registry
-from harness.errors import UsageError
+from stc_harness.differences import Registry, load_registry
+from stc_harness.errors import UsageError
 
 ENGINE_CHOICES = ("turso",)
 DEFAULT_TIMEOUT = 60.0
@@ -72,7 +71,7 @@ def _timeout(config: pytest.Config) -> float:
 
 def registry_folder(config: pytest.Config) -> Path:
     """Where the known differences are: --dropin-registry, else the registry that ships with the harness."""
-    from harness.differences import builtin_folder
+    from stc_harness.differences import builtin_folder
 
     value = config.getoption("dropin_registry")
     return Path(value) if value else builtin_folder()
@@ -94,7 +93,7 @@ def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
         if value:
             raise pytest.UsageError(f"--dropin-checks {value}: no such file; give a compatibility.json")
         return []
-    from harness.report.schema import ReportError, load_report
+    from stc_harness.report.schema import ReportError, load_report
 
     try:
         return list(load_report(path)["checks"])
@@ -109,8 +108,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     ns = early_config.known_args_namespace
     if getattr(ns, "dropin_engine", None) != "turso":
         return
-    from harness.dropin.matching import entry_lookup
-    from harness.dropin.routing import Routing, RoutingError
+    from stc_harness.dropin.matching import entry_lookup
+    from stc_harness.dropin.routing import Routing, RoutingError
 
     registry = load_known(early_config)
     try:
@@ -124,7 +123,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 def pytest_configure(config: pytest.Config) -> None:
     """Child: record each test. Parent: check that routing is possible, then take over the run loop."""
     if config.getoption("dropin_engine"):
-        from harness.dropin.child import ChildRun
+        from stc_harness.dropin.child import ChildRun
 
         skip_file = Path(config.getoption("dropin_skip") or "")
         skip = set(skip_file.read_text(encoding="utf-8").split("\n")) - {""} if skip_file.is_file() else set()
@@ -148,7 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_routable() -> None:
     """Install and undo the routing once, so a missing client library fails before any test runs."""
-    from harness.dropin.routing import Routing, RoutingError
+    from stc_harness.dropin.routing import Routing, RoutingError
 
     try:
         import turso  # noqa: F401
@@ -183,8 +182,8 @@ class Parent:
                 "`pytest --collect-only`) or leave the module out with --ignore, then run --dropin again")
         if session.config.option.collectonly:
             return False
-        from harness.dropin.runner import run_both
-        from harness.dropin.section import build_doc, merge
+        from stc_harness.dropin.runner import run_both
+        from stc_harness.dropin.section import build_doc, merge
 
         nodeids = [item.nodeid for item in session.items]
         self.report_dir = self._report_dir()
@@ -202,7 +201,7 @@ class Parent:
                  "No registry found to match failures against: give --dropin-registry=<harness checkout>/"
                  "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
-        from harness.report.write import write_all
+        from stc_harness.report.write import write_all
 
         write_all(self.doc, self.report_dir, "dropin")
         _ensure_sections_rendered(self.doc, self.report_dir / "dropin.md")
@@ -239,8 +238,8 @@ class Parent:
 def _ensure_sections_rendered(doc: dict[str, Any], md: Path) -> None:
     """Append the sections to the Markdown if the report renderer left them out (it renders them generically
     once it knows `doc["sections"]`; until then, this keeps the drop-in report readable)."""
-    from harness.dropin.section import sections_markdown
-    from harness.report.write import write_atomic
+    from stc_harness.dropin.section import sections_markdown
+    from stc_harness.report.write import write_atomic
 
     text = md.read_text(encoding="utf-8")
     if doc["sections"] and doc["sections"][1]["title"] not in text:

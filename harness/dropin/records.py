@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from harness.errors import exception_chain
+from stc_harness.errors import exception_chain
 
 #: Outcomes of a user's test on one engine; the last three come from the runner, not from pytest.
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
-from harness.errors import UsageError
+from stc_harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
+from stc_harness.errors import UsageError
 
 #: Modules whose globals are never rebound: the harness itself (its SQLite reference must stay SQLite),
 #: the drivers being routed, and pytest's own machinery.
@@ -85,7 +85,7 @@ class Routing:
 
     def _sqlite3_names(self, turso: Any) -> dict[str, Any]:
         """What each routed sqlite3 name becomes: turso's object, the stdlib's (engine-free), or a shim."""
-        from harness.dropin.connect import adapted_connect
+        from stc_harness.dropin.connect import adapted_connect
 
         names: dict[str, Any] = {}
         for name in (n for n in dir(sqlite3) if not n.startswith("_")):
@@ -117,8 +117,7 @@ class Routing:
         import aiosqlite
         import aiosqlite.core
         import turso.aio
-
-        from harness.dropin.connect import adapted_aio_connect
+        from stc_harness.dropin.connect import adapted_aio_connect
 
         names = {"connect": adapted_aio_connect if self.adapt else turso.aio.connect,
                  "Connection": turso.aio.Connection, "Cursor": turso.aio.Cursor}
@@ -149,7 +148,7 @@ class Routing:
                 f"SQLAlchemy {sqlalchemy.__version__} is installed but pyturso's SQLAlchemy dialects do "
                 f"not load ({exc}); fix: pip install 'sqlalchemy>=2.0.45,<2.2' (or the drop-in extra: "
                 "pip install 'sqlite-turso-conformance[clients]')") from exc
-        from harness.dropin.dialects import dialect_classes
+        from stc_harness.dropin.dialects import dialect_classes
 
         sync_cls, async_cls = dialect_classes(self.adapt)
         for name, kind in SA_ROUTES.items():

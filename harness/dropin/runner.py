@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.dropin.records import CRASH, TIMEOUT, read_events
+from stc_harness.dropin.records import CRASH, TIMEOUT, read_events
 
 ENGINES = ("sqlite", "turso")
 

@@ -9,12 +9,12 @@ from collections import Counter
 from importlib import metadata
 from typing import Any
 
-from harness.differences import Registry
-from harness.dropin.adaptations import ADAPTATIONS
-from harness.dropin.matching import lead, match
-from harness.dropin.records import BAD, GOOD, NOT_RUN
-from harness.dropin.runner import EngineRun
-from harness.report.build import SCHEMA_VERSION, now_iso
+from stc_harness.differences import Registry
+from stc_harness.dropin.adaptations import ADAPTATIONS
+from stc_harness.dropin.matching import lead, match
+from stc_harness.dropin.records import BAD, GOOD, NOT_RUN
+from stc_harness.dropin.runner import EngineRun
+from stc_harness.report.build import SCHEMA_VERSION, now_iso
 
 TURSO_ONLY, BOTH, SQLITE_ONLY, SAME = "turso-only", "both", "sqlite-only", "same"
 #: Test ids that name the engine they run on (SQLAlchemy's test plugin names its generated classes

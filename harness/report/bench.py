@@ -1,4 +1,4 @@
-"""`python -m harness bench-report`: time and peak memory of writing a large report in all three formats.
+"""`python -m stc_harness bench-report`: time and peak memory of writing a large report in all three formats.
 
 A real report (the checkout's `reports/compatibility.json` by default) is replicated, check by check
 under new ids, until it holds at least `--results` results; every copy is a separate object, as in a
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.report.schema import ReportError, load_report
+from stc_harness.report.schema import ReportError, load_report
 
 #: The default report to replicate: the one this checkout's last run wrote.
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "reports" / "compatibility.json"
@@ -53,8 +53,8 @@ def _peak_mb() -> float:
 
 def _measure(source: str, results: int, out: str, queue: Any) -> None:
     """In the child: build the large document, write it, and report the numbers on `queue`."""
-    from harness.report.build import summarise
-    from harness.report.write import write_all
+    from stc_harness.report.build import summarise
+    from stc_harness.report.write import write_all
 
     try:
         doc = summarise(replicate(load_report(source), results))
@@ -94,7 +94,7 @@ def measure(source: Path, results: int, out: Path) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """Replicate a report to N results, write JSON, Markdown and HTML, print seconds and peak MB."""
-    parser = argparse.ArgumentParser(prog="python -m harness bench-report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m stc_harness bench-report", description=__doc__)
     parser.add_argument("--results", type=int, default=50_000, help="results to render (default 50000)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE,
                         help="report to replicate (default: this checkout's reports/compatibility.json)")

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
-from harness.checks import OUTCOMES
-from harness.differences import IMPACTS
+from stc_harness.checks import OUTCOMES
+from stc_harness.differences import IMPACTS
 
 SCHEMA_VERSION = 2
-#: Versions `harness.report.schema` reads: 1 is upgraded on load (its attribution is unknown).
+#: Versions `stc_harness.report.schema` reads: 1 is upgraded on load (its attribution is unknown).
 READABLE_VERSIONS = (1, 2)
 
 #: The fields of one backend's result of one check, in the order the document lists them.
@@ -181,7 +181,7 @@ def _tracked_info(state: Any) -> dict[str, Any]:
 
 def _known_check(check_id: str) -> Any:
     """The spec of a check defined in this process, if any (a crash record lacks title and source)."""
-    from harness.checks import DEFINED
+    from stc_harness.checks import DEFINED
 
     return DEFINED.get(check_id)
 
@@ -240,7 +240,7 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
         "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
     }
     add_sections(add_attribution(summarise(doc)))
-    from harness.report.layers import driver_theme_section
+    from stc_harness.report.layers import driver_theme_section
 
     section = driver_theme_section(doc)
     if section is not None:
@@ -250,7 +250,7 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
 
 def add_sections(doc: dict[str, Any]) -> dict[str, Any]:
     """Append the compat sections (Turso's compatibility claims, measured) when the run has compat checks."""
-    from harness.compat.verdict import sections
+    from stc_harness.compat.verdict import sections
 
     found = sections(doc)
     if found:

@@ -1,4 +1,4 @@
-"""`python -m harness render|merge`: render a JSON report, or merge several into one and render it."""
+"""`python -m stc_harness render|merge`: render a JSON report, or merge several into one and render it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.report.build import LABEL_MODES, SCHEMA_VERSION, merge_reports
-from harness.report.schema import ReportError, load_report
-from harness.report.write import STEM, write_all, write_renderings
+from stc_harness.report.build import LABEL_MODES, SCHEMA_VERSION, merge_reports
+from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.write import STEM, write_all, write_renderings
 
 #: Exit status for a usage problem (bad arguments, unreadable or foreign report file).
 USAGE = 2
@@ -16,7 +16,7 @@ USAGE = 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m harness", description=f"Compatibility reports (schema_version {SCHEMA_VERSION}).")
+        prog="python -m stc_harness", description=f"Compatibility reports (schema_version {SCHEMA_VERSION}).")
     sub = parser.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="render a JSON report to Markdown and HTML",
                             description="Write <name>.md and <name>.html next to the JSON report "

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from harness.report.encode import compact as _ENCODE
+from stc_harness.report.encode import compact as _ENCODE
 
 #: Top-level lists written one item per line.
 LINE_LISTS = ("checks", "registry", "sections")

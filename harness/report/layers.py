@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.differences import IMPACTS
+from stc_harness.differences import IMPACTS
 
 #: Outcomes that mean "behaves like the reference".
 ALIKE = ("same",)

@@ -1,6 +1,6 @@
 """The version matrix: each check's outcome per report (backend x pyturso x Python), changes first.
 
-`python -m harness matrix [--out DIR] [--title TEXT] REPORT...` reads several compatibility reports
+`python -m stc_harness matrix [--out DIR] [--title TEXT] REPORT...` reads several compatibility reports
 (a `compatibility.json`, a folder holding one, or `LABEL=PATH`) and writes `matrix.json`, `matrix.md`
 and `matrix.html` into DIR. A report's column label is its folder name unless given as `LABEL=`.
 
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.checks import LOUD, OUTCOMES
+from stc_harness.checks import LOUD, OUTCOMES
 
 MATRIX_SCHEMA_VERSION = 1
 ABSENT = "absent"
@@ -424,7 +424,7 @@ def render_html(matrix: dict[str, Any]) -> str:
 
 def write_matrix(matrix: dict[str, Any], out: Path) -> list[Path]:
     """Write matrix.json, matrix.md and matrix.html into `out` (atomically)."""
-    from harness.report.write import write_atomic
+    from stc_harness.report.write import write_atomic
 
     files = [(out / "matrix.json", json.dumps(matrix, indent=2) + "\n"),
              (out / "matrix.md", render_markdown(matrix)),
@@ -436,9 +436,9 @@ def write_matrix(matrix: dict[str, Any], out: Path) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     """`matrix [--out DIR] [--title TEXT] REPORT...`: merge reports into the version matrix."""
-    from harness.report.schema import ReportError, load_report
+    from stc_harness.report.schema import ReportError, load_report
 
-    parser = argparse.ArgumentParser(prog="python -m harness matrix", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m stc_harness matrix", description=main.__doc__)
     parser.add_argument("reports", nargs="+", metavar="REPORT",
                         help="compatibility.json, a folder holding one, or LABEL=PATH")
     parser.add_argument("--out", default="reports/matrix", help="folder for matrix.{json,md,html}")

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.checks import LOUD, UNSUPPORTED
-from harness.report.markdown import interrupted_text
-from harness.report.view import (
+from stc_harness.checks import LOUD, UNSUPPORTED
+from stc_harness.report.markdown import interrupted_text
+from stc_harness.report.view import (
     DIFF_OUTCOMES,
     NO_VALUE,
     Row,

@@ -1,14 +1,14 @@
 """Markdown and HTML renderings of the report JSON, both made from one view of the document.
 
-The view is `harness.report.view`, the Markdown `harness.report.markdown`, the HTML page
-`harness.report.page`; this module is their entry point (and keeps the names older code imports).
+The view is `stc_harness.report.view`, the Markdown `stc_harness.report.markdown`, the HTML page
+`stc_harness.report.page`; this module is their entry point (and keeps the names older code imports).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.report.markdown import (
+from stc_harness.report.markdown import (
     MD_DETAIL_LIMIT,
     MD_VALUE_LIMIT,
     markdown_lines,
@@ -18,8 +18,8 @@ from harness.report.markdown import (
     md_text,
     md_value,
 )
-from harness.report.page import html_chunks, render_html
-from harness.report.view import (
+from stc_harness.report.page import html_chunks, render_html
+from stc_harness.report.view import (
     DIFF_OUTCOMES,
     NOT_RUN,
     Cell,

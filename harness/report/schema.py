@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UsageError
-from harness.report.build import READABLE_VERSIONS, SCHEMA_VERSION, add_attribution
+from stc_harness.errors import UsageError
+from stc_harness.report.build import READABLE_VERSIONS, SCHEMA_VERSION, add_attribution
 
 
 class ReportError(UsageError):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.report.jsonout import json_chunks
+from stc_harness.report.jsonout import json_chunks
 
 #: The file name (without suffix) of the report files a run writes.
 STEM = "compatibility"
@@ -55,7 +55,7 @@ def _no_gc() -> Iterator[None]:
 
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically, streamed from one view)."""
-    from harness.report.render import html_chunks, make_view, markdown_lines
+    from stc_harness.report.render import html_chunks, make_view, markdown_lines
 
     md, html = folder / f"{stem}.md", folder / f"{stem}.html"
     with _no_gc():

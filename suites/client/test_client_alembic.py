@@ -7,8 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-
-from harness import CheckContext, Source, Unsupported, check
+from stc_harness import CheckContext, Source, Unsupported, check
 
 sa = pytest.importorskip("sqlalchemy", reason="the client layer needs the 'clients' extra (SQLAlchemy)")
 pytest.importorskip("alembic", reason="the client layer needs the 'clients' extra (Alembic)")

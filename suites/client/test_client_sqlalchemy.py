@@ -12,8 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-
-from harness import CheckContext, Source, Unsupported, check
+from stc_harness import CheckContext, Source, Unsupported, check
 
 sa = pytest.importorskip("sqlalchemy", reason="the client layer needs the 'clients' extra (SQLAlchemy)")
 

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from harness import CheckContext, Source
-from harness.observe import canonical
+from stc_harness import CheckContext, Source
+from stc_harness.observe import canonical
 
 T = TypeVar("T")
 

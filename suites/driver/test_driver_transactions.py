@@ -12,8 +12,7 @@ import threading
 from typing import Any
 
 from driver_support import STEP_BOUND, blocking, db_path, outcome, pydoc
-
-from harness import CheckContext, check
+from stc_harness import CheckContext, check
 
 TRANSACTIONS = pydoc("Transaction control")
 #: How long the check lets B run before deciding it is waiting rather than failing at once; only a

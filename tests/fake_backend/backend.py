@@ -7,12 +7,11 @@ import threading
 from typing import Any
 
 import aiosqlite
-
-from backends.sqlite import SQLiteConnection
-from harness.capabilities import CapabilitySet
-from harness.pool import Pool
-from harness.protocol import BackendInfo, Params, Result
-from harness.urls import DatabaseURL, parse_url
+from stc_backends.sqlite import SQLiteConnection
+from stc_harness.capabilities import CapabilitySet
+from stc_harness.pool import Pool
+from stc_harness.protocol import BackendInfo, Params, Result
+from stc_harness.urls import DatabaseURL, parse_url
 
 DRIVER_VERSION = "0.0.1-fake"
 
@@ -78,7 +77,7 @@ class FakeBackend:
         try:
             aconn = await aiosqlite.connect(parsed.path, isolation_level=None)
         except sqlite3.Error as exc:
-            from backends.sqlite import classify
+            from stc_backends.sqlite import classify
 
             raise classify(exc, self.name) from exc
         return FakeConnection(aconn, self.name, self.panics, self.hangs)

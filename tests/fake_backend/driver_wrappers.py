@@ -19,7 +19,7 @@ import sys
 import types
 from typing import Any
 
-from backends.sqlite import SQLiteBackend
+from stc_backends.sqlite import SQLiteBackend
 
 PREFIX = __name__
 
