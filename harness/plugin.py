@@ -562,8 +562,9 @@ class Collector:
             if rec.pop("watchdog", False):
                 rec["outcome"] = TIMEOUT
         interrupted = self.progress.interruption(exitstatus)
-        if st.report_dir is None or not (st.records or interrupted):
-            return
+        stopped = interrupted is not None and exitstatus == pytest.ExitCode.INTERRUPTED
+        if st.report_dir is None or not (st.records or stopped):
+            return  # nothing ran and nobody pressed Ctrl-C (a usage or collection error): no report
         self.written = write_report(st, self.config, interrupted)
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
