@@ -21,10 +21,26 @@ def section(md: str, start: str, stop_prefix: str) -> str:
     return "\n".join(lines[begin:end]).strip()
 
 
+def what_will_change(md: str) -> str:
+    """The head of "What will change for your application": its table with the first row of each group."""
+    lines = section(md, "## What will change for your application", "## ").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| whose |"))
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for line in lines[header + 2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 2 and (cells[0], cells[1]) not in seen:
+            seen.add((cells[0], cells[1]))
+            rows.append(line)
+    total = len(lines) - header - 2
+    return "\n".join([*lines[:header], lines[header], lines[header + 1], *rows, "",
+                      f"(the first row of each group shown here; the report lists all {total})"])
+
+
 def report_excerpt() -> str:
-    """Summary, a few check rows, and one difference section of reports/compatibility.md."""
+    """What will change, the summary, a few check rows, and one difference section of compatibility.md."""
     md = (ROOT / "reports" / "compatibility.md").read_text(encoding="utf-8")
-    summary = section(md, "## Summary", "### Per area")
+    summary = what_will_change(md) + "\n\n" + section(md, "## Summary", "### Per area")
     table = md.splitlines()
     header = next(i for i, line in enumerate(table) if line.startswith("| check | title |"))
     wanted = ("`pooling.memory_pool_shares_across_slots`", "`mvcc.conflict_surfaces_at[update_interleaved]`",

@@ -158,3 +158,14 @@ def test_what_will_change_lists_turso_own_worst_first_then_version_gaps() -> Non
         "c": {"turso": 0, "sqlite-version": 0, "unavailable": 1}}
     impacts = list(doc["attribution_summary"]["by_impact"])
     assert impacts == ["silent-data-change", "different-error", "cosmetic"]
+
+
+def test_a_driver_layer_difference_is_the_drivers_and_a_version_gap_entry_for_it_drifts() -> None:
+    from stc_harness.checks import driver_attribution
+
+    own = driver_attribution(judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1), registry(TURSO_OWN)))
+    assert (own.outcome, own.attribution) == (DOCUMENTED, TURSO_OWN)
+    gap = driver_attribution(judge(SPEC, "turso", Run("ok", 2), "sqlite", Run("ok", 1),
+                                   registry(VERSION_GAP)))
+    assert (gap.outcome, gap.attribution) == (DRIFT, TURSO_OWN)
+    assert "set attribution = 'turso'" in gap.message
