@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from stc_backends.options import coerce_busy_timeout, reject_unknown
 from stc_backends.sqlite import classify as classify_sqlite3
+from stc_backends.sqlite import dist_version, private_memory_pool
 from stc_harness.capabilities import CapabilitySet
 from stc_harness.connection import BaseConnection, closed_error
 from stc_harness.driver_thread import DriverThread
@@ -125,7 +126,7 @@ class SqleanBackend:
         version = sqlean.sqlite_version
         purpose = PURPOSE if version == TRACKED_SQLITE else (
             f"SQLite {version}, a point of the SQLite-version axis (Turso tracks {TRACKED_SQLITE})")
-        return BackendInfo("sqlean", "sqlean.py", _version("sqlean.py"), version, {"purpose": purpose})
+        return BackendInfo("sqlean", "sqlean.py", dist_version("sqlean.py"), version, {"purpose": purpose})
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
         """Parse a `sqlean:` URL."""
@@ -166,17 +167,4 @@ class SqleanBackend:
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Pool:
         """A pool; on `:memory:` it is capped at one connection, since each would be a private database."""
-        parsed = self.parse_url(url)
-        self._options(parsed, options)
-        size = 1 if parsed.is_memory else max_size
-        return Pool(lambda: self.connect(parsed, **options), max_size=size,
-                    acquire_timeout=acquire_timeout, name=f"sqlean pool on {parsed}")
-
-
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "unknown"
+        return private_memory_pool(self, url, max_size, acquire_timeout, options)

@@ -123,7 +123,7 @@ class SQLiteBackend:
     @property
     def info(self) -> BackendInfo:
         """Driver (aiosqlite) and engine (SQLite library) versions."""
-        return BackendInfo("sqlite", "aiosqlite", _version("aiosqlite"), sqlite3.sqlite_version)
+        return BackendInfo("sqlite", "aiosqlite", dist_version("aiosqlite"), sqlite3.sqlite_version)
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
         """Parse a `sqlite:` URL."""
@@ -165,14 +165,21 @@ class SQLiteBackend:
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Pool:
         """A pool; on `:memory:` it is capped at one connection, since each would be a private database."""
-        parsed = self.parse_url(url)
-        self._options(parsed, options)
-        size = 1 if parsed.is_memory else max_size
-        return Pool(lambda: self.connect(parsed, **options), max_size=size,
-                    acquire_timeout=acquire_timeout, name=f"sqlite pool on {parsed}")
+        return private_memory_pool(self, url, max_size, acquire_timeout, options)
 
 
-def _version(dist: str) -> str:
+def private_memory_pool(backend: Any, url: str | DatabaseURL, max_size: int, acquire_timeout: float,
+                        options: dict[str, Any]) -> Pool:
+    """A pool of a SQLite-library backend: capped at one connection on `:memory:` (each is private)."""
+    parsed = backend.parse_url(url)
+    backend._options(parsed, options)
+    size = 1 if parsed.is_memory else max_size
+    return Pool(lambda: backend.connect(parsed, **options), max_size=size,
+                acquire_timeout=acquire_timeout, name=f"{backend.name} pool on {parsed}")
+
+
+def dist_version(dist: str) -> str:
+    """The installed version of a distribution, or "unknown"."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -208,12 +208,12 @@ def driver_features() -> DriverFeatures:
     """Probe the installed pyturso for the APIs the adapter uses (cached for the process)."""
     import turso
     import turso.lib as lib
-    from stc_backends.sqlite import _version
+    from stc_backends.sqlite import dist_version
 
     database_open = hasattr(lib, "py_turso_database_open") and hasattr(lib, "PyTursoDatabaseConfig")
     encryption = hasattr(lib, "PyTursoEncryptionConfig") if database_open else hasattr(lib, "EncryptionOpts")
     engine = getattr(turso, "sqlite_version", None) or getattr(lib, "sqlite_version", None)
-    return DriverFeatures(_version("pyturso"), database_open, encryption,
+    return DriverFeatures(dist_version("pyturso"), database_open, encryption,
                           interrupt=hasattr(lib.Connection, "interrupt"),
                           load_extension=hasattr(lib.Connection, "enable_load_extension"),
                           engine_version=None if engine is None else str(engine))

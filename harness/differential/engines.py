@@ -100,13 +100,13 @@ def turso_engine() -> Engine:
     exceptions; with any other release, through the DB-API itself.
     """
     import turso
-    from stc_backends.sqlite import _version
+    from stc_backends.sqlite import dist_version
     from stc_backends.turso import classify
 
     def open_() -> Any:
         return turso.connect(":memory:", isolation_level=None)
 
-    version = _version("pyturso")
+    version = dist_version("pyturso")
     execute = dbapi_execute
     with contextlib.suppress(ImportError, AttributeError):  # a pyturso without the internals it mirrors
         from stc_harness.differential import turso_raw
