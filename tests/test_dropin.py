@@ -334,3 +334,19 @@ def test_an_engine_run_that_ends_early_fails_its_tests_loudly(user_project: pyte
     assert "cannot start on this engine" in turso["message"]
     assert rows["test_one"]["category"] == "turso-only"
     assert "The turso run ended early" in doc["sections"][0]["intro"]
+
+
+def test_a_sync_failure_names_the_sync_drivers_entry_before_the_async_modules() -> None:
+    from stc_harness.differences import Entry, Registry
+    from stc_harness.sources import Source
+
+    def entry(eid: str, area: str) -> Entry:
+        return Entry(eid, area, (f"{area}.x",), "create_function is missing", Source("m", "s"), "r",
+                     {"turso": {"raises": "AttributeError"}}, "x.toml", "missing-api", "turso")
+
+    registry = Registry([entry("driver_async.missing", "driver_async"),
+                         entry("driver_surface.missing", "driver_surface")])
+    rec = {"exc_type": "AttributeError", "message": "'Connection' object has no attribute 'create_function'"}
+    assert [c.ref for c in match(rec, registry)][:2] == ["driver_surface.missing", "driver_async.missing"]
+    via_aio = {**rec, "chain": [["turso.aio.Connection", "no attribute 'create_function'"]]}
+    assert match(via_aio, registry)[0].ref == "driver_async.missing"

@@ -120,10 +120,24 @@ def _score(text: str, turso_text: str, sig: Signals) -> tuple[float, list[str]]:
     return score, why
 
 
+#: Among equally likely causes, the driver layer's (what user code calls) first; the async module's only
+#: for a failure that went through an async module.
+DRIVER_BONUS, OTHER_MODULE_PENALTY = 0.5, 1.0
+
+
+def _layer_bonus(area: str, asynchronous: bool) -> float:
+    if not area.startswith("driver_"):
+        return 0.0
+    if (area == "driver_async") != asynchronous:
+        return DRIVER_BONUS - OTHER_MODULE_PENALTY
+    return DRIVER_BONUS
+
+
 def match(record: dict[str, Any], registry: Registry, checks: list[dict[str, Any]] | None = None,
           top: int = 3) -> list[Cause]:
     """The known differences a failure on Turso most likely hits, best first (empty: no known cause)."""
     sig = signals_of(record)
+    asynchronous = "aio" in json.dumps(record, default=str).lower()
     causes: list[Cause] = []
     for eid in sig.entry_ids:
         entry = registry.entries.get(eid)
@@ -135,6 +149,7 @@ def match(record: dict[str, Any], registry: Registry, checks: list[dict[str, Any
             continue
         turso_text = json.dumps(entry.expect.get("turso"), default=str).lower()
         score, why = _score(_entry_text(entry), turso_text, sig)
+        score += _layer_bonus(entry.area, asynchronous)
         if score >= MIN_SCORE:
             causes.append(Cause(entry.id, "entry", entry.title, "; ".join(why), score))
     known = {c.ref for c in causes}
