@@ -104,3 +104,18 @@ def test_the_kept_cursor_without_a_statement_cache_sees_what_the_dbapi_sees(name
                                                      [["integer", 2], ["text", "y"]]]}
     assert [o.obs for o in outcomes][4] == {"rows": [[["integer", 1], ["text", "X"]],
                                                      [["integer", 2], ["text", "Y"]]]}
+
+
+@pytest.mark.parametrize("name", ["sqlite", "sqlean"])
+def test_a_connection_opened_another_way_still_runs(name: str, tmp_path: Path) -> None:
+    pytest.importorskip("sqlean") if name == "sqlean" else None
+    import dataclasses
+    import importlib
+
+    eng = engine(name)
+    module = importlib.import_module(eng.driver.split(".")[0])
+    path = str(tmp_path / "x.db")
+    plain = dataclasses.replace(eng, open=lambda: module.connect(path, isolation_level=None))
+    [outcomes] = run_cases(plain, [Case("dml", tuple(Stmt(s) for s in STATEMENTS[:3]), stateful=True)])
+    rows = [[["integer", 1], ["text", "x"]], [["integer", 2], ["text", "y"]]]
+    assert [o.obs for o in outcomes] == [{"rows": []}, {"rows": [], "rowcount": 2}, {"rows": rows}]

@@ -82,8 +82,11 @@ _SQLiteConnection = _kept_cursor_class(sqlite3.Connection)
 
 def _kept_cursor_execute(conn: Any, sql: str) -> tuple[Sequence[Any], int]:
     """`dbapi_execute` on the kept cursor: `execute` resets the cursor's previous statement, which
-    `fetchall` (or a failing step) already finished and reset, so a fresh cursor would see the same."""
-    cur = conn.kept_cursor
+    `fetchall` (or a failing step) already finished and reset, so a fresh cursor would see the same.
+    A connection opened some other way (an engine whose `open` was replaced) goes through the DB-API."""
+    cur = getattr(conn, "kept_cursor", None)
+    if cur is None:
+        return dbapi_execute(conn, sql)
     cur.execute(sql)
     return (cur.fetchall() if cur.description else []), cur.rowcount
 
