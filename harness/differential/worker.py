@@ -39,7 +39,9 @@ NOT_RUN = "NOT_RUN"
 def serve(conn: Connection, engine_name: str, cells: Any, stderr_path: str) -> None:
     """Worker main loop: receive pickled batches of wire cases, send back each case's outcomes packed."""
     from stc_harness.differential.engines import Progress, engine, run_packed
+    from stc_harness.differential.tuning import tune_worker
 
+    tune_worker()
     fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 2)
     eng = engine(engine_name)
