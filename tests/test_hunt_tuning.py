@@ -42,7 +42,10 @@ def probe_engine() -> Engine:
 
 def test_temporary_files_go_to_the_memory_folder_unless_the_user_chose_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TMPDIR", raising=False)
+    # setenv first, so that monkeypatch records TMPDIR's original state (usually: not set) and restores it
+    # after the function under test set it: a TMPDIR leaking into later tests breaks Chromium's socket.
+    monkeypatch.setenv("TMPDIR", "placeholder")
+    monkeypatch.delenv("TMPDIR")
     assert tuning.temporary_files_in_memory(str(tmp_path / "absent")) is False
     assert "TMPDIR" not in os.environ
     assert tuning.temporary_files_in_memory(str(tmp_path)) is True
