@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from stc_backends.options import coerce_busy_timeout, reject_unknown
 from stc_backends.sqlite import classify as classify_sqlite3
-from stc_backends.sqlite import dist_version, private_memory_pool
+from stc_backends.sqlite import dist_version, private_memory_pool, sqlite_library_capabilities
 from stc_harness.capabilities import CapabilitySet
 from stc_harness.connection import BaseConnection, closed_error
 from stc_harness.driver_thread import DriverThread
@@ -106,19 +106,9 @@ class SqleanBackend:
         extensions = getattr(sqlean, "extensions", None)
         if extensions is not None:
             extensions.disable_all()  # plain SQLite: none of sqlean's bundled extensions
-        self.capabilities = CapabilitySet(self, {
-            "async_api": (True, "the harness's driver thread over sqlean's blocking module"),
-            "sync_api": (True, "the sqlean module (the stdlib sqlite3 API)"),
-            "batch": (True, "one driver-thread hop per batch"),
-            "interrupt": (True, "sqlean.Connection.interrupt"),
-            "shared_memory_pool": (False, "each ':memory:' connection is a private database; "
-                                          "the in-memory pool is capped at one connection"),
-            "concurrent_writes": (False, "SQLite has no MVCC journal or BEGIN CONCURRENT"),
-            "experimental_toggles": (False, "SQLite has no experimental-feature toggles"),
-            "encryption": (False, "stock SQLite has no at-rest encryption"),
-            "load_extension": (hasattr(sqlean.Connection, "enable_load_extension"),
-                               "sqlean.Connection.enable_load_extension"),
-        })
+        self.capabilities = CapabilitySet(self, sqlite_library_capabilities(
+            sqlean, "sqlean", async_api="the harness's driver thread over sqlean's blocking module",
+            batch="one driver-thread hop per batch"))
 
     @property
     def info(self) -> BackendInfo:

@@ -106,19 +106,8 @@ class SQLiteBackend:
     OPTIONS = ("busy_timeout",)
 
     def __init__(self) -> None:
-        self.capabilities = CapabilitySet(self, {
-            "async_api": (True, "aiosqlite"),
-            "sync_api": (True, "the stdlib sqlite3 module"),
-            "batch": (True, "one aiosqlite thread hop per batch"),
-            "interrupt": (True, "sqlite3.Connection.interrupt"),
-            "shared_memory_pool": (False, "each sqlite3 ':memory:' connection is a private database; "
-                                          "the in-memory pool is capped at one connection"),
-            "concurrent_writes": (False, "SQLite has no MVCC journal or BEGIN CONCURRENT"),
-            "experimental_toggles": (False, "SQLite has no experimental-feature toggles"),
-            "encryption": (False, "stock SQLite has no at-rest encryption"),
-            "load_extension": (hasattr(sqlite3.Connection, "enable_load_extension"),
-                               "sqlite3.Connection.enable_load_extension"),
-        })
+        self.capabilities = CapabilitySet(self, sqlite_library_capabilities(
+            sqlite3, "sqlite3", async_api="aiosqlite", batch="one aiosqlite thread hop per batch"))
 
     @property
     def info(self) -> BackendInfo:
@@ -166,6 +155,23 @@ class SQLiteBackend:
              **options: Any) -> Pool:
         """A pool; on `:memory:` it is capped at one connection, since each would be a private database."""
         return private_memory_pool(self, url, max_size, acquire_timeout, options)
+
+
+def sqlite_library_capabilities(module: Any, name: str, *, async_api: str, batch: str) -> dict[str, Any]:
+    """What a backend on the SQLite C library declares: the same for every release and Python module."""
+    return {
+        "async_api": (True, async_api),
+        "sync_api": (True, f"the {name} module (the stdlib sqlite3 API)"),
+        "batch": (True, batch),
+        "interrupt": (True, f"{name}.Connection.interrupt"),
+        "shared_memory_pool": (False, "each ':memory:' connection is a private database; "
+                                      "the in-memory pool is capped at one connection"),
+        "concurrent_writes": (False, "SQLite has no MVCC journal or BEGIN CONCURRENT"),
+        "experimental_toggles": (False, "SQLite has no experimental-feature toggles"),
+        "encryption": (False, "stock SQLite has no at-rest encryption"),
+        "load_extension": (hasattr(module.Connection, "enable_load_extension"),
+                           f"{name}.Connection.enable_load_extension"),
+    }
 
 
 def private_memory_pool(backend: Any, url: str | DatabaseURL, max_size: int, acquire_timeout: float,
