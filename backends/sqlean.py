@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
 from typing import Any, TypeVar
 
-from stc_backends.options import coerce_busy_timeout, reject_unknown
 from stc_backends.sqlite import classify as classify_sqlite3
-from stc_backends.sqlite import dist_version, private_memory_pool, sqlite_library_capabilities
+from stc_backends.sqlite import (
+    dist_version,
+    private_memory_pool,
+    sqlite_library_busy_ms,
+    sqlite_library_capabilities,
+)
 from stc_harness.capabilities import CapabilitySet
-from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.connection import DriverThreadConnection
 from stc_harness.driver_thread import DriverThread
-from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, kind_from_message
+from stc_harness.errors import DatabaseError, ErrorKind, kind_from_message
 from stc_harness.pool import Pool
 from stc_harness.protocol import BackendInfo
 from stc_harness.urls import DatabaseURL, parse_url
@@ -55,27 +58,11 @@ def classify(exc: BaseException, backend: str = "sqlean") -> DatabaseError:
     return err
 
 
-class SqleanConnection(BaseConnection):
+class SqleanConnection(DriverThreadConnection):
     """A harness connection over one sqlean connection, on its own driver thread."""
 
     backend_name = "sqlean"
     batch_reuses_cursor = True  # the sqlite3 API: cursors report rowcount/lastrowid the same either way
-
-    def __init__(self, thread: DriverThread, raw: Any) -> None:
-        super().__init__()
-        self._thread = thread
-        self._raw = raw
-
-    @property
-    def driver_connection(self) -> Any:
-        """The blocking `sqlean.Connection` underneath (use only through `call`)."""
-        return self._raw
-
-    async def _run(self, fn: Callable[[Any], T]) -> T:
-        if self.closed:
-            raise closed_error(self.backend_name)
-        raw = self._raw
-        return await self._thread.call(lambda: fn(raw))
 
     def classify(self, exc: BaseException) -> DatabaseError:
         """Classify a sqlean exception."""
@@ -84,12 +71,6 @@ class SqleanConnection(BaseConnection):
     async def interrupt(self) -> None:
         """Abort the running statement (the sqlite3 API's interrupt is safe from any thread)."""
         self._raw.interrupt()
-
-    async def _close(self) -> None:
-        try:
-            await self._thread.call(self._raw.close)
-        finally:
-            self._thread.stop()
 
 
 class SqleanBackend:
@@ -126,16 +107,7 @@ class SqleanBackend:
         return parsed
 
     def _options(self, url: DatabaseURL, options: dict[str, Any]) -> int:
-        merged = {**dict(url.options), **options}
-        for name in ("concurrent_writes", "encryption"):
-            if merged.get(name):
-                raise Unsupported(name, self.capabilities.declared(name)[1])  # type: ignore[index]
-        if any(k.startswith("experimental") and v for k, v in merged.items()):
-            raise Unsupported("experimental_toggles", "SQLite has no experimental-feature toggles")
-        merged = {k: v for k, v in merged.items() if not (k.startswith("experimental") or
-                                                          k in ("concurrent_writes", "encryption"))}
-        reject_unknown(self.name, merged, self.OPTIONS)
-        return coerce_busy_timeout(merged.get("busy_timeout", 0))
+        return sqlite_library_busy_ms(self, url, options)
 
     async def connect(self, url: str | DatabaseURL, **options: Any) -> SqleanConnection:
         """Open a connection in autocommit mode (the harness issues BEGIN itself)."""

@@ -122,16 +122,7 @@ class SQLiteBackend:
         return parsed
 
     def _options(self, url: DatabaseURL, options: dict[str, Any]) -> int:
-        merged = {**dict(url.options), **options}
-        for name, capability in (("concurrent_writes", "concurrent_writes"), ("encryption", "encryption")):
-            if merged.get(name):
-                raise Unsupported(capability, self.capabilities.declared(capability)[1])  # type: ignore[index]
-        if any(k.startswith("experimental") and v for k, v in merged.items()):
-            raise Unsupported("experimental_toggles", "SQLite has no experimental-feature toggles")
-        merged = {k: v for k, v in merged.items() if not (k.startswith("experimental") or
-                                                          k in ("concurrent_writes", "encryption"))}
-        reject_unknown(self.name, merged, self.OPTIONS)
-        return coerce_busy_timeout(merged.get("busy_timeout", 0))
+        return sqlite_library_busy_ms(self, url, options)
 
     async def connect(self, url: str | DatabaseURL, **options: Any) -> SQLiteConnection:
         """Open a connection in autocommit mode (the harness issues BEGIN itself)."""
@@ -155,6 +146,24 @@ class SQLiteBackend:
              **options: Any) -> Pool:
         """A pool; on `:memory:` it is capped at one connection, since each would be a private database."""
         return private_memory_pool(self, url, max_size, acquire_timeout, options)
+
+
+def sqlite_library_busy_ms(backend: Any, url: DatabaseURL, options: dict[str, Any]) -> int:
+    """Validate a SQLite-library backend's options (URL query and keywords); the busy timeout in ms.
+
+    Turso's options are refused as `Unsupported` (named by their capability), anything else unknown as a
+    usage error.
+    """
+    merged = {**dict(url.options), **options}
+    for name in ("concurrent_writes", "encryption"):
+        if merged.get(name):
+            raise Unsupported(name, backend.capabilities.declared(name)[1])
+    if any(k.startswith("experimental") and v for k, v in merged.items()):
+        raise Unsupported("experimental_toggles", "SQLite has no experimental-feature toggles")
+    merged = {k: v for k, v in merged.items() if not (k.startswith("experimental") or
+                                                      k in ("concurrent_writes", "encryption"))}
+    reject_unknown(backend.name, merged, backend.OPTIONS)
+    return coerce_busy_timeout(merged.get("busy_timeout", 0))
 
 
 def sqlite_library_capabilities(module: Any, name: str, *, async_api: str, batch: str) -> dict[str, Any]:

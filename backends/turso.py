@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import itertools
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stc_backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
 from stc_harness.capabilities import CapabilitySet
-from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.connection import DriverThreadConnection
 from stc_harness.driver_thread import DriverThread
 from stc_harness.errors import (
     DatabaseError,
@@ -289,21 +289,15 @@ class TursoDatabase:
         return conn
 
 
-class TursoConnection(BaseConnection):
+class TursoConnection(DriverThreadConnection):
     """A harness connection over one pyturso connection, on its own panic-safe driver thread."""
 
     backend_name = "turso"
 
     def __init__(self, database: TursoDatabase, thread: DriverThread, raw: Any) -> None:
-        super().__init__()
+        super().__init__(thread, raw)
         self.database = database
-        self._thread = thread
-        self._raw = raw
 
-    @property
-    def driver_connection(self) -> Any:
-        """The blocking `turso.lib.Connection` underneath (use only through `call`)."""
-        return self._raw
 
     def begin_sql(self, mode: TransactionMode) -> str:
         """With `concurrent_writes`, DEFAULT means BEGIN CONCURRENT; the other modes opt out of MVCC."""
@@ -311,11 +305,6 @@ class TursoConnection(BaseConnection):
             return "BEGIN CONCURRENT"
         return super().begin_sql(mode)
 
-    async def _run(self, fn: Callable[[Any], T]) -> T:
-        if self.closed:
-            raise closed_error(self.backend_name)
-        raw = self._raw
-        return await self._thread.call(lambda: fn(raw))
 
     def classify(self, exc: BaseException) -> DatabaseError:
         """Classify a pyturso exception."""
@@ -326,12 +315,6 @@ class TursoConnection(BaseConnection):
         if not hasattr(self._raw, "interrupt"):
             raise Unsupported("interrupt", driver_features().reason("interrupt"))
         self._raw.interrupt()
-
-    async def _close(self) -> None:
-        try:
-            await self._thread.call(self._raw.close)
-        finally:
-            self._thread.stop()
 
 
 class TursoBackend:

@@ -221,3 +221,29 @@ def closed_error(backend: str, message: str = "connection is closed") -> Databas
     from stc_harness.errors import RawError
 
     return DatabaseError(ErrorKind.CLOSED, RawError("harness.Closed", message), backend)
+
+
+class DriverThreadConnection(BaseConnection):
+    """A connection over a blocking driver object that lives on its own `DriverThread`: one hop per call."""
+
+    def __init__(self, thread: Any, raw: Any) -> None:
+        super().__init__()
+        self._thread = thread
+        self._raw = raw
+
+    @property
+    def driver_connection(self) -> Any:
+        """The blocking driver connection underneath (use only through `call`)."""
+        return self._raw
+
+    async def _run(self, fn: Callable[[Any], T]) -> T:
+        if self.closed:
+            raise closed_error(self.backend_name)
+        raw = self._raw
+        return await self._thread.call(lambda: fn(raw))
+
+    async def _close(self) -> None:
+        try:
+            await self._thread.call(self._raw.close)
+        finally:
+            self._thread.stop()
