@@ -36,11 +36,6 @@ class Row:
     claim: str
     comment: str
 
-    @property
-    def check_key(self) -> str:
-        """The parameter key of the row's check (`compat.<check>[<key>]`)."""
-        return self.key
-
 
 @dataclass(frozen=True)
 class Source:

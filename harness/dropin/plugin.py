@@ -7,7 +7,6 @@ Turso installs the routing before the suite's conftest files are imported.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -204,7 +203,6 @@ class Parent:
         from stc_harness.report.write import write_all
 
         write_all(self.doc, self.report_dir, "dropin")
-        _ensure_sections_rendered(self.doc, self.report_dir / "dropin.md")
         session.testsfailed = sum(1 for r in rows if r["category"] == "turso-only")
         return True
 
@@ -233,19 +231,3 @@ class Parent:
         for row in secs["dropin-causes"]["rows"][:10]:
             tr.write_line(f"cause {row[0]}: {row[1]} test(s)")
         tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")
-
-
-def _ensure_sections_rendered(doc: dict[str, Any], md: Path) -> None:
-    """Append the sections to the Markdown if the report renderer left them out (it renders them generically
-    once it knows `doc["sections"]`; until then, this keeps the drop-in report readable)."""
-    from stc_harness.dropin.section import sections_markdown
-    from stc_harness.report.write import write_atomic
-
-    text = md.read_text(encoding="utf-8")
-    if doc["sections"] and doc["sections"][1]["title"] not in text:
-        write_atomic(md, text.rstrip("\n") + "\n\n" + sections_markdown(doc))
-
-
-def load_doc(path: Path) -> dict[str, Any]:
-    """Read a drop-in report written by a run (for tests and scripts)."""
-    return json.loads(path.read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import importlib.util
 import sqlite3
 import sqlite3.dbapi2
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,8 +199,3 @@ def _unroutable(name: str) -> Callable[[], Any]:
                            "are); fix: use one of those URLs in the suite, or run it without --dropin")
 
     return load
-
-
-def installed_clients(names: Iterable[str] = ("aiosqlite", "sqlalchemy")) -> list[str]:
-    """Which of the optional client libraries are importable here."""
-    return [n for n in names if importlib.util.find_spec(n) is not None]

@@ -172,20 +172,3 @@ def build_doc(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun
                    "engines": {e: {"attempts": r.attempts, "complete": r.complete,
                                    "seconds": round(r.duration, 2), "log": r.log} for e, r in runs.items()}},
     }
-
-
-def _cell(value: Any) -> str:
-    text = value.get("text", "") if isinstance(value, dict) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def sections_markdown(doc: dict[str, Any]) -> str:
-    """Markdown of `doc["sections"]`: the fallback while the report renderer does not render sections."""
-    out = []
-    for sec in doc.get("sections") or []:
-        out += [f"## {sec['title']}", "", sec.get("intro", ""), ""]
-        if sec["rows"]:
-            out += ["| " + " | ".join(sec["columns"]) + " |", "|" + "---|" * len(sec["columns"])]
-            out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in sec["rows"]]
-            out.append("")
-    return "\n".join(out)
