@@ -121,25 +121,36 @@ async def test_two_processes(ctx: CheckContext) -> object:
     return await blocking(_two_processes, ctx.sync_module(), db_path(ctx), bound=4 * (STEP_BOUND + 4))
 
 
-def _read_only_file(module: Any, path: str) -> Any:
+def _one_row_database(module: Any, path: str) -> None:
     setup = module.connect(path)
     setup.execute("CREATE TABLE t (x)")
     setup.execute("INSERT INTO t VALUES (1)")
     setup.commit()
     setup.close()
+
+
+def _read_then_write(module: Any, path: str, commit: bool) -> Any:
+    """Open `path`, read, write (and commit): each step's outcome."""
+
+    def use() -> Any:
+        conn = module.connect(path)
+        try:
+            seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
+            seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
+            if commit:
+                seen["commit"] = outcome(conn.commit)
+            return seen
+        finally:
+            conn.close()
+
+    return outcome(use)
+
+
+def _read_only_file(module: Any, path: str) -> Any:
+    _one_row_database(module, path)
     os.chmod(path, stat.S_IRUSR | stat.S_IRGRP)
     try:
-
-        def use() -> Any:
-            conn = module.connect(path)
-            try:
-                seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
-                seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
-                return seen
-            finally:
-                conn.close()
-
-        return outcome(use)
+        return _read_then_write(module, path, commit=False)
     finally:
         os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
 
@@ -158,24 +169,11 @@ async def test_read_only_file(ctx: CheckContext) -> object:
 def _read_only_directory(module: Any, path: str) -> Any:
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    setup = module.connect(path)
-    setup.execute("CREATE TABLE t (x)")
-    setup.execute("INSERT INTO t VALUES (1)")
-    setup.commit()
-    setup.close()
+    _one_row_database(module, path)
     os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
     try:
-        def use() -> Any:
-            conn = module.connect(path)
-            try:
-                # A journal (or WAL) cannot be created next to the file: reads may work, writes should fail.
-                seen = {"read": outcome(lambda: conn.execute("SELECT x FROM t").fetchall())}
-                seen["write"] = outcome(lambda: conn.execute("INSERT INTO t VALUES (2)").rowcount)
-                seen["commit"] = outcome(conn.commit)
-                return seen
-            finally:
-                conn.close()
-        return outcome(use)
+        # A journal (or WAL) cannot be created next to the file: reads may work, writes should fail.
+        return _read_then_write(module, path, commit=True)
     finally:
         os.chmod(folder, stat.S_IRWXU)
 
