@@ -29,6 +29,14 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "check_same_thread=, cached_statements= and detect_types=0 are accepted and ignored",
                "turso.connect() rejects these keywords (TypeError); its connections make no same-thread "
                "check, so code relying on sqlite3's ProgrammingError from another thread sees none"),
+    Adaptation("inert-names",
+               "a call to a name Turso lacks that only registers something (sqlite3.register_adapter, "
+               "register_converter, enable_callback_tracebacks, enable_shared_cache; Connection.create_function, "
+               "create_aggregate, create_collation, create_window_function, set_trace_callback, set_authorizer, "
+               "set_progress_handler, enable_load_extension; connect(detect_types=...)) is recorded as a "
+               "divergence and does nothing, so the run goes on to the next difference",
+               "pyturso lacks these names (AttributeError or TypeError at the call, at import time for "
+               "module-level calls), so the first one hides every difference behind it"),
     Adaptation("sqlite3.connect-autocommit",
                "sqlite3.connect(autocommit=X) sets turso's Connection.autocommit = X after connecting",
                "turso.connect() takes no autocommit= keyword (TypeError)"),

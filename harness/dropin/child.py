@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
+from stc_harness.dropin.trace import TRACER, TraceWriter
+
+#: The trace bucket of calls made while conftest files and plugins load (before any test module).
+IMPORT_PREFIX = "<import> "
 
 #: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
@@ -25,8 +29,26 @@ class ChildRun:
         self.timeout = timeout
         self.is_worker = hasattr(config, "workerinput")
         self.writer = None if self.is_worker else RecordWriter(out)
+        worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.traces = TraceWriter(out.with_name(f"{out.stem}.trace.{worker}.jsonl"))
         self.fault = fault_file.open("a", encoding="utf-8")
         self.results: dict[str, dict[str, Any]] = {}
+        self._flush_imports("<conftest>")
+
+    def _flush_imports(self, where: str) -> None:
+        events, dropped = TRACER.take()
+        if events or dropped:
+            self.traces.write(IMPORT_PREFIX + where, events, dropped)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None]:
+        """Calls a test module makes while it is imported belong to every test of that module."""
+        self._flush_imports("<conftest>")
+        try:
+            return (yield)
+        finally:
+            if isinstance(collector, pytest.Module):
+                self._flush_imports(collector.nodeid)
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Leave out the tests an earlier attempt of this engine already recorded."""
@@ -51,10 +73,13 @@ class ChildRun:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
         """Arm a watchdog for the whole test (setup, call, teardown)."""
         faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.fault)
+        self._flush_imports("<conftest>")
         try:
             return (yield)
         finally:
             faulthandler.cancel_dump_traceback_later()
+            events, dropped = TRACER.take()
+            self.traces.write(item.nodeid, events, dropped)
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Say which test starts, so a crash or a hang can be pinned on it."""
@@ -101,4 +126,5 @@ class ChildRun:
         if self.writer is not None:
             self.writer.write(event="end", exitstatus=int(exitstatus))
             self.writer.close()
+        self.traces.close()
         self.fault.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from typing import Any
 
 from stc_harness.dropin.shims import MissingFeatureError, missing_message
+from stc_harness.dropin.trace import INERT, OK, RAISE, TRACER, render, render_exception
+from stc_harness.dropin.tracing import args_text
 
 _LEGACY: Any = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", -1)
 _STD_CONNECTION = sqlite3.Connection
@@ -17,8 +20,9 @@ def _sqlite3_args(database: Any, timeout: float, detect_types: int, factory: Any
     import turso
 
     if detect_types:
-        raise MissingFeatureError(missing_message(
-            "sqlite3.connect(detect_types=...)", "type detection through registered converters", []))
+        # made inert: values come back unconverted, and the first one a test reads shows that difference
+        TRACER.add("sqlite3.connect(detect_types)", render(detect_types), INERT, "missing on Turso: made inert",
+                   sys._getframe(2))
     if uri and str(database).startswith("file:"):
         # pyturso would take the URI for a file name and create a file of that literal name
         raise MissingFeatureError(missing_message(
@@ -63,10 +67,10 @@ def adapted_aio_connect(database: Any, *, iter_chunk_size: int = 64, loop: Any =
     path = _sqlite3_args(database, timeout, detect_types, factory, uri)
     level = "DEFERRED" if isolation_level == "" else isolation_level
     conn = turso.aio.connect(path, isolation_level=level)
-    return _AioOpener(conn, timeout, autocommit)
+    return AioOpener(conn, timeout, autocommit)
 
 
-class _AioOpener:
+class AioOpener:
     """Awaitable / async context manager like aiosqlite's: opens turso.aio's connection, then adapts it."""
 
     def __init__(self, conn: Any, timeout: float, autocommit: Any) -> None:
@@ -83,8 +87,16 @@ class _AioOpener:
         return self._open().__await__()
 
     async def __aenter__(self) -> Any:
-        self._opened = await self._open()
+        frame = sys._getframe(1)
+        try:
+            self._opened = await self._open()
+        except BaseException as exc:
+            TRACER.add("aio.Connection.__aenter__", "", RAISE, render_exception(exc), frame)
+            raise
+        TRACER.add("aio.Connection.__aenter__", "", OK, "await→<Connection>", frame)
         return self._opened
 
     async def __aexit__(self, *exc: object) -> None:
+        frame = sys._getframe(1)
         await self._opened.close()
+        TRACER.add("aio.Connection.__aexit__", args_text("__aexit__", exc, {}), OK, "await→None", frame)

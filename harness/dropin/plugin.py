@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from stc_harness.differences import Registry, load_registry
+from stc_harness.dropin.matching import entry_lookup
+from stc_harness.dropin.routing import Routing, RoutingError
+from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
 
 ENGINE_CHOICES = ("turso",)
@@ -38,6 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: the harness's reports/compatibility.json)")
     group.addoption("--dropin-serial", action="store_true", dest="dropin_serial",
                     help="run the two engines one after the other instead of at once")
+    group.addoption("--dropin-notrace", action="store_true", dest="dropin_notrace",
+                    help="do not record the calls tests make into the database modules (faster; a failure is "
+                         "then explained by its message only, never proven)")
     for name in ("engine", "out", "skip", "fault"):  # internal: set by the parent on its children
         group.addoption(f"--dropin-{name}", default=None, dest=f"dropin_{name}", help=argparse_suppress())
     parser.addini("dropin", "run the suite in drop-in mode on this engine (as --dropin)", default="")
@@ -103,19 +109,22 @@ def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
                                   args: list[str]) -> None:
-    """In a Turso child, route before the suite's conftest files import anything."""
+    """In a child, route (Turso) and trace (both engines) before the suite's conftest files import anything."""
     ns = early_config.known_args_namespace
-    if getattr(ns, "dropin_engine", None) != "turso":
+    engine = getattr(ns, "dropin_engine", None)
+    if engine is None:
         return
-    from stc_harness.dropin.matching import entry_lookup
-    from stc_harness.dropin.routing import Routing, RoutingError
-
-    registry = load_known(early_config)
-    try:
-        routing = Routing(adapt=not ns.dropin_raw, lookup=entry_lookup(registry)).install()
-    except RoutingError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    early_config.add_cleanup(routing.uninstall)
+    adapt = not ns.dropin_raw
+    if engine == "turso":
+        registry = load_known(early_config)
+        try:
+            routing = Routing(adapt=adapt, lookup=entry_lookup(registry), lazy=True).install()
+        except RoutingError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        early_config.add_cleanup(routing.uninstall)
+    if not ns.dropin_notrace:
+        tracing = Tracing(engine, adapt=adapt).install()
+        early_config.add_cleanup(tracing.uninstall)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -15,13 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stc_harness.dropin.imports import forget, on_import
+from stc_harness.dropin.patches import Patches
 from stc_harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
 from stc_harness.errors import UsageError
 
-#: Modules whose globals are never rebound: the harness itself (its SQLite reference must stay SQLite),
-#: the drivers being routed, and pytest's own machinery.
-SKIP_PREFIXES = ("harness", "backends", "turso", "sqlite3", "_sqlite3", "aiosqlite", "sqlean", "_pytest",
-                 "pytest", "pluggy", "sqlalchemy.dialects.sqlite", "importlib", "builtins")
 #: SQLAlchemy dialect names the drop-in routes, and which of pyturso's dialects each reaches.
 SA_ROUTES = {"sqlite": "sync", "sqlite.pysqlite": "sync", "sqlite.aiosqlite": "async",
              # pyturso's own names too: code (SQLAlchemy's test provisioning) that rebuilds a URL from the
@@ -41,18 +39,16 @@ class Routing:
 
     adapt: bool = True
     lookup: Callable[[str], list[str]] = field(default=lambda name: [])
-    patches: list[tuple[Any, str, Any, bool]] = field(default_factory=list)
-    rebound: list[tuple[dict[str, Any], str, Any]] = field(default_factory=list)
+    #: Route aiosqlite and SQLAlchemy when the suite first imports them (a child run), not at once.
+    lazy: bool = False
+    patches: Patches = field(default_factory=Patches)
     routed: list[str] = field(default_factory=list)
 
     def _set(self, target: Any, name: str, value: Any) -> None:
-        had = hasattr(target, name)
-        self.patches.append((target, name, getattr(target, name, None), had))
-        setattr(target, name, value)
+        self.patches.set(target, name, value)
 
     def _set_item(self, mapping: dict[str, Any], name: str, value: Any) -> None:
-        self.rebound.append((mapping, name, mapping.get(name, _ABSENT)))
-        mapping[name] = value
+        self.patches.set_item(mapping, name, value)
 
     def install(self) -> Routing:
         """Route every installed client library; raise RoutingError (all undone) for one that cannot be."""
@@ -74,14 +70,20 @@ class Routing:
                 self._set(module, name, value)
         self._keep_turso_row_check(turso)
         self.routed.append("sqlite3")
+        self.patches.rebind(replaced)
         if importlib.util.find_spec("aiosqlite") is not None:
-            replaced.update(self._route_aiosqlite(sqlite_names))
+            self._when_imported("aiosqlite", lambda: self.patches.rebind(self._route_aiosqlite(sqlite_names)))
             self.routed.append("aiosqlite")
         if importlib.util.find_spec("sqlalchemy") is not None:
-            self._route_sqlalchemy()
+            self._when_imported("sqlalchemy", self._route_sqlalchemy)
             self.routed.append("sqlalchemy")
-        self._rebind(replaced)
         return self
+
+    def _when_imported(self, name: str, route: Callable[[], None]) -> None:
+        if self.lazy:
+            on_import(name, route)
+        else:
+            route()
 
     def _sqlite3_names(self, turso: Any) -> dict[str, Any]:
         """What each routed sqlite3 name becomes: turso's object, the stdlib's (engine-free), or a shim."""
@@ -102,7 +104,7 @@ class Routing:
     def _keep_turso_row_check(self, turso: Any) -> None:
         """pyturso refuses `sys.modules['sqlite3'].Row` as row_factory: keep that aimed at the stdlib Row."""
         lib = sys.modules.get("turso.lib")
-        stdlib_row = next((old for t, n, old, _ in self.patches if t is sqlite3 and n == "Row"), None)
+        stdlib_row = next((old for t, n, old, _ in self.patches.attrs if t is sqlite3 and n == "Row"), None)
         if lib is None or not hasattr(lib, "_reject_stdlib_row_factory") or stdlib_row is None:
             return
 
@@ -157,39 +159,14 @@ class Routing:
         for name in SA_UNROUTABLE:
             self._set_item(registry.impls, name, _unroutable(name))
 
-    def _rebind(self, replaced: dict[int, Any]) -> None:
-        """Rebind globals of already imported modules that hold an original sqlite3/aiosqlite object."""
-        for modname, module in list(sys.modules.items()):
-            if module is None or modname.startswith(SKIP_PREFIXES) or modname == __name__:
-                continue
-            namespace = getattr(module, "__dict__", None)
-            if not isinstance(namespace, dict):
-                continue
-            for name, value in list(namespace.items()):
-                if name.startswith("__") or isinstance(value, (int, str, float, bytes, tuple)):
-                    continue
-                new = replaced.get(id(value))
-                if new is not None and new is not value:
-                    self._set_item(namespace, name, new)
-
     def uninstall(self) -> None:
         """Restore every patched attribute and rebound global, newest first."""
-        for mapping, name, old in reversed(self.rebound):
-            if old is _ABSENT:
-                mapping.pop(name, None)
-            else:
-                mapping[name] = old
-        for target, name, old, had in reversed(self.patches):
-            if had:
-                setattr(target, name, old)
-            else:
-                delattr(target, name)
-        self.rebound.clear()
-        self.patches.clear()
+        forget("aiosqlite")
+        forget("sqlalchemy")
+        self.patches.undo()
         self.routed.clear()
 
 
-_ABSENT: Any = object()
 
 
 def _unroutable(name: str) -> Callable[[], Any]:

@@ -1,0 +1,254 @@
+"""A bounded trace of the calls code under test makes into the database modules, one per test.
+
+An event is `[name, args, kind, outcome, where]`: the API called (`Cursor.execute`, `sqlite3.connect`,
+`aio.Connection.commit`, `Cursor.rowcount` for a property read), its arguments and its outcome rendered
+as normalised text, the kind of outcome (`ok`, `raise`, `missing`, `inert`) and the line of user code that
+made the call. Rendering removes what legitimately differs between two runs of the same test (object
+addresses, temp folders, the current time, random ids) so that two engines' traces compare as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType, FrameType
+from typing import Any
+
+from stc_harness.secrets import mask
+
+OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
+#: Per-test bounds: events kept, characters of one rendered value, rows or items rendered per value.
+MAX_EVENTS, MAX_TEXT, MAX_ITEMS = 2000, 240, 25
+
+#: Callers whose calls are the drivers' own business (a driver calling itself, aiosqlite's worker thread
+#: calling sqlite3, a dialect's connect-time set-up), not calls the code under test made.
+INTERNAL_CALLERS = ("stc_harness.dropin", "turso.lib", "turso.lib_aio", "turso.lib_sync", "turso.lib_sync_aio",
+                    "turso.aio", "turso.sync", "turso.worker", "turso.sqlalchemy",
+                    "aiosqlite", "sqlite3", "sqlalchemy.dialects", "sqlalchemy.pool", "sqlalchemy.testing")
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_TMP = re.compile(r"(?:/private)?(?:/tmp|/var/folders/[^/]+/[^/]+/T)/(?:pytest-of-[^/]+/pytest-\d+|[^/'\" ]+)")
+_UUID = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[1-8][0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}\b", re.I)
+_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(?:[+-]\d{2}:?\d{2}|Z)?")
+_VOLATILE_SQL = re.compile(r"\b(?:random|randomblob|uuid4?|uuid7|gen_random_uuid)\s*\(|'now'|\bcurrent_"
+                           r"(?:time|date|timestamp)\b|\bunixepoch\s*\(\s*\)", re.I)
+_PRAGMA_KEY = re.compile(r"(\bpragma\s+(?:hex)?(?:re)?key\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)", re.I)
+_WS = re.compile(r"\s+")
+_NOW = time.time()
+#: Driver objects shown by what they are, never by their repr: the same on both engines.
+OPAQUE = {"Cursor": "<Cursor>", "Connection": "<Connection>", "AioOpener": "<Connection>"}
+_DAY = 86400.0
+_SITE_MARKERS = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python3", "<frozen", "<string")
+
+
+def volatile_sql(sql: str) -> bool:
+    """True when a statement's results depend on the clock or a random source."""
+    return bool(_VOLATILE_SQL.search(sql))
+
+
+def _stamp(match: re.Match[str]) -> str:
+    try:
+        when = dt.datetime.fromisoformat(f"{match.group(1)} {match.group(2) or '00:00'}")
+    except ValueError:
+        return match.group(0)
+    near = abs(when.timestamp() - _NOW) < 2 * _DAY or abs(when.replace(tzinfo=dt.timezone.utc).timestamp()
+                                                         - _NOW) < 2 * _DAY
+    return "<now>" if near else match.group(0)
+
+
+def clean_text(text: str) -> str:
+    """A string with run-dependent parts replaced: addresses, temp folders, uuids, the current time."""
+    if len(text) > 4 * MAX_TEXT:
+        text = text[: 4 * MAX_TEXT]
+    text = _ADDRESS.sub(" at 0x?", text)
+    text = _TMP.sub("<tmp>", text)
+    text = _UUID.sub("<uuid>", text)
+    if "-" in text:
+        text = _STAMP.sub(_stamp, text)
+    return text
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}…[{len(text)} chars, crc {zlib.crc32(text.encode('utf-8', 'replace')):08x}]"
+
+
+def _number(value: float) -> str:
+    if 1e9 < value < 1e13 and (abs(value - _NOW) < 2 * _DAY or abs(value / 1000 - _NOW) < 2 * _DAY):
+        return "<now>"
+    return repr(value)
+
+
+def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
+    """A value as normalised text: Python's repr for plain values, rows as tuples, long values clipped."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if shape_only and depth > 0 and not isinstance(value, (list, tuple)) and not _is_row(value):
+        return f"<{type(value).__name__}>"
+    if isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, str):
+        return _clip(repr(clean_text(value)))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+        return _clip(f"{type(value).__name__}({data[:MAX_TEXT // 2].hex()}{'…' if len(data) > MAX_TEXT // 2 else ''}"
+                     f"{f', crc {zlib.crc32(data):08x}' if len(data) > MAX_TEXT // 2 else ''}, len {len(data)})")
+    if depth > 3:
+        return f"<{type(value).__name__}>"
+    if _is_row(value):
+        return "Row(" + ", ".join(render(v, shape_only, depth + 1) for v in tuple(value)) + ")"
+    if isinstance(value, (list, tuple)):
+        items = [render(v, shape_only, depth + 1) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            rest = "|".join(render(v, shape_only, depth + 1) for v in value[MAX_ITEMS:])
+            items.append(f"…+{len(value) - MAX_ITEMS} (crc {zlib.crc32(rest.encode('utf-8', 'replace')):08x})")
+        body = ", ".join(items)
+        return f"[{body}]" if isinstance(value, list) else f"({body}{',' if len(value) == 1 else ''})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{render(k, False, depth + 1)}: {render(v, shape_only, depth + 1)}"
+                               for k, v in list(value.items())[:MAX_ITEMS]) + "}"
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)) or type(value).__name__ == "Decimal":
+        return _clip(clean_text(repr(value)))
+    name = type(value).__name__
+    if name in OPAQUE:
+        return OPAQUE[name]
+    try:
+        return _clip(clean_text(repr(value)))
+    except Exception:  # noqa: BLE001 - a user object whose repr fails is still a value
+        return f"<{name}>"
+
+
+def _is_row(value: Any) -> bool:
+    return type(value).__name__ == "Row" and hasattr(value, "keys")
+
+
+def render_sql(sql: Any) -> str:
+    """A statement with whitespace collapsed and any key in a `PRAGMA key` replaced."""
+    text = _WS.sub(" ", str(sql)).strip()
+    return _clip(clean_text(_PRAGMA_KEY.sub(r"\1<redacted>", text)))
+
+
+def render_exception(exc: BaseException) -> str:
+    """`Class: message`, the class by its bare DB-API name for either driver's exceptions."""
+    cls = type(exc)
+    module = cls.__module__
+    name = cls.__name__ if module in ("builtins", "sqlite3", "turso.lib", "turso") or \
+        module.startswith(("sqlite3", "turso")) else f"{module}.{cls.__qualname__}"
+    return f"{name}: {_clip(clean_text(str(exc)))}"
+
+
+_USER_CODE: dict[CodeType, bool] = {}
+
+
+def _is_user(code: CodeType) -> bool:
+    known = _USER_CODE.get(code)
+    if known is None:
+        path = code.co_filename
+        known = not any(m in path for m in _SITE_MARKERS) and f"{os.sep}harness{os.sep}dropin" not in path
+        _USER_CODE[code] = known
+    return known
+
+
+def user_line(frame: FrameType | None) -> str:
+    """`path:line` of the innermost frame of user code at or above `frame` (empty if none)."""
+    hops = 0
+    while frame is not None and hops < 60:
+        if _is_user(frame.f_code):
+            path = frame.f_code.co_filename
+            try:
+                path = os.path.relpath(path)
+            except ValueError:
+                pass
+            return f"{path}:{frame.f_lineno}"
+        frame = frame.f_back
+        hops += 1
+    return ""
+
+
+class Tracer:
+    """Collects events for the test that runs now; the child runner takes them at each test's end."""
+
+    def __init__(self) -> None:
+        self.events: list[list[str]] = []
+        self.dropped = 0
+        self.enabled = True
+        self.context = ""
+
+    def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None) -> None:
+        """Append one event (past MAX_EVENTS only counted)."""
+        if len(self.events) >= MAX_EVENTS:
+            self.dropped += 1
+            return
+        self.events.append([name, mask(args), kind, mask(outcome), user_line(frame)])
+
+    def take(self) -> tuple[list[list[str]], int]:
+        """The events so far and how many were dropped; starts a new trace."""
+        events, dropped = self.events, self.dropped
+        self.events, self.dropped = [], 0
+        return events, dropped
+
+
+TRACER = Tracer()
+
+
+class TraceWriter:
+    """One line per test: `nodeid<TAB>{"events": [...], "dropped": n}`, flushed (a crash keeps them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = path.open("a", encoding="utf-8", errors="backslashreplace")
+
+    def write(self, nodeid: str, events: list[list[str]], dropped: int) -> None:
+        """Write one test's trace (also an empty one: the test ran with tracing on)."""
+        line = json.dumps({"events": events, "dropped": dropped}, ensure_ascii=False)
+        self.fh.write(f"{nodeid.replace(chr(9), ' ')}\t{line}\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self.fh.close()
+
+
+def read_traces(paths: list[Path], wanted: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The traces in `paths` (all, or only the `wanted` node ids); later lines win."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                nodeid, _, body = line.partition("\t")
+                if wanted is not None and nodeid not in wanted:
+                    continue
+                try:
+                    out[nodeid] = json.loads(body)
+                except json.JSONDecodeError:
+                    continue
+    return out
+
+
+_INTERNAL: dict[str, bool] = {}
+
+
+def internal_caller(frame: FrameType | None) -> bool:
+    """True when the call comes from a driver, a dialect or the drop-in itself (not recorded)."""
+    if frame is None:
+        return True
+    name = str(frame.f_globals.get("__name__", ""))
+    known = _INTERNAL.get(name)
+    if known is None:
+        known = _INTERNAL[name] = any(name == p or name.startswith(p + ".") for p in INTERNAL_CALLERS)
+    return known
+
+
+def caller() -> FrameType | None:
+    """The frame that called the traced wrapper that calls this."""
+    return sys._getframe(2)
+
+
+Renderer = Callable[[Any], str]
