@@ -104,7 +104,7 @@ def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
     if depth > 3:
         return f"<{type(value).__name__}>"
     if _is_row(value):
-        return "Row(" + ", ".join(render(v, shape_only, depth + 1) for v in tuple(value)) + ")"
+        value = tuple(value)  # sqlite3.Row and turso.Row alike: their values
     if isinstance(value, (list, tuple)):
         items = [render(v, shape_only, depth + 1) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
@@ -131,9 +131,9 @@ def _is_row(value: Any) -> bool:
 
 
 def render_sql(sql: Any) -> str:
-    """A statement with whitespace collapsed and any key in a `PRAGMA key` replaced."""
+    """A statement, quoted, with whitespace collapsed and any key in a `PRAGMA key` replaced."""
     text = _WS.sub(" ", str(sql)).strip()
-    return _clip(clean_text(_PRAGMA_KEY.sub(r"\1<redacted>", text)))
+    return _clip(repr(clean_text(_PRAGMA_KEY.sub(r"\1<redacted>", text))))
 
 
 def render_exception(exc: BaseException) -> str:

@@ -59,6 +59,7 @@ INERT_FUNCTIONS = ("register_adapter", "register_converter", "enable_callback_tr
                    "enable_shared_cache")
 _SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
 _FETCH = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__", "execute_fetchall")
+_READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
 
 _QUIET = threading.local()
 
@@ -93,14 +94,24 @@ def _result_text(method: str, result: Any, owner: Any) -> str:
 
 
 def _mark(owner: Any, method: str, args: tuple[Any, ...], result: Any) -> None:
-    """Remember on the cursor whether its statement's results depend on the clock or randomness."""
+    """Remember on the cursor its statement, and whether its results depend on the clock or randomness."""
     if method in _SQL_FIRST and args:
-        flag = volatile_sql(str(args[0]))
+        sql = args[0]
+        flag = volatile_sql(str(sql))
         for target in (owner, result):
             try:
                 object.__setattr__(target, "_stc_volatile", flag)
+                object.__setattr__(target, "_stc_sql", sql)
             except (AttributeError, TypeError):
                 pass
+
+
+def _fetch_args(owner: Any, leaf: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """A fetch is shown with the statement whose rows it reads (and its own arguments, if any)."""
+    sql = getattr(owner, "_stc_sql", None)
+    own = args_text(leaf, args, kwargs)
+    head = f"of {render_sql(sql)}" if sql is not None else ""
+    return f"{head}, {own}".strip(", ") if own else head
 
 
 def _quiet() -> bool:
@@ -120,18 +131,19 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
                 _mark(args[0], leaf, args[1:], result)
             return result
         shown = args[1:] if method else args
+        owner = args[0] if method and args else None
+        text = _fetch_args(owner, leaf, shown, kwargs) if leaf in _READS else args_text(leaf, shown, kwargs)
         try:
             result = fn(*args, **kwargs)
         except StopIteration:
-            TRACER.add(qualname, "", OK, "StopIteration", frame)
+            TRACER.add(qualname, text, OK, "StopIteration", frame)
             raise
         except BaseException as exc:
-            TRACER.add(qualname, args_text(leaf, shown, kwargs), RAISE, render_exception(exc), frame)
+            TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
             raise
-        if method and args:
-            _mark(args[0], leaf, shown, result)
-        TRACER.add(qualname, args_text(leaf, shown, kwargs), OK,
-                   _result_text(leaf, result, args[0] if method and args else None), frame)
+        if owner is not None:
+            _mark(owner, leaf, shown, result)
+        TRACER.add(qualname, text, OK, _result_text(leaf, result, owner), frame)
         return result
 
     return traced
@@ -147,20 +159,21 @@ def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         while frame is not None and frame.f_globals.get("__name__") == "aiosqlite.context":
             frame = frame.f_back  # `async with conn.execute(...)` awaits through aiosqlite's Result
         record = TRACER.enabled and not internal_caller(frame)
+        text = (_fetch_args(self, leaf, args, kwargs) if leaf in _READS else args_text(leaf, args, kwargs)) \
+            if record else ""
         try:
             result = await fn(self, *args, **kwargs)
         except StopAsyncIteration:
             if record:
-                TRACER.add(qualname, "", OK, "StopAsyncIteration", frame)
+                TRACER.add(qualname, text, OK, "StopAsyncIteration", frame)
             raise
         except BaseException as exc:
             if record:
-                TRACER.add(qualname, args_text(leaf, args, kwargs), RAISE, render_exception(exc), frame)
+                TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
             raise
         _mark(self, leaf, args, result)
         if record:
-            TRACER.add(qualname, args_text(leaf, args, kwargs), OK, "await→" + _result_text(leaf, result, self),
-                       frame)
+            TRACER.add(qualname, text, OK, "await→" + _result_text(leaf, result, self), frame)
         return result
 
     return traced
@@ -173,12 +186,13 @@ def property_wrapper(qualname: str, getter: Callable[[Any], Any], setter: Any = 
         frame = sys._getframe(1)
         if not TRACER.enabled or internal_caller(frame):
             return getter(self)
+        text = _fetch_args(self, "", (), {})
         try:
             value = getter(self)
         except BaseException as exc:
-            TRACER.add(qualname, "", RAISE, render_exception(exc), frame)
+            TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
             raise
-        TRACER.add(qualname, "", OK, render(value), frame)
+        TRACER.add(qualname, text, OK, render(value), frame)
         return value
 
     return property(get, setter)

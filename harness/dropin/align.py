@@ -1,0 +1,219 @@
+"""Align two engines' traces of one test and name every call where they part, the first one first.
+
+Both engines ran the same code, so their traces are the same sequence of calls until the first call whose
+outcome differs; after it, control flow may differ. Calls are matched by API name and arguments (a common
+prefix first, then a sequence alignment of the rest); a matched pair whose outcomes differ, or a call one
+side made and the other did not, is a divergence, classified by *what* differs (an error appears, another
+error class, a missing name, int vs real, case folded, type arguments lost, row order, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from stc_harness.dropin.trace import INERT, MISSING, OK, RAISE
+
+#: Severity: a *major* divergence can break code; a *minor* one (another message for the same error class,
+#: a failed attribute probe the code went on from, arguments that differ because of an earlier difference)
+#: is listed but is the cause only when nothing major precedes the failure.
+MAJOR, MINOR = "major", "minor"
+#: Events compared after the common prefix, per side (a sequence alignment is quadratic).
+ALIGN_WINDOW = 400
+MAX_LISTED = 25
+
+_MISSING_TEXT = re.compile(r"has no attribute '(\w+)'|unexpected keyword argument '(\w+)'|"
+                           r"(\w+)(?:\([^)]*\))? is not provided by pyturso|cannot import name '(\w+)'")
+_TYPE_ARGS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """One call where the engines part: what was called, where, what each returned, and what kind of difference."""
+
+    call: str
+    args: str
+    where: str
+    sqlite: str
+    turso: str
+    kind: str
+    severity: str
+    position: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    @property
+    def missing_name(self) -> str:
+        """The name Turso lacks, for a missing-name divergence (else empty)."""
+        if self.kind != "missing-name":
+            return ""
+        found = _MISSING_TEXT.search(self.turso)
+        if found:
+            return next(g for g in found.groups() if g)
+        return self.call.rsplit(".", 1)[-1].split("(")[0]
+
+
+def outcome_text(event: list[str] | None) -> str:
+    """How one side's call ended, for people: `→ value`, `raised Class: message`, `missing`, `(no such call)`."""
+    if event is None:
+        return "(no such call)"
+    _, _, kind, outcome, _ = event
+    if kind == OK:
+        return f"→ {outcome}"
+    if kind == RAISE:
+        return f"raised {outcome}"
+    if kind == MISSING:
+        return "attribute missing (AttributeError)"
+    return "missing; the drop-in made the call inert"
+
+
+def _error_class(outcome: str) -> str:
+    return outcome.split(":", 1)[0].strip()
+
+
+def _literal(text: str) -> Any:
+    text = text.removeprefix("await→")
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _UNPARSED
+
+
+_UNPARSED: Any = object()
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flat(v)]
+    return [value]
+
+
+def value_kind(sqlite: str, turso: str) -> str:
+    """What differs between two rendered values: a type, a case, type arguments, order, count, or the value."""
+    a, b = _literal(sqlite), _literal(turso)
+    if a is _UNPARSED or b is _UNPARSED:
+        return "value"
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return "row-count"
+        if sorted(map(repr, a)) == sorted(map(repr, b)):
+            return "row-order"
+    fa, fb = _flat(a), _flat(b)
+    if len(fa) != len(fb):
+        return "shape"
+    for x, y in zip(fa, fb, strict=True):
+        if x == y and type(x) is type(y):
+            continue
+        if x is None or y is None:
+            return "null-vs-value"
+        if {type(x), type(y)} == {int, float}:
+            return "int-vs-real" if x == y else "numeric-value"
+        if isinstance(x, float) and isinstance(y, float):
+            return "float-precision" if abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1.0) else "numeric-value"
+        if {type(x), type(y)} <= {str, bytes, bytearray}:
+            if type(x) is not type(y):
+                return "text-vs-blob"
+            if str(x).lower() == str(y).lower():
+                return "case-folded"
+            if _TYPE_ARGS.sub("", str(x)) == _TYPE_ARGS.sub("", str(y)):
+                return "type-arguments-lost"
+            return "text-value"
+        if type(x) is not type(y):
+            return f"type-{type(x).__name__}-vs-{type(y).__name__}"
+        return "value"
+    return "value"
+
+
+def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
+    """(kind, severity) of a divergence between one SQLite event and one Turso event (either may be None)."""
+    if t is not None and t[2] in (MISSING, INERT):
+        return "missing-name", MAJOR if t[2] == INERT or s is not None else MINOR
+    if t is not None and t[2] == RAISE and _MISSING_TEXT.search(t[3]) and (s is None or s[2] == OK):
+        return "missing-name", MAJOR
+    if s is None:
+        return "turso-only-call", MINOR
+    if t is None:
+        return "sqlite-only-call", MAJOR
+    if s[2] == OK and t[2] == RAISE:
+        return "error-appears", MAJOR
+    if s[2] == RAISE and t[2] == OK:
+        return "error-disappears", MAJOR
+    if s[2] == RAISE and t[2] == RAISE:
+        if _error_class(s[3]) != _error_class(t[3]):
+            return "error-class", MAJOR
+        return "error-message", MINOR
+    if s[1] != t[1]:
+        return "arguments-differ", MINOR
+    if s[3].startswith("await→") != t[3].startswith("await→"):
+        return "awaitable-vs-value", MAJOR
+    return value_kind(s[3], t[3]), MAJOR
+
+
+def _divergence(s: list[str] | None, t: list[str] | None, position: int) -> Divergence:
+    kind, severity = classify(s, t)
+    ref = t if t is not None else s
+    assert ref is not None
+    return Divergence(call=ref[0], args=ref[1], where=(t or s or ["", "", "", "", ""])[4] or ref[4],
+                      sqlite=outcome_text(s), turso=outcome_text(t), kind=kind, severity=severity,
+                      position=position)
+
+
+def _key(event: list[str]) -> tuple[str, str]:
+    return event[0], event[1]
+
+
+def _same(s: list[str], t: list[str]) -> bool:
+    return s[2] == t[2] and s[3] == t[3]
+
+
+def align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
+    """Every divergence between two traces of one test, in the order they happened."""
+    out: list[Divergence] = []
+    n = min(len(sqlite), len(turso))
+    i = 0
+    while i < n and _key(sqlite[i]) == _key(turso[i]):
+        if not _same(sqlite[i], turso[i]):
+            out.append(_divergence(sqlite[i], turso[i], i))
+            if len(out) >= MAX_LISTED:
+                return out
+        i += 1
+    rest_s, rest_t = sqlite[i:i + ALIGN_WINDOW], turso[i:i + ALIGN_WINDOW]
+    if not rest_s and not rest_t:
+        return out
+    matcher = difflib.SequenceMatcher(None, [_key(e) for e in rest_s], [_key(e) for e in rest_t],
+                                      autojunk=False)
+    opcodes = matcher.get_opcodes()
+    for n_op, (tag, a0, a1, b0, b1) in enumerate(opcodes):
+        last = n_op == len(opcodes) - 1
+        if tag == "equal":
+            for k in range(a1 - a0):
+                if not _same(rest_s[a0 + k], rest_t[b0 + k]):
+                    out.append(_divergence(rest_s[a0 + k], rest_t[b0 + k], i + b0 + k))
+        elif tag == "delete" and last:
+            # Turso's trace ends here: the first call it never completed is the divergence, the rest follow
+            out.append(_divergence(rest_s[a0], None, i + b0))
+        else:
+            for k in range(max(a1 - a0, b1 - b0)):
+                s = rest_s[a0 + k] if a0 + k < a1 else None
+                t = rest_t[b0 + k] if b0 + k < b1 else None
+                if s is not None and t is not None and _key(s) != _key(t):
+                    out.append(_divergence(s, None, i + b0 + k))
+                    out.append(_divergence(None, t, i + b0 + k))
+                else:
+                    out.append(_divergence(s, t, i + b0 + k))
+        if len(out) >= MAX_LISTED:
+            return out[:MAX_LISTED]
+    return out
+
+
+def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) -> Divergence | None:
+    """The divergence that explains a failure: the first major one, else the first at all."""
+    for d in divergences:
+        if d.severity == MAJOR:
+            return d
+    return divergences[0] if divergences else None

@@ -1,0 +1,233 @@
+"""Explain a divergence by what the harness knows, matched by structure, with an honest confidence.
+
+- *proven*: a check of the harness observed this very divergence: a check whose subject is the missing
+  name (`driver_surface.connection_attribute[create_function]`), or a traced check whose own divergent
+  call has the same signature (the kind of call, the kind of difference, the error classes, the SQL's
+  keywords and functions with literals and names stripped);
+- *likely*: the structure matches a check's divergence in part (same call and kind of difference, most of
+  the SQL's features);
+- *no known cause*: then the divergence itself is the lead, with a drafted registry entry and a repro.
+
+Words of an error message never decide; they only order candidates that tie on structure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from stc_harness.differences import Registry
+from stc_harness.dropin.align import Divergence
+from stc_harness.dropin.sqlshape import sql_features, statement_kind
+
+PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
+#: How much of the SQL's features a likely match must share.
+LIKELY_OVERLAP = 0.5
+#: Impact class of a drafted entry, by kind of difference.
+DRAFT_IMPACT = {"missing-name": "missing-api", "error-appears": "error-appears-or-disappears",
+                "error-disappears": "error-appears-or-disappears", "error-class": "different-error",
+                "error-message": "cosmetic", "awaitable-vs-value": "missing-api",
+                "sqlite-only-call": "error-appears-or-disappears", "turso-only-call": "cosmetic"}
+_GROUPS = {"execute": "execute", "executemany": "execute", "executescript": "execute",
+           "execute_fetchall": "execute", "execute_insert": "execute", "fetchone": "fetch",
+           "fetchmany": "fetch", "fetchall": "fetch", "__next__": "fetch", "__anext__": "fetch"}
+_PARAM = re.compile(r"\[([^\]]+)\]$")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+
+
+def call_group(call: str) -> str:
+    """The kind of call: `execute`, `fetch`, or the method/function name (`create_function`, `rowcount`)."""
+    leaf = call.rsplit(".", 1)[-1].split("(")[0]
+    if call == "sqlalchemy.execute":
+        return "execute"
+    return _GROUPS.get(leaf, leaf)
+
+
+def statement_of(args: str) -> str:
+    """The SQL text of a call's arguments (its first quoted string), or empty."""
+    text = args.removeprefix("of ")
+    found = _QUOTED.match(text)
+    if not found:
+        return ""
+    return (found.group(1) if found.group(1) is not None else found.group(2) or "").replace("\\'", "'")
+
+
+def _classes(d: Divergence) -> tuple[str, str]:
+    def cls(text: str) -> str:
+        return text.removeprefix("raised ").split(":", 1)[0].strip() if text.startswith("raised ") else ""
+
+    return cls(d.sqlite), cls(d.turso)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The structure of a divergence that a check's divergence and a user's are compared by."""
+
+    group: str
+    kind: str
+    classes: tuple[str, str]
+    statement: str
+    features: frozenset[str]
+
+    @classmethod
+    def of(cls, d: Divergence) -> Signature:
+        """The signature of one divergence."""
+        sql = statement_of(d.args)
+        return cls(call_group(d.call), d.kind, _classes(d), statement_kind(sql) if sql else "",
+                   frozenset(sql_features(sql)) if sql else frozenset())
+
+    def as_list(self) -> list[Any]:
+        """JSON-ready form."""
+        return [self.group, self.kind, list(self.classes), self.statement, sorted(self.features)]
+
+    @classmethod
+    def from_list(cls, data: list[Any]) -> Signature:
+        """Inverse of `as_list`."""
+        return cls(data[0], data[1], (data[2][0], data[2][1]), data[3], frozenset(data[4]))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a divergence happens: a known difference (registry entry and/or check), or a draft of one."""
+
+    confidence: str
+    ref: str
+    title: str
+    why: str
+    check: str = ""
+    entry: str = ""
+    draft: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: v for k, v in asdict(self).items() if v not in ("", {}, None)}
+
+
+@dataclass
+class Evidence:
+    """A check's own divergence: which check, its registry entry, and the signature of the divergent call."""
+
+    check: str
+    entry: str
+    signature: Signature
+    call: str
+    sqlite: str
+    turso: str
+
+
+class Knowledge:
+    """The registry, the measured checks and the checks' traced divergences, indexed by structure."""
+
+    def __init__(self, registry: Registry, checks: Iterable[dict[str, Any]] = (),
+                 evidence: Iterable[Evidence] = ()) -> None:
+        self.registry = registry
+        self.titles: dict[str, str] = {}
+        self.entry_of: dict[str, str] = {}
+        self.by_param: dict[str, list[str]] = defaultdict(list)
+        for entry in registry.entries.values():
+            for check in entry.checks:
+                self.entry_of.setdefault(check, entry.id)
+        for row in checks:
+            result = (row.get("results") or {}).get("turso") or {}
+            if result.get("outcome") in (None, "same", "unsupported"):
+                continue
+            cid = str(row["id"])
+            self.titles[cid] = str(row.get("title") or "")
+            entry = (row.get("entry") or {}).get("id")
+            if entry:
+                self.entry_of[cid] = str(entry)
+            param = _PARAM.search(cid)
+            if param:
+                for name in re.split(r"[-,\s]+", param.group(1)):
+                    self.by_param[name].append(cid)
+        self.evidence: dict[tuple[str, str, tuple[str, str]], list[Evidence]] = defaultdict(list)
+        for ev in evidence:
+            sig = ev.signature
+            self.evidence[(sig.group, sig.kind, sig.classes)].append(ev)
+
+    def _entry_title(self, entry_id: str) -> str:
+        entry = self.registry.entries.get(entry_id)
+        return entry.title if entry is not None else ""
+
+    def _explained(self, confidence: str, check: str, why: str) -> Explanation:
+        entry = self.entry_of.get(check, "")
+        title = self._entry_title(entry) or self.titles.get(check, "")
+        return Explanation(confidence, entry or check, title, why, check=check, entry=entry)
+
+    def explain(self, d: Divergence, words: frozenset[str] = frozenset()) -> Explanation:
+        """The best-backed explanation of one divergence."""
+        if d.kind == "missing-name":
+            found = self._missing(d)
+            if found is not None:
+                return found
+        sig = Signature.of(d)
+        candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
+        best: tuple[float, int, Evidence] | None = None
+        for ev in candidates:
+            score = _overlap(sig, ev.signature)
+            tie = len(words & _words(ev.check + " " + self.titles.get(ev.check, "")))
+            if best is None or (score, tie) > (best[0], best[1]):
+                best = (score, tie, ev)
+        if best is not None:
+            score, _, ev = best
+            if score >= 1.0:
+                return self._explained(PROVEN, ev.check, f"check {ev.check} diverges at the same kind of call: "
+                                       f"{ev.call} {_short(ev.sqlite)} on SQLite, {_short(ev.turso)} on Turso")
+            if score >= LIKELY_OVERLAP:
+                return self._explained(LIKELY, ev.check, f"check {ev.check} diverges the same way ({d.kind}) "
+                                       f"on a statement sharing {score:.0%} of this one's features")
+        return self.draft(d)
+
+    def _missing(self, d: Divergence) -> Explanation | None:
+        name = d.missing_name
+        checks = self.by_param.get(name, [])
+        if not checks:
+            return None
+        asynchronous = d.call.startswith(("aio.", "aiosqlite."))
+        ranked = sorted(checks, key=lambda c: (c.startswith("driver_async") != asynchronous,
+                                               not c.startswith("driver_surface"), c))
+        check = ranked[0]
+        return self._explained(PROVEN, check, f"check {check} measures that Turso lacks {name}")
+
+    def draft(self, d: Divergence) -> Explanation:
+        """No known difference explains `d`: a registry entry to adopt, drafted from the divergence."""
+        sig = Signature.of(d)
+        slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.group}-{sig.statement}-{d.kind}".lower()).strip("-")
+        impact = DRAFT_IMPACT.get(d.kind, "silent-data-change")
+        title = f"{d.call} {('on ' + sig.statement.upper() + ' ') if sig.statement else ''}differs " \
+                f"({d.kind}): SQLite {_short(d.sqlite)}, Turso {_short(d.turso)}"
+        draft = {"id": f"dropin.{slug}", "title": title, "impact": impact, "attribution": "turso",
+                 "source": {"document": "measured", "section": "drop-in trace"},
+                 "reason": f"At {d.where}: {d.call}({d.args}) {d.sqlite} on SQLite, {d.turso} on Turso."}
+        return Explanation(UNKNOWN, f"dropin.{slug}", title, "no check of the harness shows this divergence yet",
+                           draft=draft)
+
+
+def _overlap(a: Signature, b: Signature) -> float:
+    if a.statement != b.statement:
+        return 0.0
+    if not a.features and not b.features:
+        return 1.0
+    if b.features <= a.features and b.features:
+        return 1.0 if a.features == b.features or len(b.features) >= 2 else 0.75
+    union = a.features | b.features
+    return len(a.features & b.features) / len(union) if union else 0.0
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_WORD = re.compile(r"[a-z_][a-z0-9_]{3,}")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def message_words(record: dict[str, Any]) -> frozenset[str]:
+    """Words of a failure's message: used only to order candidates that tie on structure."""
+    return _words(str(record.get("message") or ""))
