@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from stc_harness.differences import Entry, Registry
-from stc_harness.dropin.matching import entry_lookup, match
+from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError
 from stc_harness.dropin.shims import MissingFeatureError
 from stc_harness.sources import Source
@@ -51,10 +51,14 @@ def test_roundtrip(db):
 
 def test_create_function(db):
     db.create_function("double", 1, lambda v: v * 2)
+    assert db.execute("SELECT double(21)").fetchone() == (42,)
 
 
-def test_register_adapter():
+def test_register_adapter(db):
     sqlite3.register_adapter(complex, str)
+    db.execute("CREATE TABLE c (z)")
+    db.execute("INSERT INTO c VALUES (?)", (1 + 2j,))
+    assert db.execute("SELECT z FROM c").fetchone() == ("(1+2j)",)
 
 
 def test_fails_everywhere(db):
@@ -115,13 +119,18 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
         "test_after_the_abort": ("passed", "passed", "same"),
     }
     create = rows["test_create_function"]["turso"]
-    assert create["exc_type"] == "AttributeError"
-    assert "create_function" in create["message"]
-    assert create["line"] == "test_app.py:18"
-    assert create["source"].startswith("db.create_function(")
-    adapter = rows["test_register_adapter"]["turso"]
-    assert adapter["exc_type"] == "stc_harness.dropin.shims.MissingFeatureError"
-    assert "sqlite3.register_adapter is not provided by pyturso" in adapter["message"]
+    assert "no such function: double" in create["message"]  # create_function was made inert: the next wall
+    assert create["line"] == "test_app.py:19"
+    first = rows["test_create_function"]["evidence"]["divergences"][0]
+    assert (first["call"], first["kind"], first["where"]) == ("Connection.create_function", "missing-name",
+                                                              "test_app.py:18")
+    assert first["explanation"]["confidence"] == "proven"
+    assert first["explanation"]["check"] == "driver_surface.connection_attribute[create_function]"
+    then = rows["test_create_function"]["evidence"]["divergences"][1]
+    assert (then["call"], then["kind"]) == ("Connection.execute", "error-appears")
+    adapter = rows["test_register_adapter"]["evidence"]
+    assert adapter["divergences"][adapter["cause"]]["call"] == "sqlite3.register_adapter"
+    assert rows["test_register_adapter"]["confidence"] == "proven"
     assert "SIGABRT" in rows["test_aborts_on_turso"]["turso"]["message"]
     assert doc["dropin"]["engines"]["turso"]["attempts"] == 3  # two resumptions: after the hang, the abort
     sections = [s["id"] for s in doc["sections"]]
@@ -130,7 +139,8 @@ def test_unrelated_suite_on_both_engines(user_project: pytest.Pytester) -> None:
     turso_only = next(s for s in doc["sections"] if s["id"] == "dropin-turso-only")
     assert [r[0].split("::")[-1] for r in turso_only["rows"]] == [
         "test_create_function", "test_register_adapter", "test_hangs_on_turso", "test_aborts_on_turso"]
-    assert all(r[4] for r in turso_only["rows"])  # a cause, or "no known cause"
+    assert all(r[5] for r in turso_only["rows"])  # a cause, or "no known cause"
+    assert rows["test_hangs_on_turso"]["evidence"]["traced"] is False  # the process died with its trace
     adaptations = next(s for s in doc["sections"] if s["id"] == "dropin-adaptations")
     assert {r[1] for r in adaptations["rows"]} == {"yes"}
     result.stdout.fnmatch_lines(["*drop-in: SQLite vs Turso*", "TURSO-ONLY *test_create_function*"])
@@ -270,17 +280,10 @@ def _registry() -> Registry:
     ])
 
 
-def test_matching_by_missing_name_and_named_entry() -> None:
+def test_missing_feature_errors_name_the_registry_entries() -> None:
     registry = _registry()
-    rec = {"exc_type": "AttributeError", "message": "'Connection' object has no attribute 'create_function'"}
-    assert [c.ref for c in match(rec, registry)] == ["smoke.no-create-function"]
-    locked = {"exc_type": "turso.OperationalError", "message": "database is locked: busy timeout expired"}
-    assert [c.ref for c in match(locked, registry)] == ["smoke.locked"]
-    assert match({"exc_type": "AssertionError", "message": "assert 1 == 2"}, registry) == []
-    named = {"message": "sqlite3.x is not provided by pyturso (y). "
-                        "Known difference: registry entry smoke.locked."}
-    assert match(named, registry)[0].ref == "smoke.locked"
     assert entry_lookup(registry)("create_function") == ["smoke.no-create-function"]
+    assert entry_lookup(registry)("blobopen") == []
 
 
 def test_project_has_no_harness_imports(user_project: pytest.Pytester) -> None:
@@ -311,7 +314,7 @@ def test_child_command_line_drops_the_parent_options(tmp_path: Path) -> None:
 
     args = child_args(["tests", "--dropin", "turso", "-x", "--dropin=turso", "--dropin-raw"], "turso",
                       tmp_path, 2, 5.0, raw=False)
-    assert args[:3] == ["tests", "-x", "--tb=native"]
+    assert args[:2] == ["tests", "--tb=native"]  # -x withheld: every test must run on both engines
     assert not any(a.startswith("--dropin=") or a in ("--dropin", "--dropin-raw") for a in args)
     assert f"--dropin-fault={tmp_path / 'turso.fault2'}" in args
     assert "--tb=native" not in child_args(["--tb=short"], "sqlite", tmp_path, 1, 5.0, raw=True)
@@ -330,23 +333,8 @@ def test_an_engine_run_that_ends_early_fails_its_tests_loudly(user_project: pyte
     assert result.ret == 1, result.stdout.str()
     rows, doc = _rows(user_project)
     turso = rows["test_one"]["turso"]
-    assert (turso["outcome"], turso["exc_type"]) == ("error", "RunAborted")
+    assert turso["outcome"] == "not-run"
     assert "cannot start on this engine" in turso["message"]
-    assert rows["test_one"]["category"] == "turso-only"
+    assert rows["test_one"]["category"] == "did-not-run-on-both"  # never "the same"
+    assert "WARNING: 1 tests did not run on both engines" in doc["sections"][0]["intro"]
     assert "The turso run ended early" in doc["sections"][0]["intro"]
-
-
-def test_a_sync_failure_names_the_sync_drivers_entry_before_the_async_modules() -> None:
-    from stc_harness.differences import Entry, Registry
-    from stc_harness.sources import Source
-
-    def entry(eid: str, area: str) -> Entry:
-        return Entry(eid, area, (f"{area}.x",), "create_function is missing", Source("m", "s"), "r",
-                     {"turso": {"raises": "AttributeError"}}, "x.toml", "missing-api", "turso")
-
-    registry = Registry([entry("driver_async.missing", "driver_async"),
-                         entry("driver_surface.missing", "driver_surface")])
-    rec = {"exc_type": "AttributeError", "message": "'Connection' object has no attribute 'create_function'"}
-    assert [c.ref for c in match(rec, registry)][:2] == ["driver_surface.missing", "driver_async.missing"]
-    via_aio = {**rec, "chain": [["turso.aio.Connection", "no attribute 'create_function'"]]}
-    assert match(via_aio, registry)[0].ref == "driver_async.missing"

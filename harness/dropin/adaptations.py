@@ -31,8 +31,9 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "check, so code relying on sqlite3's ProgrammingError from another thread sees none"),
     Adaptation("inert-names",
                "a call to a name Turso lacks that only registers something (sqlite3.register_adapter, "
-               "register_converter, enable_callback_tracebacks, enable_shared_cache; Connection.create_function, "
-               "create_aggregate, create_collation, create_window_function, set_trace_callback, set_authorizer, "
+               "register_converter, enable_callback_tracebacks, enable_shared_cache; "
+               "Connection.create_function, create_aggregate, create_collation, create_window_function, "
+               "set_trace_callback, set_authorizer, "
                "set_progress_handler, enable_load_extension; connect(detect_types=...)) is recorded as a "
                "divergence and does nothing, so the run goes on to the next difference",
                "pyturso lacks these names (AttributeError or TypeError at the call, at import time for "

@@ -25,14 +25,16 @@ MAJOR, MINOR = "major", "minor"
 ALIGN_WINDOW = 400
 MAX_LISTED = 25
 
-_MISSING_TEXT = re.compile(r"has no attribute '(\w+)'|unexpected keyword argument '(\w+)'|"
-                           r"(\w+)(?:\([^)]*\))? is not provided by pyturso|cannot import name '(\w+)'")
+_MISSING_TEXT = re.compile(
+    r"has no attribute '(\w+)'|unexpected keyword argument '(\w+)'|"
+    r"(\w+)(?:\([^)]*\))? is not provided by pyturso|cannot import name '(\w+)'"
+)
 _TYPE_ARGS = re.compile(r"\(\s*\d+\s*(?:,\s*\d+\s*)?\)")
 
 
 @dataclass(frozen=True)
 class Divergence:
-    """One call where the engines part: what was called, where, what each returned, and what kind of difference."""
+    """One call where the engines part: what was called, where, what each returned, the kind of difference."""
 
     call: str
     args: str
@@ -59,7 +61,7 @@ class Divergence:
 
 
 def outcome_text(event: list[str] | None) -> str:
-    """How one side's call ended, for people: `→ value`, `raised Class: message`, `missing`, `(no such call)`."""
+    """How one side's call ended: `→ value`, `raised Class: message`, `missing`, `(no such call)`."""
     if event is None:
         return "(no such call)"
     _, _, kind, outcome, _ = event
@@ -94,7 +96,7 @@ def _flat(value: Any) -> list[Any]:
 
 
 def value_kind(sqlite: str, turso: str) -> str:
-    """What differs between two rendered values: a type, a case, type arguments, order, count, or the value."""
+    """What differs between two rendered values: a type, a case, type arguments, order, count, the value."""
     a, b = _literal(sqlite), _literal(turso)
     if a is _UNPARSED or b is _UNPARSED:
         return "value"
@@ -158,9 +160,16 @@ def _divergence(s: list[str] | None, t: list[str] | None, position: int) -> Dive
     kind, severity = classify(s, t)
     ref = t if t is not None else s
     assert ref is not None
-    return Divergence(call=ref[0], args=ref[1], where=(t or s or ["", "", "", "", ""])[4] or ref[4],
-                      sqlite=outcome_text(s), turso=outcome_text(t), kind=kind, severity=severity,
-                      position=position)
+    return Divergence(
+        call=ref[0],
+        args=ref[1],
+        where=(t or s or ["", "", "", "", ""])[4] or ref[4],
+        sqlite=outcome_text(s),
+        turso=outcome_text(t),
+        kind=kind,
+        severity=severity,
+        position=position,
+    )
 
 
 def _key(event: list[str]) -> tuple[str, str]:
@@ -171,8 +180,31 @@ def _same(s: list[str], t: list[str]) -> bool:
     return s[2] == t[2] and s[3] == t[3]
 
 
+_ONE_SIDED = ("sqlite-only-call", "turso-only-call")
+_ENDS_FLOW = ("error-appears", "error-disappears", "sqlite-only-call", "awaitable-vs-value")
+
+
 def align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
-    """Every divergence between two traces of one test, in the order they happened."""
+    """Every divergence between two traces of one test, in the order they happened.
+
+    Once one side raised where the other did not (or stopped making calls), calls made by one side only
+    are consequences of that divergence, not new ones: they are left out.
+    """
+    return _drop_consequences(_align(sqlite, turso))
+
+
+def _drop_consequences(divergences: list[Divergence]) -> list[Divergence]:
+    out: list[Divergence] = []
+    parted = False
+    for d in divergences:
+        if parted and d.kind in _ONE_SIDED:
+            continue
+        out.append(d)
+        parted = parted or d.kind in _ENDS_FLOW
+    return out
+
+
+def _align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
     out: list[Divergence] = []
     n = min(len(sqlite), len(turso))
     i = 0
@@ -182,11 +214,12 @@ def align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
             if len(out) >= MAX_LISTED:
                 return out
         i += 1
-    rest_s, rest_t = sqlite[i:i + ALIGN_WINDOW], turso[i:i + ALIGN_WINDOW]
+    rest_s, rest_t = sqlite[i : i + ALIGN_WINDOW], turso[i : i + ALIGN_WINDOW]
     if not rest_s and not rest_t:
         return out
-    matcher = difflib.SequenceMatcher(None, [_key(e) for e in rest_s], [_key(e) for e in rest_t],
-                                      autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [_key(e) for e in rest_s], [_key(e) for e in rest_t], autojunk=False
+    )
     opcodes = matcher.get_opcodes()
     for n_op, (tag, a0, a1, b0, b1) in enumerate(opcodes):
         last = n_op == len(opcodes) - 1

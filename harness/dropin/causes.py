@@ -27,13 +27,28 @@ PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
 #: How much of the SQL's features a likely match must share.
 LIKELY_OVERLAP = 0.5
 #: Impact class of a drafted entry, by kind of difference.
-DRAFT_IMPACT = {"missing-name": "missing-api", "error-appears": "error-appears-or-disappears",
-                "error-disappears": "error-appears-or-disappears", "error-class": "different-error",
-                "error-message": "cosmetic", "awaitable-vs-value": "missing-api",
-                "sqlite-only-call": "error-appears-or-disappears", "turso-only-call": "cosmetic"}
-_GROUPS = {"execute": "execute", "executemany": "execute", "executescript": "execute",
-           "execute_fetchall": "execute", "execute_insert": "execute", "fetchone": "fetch",
-           "fetchmany": "fetch", "fetchall": "fetch", "__next__": "fetch", "__anext__": "fetch"}
+DRAFT_IMPACT = {
+    "missing-name": "missing-api",
+    "error-appears": "error-appears-or-disappears",
+    "error-disappears": "error-appears-or-disappears",
+    "error-class": "different-error",
+    "error-message": "cosmetic",
+    "awaitable-vs-value": "missing-api",
+    "sqlite-only-call": "error-appears-or-disappears",
+    "turso-only-call": "cosmetic",
+}
+_GROUPS = {
+    "execute": "execute",
+    "executemany": "execute",
+    "executescript": "execute",
+    "execute_fetchall": "execute",
+    "execute_insert": "execute",
+    "fetchone": "fetch",
+    "fetchmany": "fetch",
+    "fetchall": "fetch",
+    "__next__": "fetch",
+    "__anext__": "fetch",
+}
 _PARAM = re.compile(r"\[([^\]]+)\]$")
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
 
@@ -75,9 +90,15 @@ class Signature:
     @classmethod
     def of(cls, d: Divergence) -> Signature:
         """The signature of one divergence."""
-        sql = statement_of(d.args)
-        return cls(call_group(d.call), d.kind, _classes(d), statement_kind(sql) if sql else "",
-                   frozenset(sql_features(sql)) if sql else frozenset())
+        group = call_group(d.call)
+        sql = statement_of(d.args) if group == "execute" or d.args.startswith("of ") else ""
+        return cls(
+            group,
+            d.kind,
+            _classes(d),
+            statement_kind(sql) if sql else "",
+            frozenset(sql_features(sql)) if sql else frozenset(),
+        )
 
     def as_list(self) -> list[Any]:
         """JSON-ready form."""
@@ -121,8 +142,9 @@ class Evidence:
 class Knowledge:
     """The registry, the measured checks and the checks' traced divergences, indexed by structure."""
 
-    def __init__(self, registry: Registry, checks: Iterable[dict[str, Any]] = (),
-                 evidence: Iterable[Evidence] = ()) -> None:
+    def __init__(
+        self, registry: Registry, checks: Iterable[dict[str, Any]] = (), evidence: Iterable[Evidence] = ()
+    ) -> None:
         self.registry = registry
         self.titles: dict[str, str] = {}
         self.entry_of: dict[str, str] = {}
@@ -174,11 +196,19 @@ class Knowledge:
         if best is not None:
             score, _, ev = best
             if score >= 1.0:
-                return self._explained(PROVEN, ev.check, f"check {ev.check} diverges at the same kind of call: "
-                                       f"{ev.call} {_short(ev.sqlite)} on SQLite, {_short(ev.turso)} on Turso")
+                return self._explained(
+                    PROVEN,
+                    ev.check,
+                    f"check {ev.check} diverges at the same kind of call: "
+                    f"{ev.call} {_short(ev.sqlite)} on SQLite, {_short(ev.turso)} on Turso",
+                )
             if score >= LIKELY_OVERLAP:
-                return self._explained(LIKELY, ev.check, f"check {ev.check} diverges the same way ({d.kind}) "
-                                       f"on a statement sharing {score:.0%} of this one's features")
+                return self._explained(
+                    LIKELY,
+                    ev.check,
+                    f"check {ev.check} diverges the same way ({d.kind}) "
+                    f"on a statement sharing {score:.0%} of this one's features",
+                )
         return self.draft(d)
 
     def _missing(self, d: Divergence) -> Explanation | None:
@@ -187,8 +217,14 @@ class Knowledge:
         if not checks:
             return None
         asynchronous = d.call.startswith(("aio.", "aiosqlite."))
-        ranked = sorted(checks, key=lambda c: (c.startswith("driver_async") != asynchronous,
-                                               not c.startswith("driver_surface"), c))
+        ranked = sorted(
+            checks,
+            key=lambda c: (
+                c.startswith("driver_async") != asynchronous,
+                not c.startswith("driver_surface"),
+                c,
+            ),
+        )
         check = ranked[0]
         return self._explained(PROVEN, check, f"check {check} measures that Turso lacks {name}")
 
@@ -197,13 +233,21 @@ class Knowledge:
         sig = Signature.of(d)
         slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.group}-{sig.statement}-{d.kind}".lower()).strip("-")
         impact = DRAFT_IMPACT.get(d.kind, "silent-data-change")
-        title = f"{d.call} {('on ' + sig.statement.upper() + ' ') if sig.statement else ''}differs " \
-                f"({d.kind}): SQLite {_short(d.sqlite)}, Turso {_short(d.turso)}"
-        draft = {"id": f"dropin.{slug}", "title": title, "impact": impact, "attribution": "turso",
-                 "source": {"document": "measured", "section": "drop-in trace"},
-                 "reason": f"At {d.where}: {d.call}({d.args}) {d.sqlite} on SQLite, {d.turso} on Turso."}
-        return Explanation(UNKNOWN, f"dropin.{slug}", title, "no check of the harness shows this divergence yet",
-                           draft=draft)
+        title = (
+            f"{d.call} {('on ' + sig.statement.upper() + ' ') if sig.statement else ''}differs "
+            f"({d.kind}): SQLite {_short(d.sqlite)}, Turso {_short(d.turso)}"
+        )
+        draft = {
+            "id": f"dropin.{slug}",
+            "title": title,
+            "impact": impact,
+            "attribution": "turso",
+            "source": {"document": "measured", "section": "drop-in trace"},
+            "reason": f"At {d.where}: {d.call}({d.args}) {d.sqlite} on SQLite, {d.turso} on Turso.",
+        }
+        return Explanation(
+            UNKNOWN, f"dropin.{slug}", title, "no check of the harness shows this divergence yet", draft=draft
+        )
 
 
 def _overlap(a: Signature, b: Signature) -> float:

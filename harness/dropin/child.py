@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import faulthandler
+import sys
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
-from stc_harness.dropin.trace import TRACER, TraceWriter
+from stc_harness.dropin.trace import IMPORT_PREFIX, TRACER, TraceWriter
 
-#: The trace bucket of calls made while conftest files and plugins load (before any test module).
-IMPORT_PREFIX = "<import> "
+#: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
+CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewee", "django")
 
 #: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
@@ -59,6 +60,12 @@ class ChildRun:
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Say which copy of each client library this engine's run imported (both must run the same code)."""
+        if self.writer is not None:
+            self.writer.write(event="modules", files={name: str(getattr(sys.modules[name], "__file__", ""))
+                                                      for name in CLIENT_LIBRARIES if name in sys.modules})
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A module that does not import on this engine: every test in it fails for that reason."""

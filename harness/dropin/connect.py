@@ -21,7 +21,8 @@ def _sqlite3_args(database: Any, timeout: float, detect_types: int, factory: Any
 
     if detect_types:
         # made inert: values come back unconverted, and the first one a test reads shows that difference
-        TRACER.add("sqlite3.connect(detect_types)", render(detect_types), INERT, "missing on Turso: made inert",
+        TRACER.add("sqlite3.connect(detect_types)", render(detect_types), INERT,
+                   "missing on Turso: made inert",
                    sys._getframe(2))
     if uri and str(database).startswith("file:"):
         # pyturso would take the URI for a file name and create a file of that literal name

@@ -40,8 +40,9 @@ class ImportWatcher(importlib.abc.MetaPathFinder):
         self.waiting: dict[str, list[Callable[[], None]]] = {}
         self._busy = False
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         """Find the module with the other finders; wrap its loader if callbacks wait for it."""
         callbacks = self.waiting.get(fullname)
         if not callbacks or self._busy:

@@ -8,8 +8,21 @@ from typing import Any
 
 #: Modules whose globals are never rebound: the harness itself (its SQLite reference must stay SQLite),
 #: the drivers being patched, and pytest's own machinery.
-SKIP_PREFIXES = ("stc_harness", "stc_backends", "turso", "sqlite3", "_sqlite3", "aiosqlite", "sqlean",
-                 "_pytest", "pytest", "pluggy", "sqlalchemy.dialects.sqlite", "importlib", "builtins")
+SKIP_PREFIXES = (
+    "stc_harness",
+    "stc_backends",
+    "turso",
+    "sqlite3",
+    "_sqlite3",
+    "aiosqlite",
+    "sqlean",
+    "_pytest",
+    "pytest",
+    "pluggy",
+    "sqlalchemy.dialects.sqlite",
+    "importlib",
+    "builtins",
+)
 
 _ABSENT: Any = object()
 

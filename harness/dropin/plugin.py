@@ -13,14 +13,22 @@ from typing import Any
 
 import pytest
 from stc_harness.differences import Registry, load_registry
+from stc_harness.dropin import anyrunner
+from stc_harness.dropin.causes import Knowledge
+from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError
+from stc_harness.dropin.runner import run_both, withheld
+from stc_harness.dropin.section import build_doc, merge
+from stc_harness.dropin.terminal import summary_lines
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
+from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.write import write_all
+from stc_harness.secrets import redact
 
 ENGINE_CHOICES = ("turso",)
 DEFAULT_TIMEOUT = 60.0
-HERE = Path(__file__).resolve().parents[2]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,13 +45,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="registry of known differences to match failures against "
                          "(default: the registry that ships with the harness)")
     group.addoption("--dropin-checks", default=None, dest="dropin_checks", metavar="JSON",
-                    help="a compatibility.json whose check records failures are matched against too "
-                         "(default: the harness's reports/compatibility.json)")
+                    help="a compatibility.json whose check records divergences are explained with "
+                         "(default: the checks that ship with the harness)")
     group.addoption("--dropin-serial", action="store_true", dest="dropin_serial",
                     help="run the two engines one after the other instead of at once")
     group.addoption("--dropin-notrace", action="store_true", dest="dropin_notrace",
                     help="do not record the calls tests make into the database modules (faster; a failure is "
                          "then explained by its message only, never proven)")
+    group.addoption("--dropin-evidence", default=None, dest="dropin_evidence", metavar="DIR",
+                    help="trace every driver call of this run on every backend into DIR (what "
+                         "`python -m stc_harness evidence` runs the suites with)")
     for name in ("engine", "out", "skip", "fault"):  # internal: set by the parent on its children
         group.addoption(f"--dropin-{name}", default=None, dest=f"dropin_{name}", help=argparse_suppress())
     parser.addini("dropin", "run the suite in drop-in mode on this engine (as --dropin)", default="")
@@ -91,15 +102,13 @@ def load_known(config: pytest.Config) -> Registry:
 
 
 def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
-    """Check rows of a compatibility report, if one is given or the harness checkout has one."""
+    """Check records to explain divergences with: --dropin-checks, else those shipped with the package."""
     value = config.getoption("dropin_checks")
-    path = Path(value) if value else HERE / "reports" / "compatibility.json"
+    if not value:
+        return shipped_checks()
+    path = Path(value)
     if not path.exists():
-        if value:
-            raise pytest.UsageError(f"--dropin-checks {value}: no such file; give a compatibility.json")
-        return []
-    from stc_harness.report.schema import ReportError, load_report
-
+        raise pytest.UsageError(f"--dropin-checks {value}: no such file; give a compatibility.json")
     try:
         return list(load_report(path)["checks"])
     except ReportError as exc:
@@ -109,12 +118,14 @@ def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
                                   args: list[str]) -> None:
-    """In a child, route (Turso) and trace (both engines) before the suite's conftest files import anything."""
+    """In a child, route (Turso) and trace (both engines) before the suite's conftest files import."""
     ns = early_config.known_args_namespace
     engine = getattr(ns, "dropin_engine", None)
     if engine is None:
         return
     adapt = not ns.dropin_raw
+    if anyrunner.ACTIVE:
+        return  # the command form's bootstrap already routes and traces this process
     if engine == "turso":
         registry = load_known(early_config)
         try:
@@ -130,6 +141,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Child: record each test. Parent: check that routing is possible, then take over the run loop."""
+    if config.getoption("dropin_evidence"):
+        tracing = Tracing("both").install()
+        config.add_cleanup(tracing.uninstall)
+        config.pluginmanager.register(EvidenceRecorder(config, Path(config.getoption("dropin_evidence"))),
+                                      "dropin-evidence")
     if config.getoption("dropin_engine"):
         from stc_harness.dropin.child import ChildRun
 
@@ -190,29 +206,30 @@ class Parent:
                 "`pytest --collect-only`) or leave the module out with --ignore, then run --dropin again")
         if session.config.option.collectonly:
             return False
-        from stc_harness.dropin.runner import run_both
-        from stc_harness.dropin.section import build_doc, merge
-
         nodeids = [item.nodeid for item in session.items]
         self.report_dir = self._report_dir()
-        folder = self.report_dir / "dropin-runs"  # each engine's results, log and watchdog dumps
+        folder = self.report_dir / "dropin-runs"  # each engine's results, traces, log and watchdog dumps
         shutil.rmtree(folder, ignore_errors=True)
         args = list(self.config.invocation_params.args)
         runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
                         self.config.getoption("dropin_raw"),
                         parallel=not self.config.getoption("dropin_serial"))
         registry, checks = load_known(self.config), load_checks(self.config)
-        rows = merge(nodeids, runs, registry, checks)
-        known = (f"Failures matched against {len(registry.entries)} registry entries "
-                 f"({registry_folder(self.config)}) and {len(checks)} checks."
+        knowledge = Knowledge(registry, checks, load_evidence())
+        rows = merge(nodeids, runs, knowledge, folder)
+        known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
+                 f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences."
                  if registry.entries else
-                 "No registry found to match failures against: give --dropin-registry=<harness checkout>/"
+                 "No registry found to explain divergences with: give --dropin-registry=<harness checkout>/"
                  "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
+        _, dropped = withheld(args)
+        if dropped:
+            known += (f" Not passed to the engines' runs: {' '.join(dropped)} (every test must run on both "
+                      "engines to be compared).")
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
-        from stc_harness.report.write import write_all
-
-        write_all(self.doc, self.report_dir, "dropin")
-        session.testsfailed = sum(1 for r in rows if r["category"] == "turso-only")
+        write_all(redact(self.doc), self.report_dir, "dropin")
+        # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
+        session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both"))
         return True
 
     def _report_dir(self) -> Path:
@@ -221,22 +238,11 @@ class Parent:
         return (base / value) if value else base / "dropin-report"
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        """The summary and the Turso-only failures with their likely causes."""
+        """The headline, each Turso-only failure with its divergent call and cause, the migration list."""
         if self.doc is None:
             return
         tr = terminalreporter
         tr.section("drop-in: SQLite vs Turso")
-        secs = {s["id"]: s for s in self.doc["sections"]}
-        tr.write_line(secs["dropin-summary"]["intro"])
-        cols = secs["dropin-summary"]["columns"]
-        for row in secs["dropin-summary"]["rows"]:
-            tr.write_line("  " + ", ".join(f"{c} {v}" for c, v in zip(cols[1:], row[1:], strict=True)
-                                           if v) + f"  [{row[0]}]")
-        for row in secs["dropin-turso-only"]["rows"]:
-            tr.write_line(f"TURSO-ONLY {row[0]} [{row[1]}] {row[3][:160]}")
-            if row[2]:
-                tr.write_line(f"    at {row[2][:160]}")
-            tr.write_line(f"    cause: {row[4][:200]}")
-        for row in secs["dropin-causes"]["rows"][:10]:
-            tr.write_line(f"cause {row[0]}: {row[1]} test(s)")
+        for line in summary_lines(redact(self.doc)):
+            tr.write_line(line)
         tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")

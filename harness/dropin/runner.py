@@ -29,22 +29,49 @@ class EngineRun:
     log: str = ""
     #: Why the run ended before every test had a record (the last error line of its log), if it did.
     aborted: str = ""
+    #: File of each client library the run imported.
+    modules: dict[str, str] = field(default_factory=dict)
+
+
+#: Options a child never gets: they would stop a run early or pick tests from a cache the children lack,
+#: so a test could count as "the same" without having run on both engines. (flag, takes a value)
+WITHHELD = {"--dropin": True, "--maxfail": True, "--lfnf": True, "--last-failed-no-failures": True,
+            "-x": False, "--exitfirst": False, "--sw": False, "--stepwise": False, "--sw-skip": False,
+            "--stepwise-skip": False, "--lf": False, "--last-failed": False, "--ff": False,
+            "--failed-first": False, "--nf": False, "--new-first": False, "--cache-clear": False,
+            "--dropin-raw": False}
+#: Short flags that take no value, so a cluster like `-xvs` can be split.
+_SHORT_FLAGS = set("xvqslrR")
+
+
+def withheld(args: list[str]) -> tuple[list[str], list[str]]:
+    """(the arguments a child gets, the ones withheld from it)."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    skip_next = False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+            dropped[-1] += f" {arg}"
+            continue
+        name = arg.split("=", 1)[0]
+        if name in WITHHELD:
+            dropped.append(arg)
+            skip_next = WITHHELD[name] and "=" not in arg
+            continue
+        if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2 and "x" in arg[1:] \
+                and set(arg[1:]) <= _SHORT_FLAGS:
+            dropped.append("-x")
+            kept.append("-" + arg[1:].replace("x", ""))
+            continue
+        kept.append(arg)
+    return kept, [d for d in dropped if not d.startswith("--dropin")]
 
 
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
                raw: bool) -> list[str]:
-    """The child's command line: the user's arguments, minus --dropin, plus the child options."""
-    kept, skip_next = [], False
-    for arg in args:
-        if skip_next:
-            skip_next = False
-            continue
-        if arg == "--dropin":
-            skip_next = True
-            continue
-        if arg.startswith("--dropin=") or arg == "--dropin-raw":
-            continue
-        kept.append(arg)
+    """The child's command line: the user's arguments minus --dropin and early stops, plus child options."""
+    kept, _ = withheld(args)
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
@@ -98,6 +125,8 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
                         started = None
                 elif kind == "collect_error":
                     run.collect_errors[event["nodeid"]] = event
+                elif kind == "modules":
+                    run.modules.update(event["files"])
                 elif kind == "end":
                     ended = True
             if ended:
@@ -128,6 +157,13 @@ def _died(nodeid: str, code: int, fault_file: Path, timeout: float) -> dict[str,
     return {"nodeid": nodeid, "outcome": CRASH, "exc_type": "ProcessDied",
             "message": f"the test process {why} during this test; the run resumed after it",
             "chain": [], "line": "", "source": "", "raised_at": "", "longrepr": dump[-4000:]}
+
+
+def different_code(runs: dict[str, EngineRun]) -> list[str]:
+    """Client libraries the two engines' runs imported from different files (they must run the same code)."""
+    s, t = runs["sqlite"].modules, runs["turso"].modules
+    return [f"{name} from {s[name]} on SQLite but {t[name]} on Turso" for name in sorted(s.keys() & t.keys())
+            if s[name] != t[name]]
 
 
 def run_both(args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,

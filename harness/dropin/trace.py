@@ -9,6 +9,7 @@ addresses, temp folders, the current time, random ids) so that two engines' trac
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -24,21 +25,43 @@ from typing import Any
 from stc_harness.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
+#: Trace keys of calls made while modules are imported: `<import> <conftest>`, `<import> tests/test_x.py`.
+IMPORT_PREFIX = "<import> "
 #: Per-test bounds: events kept, characters of one rendered value, rows or items rendered per value.
 MAX_EVENTS, MAX_TEXT, MAX_ITEMS = 2000, 240, 25
 
 #: Callers whose calls are the drivers' own business (a driver calling itself, aiosqlite's worker thread
 #: calling sqlite3, a dialect's connect-time set-up), not calls the code under test made.
-INTERNAL_CALLERS = ("stc_harness.dropin", "turso.lib", "turso.lib_aio", "turso.lib_sync", "turso.lib_sync_aio",
-                    "turso.aio", "turso.sync", "turso.worker", "turso.sqlalchemy",
-                    "aiosqlite", "sqlite3", "sqlalchemy.dialects", "sqlalchemy.pool", "sqlalchemy.testing")
+INTERNAL_CALLERS = (
+    "stc_harness.dropin",
+    "turso.lib",
+    "turso.lib_aio",
+    "turso.lib_sync",
+    "turso.lib_sync_aio",
+    "turso.aio",
+    "turso.sync",
+    "turso.worker",
+    "turso.sqlalchemy",
+    "aiosqlite",
+    "sqlite3",
+    "sqlalchemy.dialects",
+    "sqlalchemy.pool",
+    "sqlalchemy.testing",
+)
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-_TMP = re.compile(r"(?:/private)?(?:/tmp|/var/folders/[^/]+/[^/]+/T)/(?:pytest-of-[^/]+/pytest-\d+|[^/'\" ]+)")
+_TMP = re.compile(
+    r"(?:/private)?(?:/tmp|/var/folders/[^/]+/[^/]+/T)/(?:pytest-of-[^/]+/pytest-\d+|[^/'\" ]+)"
+)
 _UUID = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[1-8][0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}\b", re.I)
-_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(?:[+-]\d{2}:?\d{2}|Z)?")
-_VOLATILE_SQL = re.compile(r"\b(?:random|randomblob|uuid4?|uuid7|gen_random_uuid)\s*\(|'now'|\bcurrent_"
-                           r"(?:time|date|timestamp)\b|\bunixepoch\s*\(\s*\)", re.I)
+_STAMP = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(?:[+-]\d{2}:?\d{2}|Z)?"
+)
+_VOLATILE_SQL = re.compile(
+    r"\b(?:random|randomblob|uuid4?|uuid7|gen_random_uuid)\s*\(|'now'|\bcurrent_"
+    r"(?:time|date|timestamp)\b|\bunixepoch\s*\(\s*\)",
+    re.I,
+)
 _PRAGMA_KEY = re.compile(r"(\bpragma\s+(?:hex)?(?:re)?key\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)", re.I)
 _WS = re.compile(r"\s+")
 _NOW = time.time()
@@ -58,8 +81,10 @@ def _stamp(match: re.Match[str]) -> str:
         when = dt.datetime.fromisoformat(f"{match.group(1)} {match.group(2) or '00:00'}")
     except ValueError:
         return match.group(0)
-    near = abs(when.timestamp() - _NOW) < 2 * _DAY or abs(when.replace(tzinfo=dt.timezone.utc).timestamp()
-                                                         - _NOW) < 2 * _DAY
+    near = (
+        abs(when.timestamp() - _NOW) < 2 * _DAY
+        or abs(when.replace(tzinfo=dt.timezone.utc).timestamp() - _NOW) < 2 * _DAY
+    )
     return "<now>" if near else match.group(0)
 
 
@@ -99,8 +124,10 @@ def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
         return _clip(repr(clean_text(value)))
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
-        return _clip(f"{type(value).__name__}({data[:MAX_TEXT // 2].hex()}{'…' if len(data) > MAX_TEXT // 2 else ''}"
-                     f"{f', crc {zlib.crc32(data):08x}' if len(data) > MAX_TEXT // 2 else ''}, len {len(data)})")
+        return _clip(
+            f"{type(value).__name__}({data[: MAX_TEXT // 2].hex()}{'…' if len(data) > MAX_TEXT // 2 else ''}"
+            f"{f', crc {zlib.crc32(data):08x}' if len(data) > MAX_TEXT // 2 else ''}, len {len(data)})"
+        )
     if depth > 3:
         return f"<{type(value).__name__}>"
     if _is_row(value):
@@ -109,12 +136,20 @@ def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
         items = [render(v, shape_only, depth + 1) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
             rest = "|".join(render(v, shape_only, depth + 1) for v in value[MAX_ITEMS:])
-            items.append(f"…+{len(value) - MAX_ITEMS} (crc {zlib.crc32(rest.encode('utf-8', 'replace')):08x})")
+            items.append(
+                f"…+{len(value) - MAX_ITEMS} (crc {zlib.crc32(rest.encode('utf-8', 'replace')):08x})"
+            )
         body = ", ".join(items)
         return f"[{body}]" if isinstance(value, list) else f"({body}{',' if len(value) == 1 else ''})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{render(k, False, depth + 1)}: {render(v, shape_only, depth + 1)}"
-                               for k, v in list(value.items())[:MAX_ITEMS]) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{render(k, False, depth + 1)}: {render(v, shape_only, depth + 1)}"
+                for k, v in list(value.items())[:MAX_ITEMS]
+            )
+            + "}"
+        )
     if isinstance(value, (dt.date, dt.time, dt.timedelta)) or type(value).__name__ == "Decimal":
         return _clip(clean_text(repr(value)))
     name = type(value).__name__
@@ -140,8 +175,11 @@ def render_exception(exc: BaseException) -> str:
     """`Class: message`, the class by its bare DB-API name for either driver's exceptions."""
     cls = type(exc)
     module = cls.__module__
-    name = cls.__name__ if module in ("builtins", "sqlite3", "turso.lib", "turso") or \
-        module.startswith(("sqlite3", "turso")) else f"{module}.{cls.__qualname__}"
+    name = (
+        cls.__name__
+        if module in ("builtins", "sqlite3", "turso.lib", "turso") or module.startswith(("sqlite3", "turso"))
+        else f"{module}.{cls.__qualname__}"
+    )
     return f"{name}: {_clip(clean_text(str(exc)))}"
 
 
@@ -163,10 +201,8 @@ def user_line(frame: FrameType | None) -> str:
     while frame is not None and hops < 60:
         if _is_user(frame.f_code):
             path = frame.f_code.co_filename
-            try:
+            with contextlib.suppress(ValueError):
                 path = os.path.relpath(path)
-            except ValueError:
-                pass
             return f"{path}:{frame.f_lineno}"
         frame = frame.f_back
         hops += 1
@@ -216,14 +252,16 @@ class TraceWriter:
         self.fh.close()
 
 
-def read_traces(paths: list[Path], wanted: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The traces in `paths` (all, or only the `wanted` node ids); later lines win."""
+def read_traces(
+    paths: list[Path], wanted: set[str] | None = None, prefix: str = ""
+) -> dict[str, dict[str, Any]]:
+    """The traces in `paths`: all, or the `wanted` ids and those starting with `prefix`; later lines win."""
     out: dict[str, dict[str, Any]] = {}
     for path in paths:
         with path.open(encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 nodeid, _, body = line.partition("\t")
-                if wanted is not None and nodeid not in wanted:
+                if wanted is not None and nodeid not in wanted and not (prefix and nodeid.startswith(prefix)):
                     continue
                 try:
                     out[nodeid] = json.loads(body)

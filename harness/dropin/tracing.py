@@ -33,30 +33,105 @@ from stc_harness.dropin.trace import (
     volatile_sql,
 )
 
-CONNECTION_METHODS = ("cursor", "execute", "executemany", "executescript", "commit", "rollback", "close",
-                      "create_function", "create_aggregate", "create_collation", "create_window_function",
-                      "set_trace_callback", "set_authorizer", "set_progress_handler", "iterdump", "backup",
-                      "enable_load_extension", "load_extension", "interrupt", "blobopen", "serialize",
-                      "deserialize", "getlimit", "setlimit", "__enter__", "__exit__")
+CONNECTION_METHODS = (
+    "cursor",
+    "execute",
+    "executemany",
+    "executescript",
+    "commit",
+    "rollback",
+    "close",
+    "create_function",
+    "create_aggregate",
+    "create_collation",
+    "create_window_function",
+    "set_trace_callback",
+    "set_authorizer",
+    "set_progress_handler",
+    "iterdump",
+    "backup",
+    "enable_load_extension",
+    "load_extension",
+    "interrupt",
+    "blobopen",
+    "serialize",
+    "deserialize",
+    "getlimit",
+    "setlimit",
+    "__enter__",
+    "__exit__",
+)
 CONNECTION_PROPERTIES = ("in_transaction", "total_changes")
-CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "close",
-                  "__next__")
+CURSOR_METHODS = (
+    "execute",
+    "executemany",
+    "executescript",
+    "fetchone",
+    "fetchmany",
+    "fetchall",
+    "close",
+    "__next__",
+)
 CURSOR_PROPERTIES = ("rowcount", "lastrowid", "description")
-AIO_CONNECTION_METHODS = ("cursor", "execute", "executemany", "executescript", "execute_fetchall",
-                          "execute_insert", "commit", "rollback", "close", "create_function",
-                          "set_trace_callback", "set_authorizer", "set_progress_handler", "iterdump",
-                          "backup", "enable_load_extension", "load_extension", "interrupt", "__aenter__",
-                          "__aexit__")
-AIO_CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall",
-                      "close", "__anext__")
-MODULE_FUNCTIONS = ("connect", "register_adapter", "register_converter", "complete_statement", "adapt",
-                    "enable_callback_tracebacks", "enable_shared_cache")
+AIO_CONNECTION_METHODS = (
+    "cursor",
+    "execute",
+    "executemany",
+    "executescript",
+    "execute_fetchall",
+    "execute_insert",
+    "commit",
+    "rollback",
+    "close",
+    "create_function",
+    "set_trace_callback",
+    "set_authorizer",
+    "set_progress_handler",
+    "iterdump",
+    "backup",
+    "enable_load_extension",
+    "load_extension",
+    "interrupt",
+    "__aenter__",
+    "__aexit__",
+)
+AIO_CURSOR_METHODS = (
+    "execute",
+    "executemany",
+    "executescript",
+    "fetchone",
+    "fetchmany",
+    "fetchall",
+    "close",
+    "__anext__",
+)
+MODULE_FUNCTIONS = (
+    "connect",
+    "register_adapter",
+    "register_converter",
+    "complete_statement",
+    "adapt",
+    "enable_callback_tracebacks",
+    "enable_shared_cache",
+)
 #: Methods that only register a callback: missing on Turso, they are made inert (the run goes on and
 #: the first statement that needs the callback shows the next difference). The rest raise as they would.
-INERT_METHODS = ("create_function", "create_aggregate", "create_collation", "create_window_function",
-                 "set_trace_callback", "set_authorizer", "set_progress_handler", "enable_load_extension")
-INERT_FUNCTIONS = ("register_adapter", "register_converter", "enable_callback_tracebacks",
-                   "enable_shared_cache")
+INERT_METHODS = (
+    "create_function",
+    "create_aggregate",
+    "create_collation",
+    "create_window_function",
+    "set_trace_callback",
+    "set_authorizer",
+    "set_progress_handler",
+    "enable_load_extension",
+)
+INERT_FUNCTIONS = (
+    "register_adapter",
+    "register_converter",
+    "enable_callback_tracebacks",
+    "enable_shared_cache",
+)
 _SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
 _FETCH = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__", "execute_fetchall")
 _READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
@@ -78,8 +153,10 @@ def args_text(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
             parts.append(render(value))
         else:
             parts.append(f"<{type(value).__name__}>")
-    parts.extend(f"{k}={'<callable>' if callable(v) and not isinstance(v, type) else render(v)}"
-                 for k, v in sorted(kwargs.items()))
+    parts.extend(
+        f"{k}={'<callable>' if callable(v) and not isinstance(v, type) else render(v)}"
+        for k, v in sorted(kwargs.items())
+    )
     return ", ".join(parts)
 
 
@@ -159,8 +236,11 @@ def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         while frame is not None and frame.f_globals.get("__name__") == "aiosqlite.context":
             frame = frame.f_back  # `async with conn.execute(...)` awaits through aiosqlite's Result
         record = TRACER.enabled and not internal_caller(frame)
-        text = (_fetch_args(self, leaf, args, kwargs) if leaf in _READS else args_text(leaf, args, kwargs)) \
-            if record else ""
+        text = (
+            (_fetch_args(self, leaf, args, kwargs) if leaf in _READS else args_text(leaf, args, kwargs))
+            if record
+            else ""
+        )
         try:
             result = await fn(self, *args, **kwargs)
         except StopAsyncIteration:
@@ -219,6 +299,7 @@ def inert(qualname: str, asynchronous: bool = False, method: bool = False) -> Ca
         TRACER.add(qualname, args_text(leaf, args, kwargs), INERT, "missing on Turso: made inert", frame)
 
     if asynchronous:
+
         async def async_stand_in(self: Any, *args: Any, **kwargs: Any) -> None:
             record(args, kwargs, sys._getframe(1))
 
@@ -273,9 +354,11 @@ class Tracing:
     adaptations: list[str] = field(default_factory=list)
 
     def install(self) -> Tracing:
-        """Wrap the modules, classes and SQLAlchemy's execution path of this side."""
-        if self.engine == "turso":
+        """Wrap the modules, classes and SQLAlchemy's execution path of this side (or of both: `both`)."""
+        if self.engine in ("turso", "both"):
             self._turso_classes()
+        if self.engine == "both":
+            self._turso_modules()
         replaced: dict[int, Any] = {}
         for name in MODULE_FUNCTIONS:
             current = getattr(sqlite3, name, None)
@@ -285,8 +368,13 @@ class Tracing:
                 new = inert(f"sqlite3.{name}")
                 self.adaptations.append(f"sqlite3.{name}")
             else:
-                new = sync_wrapper(f"sqlite3.{name}", self._sqlite_connect(current) if
-                                   (name == "connect" and self.engine == "sqlite") else current, False)
+                new = sync_wrapper(
+                    f"sqlite3.{name}",
+                    self._sqlite_connect(current)
+                    if (name == "connect" and self.engine != "turso")
+                    else current,
+                    False,
+                )
             replaced[id(current)] = new
             for module in (sqlite3, sqlite3.dbapi2):
                 if hasattr(module, name):
@@ -319,19 +407,43 @@ class Tracing:
 
     # --- Turso side ---------------------------------------------------------------------------------
 
+    def _turso_modules(self) -> None:
+        """pyturso's own connect functions, under the names of the modules they stand for."""
+        import turso
+        import turso.aio
+
+        for module, name, shown in (
+            (turso, "connect", "sqlite3.connect"),
+            (turso.aio, "connect", "aiosqlite.connect"),
+        ):
+            self.patches.set(module, name, sync_wrapper(shown, getattr(module, name), False))
+
     def _turso_classes(self) -> None:
         import turso.lib
         import turso.lib_aio
 
         self._patch_class(turso.lib.Connection, "Connection", CONNECTION_METHODS, CONNECTION_PROPERTIES)
         self._patch_class(turso.lib.Cursor, "Cursor", CURSOR_METHODS, CURSOR_PROPERTIES)
-        self._patch_class(turso.lib_aio.Connection, "aio.Connection", AIO_CONNECTION_METHODS,
-                          CONNECTION_PROPERTIES, asynchronous=True)
-        self._patch_class(turso.lib_aio.Cursor, "aio.Cursor", AIO_CURSOR_METHODS, CURSOR_PROPERTIES,
-                          asynchronous=True)
+        self._patch_class(
+            turso.lib_aio.Connection,
+            "aio.Connection",
+            AIO_CONNECTION_METHODS,
+            CONNECTION_PROPERTIES,
+            asynchronous=True,
+        )
+        self._patch_class(
+            turso.lib_aio.Cursor, "aio.Cursor", AIO_CURSOR_METHODS, CURSOR_PROPERTIES, asynchronous=True
+        )
 
-    def _patch_class(self, cls: type, kind: str, methods: tuple[str, ...], properties: tuple[str, ...],
-                     asynchronous: bool = False, rewrap: Callable[[Any], Any] | None = None) -> None:
+    def _patch_class(
+        self,
+        cls: type,
+        kind: str,
+        methods: tuple[str, ...],
+        properties: tuple[str, ...],
+        asynchronous: bool = False,
+        rewrap: Callable[[Any], Any] | None = None,
+    ) -> None:
         for name in methods:
             current = getattr(cls, name, None)
             if current is None:
@@ -350,8 +462,9 @@ class Tracing:
         for name in properties:
             descriptor = inspect.getattr_static(cls, name, None)
             if isinstance(descriptor, property) and descriptor.fget is not None:
-                self.patches.set(cls, name, property_wrapper(f"{kind}.{name}", descriptor.fget,
-                                                             descriptor.fset))
+                self.patches.set(
+                    cls, name, property_wrapper(f"{kind}.{name}", descriptor.fget, descriptor.fset)
+                )
         if "__getattr__" not in vars(cls):
             self.patches.set(cls, "__getattr__", missing_getattr(kind))
 
@@ -362,11 +475,22 @@ class Tracing:
         import aiosqlite.core
         import aiosqlite.cursor
 
-        if self.engine == "sqlite":  # on Turso the routing made aiosqlite's classes turso.aio's, patched above
-            self._patch_class(aiosqlite.core.Connection, "aio.Connection", AIO_CONNECTION_METHODS,
-                              CONNECTION_PROPERTIES, asynchronous=True, rewrap=aiosqlite.context.contextmanager)
-            self._patch_class(aiosqlite.cursor.Cursor, "aio.Cursor", AIO_CURSOR_METHODS, CURSOR_PROPERTIES,
-                              asynchronous=True)
+        if self.engine != "turso":  # on Turso the routing made aiosqlite's classes turso.aio's, patched above
+            self._patch_class(
+                aiosqlite.core.Connection,
+                "aio.Connection",
+                AIO_CONNECTION_METHODS,
+                CONNECTION_PROPERTIES,
+                asynchronous=True,
+                rewrap=aiosqlite.context.contextmanager,
+            )
+            self._patch_class(
+                aiosqlite.cursor.Cursor,
+                "aio.Cursor",
+                AIO_CURSOR_METHODS,
+                CURSOR_PROPERTIES,
+                asynchronous=True,
+            )
         current = aiosqlite.connect
         new = sync_wrapper("aiosqlite.connect", current, False)
         for module in (aiosqlite, aiosqlite.core):
@@ -388,8 +512,9 @@ class Tracing:
 _CLASSES: dict[type, type] = {}
 
 
-def _traced_subclass(base: type, kind: str, methods: tuple[str, ...], properties: tuple[str, ...],
-                     extra: dict[str, Any]) -> type:
+def _traced_subclass(
+    base: type, kind: str, methods: tuple[str, ...], properties: tuple[str, ...], extra: dict[str, Any]
+) -> type:
     namespace: dict[str, Any] = {"__module__": base.__module__, "__doc__": base.__doc__, **extra}
     for name in methods:
         current = getattr(base, name, None)
@@ -398,8 +523,9 @@ def _traced_subclass(base: type, kind: str, methods: tuple[str, ...], properties
     for name in properties:
         descriptor = getattr(base, name, None)
         if descriptor is not None and hasattr(descriptor, "__get__"):
-            namespace[name] = property_wrapper(f"{kind}.{name}",
-                                               functools.partial(_get_descriptor, descriptor))
+            namespace[name] = property_wrapper(
+                f"{kind}.{name}", functools.partial(_get_descriptor, descriptor)
+            )
     namespace["__getattr__"] = missing_getattr(kind)
     return type(base.__name__, (base,), namespace)
 
@@ -447,10 +573,18 @@ def traced_connection_class(base: Any) -> Any:
             return cur
 
         own: dict[str, Callable[..., Any]] = {"cursor": cursor}
-        for name, fn in (("execute", execute), ("executemany", executemany), ("executescript", executescript)):
+        for name, fn in (
+            ("execute", execute),
+            ("executemany", executemany),
+            ("executescript", executescript),
+        ):
             if getattr(base, name) is getattr(sqlite3.Connection, name):  # a user's override stays theirs
                 own[name] = fn
         cls = _CLASSES[base] = _traced_subclass(
-            base, "Connection", CONNECTION_METHODS, CONNECTION_PROPERTIES,
-            {name: sync_wrapper(f"Connection.{name}", fn, True) for name, fn in own.items()})
+            base,
+            "Connection",
+            CONNECTION_METHODS,
+            CONNECTION_PROPERTIES,
+            {name: sync_wrapper(f"Connection.{name}", fn, True) for name, fn in own.items()},
+        )
     return cls

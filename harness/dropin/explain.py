@@ -1,0 +1,122 @@
+"""Per test, from both engines' traces: every divergence in order, the one that breaks it, and why.
+
+A test's divergences start with those of the imports it depends on (conftest files for every test, its
+own module for its tests): a name Turso lacks that a module calls at import is what breaks the test
+today, even when the drop-in's inert stand-in let it run on to the next difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stc_harness.dropin.align import Divergence, align, blame
+from stc_harness.dropin.causes import Explanation, Knowledge, message_words
+from stc_harness.dropin.repro import repro
+from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
+
+CONFTEST = IMPORT_PREFIX + "<conftest>"
+
+
+@dataclass
+class TestEvidence:
+    """What the traces say about one test."""
+
+    traced: bool
+    divergences: list[Divergence] = field(default_factory=list)
+    explanations: list[Explanation] = field(default_factory=list)
+    cause: int | None = None
+    repro: str = ""
+    inert: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form: divergences with their explanations, the index of the cause, the repro."""
+        return {
+            "traced": self.traced,
+            "cause": self.cause,
+            "repro": self.repro,
+            "inert": self.inert,
+            "divergences": [
+                {**d.as_dict(), "explanation": e.as_dict()}
+                for d, e in zip(self.divergences, self.explanations, strict=True)
+            ],
+        }
+
+
+@dataclass
+class Traces:
+    """Both engines' traces of a drop-in run (only the tests asked for are parsed)."""
+
+    sqlite: dict[str, dict[str, Any]]
+    turso: dict[str, dict[str, Any]]
+    imports: dict[str, list[Divergence]]
+
+    @classmethod
+    def load(cls, folder: Path, sqlite_ids: set[str], turso_ids: set[str]) -> Traces:
+        """Read the traces of `*_ids` (and every import bucket) from a runs folder."""
+
+        def files(engine: str) -> list[Path]:
+            return sorted(folder.glob(f"{engine}.trace.*.jsonl"))
+
+        s = read_traces(files("sqlite"), sqlite_ids, IMPORT_PREFIX)
+        t = read_traces(files("turso"), turso_ids, IMPORT_PREFIX)
+        imports = {
+            key.removeprefix(IMPORT_PREFIX): align(s[key]["events"], t.get(key, {"events": []})["events"])
+            for key in s
+            if key.startswith(IMPORT_PREFIX)
+        }
+        for key in t:
+            if key.startswith(IMPORT_PREFIX) and key not in s:
+                imports[key.removeprefix(IMPORT_PREFIX)] = align([], t[key]["events"])
+        return cls(s, t, imports)
+
+    def import_divergences(self, nodeid: str) -> list[Divergence]:
+        """Divergences of the imports a test depends on: conftest files, then its module."""
+        module = nodeid.split("::", 1)[0]
+        return [*self.imports.get("<conftest>", []), *self.imports.get(module, [])]
+
+    def inert_names(self, nodeid: str) -> list[str]:
+        """Names made inert on Turso during this test or the imports it depends on."""
+        module = nodeid.split("::", 1)[0]
+        names: list[str] = []
+        for key in (nodeid, CONFTEST, IMPORT_PREFIX + module):
+            names.extend(e[0] for e in self.turso.get(key, {}).get("events", []) if e[2] == INERT)
+        return list(dict.fromkeys(names))
+
+
+def evidence(
+    traces: Traces, sqlite_id: str, turso_id: str, failure: dict[str, Any], knowledge: Knowledge
+) -> TestEvidence:
+    """Every divergence of one test in order, each explained, and the one that breaks it."""
+    s, t = traces.sqlite.get(sqlite_id), traces.turso.get(turso_id)
+    if s is None or t is None:
+        return TestEvidence(traced=False, inert=traces.inert_names(turso_id))
+    own = align(s["events"], t["events"])
+    divergences = [*traces.import_divergences(turso_id), *own]
+    _attach_failure(divergences, failure)
+    words = message_words(failure)
+    explanations = [knowledge.explain(d, words) for d in divergences]
+    chosen = blame(divergences, failure)
+    cause = divergences.index(chosen) if chosen is not None else None
+    text = repro(t["events"], chosen) if chosen is not None else ""
+    return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id))
+
+
+def _attach_failure(divergences: list[Divergence], failure: dict[str, Any]) -> None:
+    """A call Turso never completed, on the line where the test failed, failed with the test's exception."""
+    line = str(failure.get("line") or "")
+    exc = f"{failure.get('exc_type') or ''}: {failure.get('message') or ''}".strip(": ")
+    for i, d in enumerate(divergences):
+        if d.kind == "sqlite-only-call" and line and d.where == line and exc:
+            divergences[i] = Divergence(
+                d.call,
+                d.args,
+                d.where,
+                d.sqlite,
+                f"did not complete; the test failed on this line with {exc[:300]}",
+                d.kind,
+                d.severity,
+                d.position,
+            )
+            return
