@@ -49,6 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: the checks that ship with the harness)")
     group.addoption("--dropin-serial", action="store_true", dest="dropin_serial",
                     help="run the two engines one after the other instead of at once")
+    group.addoption("--dropin-control", action="store_true", dest="dropin_control",
+                    help="a control run: both engines' runs on SQLite; proves the traces' normalisation (no "
+                         "test may show a divergence)")
     group.addoption("--dropin-notrace", action="store_true", dest="dropin_notrace",
                     help="do not record the calls tests make into the database modules (faster; a failure is "
                          "then explained by its message only, never proven)")
@@ -134,7 +137,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
             raise pytest.UsageError(str(exc)) from None
         early_config.add_cleanup(routing.uninstall)
     if not ns.dropin_notrace:
-        tracing = Tracing(engine, adapt=adapt).install()
+        tracing = Tracing("sqlite" if engine == "control" else engine, adapt=adapt).install()
         early_config.add_cleanup(tracing.uninstall)
 
 
@@ -213,15 +216,18 @@ class Parent:
         args = list(self.config.invocation_params.args)
         runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
                         self.config.getoption("dropin_raw"),
-                        parallel=not self.config.getoption("dropin_serial"))
+                        parallel=not self.config.getoption("dropin_serial"),
+                        control=self.config.getoption("dropin_control"))
         registry, checks = load_known(self.config), load_checks(self.config)
         knowledge = Knowledge(registry, checks, load_evidence())
-        rows = merge(nodeids, runs, knowledge, folder)
+        rows = merge(nodeids, runs, knowledge, folder, control=self.config.getoption("dropin_control"))
         known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
                  f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences."
                  if registry.entries else
                  "No registry found to explain divergences with: give --dropin-registry=<harness checkout>/"
                  "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
+        if self.config.getoption("dropin_control"):
+            known = "Control run: the Turso slot ran on SQLite too. " + known
         _, dropped = withheld(args)
         if dropped:
             known += (f" Not passed to the engines' runs: {' '.join(dropped)} (every test must run on both "
@@ -229,7 +235,8 @@ class Parent:
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
         write_all(redact(self.doc), self.report_dir, "dropin")
         # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
-        session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both"))
+        session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both")
+                                  or "control_divergence" in r)
         return True
 
     def _report_dir(self) -> Path:

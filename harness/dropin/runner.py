@@ -39,7 +39,7 @@ WITHHELD = {"--dropin": True, "--maxfail": True, "--lfnf": True, "--last-failed-
             "-x": False, "--exitfirst": False, "--sw": False, "--stepwise": False, "--sw-skip": False,
             "--stepwise-skip": False, "--lf": False, "--last-failed": False, "--ff": False,
             "--failed-first": False, "--nf": False, "--new-first": False, "--cache-clear": False,
-            "--dropin-raw": False}
+            "--dropin-raw": False, "--dropin-control": False}
 #: Short flags that take no value, so a cluster like `-xvs` can be split.
 _SHORT_FLAGS = set("xvqslrR")
 
@@ -69,13 +69,13 @@ def withheld(args: list[str]) -> tuple[list[str], list[str]]:
 
 
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
-               raw: bool) -> list[str]:
+               raw: bool, child_engine: str | None = None) -> list[str]:
     """The child's command line: the user's arguments minus --dropin and early stops, plus child options."""
     kept, _ = withheld(args)
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
-    out = [*kept, *tb, f"--dropin-engine={engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
+    out = [*kept, *tb, f"--dropin-engine={child_engine or engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
            f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
            f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
     return [*out, "--dropin-raw"] if raw else out
@@ -97,7 +97,7 @@ def _signal_name(code: int) -> str:
 
 
 def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
-               max_attempts: int = 50) -> EngineRun:
+               max_attempts: int = 50, child_engine: str | None = None) -> EngineRun:
     """Run the suite on one engine until every test has a record (or attempts run out)."""
     run = EngineRun(engine)
     results_file = folder / f"{engine}.jsonl"
@@ -109,7 +109,7 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
             run.attempts += 1
             (folder / f"{engine}.skip").write_text("\n".join(run.results), encoding="utf-8")
             cmd = [sys.executable, "-m", "pytest",
-                   *child_args(args, engine, folder, run.attempts, timeout, raw)]
+                   *child_args(args, engine, folder, run.attempts, timeout, raw, child_engine)]
             log.write(f"$ {' '.join(cmd)}\n")
             log.flush()
             proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
@@ -167,11 +167,13 @@ def different_code(runs: dict[str, EngineRun]) -> list[str]:
 
 
 def run_both(args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
-             parallel: bool = True) -> dict[str, EngineRun]:
-    """Run both engines (at once when `parallel`), each in its own child processes."""
+             parallel: bool = True, control: bool = False) -> dict[str, EngineRun]:
+    """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too."""
     folder.mkdir(parents=True, exist_ok=True)
+    child = {"turso": "control"} if control else {}
     if not parallel:
-        return {e: run_engine(e, args, folder, cwd, timeout, raw) for e in ENGINES}
+        return {e: run_engine(e, args, folder, cwd, timeout, raw, child_engine=child.get(e)) for e in ENGINES}
     with ThreadPoolExecutor(len(ENGINES)) as pool:
-        futures = {e: pool.submit(run_engine, e, args, folder, cwd, timeout, raw) for e in ENGINES}
+        futures = {e: pool.submit(run_engine, e, args, folder, cwd, timeout, raw, child_engine=child.get(e))
+                   for e in ENGINES}
         return {e: f.result() for e, f in futures.items()}

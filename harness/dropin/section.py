@@ -80,9 +80,17 @@ def category(sqlite: str, turso: str) -> str:
 
 
 def merge(
-    nodeids: list[str], runs: dict[str, EngineRun], knowledge: Knowledge, folder: Path | None = None
+    nodeids: list[str],
+    runs: dict[str, EngineRun],
+    knowledge: Knowledge,
+    folder: Path | None = None,
+    control: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per test: both outcomes, the category, and for Turso-only failures the evidence."""
+    """One row per test: both outcomes, the category, and for Turso-only failures the evidence.
+
+    In a control run (both runs on SQLite) every traced test is aligned: any divergence is noise the
+    normalisation missed, recorded on the row as `control_divergence`.
+    """
     rows = []
     keys = {e: {engine_free_id(n): rec for n, rec in r.results.items()} for e, r in runs.items()}
     known = {engine_free_id(n) for n in nodeids}
@@ -94,7 +102,7 @@ def merge(
         )
     if folder is None:
         return rows
-    wanted = [r for r in rows if r["category"] in (TURSO_ONLY, SAME)]
+    wanted = rows if control else [r for r in rows if r["category"] in (TURSO_ONLY, SAME)]
     traces = Traces.load(
         folder,
         {r["sqlite"].get("nodeid", r["nodeid"]) for r in wanted},
@@ -102,6 +110,10 @@ def merge(
     )
     for row in rows:
         tid = row["turso"].get("nodeid", row["nodeid"])
+        if control:
+            found = evidence(traces, row["sqlite"].get("nodeid", row["nodeid"]), tid, row["turso"], knowledge)
+            if found.divergences:
+                row["control_divergence"] = found.divergences[0].as_dict()
         if row["category"] == SAME:
             inert = traces.inert_names(tid)
             if inert:
@@ -248,6 +260,9 @@ def headline(rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun]
             " WARNING: the two engines ran different client code (" + "; ".join(mixed) + "): a suite put "
             "its own copy first on one side only; compare with care."
         )
+    if known.startswith("Control run"):
+        noisy = sum(1 for r in rows if "control_divergence" in r)
+        text += f" CONTROL RUN (SQLite on both sides): {noisy} tests show a divergence (must be 0)."
     text += f" Adaptations {'on' if adapt else 'off (--dropin-raw)'}. {known}".rstrip()
     text += "".join(f" The {e} run ended early: {r.aborted}" for e, r in runs.items() if r.aborted)
     return text
@@ -345,6 +360,15 @@ def sections(
                 for r in rows
                 if r["category"] == INCOMPLETE
             ],
+        },
+        {
+            "id": "dropin-control",
+            "title": "Control run: divergences between two SQLite runs (noise the traces did not normalise)",
+            "intro": "Only in a control run (--dropin-control): both runs on SQLite, so every divergence "
+            "listed here is a normalisation gap.",
+            "columns": ["test", "first divergence"],
+            "rows": [[r["nodeid"], divergence_text(r["control_divergence"])] for r in rows
+                     if "control_divergence" in r],
         },
         {
             "id": "dropin-adapted",
