@@ -29,11 +29,15 @@ def _explore(count: int, seed: int, pinned: Any = None) -> tuple[Neighbourhood, 
 
 def test_the_first_difference_is_shrunk_to_the_smallest_and_a_seed_repeats_the_run() -> None:
     hood, calls = _explore(50, 3)
-    assert hood.minimal is not None and hood.minimal.case == 37
-    assert hood.minimal.observed == {"big": True} and hood.minimal.baseline == {"big": False}
-    assert hood.first is not None and hood.first.case >= 37
+    assert hood.minimal is not None
+    assert hood.minimal.case == 37
+    assert hood.minimal.observed == {"big": True}
+    assert hood.minimal.baseline == {"big": False}
+    assert hood.first is not None
+    assert hood.first.case >= 37
     again, calls_again = _explore(50, 3)
-    assert calls == calls_again and again.as_dict() == hood.as_dict()
+    assert calls == calls_again
+    assert again.as_dict() == hood.as_dict()
     assert hood.ran == len(set(calls)) <= 50 * 4
 
 
@@ -42,18 +46,23 @@ def test_no_difference_leaves_the_observation_alone_and_zero_runs_nothing() -> N
         return case
 
     hood = asyncio.run(explore(INTS, same, same, VariantSettings(12, 0)))
-    assert hood.minimal is None and hood.ran == 12
+    assert hood.minimal is None
+    assert hood.ran == 12
     assert with_neighbourhood({"a": 1}, hood) == {"a": 1}
     assert asyncio.run(explore(INTS, same, same, VariantSettings(0, 0))).ran == 0
 
 
 def test_a_documented_case_stays_the_minimal_one_while_it_differs() -> None:
     hood, calls = _explore(50, 3, pinned=41)
-    assert calls[0] == 41 and hood.minimal is not None and hood.minimal.case == 41
-    assert hood.found is not None and hood.found.case == 37
+    assert calls[0] == 41
+    assert hood.minimal is not None
+    assert hood.minimal.case == 41
+    assert hood.found is not None
+    assert hood.found.case == 37
     assert with_neighbourhood({"a": 1}, hood) == {"a": 1, KEY: {"case": 41, "observed": {"big": True}}}
     gone, _ = _explore(50, 3, pinned=40)  # 40 no longer differs: the search's minimal is reported
-    assert gone.minimal is not None and gone.minimal.case == 37
+    assert gone.minimal is not None
+    assert gone.minimal.case == 37
 
 
 def test_variants_need_params_and_a_reference_baseline() -> None:
