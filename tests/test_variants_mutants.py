@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import run_repo
 
 TESTS = Path(__file__).resolve().parent
