@@ -21,7 +21,8 @@ def test_a_mutant_is_killed_by_a_variant_and_the_control_shows_no_difference(
                        "--backend=mutants.catalog:make_at_dollar_unbound",
                        "--backend=mutants.catalog:make_unknown_collation_binary",
                        "--tracked-reference=none", "--allow-undocumented",
-                       f"--report-dir={tmp_path / 'out'}", "-p", "no:randomly"], tmp_path / "base", timeout=120)
+                       f"--report-dir={tmp_path / 'out'}", "-p", "no:randomly"],
+                      tmp_path / "base", timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     doc = json.loads((tmp_path / "out" / "compatibility.json").read_text())
     checks: dict[str, Any] = {c["id"]: c["results"] for c in doc["checks"]}
