@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lint bench matrix proofs clean
+.PHONY: report test lint bench matrix proofs mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ matrix: $(STAMP)
 # on SQLite and Turso; reports in reports/dropin/. Minutes, not part of `make test`.
 proofs: $(STAMP)
 	$(VENV)/bin/nox -s dropin_sqlite_utils dropin_sqlalchemy
+
+# The mutation suite (tests/mutants): every mutant backend against the suites that should see it; prints
+# the score and, per mutant, the checks that killed it. Minutes, not part of `make test`.
+mutants: $(STAMP)
+	PYTHONPATH=tests $(PY) -m mutants.run
 
 bench: $(STAMP)
 	$(PY) -m stc_harness bench

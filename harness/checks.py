@@ -91,6 +91,8 @@ class CheckSpec:
     isolated: bool = False
     origin: str = field(default="", compare=False)
     layer: str = "engine"
+    #: A Hypothesis strategy of further cases like `param` (see `stc_harness.variants`), or None.
+    variants: Any = field(default=None, compare=False)
 
     @property
     def has_expect(self) -> bool:
@@ -396,7 +398,8 @@ def check_folder(factory: pytest.TempPathFactory, nodeid: str) -> Path:
 
 def check(*, title: str, source: Source, area: str | None = None, requires: tuple[str, ...] = (),
           timeout: float = 15.0, expect: Any = _MISSING, params: Mapping[str, Any] | None = None,
-          isolated: bool = False, layer: str = "engine") -> Callable[[Body], Callable[..., Any]]:
+          isolated: bool = False, layer: str = "engine",
+          variants: Any = None) -> Callable[[Body], Callable[..., Any]]:
     """Make `async def test_<name>(ctx[, param]) -> observation` a check run once per selected backend.
 
     The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
@@ -406,6 +409,10 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
     across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
     `layer` says what the check measures: `engine` (SQL through the protocol), `driver` (the Python
     modules called directly) or `client` (real client code on top).
+    `variants` is a Hypothesis strategy of cases like the `params` values (or a mapping param key ->
+    strategy for some keys only): besides its fixed case, each check then runs a seeded, bounded number
+    of variants on every backend and the reference, and reports the first and the shrunk differing one
+    (`stc_harness.variants`). Variants need `params` and a reference baseline (no `expect`).
     """
     if layer not in LAYERS:
         raise UsageError(f"check {title!r}: unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
@@ -415,6 +422,17 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
         require_known(name)
     if not isinstance(source, Source):
         raise UsageError(f"check {title!r}: source must be a stc_harness.sources.Source")
+    if variants is not None and isolated:
+        raise UsageError(f"check {title!r}: variants= cannot be combined with isolated=True (a child "
+                         "process per variant); isolate a separate check instead")
+    if variants is not None and (not params or expect is not _MISSING):
+        raise UsageError(f"check {title!r}: variants= needs params= (the fixed cases, whose values the "
+                         "strategy's cases resemble) and no expect= (each variant is compared with the "
+                         "reference)")
+    per_key = variants if isinstance(variants, Mapping) else dict.fromkeys(params or (), variants)
+    unknown = set(per_key) - set(params or ())
+    if unknown:
+        raise UsageError(f"check {title!r}: variants= names keys that are not params: {sorted(unknown)}")
 
     def decorate(body: Body) -> Callable[..., Any]:
         if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
@@ -433,7 +451,8 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
                 raise UsageError(f"check id {cid!r} is defined twice: "
                                  f"by {DEFINED[cid].origin} and by {origin}")
             specs[key] = DEFINED[cid] = CheckSpec(cid, the_area, title, source, tuple(requires), timeout,
-                                                  expect, value, isolated, origin, layer)
+                                                  expect, value, isolated, origin, layer,
+                                                  per_key.get(key))
 
         @functools.wraps(body)
         async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,

@@ -27,6 +27,8 @@ AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "err
          "statements", "schema", "triggers",
          # Turso's compatibility table row by row, and every PRAGMA in depth.
          "compat", "pragmas",
+         # Neighbourhoods (issue 19): names and parameter styles where one literal stands for a family.
+         "names", "parameters",
          # The client layer (suites/client/test_client_<x>.py): real client code on top.
          "client_sqlalchemy", "client_alembic")
 

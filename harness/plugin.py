@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from stc_harness.checks import (
     driver_attribution,
     execute,
     judge,
+    same_observation,
     with_attribution,
 )
 from stc_harness.crash_records import complete_crash_records, crash_record
@@ -42,9 +44,19 @@ from stc_harness.differences import AREAS, Registry, RegistryError, builtin_fold
 from stc_harness.errors import UsageError
 from stc_harness.hard_timeout import HardTimeout, run_on_own_thread
 from stc_harness.isolation import job_for, run_isolated
+from stc_harness.observe import canonical
 from stc_harness.output_paths import check_folder
 from stc_harness.secrets import redact, remember_environment
 from stc_harness.test_records import record_of_test
+from stc_harness.variants import (
+    DEFAULT_COUNT,
+    DEFAULT_SEED,
+    Neighbourhood,
+    VariantSettings,
+    explore,
+    with_neighbourhood,
+)
+from stc_harness.variants import KEY as VARIANT_KEY
 
 RECORD_KEY = "conformance"
 
@@ -75,6 +87,9 @@ class PluginState:
     tracked_runs: dict[str, Run] = field(default_factory=dict)
     reference_runs: dict[str, Run] = field(default_factory=dict)
     records: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    variants: VariantSettings = field(default_factory=VariantSettings)
+    #: Outcomes of single variants, by (backend name, check id, case), run once per process.
+    variant_runs: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
 
 STATE = pytest.StashKey[PluginState]()
@@ -109,6 +124,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--isolate", action="store_true", dest="conformance_isolate",
                     help="run every check in a child process (slow; a check that kills its process "
                          "is then a `crash` even without xdist). @check(isolated=True) does it per check")
+    group.addoption("--variants", type=int, default=DEFAULT_COUNT, dest="conformance_variants", metavar="N",
+                    help="variants drawn per check with variants= and per backend (default: "
+                         f"{DEFAULT_COUNT}; 0: fixed cases only)")
+    group.addoption("--variant-seed", type=int, default=DEFAULT_SEED, dest="conformance_variant_seed",
+                    metavar="S", help=f"seed of the variants (default: {DEFAULT_SEED}); it is in the report")
     parser.addini("conformance_registry", "folder of your own documented-difference files, added to the "
                   "registry that ships with the package", default="")
     parser.addini("conformance_migrations", "folder of migrations for maketest(..., migrate=True)",
@@ -151,6 +171,8 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir = _path_option(config, "conformance_report_dir", "conformance_report_dir")
         if report_dir is not None:
             check_folder(report_dir, "--report-dir")
+        variants = VariantSettings(config.getoption("conformance_variants"),
+                                   config.getoption("conformance_variant_seed"))
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
     tracked_name = config.getoption("conformance_tracked") or backend_registry.TRACKED
@@ -161,6 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
         isolate=config.getoption("conformance_isolate"),
         report_dir=report_dir,
         broken=broken, builtin_ids=builtin_ids, tracked=tracked, tracked_why=tracked_why,
+        variants=variants,
     )
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Collector(config), "conformance-collector")
@@ -336,6 +359,56 @@ async def _run_on(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
                    duration=time.perf_counter() - start)
 
 
+async def _run_case(st: PluginState, spec: CheckSpec, body: Body, case: Any, sel: Selected,
+                    folder: Path) -> Any:
+    """One variant of a check on one backend (once per process): its observation, or its status."""
+    key = (sel.backend.name, spec.id, json.dumps(canonical(case), sort_keys=True))
+    if key not in st.variant_runs:
+        one = dataclasses.replace(spec, param=case, isolated=False)
+        n = len(st.variant_runs)
+        try:
+            with watchdog.watching(f"{spec.id} variant on {sel.id}", spec.timeout + CLEANUP_GRACE):
+                run = await run_on_own_thread(
+                    lambda: execute(one, body, sel.backend, folder / f"v{n}", sel.options),
+                    spec.timeout + CLEANUP_GRACE, f"{spec.id} variant on {sel.id}")
+        except HardTimeout:
+            run = Run(TIMEOUT)
+        st.variant_runs[key] = run.observation if run.status == "ok" else {"status": run.status}
+    return st.variant_runs[key]
+
+
+async def _neighbourhood(st: PluginState, spec: CheckSpec, body: Body, sel: Selected,
+                         tmp_path: Path) -> Neighbourhood:
+    """The check's variants on `sel` and on the reference (see `stc_harness.variants`)."""
+    ref = st.reference
+    return await explore(spec.variants,
+                         lambda case: _run_case(st, spec, body, case, sel, tmp_path / "variants"),
+                         lambda case: _run_case(st, spec, body, case, ref, tmp_path / "ref-variants"),
+                         st.variants, pinned_case(st.registry, spec.id, sel.backend.name))
+
+
+def pinned_case(registry: Registry, check_id: str, backend: str) -> Any:
+    """The minimal variant the registry documents for this check and backend (None: none documented)."""
+    entry = registry.for_check(check_id)
+    documented = entry.expect.get(backend) if entry is not None else None
+    if isinstance(documented, dict) and isinstance(documented.get(VARIANT_KEY), dict):
+        return documented[VARIANT_KEY].get("case")
+    return None
+
+
+async def _tracked_with_minimal(st: PluginState, spec: CheckSpec, body: Body, hood: Neighbourhood,
+                                tracked: Run, tmp_path: Path) -> Run:
+    """The tracked SQLite's run shaped like the backend's: with its outcome at the minimal variant."""
+    if tracked.status != "ok" or hood.minimal is None or st.tracked is None:
+        return tracked
+    outcome = await _run_case(st, spec, body, hood.minimal.case, st.tracked, tmp_path / "tracked-variants")
+    if same_observation(outcome, hood.minimal.baseline):
+        return tracked
+    probe = dataclasses.replace(hood.minimal, observed=outcome)
+    return dataclasses.replace(tracked, observation=with_neighbourhood(
+        tracked.observation, Neighbourhood(hood.seed, hood.count, minimal=probe)))
+
+
 async def _tracked_run(st: PluginState, spec: CheckSpec, body: Body, key: str | None,
                        tmp_path: Path) -> Run | None:
     """The tracked SQLite's run of this check (once per process), or None when it is unavailable."""
@@ -364,14 +437,27 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
             st.reference_runs[spec.id] = ref_run
     tracked_name = st.tracked.backend.name if st.tracked is not None else backend_registry.TRACKED
     if sel.backend.name == tracked_name:
-        st.tracked_runs.setdefault(spec.id, run)
+        st.tracked_runs.setdefault(spec.id, run)  # its fixed case: what attribution compares
+    fixed = run
+    hood: Neighbourhood | None = None
+    if spec.variants is not None and run.status == "ok" and sel.backend.name != ref_name:
+        hood = await _neighbourhood(st, spec, body, sel, tmp_path)
+        run = dataclasses.replace(run, observation=with_neighbourhood(run.observation, hood))
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry, tracked_name)
     if verdict.differs and sel.backend.name not in (ref_name, tracked_name):
         if spec.layer == "engine":
-            verdict = with_attribution(verdict, run, await _tracked_run(st, spec, body, key, tmp_path),
+            tracked_run = await _tracked_run(st, spec, body, key, tmp_path)
+            if hood is not None and tracked_run is not None:
+                tracked_run = await _tracked_with_minimal(st, spec, body, hood, tracked_run, tmp_path)
+            verdict = with_attribution(verdict, run, tracked_run,
                                        st.tracked.id if st.tracked is not None else "none")
         else:
             verdict = driver_attribution(verdict)
+    if hood is not None and hood.minimal is not None:
+        fixed_same = ref_run is not None and ref_run.status == "ok" and same_observation(
+            ref_run.observation, fixed.observation)
+        verdict.message += ("; the fixed case behaves as the reference, but a neighbouring input does "
+                            "not: " if fixed_same else "; variants: ") + hood.sentence(sel.id, ref_name)
     verdict.message += difference_paths(verdict, run, sel.backend.name)
     record = {
         "check": spec.id, "area": spec.area, "layer": spec.layer, "title": spec.title,
@@ -383,6 +469,11 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
         "attribution": verdict.attribution, "tracked_observed": verdict.tracked_observed,
         "notes": run.notes, "duration": round(run.duration, 4), "nodeid": request.node.nodeid,
     }
+    if spec.variants is not None:
+        record["variants"] = (hood.as_dict() if hood is not None else
+                              {"seed": st.variants.seed, "count": st.variants.count, "ran": 0,
+                               "baseline": sel.backend.name == ref_name})
+        record["notes"] = {**run.notes, "variants": record["variants"]}
     record = redact(record)
     verdict.message = record["message"]
     request.node.user_properties.append((RECORD_KEY, json.dumps(record, default=str)))

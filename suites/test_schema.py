@@ -35,7 +35,8 @@ NEW_PROCESS = ("duplicate_table",)
 
 CHILD = """
 import json, sys
-mod = __import__(sys.argv[1])
+import importlib
+mod = importlib.import_module(sys.argv[1])
 conn = mod.connect(sys.argv[2])
 print(json.dumps([list(r) for r in conn.execute(sys.argv[3]).fetchall()]))
 conn.close()

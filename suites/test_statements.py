@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import strategies as st
 from stc_harness import DISCOVERY, CheckContext, DatabaseError, Source, check, rows
 
 #: SQLite's documentation of statement vs transaction rollback (lang_transaction.html, "Response To Errors
@@ -147,4 +148,67 @@ async def test_interrupted_statement_atomic(ctx: CheckContext, explicit: bool) -
         "in_transaction_after": state,
         "rows_of_interrupted_statement_left": count - (1 if smallest == -1 else 0) > 0,
         "earlier_write_kept": smallest == -1,
+    }
+
+
+#: Expressions that fail while the statement runs (not while it is prepared).
+RUNTIME_ERRORS: dict[str, str] = {
+    "unique": "",  # a constraint, not an expression: only the INSERT and UPDATE kinds use it
+    "overflow_abs": "abs(-9223372036854775807 - 1)",
+    "malformed_json": "json('{')",
+    "overflow_sum": "(SELECT sum(x) FROM (SELECT 9223372036854775807 AS x UNION ALL SELECT 1))",
+}
+#: Statement kinds, each with the failing expression `{e}` in it.
+STATEMENT_KINDS: dict[str, str] = {
+    "select": "SELECT {e}",
+    "select_from": "SELECT id, {e} FROM t",
+    "insert": "INSERT INTO t VALUES (50, {e}, 'x')",
+    "insert_select": "INSERT INTO t SELECT 51, {e}, 'y'",
+    "update": "UPDATE t SET v = {e}",
+    "delete": "DELETE FROM t WHERE v = {e}",
+    "create_table_as": "CREATE TABLE u AS SELECT {e} AS c",
+    "with_cte": "WITH c(x) AS (SELECT {e}) SELECT x FROM c",
+}
+#: The constraint error for the kinds that write: a duplicate UNIQUE value.
+UNIQUE_BY_KIND = {"insert": "INSERT INTO t VALUES (50, 5, 'a')", "update": "UPDATE t SET u = 'a'"}
+
+
+def runtime_error_sql(kind: str, error: str) -> str:
+    """The statement of `kind` failing with `error` (a UNIQUE conflict for kinds that have one)."""
+    if error == "unique":
+        return UNIQUE_BY_KIND.get(kind, UNIQUE_BY_KIND["insert"])
+    return STATEMENT_KINDS[kind].format(e=RUNTIME_ERRORS[error])
+
+
+ERROR_CASES = st.tuples(st.sampled_from(list(STATEMENT_KINDS)), st.sampled_from(list(RUNTIME_ERRORS)),
+                        st.sampled_from(["explicit", "autocommit"]))
+
+
+@check(
+    title="A runtime error in any statement kind aborts that statement only: the transaction stays open "
+    "with its earlier write",
+    source=RESPONSE_TO_ERRORS,
+    params={"insert_unique": ("insert", "unique", "explicit")},
+    variants=ERROR_CASES,
+)
+async def test_runtime_error_statement_kind(ctx: CheckContext, case: tuple[str, str, str]) -> object:
+    kind, error, mode = case
+    url = ctx.url()
+    conn = await _setup(ctx, url)
+    if mode == "explicit":
+        await conn.execute("BEGIN")
+        await conn.execute("INSERT INTO t VALUES (100, 1, 'earlier')")
+    sql = runtime_error_sql(kind, error)
+    ctx.note(sql=sql)
+    failed = await ctx.attempt(conn.fetch_all(sql), "raw_failure")
+    state = await conn.is_in_transaction()
+    seen_here = await conn.fetch_value("SELECT count(*) FROM t")
+    if state:
+        await conn.execute("COMMIT")
+    other = await ctx.connect(url)
+    return {
+        "statement": {"error": failed["error"]} if "error" in failed else "ok",
+        "in_transaction_after": state,
+        "rows_seen_by_same_connection": seen_here,
+        "rows_committed": await other.fetch_value("SELECT count(*) FROM t"),
     }

@@ -182,6 +182,76 @@ async def _unfetched_returning(module: Any, path: str, sync: Any) -> Any:
         await _bounded(db.close())
 
 
+def _others_count(sync: Any, path: str) -> Any:
+    """What a second connection (the backend's blocking module) sees: the rows of t."""
+    other = sync.connect(path)
+    try:
+        return other.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    finally:
+        other.close()
+
+
+async def _seen_by_other(module: Any, path: str, sync: Any, finish: str) -> Any:
+    db = await _open(module, path)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.commit())
+        await _bounded(db.execute("INSERT INTO t VALUES (1)"))
+        await _bounded(getattr(db, finish)())
+        return {"in_transaction": getattr(db, "in_transaction", "missing"),
+                "other_connection_rows": _others_count(sync, path)}
+    finally:
+        await _bounded(db.close())
+
+
+async def _commit_seen(module: Any, path: str, sync: Any) -> Any:
+    return await _seen_by_other(module, path, sync, "commit")
+
+
+async def _rollback_seen(module: Any, path: str, sync: Any) -> Any:
+    return await _seen_by_other(module, path, sync, "rollback")
+
+
+async def _missing_binding(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path)
+    try:
+        return await aoutcome(lambda: _fetch(db, "SELECT ?, ?", (1,)))
+    finally:
+        await _bounded(db.close())
+
+
+async def _fetch(db: Any, sql: str, params: Any = ()) -> Any:
+    cur = await _bounded(db.execute(sql, params))
+    return await _bounded(cur.fetchall())
+
+
+#: A statement failing at run time (integer overflow), per statement kind, inside the implicit transaction.
+RUNTIME_ERROR_BY_KIND = {
+    "select": "SELECT abs(-9223372036854775807 - 1)",
+    "insert": "INSERT INTO t VALUES (abs(-9223372036854775807 - 1))",
+    "update": "UPDATE t SET x = abs(-9223372036854775807 - 1)",
+    "delete": "DELETE FROM t WHERE x = abs(-9223372036854775807 - 1)",
+    "create_table_as": "CREATE TABLE u AS SELECT abs(-9223372036854775807 - 1) AS c",
+}
+
+
+def _runtime_error_case(kind: str) -> AsyncCase:
+    async def case(module: Any, path: str, sync: Any) -> Any:
+        db = await _open(module, path)
+        try:
+            await _bounded(db.execute("CREATE TABLE t (x)"))
+            await _bounded(db.commit())
+            await _bounded(db.execute("INSERT INTO t VALUES (1)"))  # opens the implicit transaction
+            failed = await aoutcome(lambda: _fetch(db, RUNTIME_ERROR_BY_KIND[kind]))
+            state = getattr(db, "in_transaction", "missing")
+            await _bounded(db.commit())
+            return {"statement": failed, "in_transaction_after_error": state,
+                    "other_connection_rows_after_commit": _others_count(sync, path)}
+        finally:
+            await _bounded(db.close())
+    return case
+
+
 AsyncCase = Callable[[Any, str, Any], Awaitable[Any]]
 CASES: dict[str, AsyncCase] = {
     "await_connect": _await_connect,
@@ -199,6 +269,10 @@ CASES: dict[str, AsyncCase] = {
     "default_busy_timeout": _default_busy_timeout,
     "rowcount_lastrowid_description": _cursor_rowcount,
     "unfetched_returning_closed": _unfetched_returning,
+    "commit_seen_by_second_connection": _commit_seen,
+    "rollback_seen_by_second_connection": _rollback_seen,
+    "missing_binding": _missing_binding,
+    **{f"runtime_error_in_{kind}": _runtime_error_case(kind) for kind in RUNTIME_ERROR_BY_KIND},
 }
 
 

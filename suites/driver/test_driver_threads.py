@@ -51,9 +51,8 @@ async def test_other_thread(ctx: CheckContext) -> object:
 
 CHILD = """
 import json, sys
-mod = __import__(sys.argv[1])
-for part in sys.argv[1].split(".")[1:]:
-    mod = getattr(mod, part)
+import importlib
+mod = importlib.import_module(sys.argv[1])
 out = {}
 try:
     conn = mod.connect(sys.argv[2])

@@ -301,3 +301,101 @@ def _explicit_begin(module: Any, path: str) -> Any:
 )
 async def test_explicit_begin(ctx: CheckContext) -> object:
     return await blocking(_explicit_begin, ctx.sync_module(), db_path(ctx))
+
+
+#: A statement failing at run time (integer overflow), per statement kind.
+RUNTIME_ERROR_BY_KIND = {
+    "select": "SELECT abs(-9223372036854775807 - 1)",
+    "insert": "INSERT INTO t VALUES (abs(-9223372036854775807 - 1))",
+    "update": "UPDATE t SET x = abs(-9223372036854775807 - 1)",
+    "delete": "DELETE FROM t WHERE x = abs(-9223372036854775807 - 1)",
+    "create_table_as": "CREATE TABLE u AS SELECT abs(-9223372036854775807 - 1) AS c",
+}
+
+
+def _runtime_error(module: Any, path: str, kind: str, kwargs: dict[str, Any]) -> Any:
+    conn = module.connect(path, **kwargs)
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.commit()
+        if kwargs.get("isolation_level", "") is None:
+            conn.execute("BEGIN")
+        conn.execute("INSERT INTO t VALUES (1)")
+        failed = outcome(lambda: conn.execute(RUNTIME_ERROR_BY_KIND[kind]).fetchall())
+        state = conn.in_transaction
+        committed = outcome(conn.commit) if state else "nothing to commit"
+        other = module.connect(path)
+        try:
+            seen = outcome(lambda: other.execute("SELECT count(*) FROM t").fetchall()[0][0])
+        finally:
+            other.close()
+        return {"statement": failed, "in_transaction_after_error": state, "commit": committed,
+                "other_connection_rows_after_commit": seen}
+    finally:
+        conn.close()
+
+
+@check(title="A runtime error in each statement kind inside a transaction (implicit and explicit BEGIN): "
+             "the transaction stays open and its earlier write commits, as a second connection sees",
+       source=pydoc("Transaction control"), layer="driver",
+       params={f"{kind}_{mode}": (kind, mode) for kind in RUNTIME_ERROR_BY_KIND
+               for mode in ("implicit", "explicit")})
+async def test_runtime_error_statement_kind(ctx: CheckContext, case: tuple[str, str]) -> object:
+    kind, mode = case
+    kwargs: dict[str, Any] = {} if mode == "implicit" else {"isolation_level": None}
+    return await blocking(_runtime_error, ctx.sync_module(), db_path(ctx), kind, kwargs)
+
+
+def _transaction_path(module: Any, path: str, path_name: str) -> Any:
+    """One transaction-control path of the sqlite3 module; what a second connection sees after it."""
+    conn = module.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    try:
+        if path_name == "with_block_commits":
+            with conn:
+                conn.execute("INSERT INTO t VALUES (1)")
+        elif path_name == "with_block_rolls_back":
+            try:
+                with conn:
+                    conn.execute("INSERT INTO t VALUES (1)")
+                    raise KeyError("application error")
+            except KeyError:
+                pass
+        elif path_name == "executescript_commits_pending":
+            conn.execute("INSERT INTO t VALUES (1)")
+            conn.executescript("SELECT 1;")
+        elif path_name == "ddl_in_implicit_transaction":
+            conn.execute("INSERT INTO t VALUES (1)")
+            conn.execute("CREATE TABLE u (y)")
+        elif path_name == "isolation_level_none_setter_commits":
+            conn.execute("INSERT INTO t VALUES (1)")
+            conn.isolation_level = None
+        elif path_name == "executemany_then_rollback":
+            conn.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
+            conn.rollback()
+        elif path_name == "savepoint_outside_begin":
+            conn.execute("SAVEPOINT s")
+            conn.execute("INSERT INTO t VALUES (1)")
+            conn.execute("RELEASE s")
+        state = conn.in_transaction
+        other = module.connect(path)
+        try:
+            other.execute("PRAGMA busy_timeout = 0")
+            seen = outcome(lambda: other.execute("SELECT count(*) FROM t").fetchall()[0][0])
+        finally:
+            other.close()
+        return {"in_transaction": state, "other_connection_rows": seen}
+    finally:
+        conn.close()
+
+
+TRANSACTION_PATHS = ("with_block_commits", "with_block_rolls_back", "executescript_commits_pending",
+                     "ddl_in_implicit_transaction", "isolation_level_none_setter_commits",
+                     "executemany_then_rollback", "savepoint_outside_begin")
+
+
+@check(title="A transaction-control path of the sqlite3 module, judged by what a second connection sees",
+       source=pydoc("Transaction control"), layer="driver", params={p: p for p in TRANSACTION_PATHS})
+async def test_transaction_path_seen_by_other(ctx: CheckContext, path_name: str) -> object:
+    return await blocking(_transaction_path, ctx.sync_module(), db_path(ctx), path_name)

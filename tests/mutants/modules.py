@@ -1,0 +1,171 @@
+"""Sync- and async-module mutants: `sqlite3` and `aiosqlite` stand-ins, each deviating in one place.
+
+A wrapper module delegates every name to the real module except the ones a deviation sets; it is
+registered in `sys.modules` as `mutants.modules.<name>` so a backend can name it as its `sync_module`
+or `async_module`. Connection deviations are `sqlite3.Connection` subclasses passed as `factory`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+import aiosqlite
+
+PREFIX = __name__
+
+
+class _Wrapper(types.ModuleType):
+    """A module that is its `base` except for the names set on it."""
+
+    base: Any = sqlite3
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+
+def register(name: str, base: Any = sqlite3, **overrides: Any) -> str:
+    """Register a wrapper of `base` named `mutants.modules.<name>`; its module name."""
+    module = _Wrapper(f"{PREFIX}.{name}", f"{base.__name__} with one deviation: {name}")
+    module.base = base
+    for key, value in overrides.items():
+        setattr(module, key, value)
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def connect_with(factory: type[sqlite3.Connection], **forced: Any) -> Callable[..., sqlite3.Connection]:
+    """`sqlite3.connect` that makes connections of `factory` (and forces keyword arguments)."""
+    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        kwargs.setdefault("factory", factory)
+        kwargs.update(forced)
+        return sqlite3.connect(database, *args, **kwargs)
+    return connect
+
+
+def aconnect_with(factory: type[sqlite3.Connection]) -> Callable[..., aiosqlite.Connection]:
+    """`aiosqlite.connect` whose thread opens connections of `factory`."""
+    def connect(database: Any, **kwargs: Any) -> aiosqlite.Connection:
+        kwargs.setdefault("factory", factory)
+        return aiosqlite.connect(database, **kwargs)
+    return connect
+
+
+def cursor_class(**members: Any) -> type[sqlite3.Cursor]:
+    """A `sqlite3.Cursor` subclass with `members` replaced."""
+    return type("MutantCursor", (sqlite3.Cursor,), members)
+
+
+def connection_class(cursor: type[sqlite3.Cursor] | None = None, **members: Any) -> type[sqlite3.Connection]:
+    """A `sqlite3.Connection` subclass with `members` replaced (and cursors of `cursor`)."""
+    body = dict(members)
+    if cursor is not None:
+        def make_cursor(self: sqlite3.Connection, factory: Any = cursor) -> Any:
+            return sqlite3.Connection.cursor(self, factory)
+
+        def execute(self: sqlite3.Connection, sql: str, parameters: Any = (), /) -> Any:
+            return self.cursor().execute(sql, parameters)
+
+        def executemany(self: sqlite3.Connection, sql: str, seq: Any, /) -> Any:
+            return self.cursor().executemany(sql, seq)
+
+        body.update(cursor=make_cursor, execute=execute, executemany=executemany)
+    return type("MutantConnection", (sqlite3.Connection,), body)
+
+
+def _noop(self: Any, *args: Any, **kwargs: Any) -> None:
+    """Do nothing: the deviation."""
+
+
+def _false(self: Any) -> bool:
+    return False
+
+
+def _pad_execute(self: sqlite3.Cursor, sql: str, parameters: Any = (), /) -> Any:
+    """Bind a missing positional value as NULL."""
+    if not isinstance(parameters, dict):
+        needed = sql.count("?")
+        seq = list(parameters)
+        if len(seq) < needed:
+            parameters = seq + [None] * (needed - len(seq))
+    return sqlite3.Cursor.execute(self, sql, parameters)
+
+
+def _integrity_as_operational(self: sqlite3.Cursor, sql: str, parameters: Any = (), /) -> Any:
+    try:
+        return sqlite3.Cursor.execute(self, sql, parameters)
+    except sqlite3.IntegrityError as exc:
+        raise sqlite3.OperationalError(str(exc)) from None
+
+
+def _fetchmany_all(self: sqlite3.Cursor, size: int | None = None) -> Any:
+    return sqlite3.Cursor.fetchall(self)
+
+
+def _rowcount(self: sqlite3.Cursor) -> int:
+    return -1
+
+
+def _lastrowid(self: sqlite3.Cursor) -> Any:
+    return None
+
+
+def _description_lower(self: sqlite3.Cursor) -> Any:
+    found = sqlite3.Cursor.description.__get__(self)  # type: ignore[attr-defined]
+    return None if found is None else tuple((d[0].lower(), *d[1:]) for d in found)
+
+
+def _busy_now(database: Any, timeout: float = 0.0, **kwargs: Any) -> sqlite3.Connection:
+    return sqlite3.connect(database, timeout=timeout, **kwargs)
+
+
+#: Sync-module deviations: name -> (what it does, module overrides).
+SYNC: dict[str, tuple[str, dict[str, Any]]] = {
+    "sync_commit_noop": ("Connection.commit() does nothing",
+                         {"connect": connect_with(connection_class(commit=_noop))}),
+    "sync_rollback_noop": ("Connection.rollback() does nothing",
+                           {"connect": connect_with(connection_class(rollback=_noop))}),
+    "sync_in_transaction_false": ("Connection.in_transaction is always False", {"connect": connect_with(
+        connection_class(in_transaction=property(_false)))}),
+    "sync_autocommit_forced": ("connect() ignores isolation_level: always autocommit",
+                               {"connect": connect_with(sqlite3.Connection, isolation_level=None)}),
+    "sync_no_busy_wait": ("connect() defaults to timeout=0", {"connect": _busy_now}),
+    "sync_rowcount_unknown": ("Cursor.rowcount is always -1", {"connect": connect_with(
+        connection_class(cursor_class(rowcount=property(_rowcount))))}),
+    "sync_lastrowid_none": ("Cursor.lastrowid is always None", {"connect": connect_with(
+        connection_class(cursor_class(lastrowid=property(_lastrowid))))}),
+    "sync_names_lowercase": ("cursor.description names are lower-cased", {"connect": connect_with(
+        connection_class(cursor_class(description=property(_description_lower))))}),
+    "sync_fetchmany_all": ("fetchmany(n) returns every remaining row", {"connect": connect_with(
+        connection_class(cursor_class(fetchmany=_fetchmany_all)))}),
+    "sync_missing_binding_null": ("a missing positional value is bound as NULL", {"connect": connect_with(
+        connection_class(cursor_class(execute=_pad_execute)))}),
+    "sync_integrity_as_operational": ("a constraint failure raises OperationalError", {
+        "connect": connect_with(connection_class(cursor_class(execute=_integrity_as_operational)))}),
+    "sync_close_ignored": ("Connection.close() does nothing",
+                           {"connect": connect_with(connection_class(close=_noop))}),
+    "sync_paramstyle_named": ("the module says paramstyle 'named'", {"paramstyle": "named"}),
+    "sync_threadsafety_zero": ("the module says threadsafety 0", {"threadsafety": 0}),
+    "sync_same_thread_off": ("connect() never checks the thread (check_same_thread=False forced)",
+                             {"connect": connect_with(sqlite3.Connection, check_same_thread=False)}),
+}
+
+#: Async-module deviations (aiosqlite wrappers): name -> (what it does, module overrides).
+ASYNC: dict[str, tuple[str, dict[str, Any]]] = {
+    "async_commit_noop": ("aiosqlite's commit() does nothing",
+                          {"connect": aconnect_with(connection_class(commit=_noop))}),
+    "async_in_transaction_false": ("aiosqlite's in_transaction is always False", {"connect": aconnect_with(
+        connection_class(in_transaction=property(_false)))}),
+    "async_rowcount_unknown": ("aiosqlite cursors' rowcount is always -1", {"connect": aconnect_with(
+        connection_class(cursor_class(rowcount=property(_rowcount))))}),
+    "async_missing_binding_null": ("aiosqlite binds a missing positional value as NULL", {
+        "connect": aconnect_with(connection_class(cursor_class(execute=_pad_execute)))}),
+}
+
+SYNC_MODULES = {name: register(name, sqlite3, **overrides) for name, (_, overrides) in SYNC.items()}
+ASYNC_MODULES = {name: register(name, aiosqlite, **overrides) for name, (_, overrides) in ASYNC.items()}
+CONTROL_SYNC = register("control_sync", sqlite3)
+CONTROL_ASYNC = register("control_async", aiosqlite)
