@@ -17,7 +17,7 @@ ROW_H, BAR_H, TOP = 22, 14, 24
 #: Per layer: colour and fill pattern (by position; a fourth layer and on reuse them with outlines).
 STYLES = (("#2f62a3", "solid"), ("#c46a12", "hatch"), ("#4b8a2c", "dots"))
 #: Short labels of the impact classes, for the chart's left column.
-SHORT = {"unknown": "unknown (undocumented)", "error-appears-or-disappears": "error appears/disappears",
+SHORT = {"unknown": "impact unknown", "error-appears-or-disappears": "error appears/disappears",
          "missing-api": "missing API"}
 
 

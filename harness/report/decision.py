@@ -20,10 +20,11 @@ UNKNOWN = "unknown"
 #: Impact classes, in the order the decision lists them (worst first).
 IMPACT_ORDER = (UNKNOWN, *IMPACTS)
 #: Labels of the impact classes, as a reader says them.
-IMPACT_LABELS = {UNKNOWN: "impact unknown (undocumented)", **{k: k.replace("-", " ") for k in IMPACTS},
+IMPACT_LABELS = {UNKNOWN: "impact unknown", **{k: k.replace("-", " ") for k in IMPACTS},
                  "missing-api": "missing API"}
 #: What each impact class means, one line.
-IMPACT_MEANING = {UNKNOWN: "a difference no registry entry describes yet: read it first", **IMPACTS}
+IMPACT_MEANING = {UNKNOWN: "no registry entry classifies it (an undocumented difference): read it first",
+                  **IMPACTS}
 #: Impact classes that change or lose data without an error.
 DATA_IMPACTS = ("silent-data-change", "lost-or-extra-writes")
 #: Whose difference a result is, as the decision counts it (no attribution: the run did not say).

@@ -144,8 +144,10 @@ def about(v: View) -> Iterator[str]:
                f"| {md_text(b['engine_version'])} | {opts} |{more}")
 
 
-def sections_md(sections: list[dict[str, Any]], limit: int = MD_SECTION_ROWS) -> Iterator[str]:
-    """Extra sections as Markdown tables (at most `limit` rows each, then a pointer to the JSON and HTML)."""
+def sections_md(sections: list[dict[str, Any]], limit: int | None = None) -> Iterator[str]:
+    """Extra sections as Markdown tables (at most `limit` rows each, default MD_SECTION_ROWS, then a pointer
+    to the JSON and HTML)."""
+    limit = MD_SECTION_ROWS if limit is None else limit
     for sec in sections:
         yield from ("", f"## {md_text(sec['title'] or sec['id'])}", "")
         if sec["intro"]:

@@ -36,6 +36,8 @@ from stc_harness.report.view import View
 
 #: The summary's size limit (bytes): beyond it lists end with a pointer (a forge renders up to ~500 KB).
 MD_SUMMARY_BYTES = 280_000
+#: Bytes kept for the blank lines and pointers the lists add when they stop (never counted line by line).
+MARGIN = 4096
 #: Rows of each extra section the summary shows (all of them are in the details folder and the HTML).
 MD_SUMMARY_SECTION_ROWS = 10
 #: Rows of each section of a drop-in report (those sections are its content).
@@ -47,6 +49,12 @@ class Budget:
 
     def __init__(self, limit: int) -> None:
         self.left = limit
+
+    def spend(self, lines: Iterator[str]) -> Iterator[str]:
+        """`lines`, each counted whatever the budget (the parts the summary always has)."""
+        for line in lines:
+            self.left -= len(line.encode("utf-8")) + 1
+            yield line
 
     def take(self, line: str) -> bool:
         """Count `line` if it fits; False when the budget is spent."""
@@ -105,8 +113,9 @@ def _what_will_change(decision: Decision, folder: str, budget: Budget) -> Iterat
             yield "Nothing: no check differs."
             yield ""
         for (whose, impact), items in groups.items():
+            n = sum(i.count for i in items)
             head = (f"{'####' if several else '###'} {whose}: {IMPACT_LABELS[impact]} "
-                    f"({sum(i.count for i in items)} checks)")
+                    f"({n} check{'s' if n != 1 else ''})")
             if not budget.take(head):
                 yield _stop(folder)
                 return
@@ -169,12 +178,7 @@ def _sections(v: View, folder: str, budget: Budget, rows: int) -> Iterator[str]:
     yield ""
 
 
-def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
-    """The summary Markdown, line by line (without line ends)."""
-    folder = details_dir(stem)
-    decision = decide(v)
-    tail = ["## About this run", "", *about(v)]
-    budget = Budget(MD_SUMMARY_BYTES - sum(len(x.encode("utf-8")) + 1 for x in tail))
+def _title(v: View, decision: Decision, stem: str, folder: str) -> Iterator[str]:
     primary = decision.primary if v.rows else None
     if v.is_dropin:
         yield f"# Drop-in report: your tests on {md_text(' and '.join(v.backend_ids))}"
@@ -190,16 +194,30 @@ def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
         yield (f"The decision first. Every check in detail: [`{folder}/`]({folder}/README.md) (one file per "
                f"area); everything, filterable: `{stem}.html`; the data: `{stem}.json`.")
         yield ""
+
+
+def _decisions(decision: Decision, folder: str) -> Iterator[str]:
+    yield "## The decision"
+    yield ""
+    for n, d in enumerate(decision.backends):
+        if n:
+            yield f"### {md_text(d.backend)}"
+            yield ""
+        yield from _decision(d, folder, "####" if n else "###")
+
+
+def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
+    """The summary Markdown, line by line (without line ends)."""
+    folder = details_dir(stem)
+    decision = decide(v)
+    tail = ["## About this run", "", *about(v)]
+    budget = Budget(MD_SUMMARY_BYTES - sum(len(x.encode("utf-8")) + 1 for x in tail) - MARGIN)
+    primary = decision.primary if v.rows else None
+    yield from budget.spend(_title(v, decision, stem, folder))
     if v.is_dropin:
         yield from _sections(v, folder, budget, MD_DROPIN_SECTION_ROWS)
     if primary:
-        yield "## The decision"
-        yield ""
-        for n, d in enumerate(decision.backends):
-            if n:
-                yield f"### {md_text(d.backend)}"
-                yield ""
-            yield from _decision(d, folder, "####" if n else "###")
+        yield from budget.spend(_decisions(decision, folder))
         yield from _what_will_change(decision, folder, budget)
         yield from _counts(v, folder, budget)
     if not v.is_dropin:

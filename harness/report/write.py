@@ -74,7 +74,7 @@ def write_details(view: Any, folder: Path, stem: str) -> list[Path]:
 
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>.md` (the summary), its details folder and `<stem>.html` into `folder` (each file
-    atomically, streamed from one view); returns the summary, the HTML, then the details files."""
+    atomically, streamed from one view); returns the summary, the HTML, and the details folder (if any)."""
     from stc_harness.report.render import html_chunks, make_view
     from stc_harness.report.summary import summary_lines
 
@@ -84,7 +84,7 @@ def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> lis
         write_atomic(md, (line + "\n" for line in summary_lines(view, stem)))
         details = write_details(view, folder, stem)
         write_atomic(html, html_chunks(view))
-    return [md, html, *details]
+    return [md, html, *([details[0].parent] if details else [])]
 
 
 def write_all(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
