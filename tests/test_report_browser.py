@@ -392,3 +392,146 @@ def test_the_page_points_at_the_same_paths_as_the_python_value_diff(
                         ["[2]", '"a\\"b\\\\\\\\c"', '"a\\"b\\\\\\\\d"']]
     assert page.problems() == []
     page.close()
+
+
+# --- the first screen: the decision -----------------------------------------------------------------------
+
+#: Where the decision's three parts are, and whether the page scrolls sideways (CSS pixels).
+FIRST_SCREEN = """(() => {
+  const box = s => { const e = document.querySelector(s); if (!e) { return null; }
+    const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+  return {vw: innerWidth, vh: innerHeight, pageWidth: document.documentElement.scrollWidth,
+          verdict: box('#decision .decide .verdict'), chart: box('#decision .decide svg.chart'),
+          worst: box('#decision .decide .worst ol'), about: box('#about')};
+})()"""
+
+
+def _inside(lay: dict[str, Any], part: str) -> bool:
+    box = lay[part]
+    return box is not None and box["top"] >= 0 and box["bottom"] <= lay["vh"] and box["left"] >= 0 \
+        and box["right"] <= lay["vw"] + 0.5
+
+
+LONG = ("a difference whose registry title is as long as the real ones, naming the statement, the driver "
+        "call and what each engine returns")
+
+
+def decision_doc(backends: tuple[str, ...] = ("sqlite", "turso")) -> dict[str, Any]:
+    """The rich document with long titles (five worst, each two or three lines on a phone) and more
+    differences of every impact; with a third backend when asked."""
+    doc = rich_doc()
+    impacts = ["silent-data-change", "lost-or-extra-writes", "error-appears-or-disappears", "different-error",
+               "missing-api", "cosmetic"]
+    for n in range(12):
+        res = {b: {"outcome": "same", "observed": 1, "baseline": 1} for b in backends}
+        for b in backends[1:]:
+            res[b] = {"outcome": "documented-difference", "observed": 2, "baseline": 1,
+                      "attribution": "turso"}
+        doc["checks"].append({
+            "id": f"pragmas.long_{n:02d}", "area": "pragmas", "layer": ("engine", "driver", "client")[n % 3],
+            "title": f"{LONG} ({n})", "source": None, "results": res,
+            "entry": {"id": f"pragmas.long-{n:02d}", "title": f"{LONG} ({n})", "impact": impacts[n % 6],
+                      "source": {"document": "x", "section": "y"}, "reason": "r", "checks": [],
+                      "expect": {}}})
+    if len(backends) > 2:
+        doc["backends"].append({"id": backends[1], "name": backends[1], "driver": "libsql",
+                                "driver_version": "0.1", "engine_version": "3.45.1"})
+        for row in doc["checks"]:
+            row["results"].setdefault(backends[1], {"outcome": "same", "observed": 1, "baseline": 1})
+    return doc
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["390px", "1400px"])
+def test_the_first_screen_holds_the_verdict_the_chart_and_the_worst_items(
+        browser: Browser, tmp_path: Path, size: dict[str, Any]) -> None:
+    write_all(decision_doc(), tmp_path)
+    page = Page(browser, (tmp_path / "compatibility.html").as_uri(), **size)
+    assert page.js("document.body.dataset.errors") == "0"
+    lay = page.js(FIRST_SCREEN)
+    print(f"first screen at {size['width']} px: {lay}")
+    assert lay["pageWidth"] <= lay["vw"]  # no sideways scroll
+    for part in ("verdict", "chart", "worst"):
+        assert _inside(lay, part), part
+    assert lay["about"]["top"] > lay["vh"]  # the run's metadata waits in the footer
+    worst = page.js("Array.from(document.querySelectorAll('#decision .decide .worst li a'))"
+                    ".map(a => a.getAttribute('href'))")
+    assert len(worst) == 5
+    assert worst[0] == "#errors.undocumented"  # impact unknown comes first: nobody judged it yet
+    # the verdict says it in words and marks, never by colour alone
+    layers = page.js("Array.from(document.querySelectorAll('#decision .decide ul.layers li'))"
+                     ".map(li => li.textContent.trim())")
+    assert [x.split(":")[0][2:] for x in layers] == ["Engine", "Driver", "Client"]
+    assert layers[0].startswith("\u2716 Engine: ")
+    # the chart: one bar per impact class, each with its number; the same numbers as a table
+    bars = page.js("Array.from(document.querySelectorAll('#decision .decide svg.chart g.bar'))"
+                   ".map(g => [g.dataset.impact, g.lastElementChild.textContent])")
+    table = page.js("Array.from(document.querySelectorAll("
+                    "'#decision .decide table[data-chart-table] tbody tr'))"
+                    ".map(tr => [tr.dataset.impact, tr.children[4].textContent])")
+    assert bars == table
+    assert bars[:2] == [["unknown", "1"], ["silent-data-change", "5"]]
+    assert page.js("document.querySelector('#decision svg.chart').getAttribute('role')") == "img"
+    assert page.js("document.querySelector('#decision svg.chart title').textContent").startswith(
+        "Differences of turso from sqlite")
+    _shot(page, tmp_path / f"first-screen-{size['width']}.png")
+    # a worst item's link opens its difference in full
+    page.js("document.querySelector('#decision .worst li:nth-child(2) a').click()")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    target = worst[1][1:]
+    assert target in page.visible("#differences article")
+    assert 0 <= page.js(f"document.getElementById({json.dumps(target)}).getBoundingClientRect().top") < 300
+    assert page.problems() == []
+    # the assertion above can fail: a tall heading pushes the worst items below the first screen
+    page.js("window.scrollTo(0, 0); document.querySelector('header.top').style.height = '700px'")
+    assert not _inside(page.js(FIRST_SCREEN), "worst")
+    page.close()
+
+
+def test_three_backends_each_get_a_decision_the_target_first(browser: Browser, tmp_path: Path) -> None:
+    write_all(decision_doc(("sqlite", "libsql", "turso")), tmp_path)
+    page = Page(browser, (tmp_path / "compatibility.html").as_uri(), **PHONE)
+    order = page.js("Array.from(document.querySelectorAll('[data-decision]')).map(e => e.dataset.decision)")
+    assert order == ["turso", "libsql"]
+    assert page.js("document.querySelector('details.decide-other').open") is False
+    assert page.js("document.querySelectorAll('svg.chart').length") == 2
+    ids = page.js("Array.from(document.querySelectorAll('svg.chart [id]')).map(e => e.id)")
+    assert len(ids) == len(set(ids))  # each chart's patterns and title have ids of their own
+    lay = page.js(FIRST_SCREEN)
+    assert lay["pageWidth"] <= lay["vw"]
+    for part in ("verdict", "chart", "worst"):
+        assert _inside(lay, part), part
+    page.js("document.querySelector('details.decide-other').open = true")
+    assert page.js("document.documentElement.scrollWidth") <= lay["vw"]
+    assert page.problems() == []
+    page.close()
+
+
+def test_a_dropin_report_shows_the_users_tests_first_and_no_empty_engine_tables(
+        browser: Browser, tmp_path: Path) -> None:
+    doc = {"schema_version": 2, "generated_at": "2026-01-01T00:00:00+00:00", "reference": "sqlite",
+           "backends": [{"id": "sqlite"}, {"id": "turso"}], "registry": [], "checks": [],
+           "dropin": {"adaptations": True, "tests": []},
+           "sections": [{"id": "dropin-summary", "title": "Your tests on SQLite and Turso",
+                         "intro": "3 tests", "columns": ["engine", "passed", "failed"],
+                         "rows": [["sqlite", 3, 0], ["turso", 1, 2]]},
+                        {"id": "dropin-turso-only", "title": "Pass on SQLite, fail on Turso", "intro": "",
+                         "columns": ["test", "cause"], "rows": [["t::a", {"text": "x", "href": "#nowhere"}],
+                                                                 ["t::b", EVIL]]}]}
+    write_all(doc, tmp_path, "dropin")
+    assert not (tmp_path / "dropin-details").exists()
+    md = (tmp_path / "dropin.md").read_text()
+    assert md.startswith("# Drop-in report: your tests on sqlite and turso\n")
+    assert md.index("## Your tests on SQLite and Turso") < md.index("## About this run")
+    assert "## Summary" not in md
+    assert "## The decision" not in md
+    page = Page(browser, (tmp_path / "dropin.html").as_uri(), **PHONE)
+    assert page.js("document.body.dataset.errors") == "0"
+    shown = page.js("Array.from(document.querySelectorAll('body > section, body > form, body > footer'))"
+                    ".filter(e => e.offsetParent !== null).map(e => e.id)")
+    assert shown == ["section-dropin-summary", "section-dropin-turso-only", "about"]
+    assert page.js("document.querySelector('#section-dropin-summary').getBoundingClientRect().top") < 200
+    assert page.js("document.querySelector('#section-dropin-turso-only tbody').textContent").endswith(EVIL)
+    assert page.js("document.documentElement.scrollWidth") <= 390
+    assert page.problems() == []
+    page.close()

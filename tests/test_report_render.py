@@ -207,8 +207,9 @@ def area_md(doc: dict[str, Any], area: str) -> str:
 def test_the_summary_and_the_details_have_every_part() -> None:
     doc = sample_doc()
     md = render_markdown(doc)
-    for heading in ("## The decision", "### The 3 worst differences", "## What will change for your application",
-                    "## Summary", "### Per area", "## About this run"):
+    for heading in ("## The decision", "### The 3 worst differences",
+                    "## What will change for your application", "## Summary", "### Per area",
+                    "## About this run"):
         assert f"\n{heading}\n" in md, heading
     assert md.startswith("# Moving from sqlite to turso: what changes\n")
     files = render_details(doc)

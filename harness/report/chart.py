@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 WIDTH = 380
 #: Where the bars start (the labels are left of it) and the room kept right of them for the total.
 LABEL_W, TOTAL_W = 150, 42
-ROW_H, BAR_H, TOP = 22, 14, 24
+ROW_H, BAR_H, TOP = 20, 13, 22
 #: Per layer: colour and fill pattern (by position; a fourth layer and on reuse them with outlines).
 STYLES = (("#2f62a3", "solid"), ("#c46a12", "hatch"), ("#4b8a2c", "dots"))
 #: Short labels of the impact classes, for the chart's left column.
@@ -64,7 +64,7 @@ def chart_svg(rows: list[tuple[str, list[tuple[str, int]], int]], layers: list[s
     for n, (impact, parts, total) in enumerate(rows):
         y = TOP + n * ROW_H
         out.append(f'<g class="bar" data-impact="{escape(impact)}">'
-                   f'<text x="0" y="{y + 11}">{escape(_label(impact))}</text>')
+                   f'<text x="0" y="{y + 10.5}">{escape(_label(impact))}</text>')
         at = float(LABEL_W)
         for layer, count in parts:
             if not count:
@@ -76,7 +76,7 @@ def chart_svg(rows: list[tuple[str, list[tuple[str, int]], int]], layers: list[s
                        f"<title>{escape(_label(impact))}, {escape(layer)}: {count:,}</title></rect>")
             at += w
         colour, weight = ("#1d1f21", 600) if total else ("#8a8f95", 400)
-        out.append(f'<text x="{at + 4:.1f}" y="{y + 11}" fill="{colour}" font-weight="{weight}">'
+        out.append(f'<text x="{at + 4:.1f}" y="{y + 10.5}" fill="{colour}" font-weight="{weight}">'
                    f"{total:,}</text></g>")
     out.append(f'<line x1="{LABEL_W - 0.5}" y1="{TOP - 2}" x2="{LABEL_W - 0.5}" y2="{height - 4}" '
                'stroke="#9aa0a6"/></svg>')
