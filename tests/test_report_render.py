@@ -498,6 +498,15 @@ def test_markdown_summarises_very_large_parts_with_a_pointer(monkeypatch: pytest
     details = files["area-errors.md"].split("\n## Differences\n")[1].split("\n## Unsupported")[0]
     assert len(re.findall(r"^### ", details, re.M)) == 2
     assert "2 more differences (of 4) are listed in the Checks table above" in details
+    types = files["area-types.md"].split("\n## Differences\n")[1]
+    assert "3 more differences (of 3)" in types  # two in full across all areas: spent on errors
+    md = render_markdown(doc)  # the summary links a difference to its anchor only where it is in full
+    anchored = re.findall(r"\]\(compatibility-details/([^)#]+)#([^)]+)\)", md)
+    assert anchored == []  # the two in full are an error and a crash: nothing the summary lists
+    assert "[Title of errors.undocumented](compatibility-details/area-errors.md)" in md
+    assert "](compatibility-details/area-types.md)" in md
+    for name, target in anchored:
+        assert f'<a id="{target}"></a>' in files[name]
     assert "`errors.undocumented`" in details.strip().splitlines()[-1]  # the rest named
     section = files["sections.md"].split("## Turso's compatibility claims, measured\n")[1].split("\n## ")[0]
     assert section.count("\n| feature ") == 1 + 10  # the header and ten rows

@@ -180,21 +180,36 @@ def _checks(v: View, rows: list[Row]) -> Iterator[str]:
                f"{md_source(row.document, row.section, table=True)} |")
 
 
-def _differences(rows: list[Row]) -> Iterator[str]:
+def shown_in_full(v: View) -> frozenset[str]:
+    """The checks whose difference the details folder shows in full: the first MD_DETAIL_LIMIT, area file
+    by area file (the summary links only these to their anchor)."""
+    made = v.derived.get("shown_in_full")
+    if made is None:
+        ids: list[str] = []
+        for rows in by_area(v).values():
+            ids += [r.id for r in rows if r.is_difference][:MD_DETAIL_LIMIT - len(ids)]
+        made = v.derived["shown_in_full"] = frozenset(ids)
+    return made
+
+
+def _differences(rows: list[Row], full: frozenset[str]) -> Iterator[str]:
+    """The differences among `rows`: those in `full` in full, the rest named."""
     yield from ("", "## Differences", "")
     differences = [r for r in rows if r.is_difference]
     if not differences:
         yield from ("No check differs from its baseline, and none failed to run.", "")
-    for row in differences[:MD_DETAIL_LIMIT]:
+    limit = sum(r.id in full for r in differences)  # the first ones of the area
+    for row in differences[:limit]:
         yield from (f'<a id="{anchor(row.id)}"></a>', "", f"### {md_code(row.id)}: {md_text(row.title)}", "",
                     f"- Source: {md_source(row.document, row.section)}")
         yield from _md_entry(row.entry) if row.entry else ["- Registry entry: none"]
         for cell in row.cells:
             yield from _md_cell(cell)
         yield ""
-    if len(differences) > MD_DETAIL_LIMIT:
-        rest = differences[MD_DETAIL_LIMIT:]
-        yield (f"{len(rest)} more differences (of {len(differences)}) are listed in the Checks table above; "
+    if len(differences) > limit:
+        rest = differences[limit:]
+        yield (f"{len(rest)} more differences (of {len(differences)}) are listed in the Checks table above "
+               f"(the details folder shows {MD_DETAIL_LIMIT} in full); "
                "their observations are in the JSON report and the HTML report's Differences section: "
                + ", ".join(md_code(r.id) for r in rest[:20]) + (", \u2026" if len(rest) > 20 else "") + ".")
         yield ""
@@ -277,11 +292,14 @@ def details_dir(stem: str) -> str:
 
 
 def by_area(v: View) -> dict[str, list[Row]]:
-    """The view's rows grouped by the file of their area (areas in the view's order)."""
-    out: dict[str, list[Row]] = {}
-    for row in v.rows:
-        out.setdefault(area_file(row.area), []).append(row)
-    return out
+    """The view's rows grouped by the file of their area (areas in the view's order; made once)."""
+    made = v.derived.get("by_area")
+    if made is None:
+        made = {}
+        for row in v.rows:
+            made.setdefault(area_file(row.area), []).append(row)
+        v.derived["by_area"] = made
+    return made
 
 
 def _area_lines(v: View, rows: list[Row], summary: str) -> Iterator[str]:
@@ -293,7 +311,7 @@ def _area_lines(v: View, rows: list[Row], summary: str) -> Iterator[str]:
         yield ""
     yield f"[Back to the summary]({summary}) \u00b7 [all areas](README.md)"
     yield from _checks(v, rows)
-    yield from _differences(rows)
+    yield from _differences(rows, shown_in_full(v))
     yield from _unsupported(rows)
 
 

@@ -31,6 +31,7 @@ from stc_harness.report.markdown import (
     md_code,
     md_text,
     sections_md,
+    shown_in_full,
 )
 from stc_harness.report.view import View
 
@@ -65,11 +66,13 @@ class Budget:
         return True
 
 
-def _link(item: Worst, folder: str) -> str:
-    return f"[{md_text(item.title)}]({folder}/{area_file(item.area)}#{anchor(item.check)})"
+def _link(item: Worst, folder: str, full: frozenset[str]) -> str:
+    """A link to the item's first check: its difference in full, else its area's file."""
+    where = f"#{anchor(item.check)}" if item.check in full else ""
+    return f"[{md_text(item.title)}]({folder}/{area_file(item.area)}{where})"
 
 
-def _decision(d: BackendDecision, folder: str, level: str) -> Iterator[str]:
+def _decision(d: BackendDecision, folder: str, level: str, full: frozenset[str]) -> Iterator[str]:
     yield f"**{STATUS_MARK[d.status]} {d.status}**: {md_text(d.headline)}"
     yield ""
     yield from (f"- {STATUS_MARK[x.status]} {md_text(x.text)}" for x in d.layers)
@@ -84,7 +87,7 @@ def _decision(d: BackendDecision, folder: str, level: str) -> Iterator[str]:
         yield f"{level} The {len(d.worst)} worst differences"
         yield ""
         for n, item in enumerate(d.worst, 1):
-            yield f"{n}. {_link(item, folder)}: {md_text(item.line)}"
+            yield f"{n}. {_link(item, folder, full)}: {md_text(item.line)}"
         yield ""
 
 
@@ -93,7 +96,7 @@ def _stop(folder: str) -> str:
             "report have every difference.)")
 
 
-def _what_will_change(decision: Decision, folder: str, budget: Budget) -> Iterator[str]:
+def _what_will_change(decision: Decision, folder: str, budget: Budget, full: frozenset[str]) -> Iterator[str]:
     yield "## What will change for your application"
     yield ""
     yield ("Every difference from the reference, one line per registry entry (or per check no entry "
@@ -122,7 +125,7 @@ def _what_will_change(decision: Decision, folder: str, budget: Budget) -> Iterat
             yield from (head, "")
             for item in items:
                 layers = ", ".join(sorted(item.layers))
-                line = (f"- {_link(item, folder)} ({md_code(item.key)}, {item.count} "
+                line = (f"- {_link(item, folder, full)} ({md_code(item.key)}, {item.count} "
                         f"check{'s' if item.count != 1 else ''}, {layers})")
                 if not budget.take(line):
                     yield from ("", _stop(folder))
@@ -196,14 +199,14 @@ def _title(v: View, decision: Decision, stem: str, folder: str) -> Iterator[str]
         yield ""
 
 
-def _decisions(decision: Decision, folder: str) -> Iterator[str]:
+def _decisions(decision: Decision, folder: str, full: frozenset[str]) -> Iterator[str]:
     yield "## The decision"
     yield ""
     for n, d in enumerate(decision.backends):
         if n:
             yield f"### {md_text(d.backend)}"
             yield ""
-        yield from _decision(d, folder, "####" if n else "###")
+        yield from _decision(d, folder, "####" if n else "###", full)
 
 
 def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
@@ -217,8 +220,9 @@ def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
     if v.is_dropin:
         yield from _sections(v, folder, budget, MD_DROPIN_SECTION_ROWS)
     if primary:
-        yield from budget.spend(_decisions(decision, folder))
-        yield from _what_will_change(decision, folder, budget)
+        full = shown_in_full(v)
+        yield from budget.spend(_decisions(decision, folder, full))
+        yield from _what_will_change(decision, folder, budget, full)
         yield from _counts(v, folder, budget)
     if not v.is_dropin:
         yield from _sections(v, folder, budget, MD_SUMMARY_SECTION_ROWS)
