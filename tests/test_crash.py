@@ -154,7 +154,7 @@ def test_report_is_replaced_atomically(tmp_path: Path, monkeypatch: pytest.Monke
         write_all({**old, "old": False, "checks": [{"id": "x" * 100_000}]}, tmp_path)
     assert (tmp_path / "compatibility.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compatibility.html", "compatibility.json",
-                                                          "compatibility.md"]  # no details: no checks
+                                                          "compatibility.md"]
 
 
 def test_a_run_killed_while_writing_leaves_the_previous_report_whole(project: pytest.Pytester) -> None:
