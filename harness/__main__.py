@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "bench": ("stc_harness.bench", "time the harness against the raw drivers"),
     "bench-report": ("stc_harness.report.bench", "time and peak memory of writing a 50,000-result report"),
+    "screenshot": ("stc_harness.report.screenshot", "the HTML report's first screen as a PNG"),
     "render": ("stc_harness.report.cli", "render a JSON report to Markdown and HTML"),
     "merge": ("stc_harness.report.cli", "merge several JSON reports into one"),
     "matrix": ("stc_harness.report.matrix", "render a version matrix from several JSON reports"),

@@ -21,35 +21,40 @@ def section(md: str, start: str, stop_prefix: str) -> str:
     return "\n".join(lines[begin:end]).strip()
 
 
-def what_will_change(md: str) -> str:
-    """The head of "What will change for your application": its table with the first row of each group."""
+def what_will_change(md: str, per_group: int = 1) -> str:
+    """The head of "What will change for your application": each group's heading and first lines."""
     lines = section(md, "## What will change for your application", "## ").splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("| whose |"))
-    seen: set[tuple[str, str]] = set()
-    rows = []
-    for line in lines[header + 2:]:
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) > 2 and (cells[0], cells[1]) not in seen:
-            seen.add((cells[0], cells[1]))
-            rows.append(line)
-    total = len(lines) - header - 2
-    return "\n".join([*lines[:header], lines[header], lines[header + 1], *rows, "",
-                      f"(the first row of each group shown here; the report lists all {total})"])
+    out: list[str] = []
+    shown = total = 0
+    for line in lines:
+        if line.startswith("### "):
+            shown = 0
+            out += ["", line, ""]
+        elif line.startswith("- "):
+            total += 1
+            shown += 1
+            if shown <= per_group:
+                out.append(line)
+        elif not out:
+            out.append(line)
+    out += ["", f"(the first line of each group shown here; the report lists all {total})"]
+    return "\n".join(x for i, x in enumerate(out) if x or (i and out[i - 1]))
 
 
 def report_excerpt() -> str:
-    """What will change, the summary, a few check rows, and one difference section of compatibility.md."""
+    """The decision and what will change (heads) from compatibility.md, one difference from the details."""
     md = (ROOT / "reports" / "compatibility.md").read_text(encoding="utf-8")
-    summary = what_will_change(md) + "\n\n" + section(md, "## Summary", "### Per area")
-    table = md.splitlines()
-    header = next(i for i, line in enumerate(table) if line.startswith("| check | title |"))
-    wanted = ("`pooling.memory_pool_shares_across_slots`", "`mvcc.conflict_surfaces_at[update_interleaved]`",
-              "`mvcc.state_after_conflict[at_write]`", "`errors.dbapi_class[syntax_error]`",
-              "`types.roundtrip[uuid_v4]`", "`transactions.second_immediate_fails_at_begin`")
-    rows = [line for line in table if any(line.startswith(f"| {w} ") for w in wanted)]
-    diff = section(md, "### `pooling.memory_pool_shares_across_slots`", "### ")
-    return "\n".join([summary, "", "## Checks (a few rows)", "", table[header], table[header + 1], *rows,
-                      "", "## Differences (one of them)", "", diff])
+    decision = section(md, "## The decision", "## ")
+    parts = [decision, "", what_will_change(md), "", section(md, "## Summary", "### Per area")]
+    pooling = ROOT / "reports" / "compatibility-details" / "area-pooling.md"
+    if pooling.is_file():
+        detail = pooling.read_text(encoding="utf-8")
+        one = section(detail, "### `pooling.memory_pool_shares_across_slots`", "### ").splitlines()
+        while one and (not one[-1] or one[-1].startswith("<a id=")):
+            one.pop()  # the next difference's anchor
+        parts += ["", "## One difference in full (from the details folder)", "", *one]
+    # the report's links are relative to reports/; the README sits one folder up
+    return "\n".join(parts).replace("](compatibility-details/", "](reports/compatibility-details/")
 
 
 def matrix_excerpt() -> str:

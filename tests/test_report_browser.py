@@ -1,207 +1,33 @@
 """The HTML report in a real headless Chromium: loads clean and offline, filters work, screenshot taken.
 
-Chromium is driven over the DevTools protocol on a pipe (`--remote-debugging-pipe`: JSON messages ended
-by NUL on file descriptors 3 and 4), so no extra dependency and no network port. Install the browser
-with `apt-get install -y chromium`; without it these tests fail (they never skip).
+Chromium is driven over the DevTools protocol on a pipe (`stc_harness.report.browser`), so no extra
+dependency and no network port. Install the browser with `apt-get install -y chromium`; without it these
+tests fail (they never skip).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import json
-import os
-import select
-import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stc_harness.report import browser as browser_module
 from stc_harness.report.bench import replicate
+from stc_harness.report.browser import FLAGS, Browser, Page
 from stc_harness.report.write import write_all
 from test_report_render import EVIL, rich_doc, sample_doc
 
-INSTALL = "apt-get update && apt-get install -y chromium"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars")
-# A launcher that puts the two pipe ends on descriptors 3 and 4, where Chromium expects them.
-LAUNCH = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
-          "os.execv(sys.argv[3], sys.argv[3:])")
-TIMEOUT = 30.0
-
 
 def chromium_binary() -> str:
-    """The Chromium executable ($CHROMIUM if set), or a failure telling how to install it."""
-    chosen = os.environ.get("CHROMIUM")
-    candidates = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"),
-                                          shutil.which("chromium-browser")]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail(f"Chromium is not installed ({chosen or '/usr/bin/chromium'} not found), and the HTML "
-                f"report must be checked in a real browser: install it with `{INSTALL}` (Debian package "
-                "`chromium`), or point CHROMIUM at the binary", pytrace=False)
-
-
-def _high(fd: int) -> int:
-    """Move a descriptor above 10, so the launcher's dup2 onto 3 and 4 cannot clobber it."""
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
-    os.close(fd)
-    return new
-
-
-class Browser:
-    """A headless Chromium and a minimal DevTools-protocol client over its pipe."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        to_chrome_r, self._to_chrome = (_high(fd) for fd in os.pipe())
-        self._from_chrome, from_chrome_w = (_high(fd) for fd in os.pipe())
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, str(to_chrome_r), str(from_chrome_w), binary, *FLAGS,
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-            pass_fds=(to_chrome_r, from_chrome_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _read_message(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("Chromium did not answer in time")
-            ready, _, _ = select.select([self._from_chrome], [], [], left)
-            if ready:
-                chunk = os.read(self._from_chrome, 1 << 16)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe: "
-                                       + (self.proc.stderr.read().decode(errors="replace")[-2000:]
-                                          if self.proc.poll() is not None and self.proc.stderr else ""))
-                self._buffer += chunk
-        raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
-
-    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
-        """Send one command and wait for its answer (events arriving meanwhile are kept)."""
-        self._next_id += 1
-        msg: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            answer = self._read_message(deadline)
-            if answer.get("id") == self._next_id:
-                if "error" in answer:
-                    raise RuntimeError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-            self.events.append(answer)
-
-    def wait_for(self, method: str, session: str) -> dict[str, Any]:
-        """Wait for an event of this page (one already received counts)."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            for ev in self.events:
-                if ev.get("method") == method and ev.get("sessionId") == session:
-                    self.events.remove(ev)
-                    return ev
-            self.events.append(self._read_message(deadline))
-
-    def close(self) -> None:
-        """End the browser (ours, by its process handle) and the pipe."""
-        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
-            self.send("Browser.close")
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        for fd in (self._to_chrome, self._from_chrome):
-            os.close(fd)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-
-
-class Page:
-    """One tab, with the events that say whether the page misbehaved."""
-
-    def __init__(self, browser: Browser, url: str, width: int = 1400, height: int = 1000,
-                 mobile: bool = False) -> None:
-        self.browser = browser
-        self.target = browser.send("Target.createTarget", url="about:blank")["targetId"]
-        self.session = browser.send("Target.attachToTarget", targetId=self.target, flatten=True)["sessionId"]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                  deviceScaleFactor=2 if mobile else 1, mobile=mobile)
-        self.goto(url)
-
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        """A command to this page."""
-        return self.browser.send(method, self.session, **params)
-
-    def goto(self, url: str) -> None:
-        """Load a document and wait for its load event (not for a change of the fragment only)."""
-        self.send("Page.navigate", url=url)
-        self.browser.wait_for("Page.loadEventFired", self.session)
-
-    def js(self, expression: str) -> Any:
-        """Evaluate in the page; an exception there fails the test."""
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise AssertionError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def close(self) -> None:
-        """Close the tab and forget its events."""
-        self.browser.send("Target.closeTarget", targetId=self.target)
-        self.browser.events = [e for e in self.browser.events if e.get("sessionId") != self.session]
-
-    def problems(self) -> list[str]:
-        """Console errors and warnings, uncaught exceptions, log errors, dialogs, and any network request."""
-        found = []
-        for ev in self.browser.events:
-            if ev.get("sessionId") != self.session:
-                continue
-            method, params = ev.get("method"), ev.get("params", {})
-            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-                found.append(f"console.{params['type']}: {params.get('args')}")
-            elif method == "Runtime.exceptionThrown":
-                found.append(f"exception: {params.get('exceptionDetails')}")
-            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
-                found.append(f"log: {params['entry']}")
-            elif method == "Page.javascriptDialogOpening":
-                found.append(f"dialog: {params}")
-            elif method == "Network.requestWillBeSent" and not params["request"]["url"].startswith("file://"):
-                found.append(f"network request: {params['request']['url']}")
-        return found
-
-    def visible(self, selector: str) -> list[str]:
-        """The data-check of each matching element that is displayed."""
-        return self.js(f"Array.from(document.querySelectorAll({json.dumps(selector)}))"
-                       ".filter(e => e.offsetParent !== null).map(e => e.dataset.check)")
-
-    def click(self, name: str, value: str) -> None:
-        """Click a filter checkbox as a user would (a trusted mouse click at its position)."""
-        box = self.js(f"(() => {{ const i = Array.from(document.querySelectorAll('#filters input'))"
-                      f".find(i => i.name === {json.dumps(name)} && i.value === {json.dumps(value)});"
-                      f" i.scrollIntoView({{block: 'center'}}); const r = i.getBoundingClientRect();"
-                      f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
-
-    def checked(self, name: str) -> list[str]:
-        """The checked values of one filter group."""
-        return self.js(f"Array.from(document.querySelectorAll('#filters input'))"
-                       f".filter(i => i.name === {json.dumps(name)} && i.checked).map(i => i.value)")
+    """The Chromium executable, or a failure telling how to install it (these tests never skip)."""
+    try:
+        return browser_module.chromium_binary()
+    except browser_module.BrowserMissing as exc:
+        pytest.fail(f"{exc}; the HTML report must be checked in a real browser", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -564,5 +390,148 @@ def test_the_page_points_at_the_same_paths_as_the_python_value_diff(
     assert shown == [[list(p) for p in value_diff(obs, base)] for obs, base in DIFF_CASES]
     assert shown[1] == [["[0]", "9223372036854775807", "9223372036854775806"], ["[1]", "1.0", "1"],
                         ["[2]", '"a\\"b\\\\\\\\c"', '"a\\"b\\\\\\\\d"']]
+    assert page.problems() == []
+    page.close()
+
+
+# --- the first screen: the decision -----------------------------------------------------------------------
+
+#: Where the decision's three parts are, and whether the page scrolls sideways (CSS pixels).
+FIRST_SCREEN = """(() => {
+  const box = s => { const e = document.querySelector(s); if (!e) { return null; }
+    const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+  return {vw: innerWidth, vh: innerHeight, pageWidth: document.documentElement.scrollWidth,
+          verdict: box('#decision .decide .verdict'), chart: box('#decision .decide svg.chart'),
+          worst: box('#decision .decide .worst ol'), about: box('#about')};
+})()"""
+
+
+def _inside(lay: dict[str, Any], part: str) -> bool:
+    box = lay[part]
+    return box is not None and box["top"] >= 0 and box["bottom"] <= lay["vh"] and box["left"] >= 0 \
+        and box["right"] <= lay["vw"] + 0.5
+
+
+LONG = ("a difference whose registry title is as long as the real ones, naming the statement, the driver "
+        "call and what each engine returns")
+
+
+def decision_doc(backends: tuple[str, ...] = ("sqlite", "turso")) -> dict[str, Any]:
+    """The rich document with long titles (five worst, each two or three lines on a phone) and more
+    differences of every impact; with a third backend when asked."""
+    doc = rich_doc()
+    impacts = ["silent-data-change", "lost-or-extra-writes", "error-appears-or-disappears", "different-error",
+               "missing-api", "cosmetic"]
+    for n in range(12):
+        res = {b: {"outcome": "same", "observed": 1, "baseline": 1} for b in backends}
+        for b in backends[1:]:
+            res[b] = {"outcome": "documented-difference", "observed": 2, "baseline": 1,
+                      "attribution": "turso"}
+        doc["checks"].append({
+            "id": f"pragmas.long_{n:02d}", "area": "pragmas", "layer": ("engine", "driver", "client")[n % 3],
+            "title": f"{LONG} ({n})", "source": None, "results": res,
+            "entry": {"id": f"pragmas.long-{n:02d}", "title": f"{LONG} ({n})", "impact": impacts[n % 6],
+                      "source": {"document": "x", "section": "y"}, "reason": "r", "checks": [],
+                      "expect": {}}})
+    if len(backends) > 2:
+        doc["backends"].append({"id": backends[1], "name": backends[1], "driver": "libsql",
+                                "driver_version": "0.1", "engine_version": "3.45.1"})
+        for row in doc["checks"]:
+            row["results"].setdefault(backends[1], {"outcome": "same", "observed": 1, "baseline": 1})
+    return doc
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["390px", "1400px"])
+def test_the_first_screen_holds_the_verdict_the_chart_and_the_worst_items(
+        browser: Browser, tmp_path: Path, size: dict[str, Any]) -> None:
+    write_all(decision_doc(), tmp_path)
+    page = Page(browser, (tmp_path / "compatibility.html").as_uri(), **size)
+    assert page.js("document.body.dataset.errors") == "0"
+    lay = page.js(FIRST_SCREEN)
+    print(f"first screen at {size['width']} px: {lay}")
+    assert lay["pageWidth"] <= lay["vw"]  # no sideways scroll
+    for part in ("verdict", "chart", "worst"):
+        assert _inside(lay, part), part
+    assert lay["about"]["top"] > lay["vh"]  # the run's metadata waits in the footer
+    worst = page.js("Array.from(document.querySelectorAll('#decision .decide .worst li a'))"
+                    ".map(a => a.getAttribute('href'))")
+    assert len(worst) == 5
+    assert worst[0] == "#errors.undocumented"  # impact unknown comes first: nobody judged it yet
+    # the verdict says it in words and marks, never by colour alone
+    layers = page.js("Array.from(document.querySelectorAll('#decision .decide ul.layers li'))"
+                     ".map(li => li.textContent.trim())")
+    assert [x.split(":")[0][2:] for x in layers] == ["Engine", "Driver", "Client"]
+    assert layers[0].startswith("\u2716 Engine: ")
+    # the chart: one bar per impact class, each with its number; the same numbers as a table
+    bars = page.js("Array.from(document.querySelectorAll('#decision .decide svg.chart g.bar'))"
+                   ".map(g => [g.dataset.impact, g.lastElementChild.textContent])")
+    table = page.js("Array.from(document.querySelectorAll("
+                    "'#decision .decide table[data-chart-table] tbody tr'))"
+                    ".map(tr => [tr.dataset.impact, tr.children[4].textContent])")
+    assert bars == table
+    assert bars[:2] == [["unknown", "1"], ["silent-data-change", "5"]]
+    assert page.js("document.querySelector('#decision svg.chart').getAttribute('role')") == "img"
+    assert page.js("document.querySelector('#decision svg.chart title').textContent").startswith(
+        "Differences of turso from sqlite")
+    _shot(page, tmp_path / f"first-screen-{size['width']}.png")
+    # a worst item's link opens its difference in full
+    page.js("document.querySelector('#decision .worst li:nth-child(2) a').click()")
+    page.js("new Promise(r => setTimeout(r, 50))")
+    target = worst[1][1:]
+    assert target in page.visible("#differences article")
+    assert 0 <= page.js(f"document.getElementById({json.dumps(target)}).getBoundingClientRect().top") < 300
+    assert page.problems() == []
+    # the assertion above can fail: a tall heading pushes the worst items below the first screen
+    page.js("window.scrollTo(0, 0); document.querySelector('header.top').style.height = '700px'")
+    assert not _inside(page.js(FIRST_SCREEN), "worst")
+    page.close()
+
+
+def test_three_backends_each_get_a_decision_the_target_first(browser: Browser, tmp_path: Path) -> None:
+    write_all(decision_doc(("sqlite", "libsql", "turso")), tmp_path)
+    page = Page(browser, (tmp_path / "compatibility.html").as_uri(), **PHONE)
+    order = page.js("Array.from(document.querySelectorAll('[data-decision]')).map(e => e.dataset.decision)")
+    assert order == ["turso", "libsql"]
+    assert page.js("document.querySelector('details.decide-other').open") is False
+    assert page.js("document.querySelectorAll('svg.chart').length") == 2
+    ids = page.js("Array.from(document.querySelectorAll('svg.chart [id]')).map(e => e.id)")
+    assert len(ids) == len(set(ids))  # each chart's patterns and title have ids of their own
+    lay = page.js(FIRST_SCREEN)
+    assert lay["pageWidth"] <= lay["vw"]
+    for part in ("verdict", "chart", "worst"):
+        assert _inside(lay, part), part
+    page.js("document.querySelector('details.decide-other').open = true")
+    assert page.js("document.documentElement.scrollWidth") <= lay["vw"]
+    assert page.problems() == []
+    page.close()
+
+
+def test_a_dropin_report_shows_the_users_tests_first_and_no_empty_engine_tables(
+        browser: Browser, tmp_path: Path) -> None:
+    doc = {"schema_version": 2, "generated_at": "2026-01-01T00:00:00+00:00", "reference": "sqlite",
+           "backends": [{"id": "sqlite"}, {"id": "turso"}], "registry": [], "checks": [],
+           "dropin": {"adaptations": True, "tests": []},
+           "sections": [{"id": "dropin-summary", "title": "Your tests on SQLite and Turso",
+                         "intro": "3 tests", "columns": ["engine", "passed", "failed"],
+                         "rows": [["sqlite", 3, 0], ["turso", 1, 2]]},
+                        {"id": "dropin-turso-only", "title": "Pass on SQLite, fail on Turso", "intro": "",
+                         "columns": ["test", "cause"], "rows": [["t::a", {"text": "x", "href": "#nowhere"}],
+                                                                 ["t::b", EVIL]]}]}
+    write_all(doc, tmp_path, "dropin")
+    assert not (tmp_path / "dropin-details").exists()
+    md = (tmp_path / "dropin.md").read_text()
+    assert md.startswith("# Drop-in report: your tests on sqlite and turso\n")
+    assert md.index("## Your tests on SQLite and Turso") < md.index("## About this run")
+    assert "## Summary" not in md
+    assert "## The decision" not in md
+    page = Page(browser, (tmp_path / "dropin.html").as_uri(), **PHONE)
+    assert page.js("document.body.dataset.errors") == "0"
+    shown = page.js("Array.from(document.querySelectorAll('body > section, body > form, body > footer'))"
+                    ".filter(e => e.offsetParent !== null).map(e => e.id)")
+    assert shown == ["section-dropin-summary", "section-dropin-turso-only", "about"]
+    assert page.js("document.querySelector('#section-dropin-summary').getBoundingClientRect().top") < 200
+    assert page.js("document.querySelector('#section-dropin-turso-only tbody').textContent").endswith(EVIL)
+    assert page.js("document.documentElement.scrollWidth") <= 390
     assert page.problems() == []
     page.close()

@@ -43,11 +43,15 @@ def test_render_writes_markdown_and_html_next_to_the_json(tmp_path: Path,
     src = _write(tmp_path / "run" / "nightly.json", sample_doc())
     assert cli.main(["render", str(src)]) == 0
     md, html = tmp_path / "run" / "nightly.md", tmp_path / "run" / "nightly.html"
-    assert md.read_text().startswith("# Compatibility report\n")
+    details = tmp_path / "run" / "nightly-details"
+    assert md.read_text().startswith("# Moving from sqlite to turso: what changes\n")
+    assert "(nightly-details/README.md)" in md.read_text()
+    assert (details / "area-types.md").is_file()
     assert "<!doctype html>" in html.read_text()
-    assert capsys.readouterr().out.split() == [str(md), str(html)]
+    assert capsys.readouterr().out.split() == [str(md), str(html), str(details)]
     assert cli.main(["render", str(src), "--out", str(tmp_path / "elsewhere")]) == 0
-    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["nightly.html", "nightly.md"]
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["nightly-details", "nightly.html",
+                                                                           "nightly.md"]
 
 
 def test_python_dash_m_harness_dispatches_render(tmp_path: Path) -> None:
@@ -117,7 +121,7 @@ def test_merge_keeps_unique_ids_and_labels_colliding_ones(tmp_path: Path) -> Non
     assert list(row["results"]) == labels
     assert merged["reference"] == "sqlite@0.22.1/py3.10"
     assert [m["file"] for m in merged["merged_from"]] == [str(old), str(new)]
-    md = (tmp_path / "m2" / "compatibility.md").read_text()
+    md = (tmp_path / "m2" / "compatibility-details" / "area-types.md").read_text()
     assert "| check | title | sqlite@0.22.1/py3.10 | turso@0.7.2/py3.10 | sqlite@0.22.1/py3.12 |" in md
 
 
@@ -155,7 +159,8 @@ def test_merge_is_deterministic_and_does_not_touch_its_inputs() -> None:
 
 def test_files_are_replaced_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     written = write_all(sample_doc(), tmp_path)
-    assert [p.name for p in written] == ["compatibility.json", "compatibility.md", "compatibility.html"]
+    assert [p.name for p in written] == ["compatibility.json", "compatibility.md", "compatibility.html",
+                                         "compatibility-details"]
     assert oct(written[0].stat().st_mode & 0o777) == "0o644"
     before = written[0].read_text()
 

@@ -21,6 +21,7 @@ from stc_harness.report.render import (
     DIFF_OUTCOMES,
     make_view,
     md_value,
+    render_details,
     render_html,
     render_markdown,
     value_diff,
@@ -198,40 +199,75 @@ def _cells(line: str) -> list[str]:
     return re.split(r"(?<!\\)\|", line.strip())[1:-1]
 
 
-def test_markdown_has_every_part() -> None:
+def area_md(doc: dict[str, Any], area: str) -> str:
+    """One area's file of the details folder."""
+    return render_details(doc)[f"area-{area}.md"]
+
+
+def test_the_summary_and_the_details_have_every_part() -> None:
     doc = sample_doc()
     md = render_markdown(doc)
-    for heading in ("## Backends", "## Summary", "### Per area", "## Checks", "## Differences",
-                    "## Unsupported", "## Claims of the source documents",
-                    "## Registry of documented differences"):
+    for heading in ("## The decision", "### The 3 worst differences",
+                    "## What will change for your application", "## Summary", "### Per area",
+                    "## About this run"):
         assert f"\n{heading}\n" in md, heading
+    assert md.startswith("# Moving from sqlite to turso: what changes\n")
+    files = render_details(doc)
+    assert list(files) == ["README.md", "area-errors.md", "area-limits.md", "area-types.md", "sections.md",
+                           "claims.md", "registry.md"]
+    for name in ("area-errors.md", "area-limits.md", "area-types.md"):
+        assert "\n## Checks\n" in files[name]
+        assert "\n## Differences\n" in files[name]
+        assert f"[{name}]({name})" in files["README.md"]
+    assert files["claims.md"].startswith("# Claims of the source documents\n\n[Back to the summary]"
+                                         "(../compatibility.md)")
+    assert files["registry.md"].startswith("# Registry of documented differences\n")
+    every = "".join(files.values())
     for row in doc["checks"]:
-        assert f"`{row['id']}`" in md
+        assert f"`{row['id']}`" in files[f"area-{row['area']}.md"]
     differing = {c["id"] for c in doc["checks"]
                  if any(r["outcome"] in DIFF_OUTCOMES for r in c["results"].values())}
     assert differing == {"types.documented", "types.drifting", "types.evil[a|b]", "errors.undocumented",
                          "errors.boom", "errors.hang", "errors.crashes"}
-    sections = re.findall(r"^### `([^`]+)`", md.split("## Differences")[1].split("## Unsupported")[0], re.M)
-    assert sections == sorted(differing)
-    assert "- `limits.needs_ext` on **turso**: needs extensions: not available" in md
-    diff = md.split("### `types.documented`")[1].split("\n### ")[0]
+    sections = [s for name in ("area-errors.md", "area-limits.md", "area-types.md")
+                for s in re.findall(r"^### `([^`]+)`", files[name].split("## Differences")[1], re.M)]
+    assert sorted(sections) == sorted(differing)
+    for check in differing:  # every difference has its anchor, as the summary links it
+        assert f'<a id="check-{re.sub("[^a-z0-9]+", "-", check.lower()).strip("-")}"></a>' in every
+    assert "- `limits.needs_ext` on **turso**: needs extensions: not available" in files["area-limits.md"]
+    types = files["area-types.md"]
+    diff = types.split("### `types.documented`")[1].split("\n### ")[0]
     assert "- Registry entry `types.doc-entry` in `types.toml`: Turso says \\<i\\>turso\\</i\\>" in diff
     assert ('- **sqlite**: same\n  - observed, equal to the baseline (from sqlite): `{"name":"sqlite"}`\n'
             '- **turso**: documented-difference\n  - observed: `{"name":"turso"}`\n'
             '  - baseline (from sqlite): `{"name":"sqlite"}`\n'
             '  - differs at:\n    - `name`: `"turso"`, baseline `"sqlite"`\n'
             '  - registry expects: this observation\n') in diff
-    drift = md.split("### `types.drifting`")[1].split("\n### ")[0]
+    drift = types.split("### `types.drifting`")[1].split("\n### ")[0]
     assert '  - registry expects: `"old"`' in drift
     assert "differs at" not in drift  # a whole-value difference needs no path
     assert "  - source: `001_312a5f9792b0f890.txt` § Connection URLs" in diff
-    boom = md.split("### `errors.boom`")[1].split("\n### ")[0]
+    boom = files["area-errors.md"].split("### `errors.boom`")[1].split("\n### ")[0]
     assert "    ~~~~\n    RuntimeError: boom\n" in boom
     assert "\n    ~~~ fence\n    ~~~~" in boom
 
 
+def test_the_summary_links_each_difference_to_its_anchor_in_its_area_file() -> None:
+    doc = rich_doc()
+    md = render_markdown(doc)
+    files = render_details(doc)
+    links = re.findall(r"\]\(compatibility-details/([^)#]+)#([^)]+)\)", md)
+    assert links
+    for name, target in links:
+        assert f'<a id="{target}"></a>' in files[name], (name, target)
+    worst = md.split("### The 4 worst differences\n\n")[1].split("\n\n")[0].splitlines()
+    assert len(worst) == 4  # four registry entries or undocumented checks differ on turso
+    assert worst[0].startswith("1. [Title of errors.undocumented]")  # impact unknown: read it first
+    assert "silent data change" in worst[1]
+
+
 def test_markdown_tables_keep_their_columns_and_escape_what_needs_it() -> None:
-    md = render_markdown(sample_doc())
+    md = area_md(sample_doc(), "types")
     table = md.split("## Checks\n\n")[1].split("\n\n")[0].splitlines()
     assert _cells(table[0]) == [" check ", " title ", " sqlite ", " turso ", " source "]
     for line in table[2:]:
@@ -246,30 +282,30 @@ def test_markdown_tables_keep_their_columns_and_escape_what_needs_it() -> None:
     assert "\\&amp;" in evil
     # values go into code spans long enough for the backticks inside them
     assert '``{"v":"</code>|`x`"}``' in md
-    for line in md.splitlines():
-        if line.startswith("|"):
-            assert "<" not in re.sub(r"`+[^`]*`+", "", line).replace("\\<", ""), line
+    for text in (md, render_markdown(rich_doc())):
+        for line in text.splitlines():
+            if line.startswith("|"):
+                assert "<" not in re.sub(r"`+[^`]*`+", "", line).replace("\\<", ""), line
 
 
 def test_every_claim_is_listed_under_its_document_and_section_with_each_outcome() -> None:
     doc = sample_doc()
-    md = render_markdown(doc)
-    claims = md.split("## Claims of the source documents")[1].split("## Registry")[0]
+    claims = render_details(doc)["claims.md"]
     view = make_view(doc)
     for row in view.rows:
-        doc_block = claims.split(f"### `{row.document}`")[1].split("\n### ")[0]
-        sec_block = doc_block.split(f"#### {row.section}\n")[1].split("\n#### ")[0]
+        doc_block = claims.split(f"## `{row.document}`")[1].split("\n## ")[0]
+        sec_block = doc_block.split(f"### {row.section}\n")[1].split("\n### ")[0]
         line = next(li for li in sec_block.splitlines() if li.startswith(f"- `{row.id}`"))
         for cell in row.cells:
             assert f"{cell.backend}: {cell.outcome}" in line
     # an entry citing another section lists the check there too, marked "via"
-    urls = claims.split("#### Connection URLs\n")[1].split("\n#### ")[0]
+    urls = claims.split("### Connection URLs\n")[1].split("\n### ")[0]
     assert "`types.documented`" in urls
-    orm = claims.split("### `000_19b4e4215b591ddb.txt`")[1]
-    limitations = orm.split("#### Limitations\n")[1].split("\n####")[0]
+    orm = claims.split("## `000_19b4e4215b591ddb.txt`")[1]
+    limitations = orm.split("### Limitations\n")[1].split("\n###")[0]
     assert "- `errors.crashes` (unknown" not in limitations
     assert "(via entry `errors.crash-entry`)" in limitations
-    order = re.findall(r"^### `([^`]+)`", claims, re.M)
+    order = re.findall(r"^## `([^`]+)`", claims, re.M)
     assert order[:2] == ["000_19b4e4215b591ddb.txt", "001_312a5f9792b0f890.txt"]
     assert order[-1] == "harness"
 
@@ -291,7 +327,7 @@ def test_a_minimal_or_merged_document_renders() -> None:
            "checks": [{"id": "x.y", "area": "x",
                        "results": {"a": {"outcome": "same"}, "b": {"outcome": "odd"}}}]}
     md = render_markdown(doc)
-    assert "| `x.y` |  | same | odd | `unknown` §" in md
+    assert "| `x.y` |  | same | odd | `unknown` §" in area_md(doc, "x")
     assert "| odd |" in md.split("## Summary")[1].split("\n\n")[1]  # an unknown outcome still counts
     html = render_html(doc)
     assert 'value="odd"' in html
@@ -427,10 +463,16 @@ def test_layer_attribution_and_impact_filters_appear_when_the_data_has_them() ->
 def test_extra_sections_render_in_order_after_the_summary_in_both_formats() -> None:
     doc = rich_doc()
     md = render_markdown(doc)
-    order = [md.index(h) for h in ("\n## Summary\n", "\n## Turso's compatibility claims, measured\n",
-                                   "\n## Nothing here\n", "\n## Checks\n")]
+    order = [md.index(h) for h in ("\n## The decision\n", "\n## What will change for your application\n",
+                                   "\n## Summary\n", "\n## Turso's compatibility claims, measured\n",
+                                   "\n## Nothing here\n", "\n## About this run\n")]
     assert order == sorted(order)
-    table = md.split("## Turso's compatibility claims, measured\n\n")[1].split("\n\n## ")[0]
+    head = md.split("## Turso's compatibility claims, measured\n\n")[1].split("\n\n## ")[0]
+    assert head.splitlines()[0] == "Every row \\| of COMPAT.md"
+    assert head.count("\n| feature ") == 1 + 10  # the summary shows the header and ten rows
+    assert "222 more rows (of 232) are in `compatibility-details/sections.md`" in head
+    full = render_details(doc)["sections.md"]
+    table = full.split("## Turso's compatibility claims, measured\n\n")[1].split("\n\n## ")[0]
     lines = table.splitlines()
     assert lines[0] == "Every row \\| of COMPAT.md"
     assert _cells(lines[2]) == [" feature ", " claim ", " check "]
@@ -441,8 +483,8 @@ def test_extra_sections_render_in_order_after_the_summary_in_both_formats() -> N
     assert "see the drift" in rows[-1]
     assert "<script>" not in rows[-1]
     html = render_html(doc)
-    assert html.index('id="summary"') < html.index('id="section-claims"') < html.index('id="section-empty"') \
-        < html.index('id="checks"')
+    assert html.index('id="decision"') < html.index('id="summary"') < html.index('id="section-claims"') \
+        < html.index('id="section-empty"') < html.index('id="checks"') < html.index('id="about"')
     assert [s["id"] for s in embedded_data(html)["sections"]] == ["claims", "empty"]
 
 
@@ -451,22 +493,50 @@ def test_markdown_summarises_very_large_parts_with_a_pointer(monkeypatch: pytest
 
     monkeypatch.setattr(markdown, "MD_DETAIL_LIMIT", 2)
     monkeypatch.setattr(markdown, "MD_SECTION_ROWS", 10)
-    md = render_markdown(rich_doc())
-    details = md.split("\n## Differences\n")[1].split("\n## Unsupported")[0]
+    doc = rich_doc()
+    files = render_details(doc)
+    details = files["area-errors.md"].split("\n## Differences\n")[1].split("\n## Unsupported")[0]
     assert len(re.findall(r"^### ", details, re.M)) == 2
-    assert "5 more differences (of 7) are listed in the Checks table above" in details
+    assert "2 more differences (of 4) are listed in the Checks table above" in details
+    types = files["area-types.md"].split("\n## Differences\n")[1]
+    assert "3 more differences (of 3)" in types  # two in full across all areas: spent on errors
+    md = render_markdown(doc)  # the summary links a difference to its anchor only where it is in full
+    anchored = re.findall(r"\]\(compatibility-details/([^)#]+)#([^)]+)\)", md)
+    assert anchored == []  # the two in full are an error and a crash: nothing the summary lists
+    assert "[Title of errors.undocumented](compatibility-details/area-errors.md)" in md
+    assert "](compatibility-details/area-types.md)" in md
+    for name, target in anchored:
+        assert f'<a id="{target}"></a>' in files[name]
     assert "`errors.undocumented`" in details.strip().splitlines()[-1]  # the rest named
-    section = md.split("## Turso's compatibility claims, measured\n")[1].split("\n## ")[0]
+    section = files["sections.md"].split("## Turso's compatibility claims, measured\n")[1].split("\n## ")[0]
     assert section.count("\n| feature ") == 1 + 10  # the header and ten rows
     assert "222 more rows (of 232) are in the JSON report (`sections`, id `claims`)" in section
     # the Checks table stays complete
-    assert len(re.findall(r"^\| `", md.split("\n## Checks\n")[1].split("\n## ")[0], re.M)) == 9
+    table = files["area-errors.md"].split("\n## Checks\n")[1].split("\n## ")[0]
+    assert len(re.findall(r"^\| `", table, re.M)) == 4
+
+
+def test_the_summary_stays_small_at_50000_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stc_harness.report.summary as summary
+    from stc_harness.report.bench import replicate
+
+    doc = replicate(rich_doc(), 3000)
+    for n, row in enumerate(doc["checks"]):  # every copy a difference of its own (no registry entry)
+        if row["results"]["turso"]["outcome"] != "same":
+            row["entry"] = None
+            row["title"] = f"difference {n} " + "x" * 80
+    monkeypatch.setattr(summary, "MD_SUMMARY_BYTES", 40_000)
+    md = render_markdown(doc)
+    assert len(md.encode()) <= 40_000
+    assert "The list stops here to keep this file small" in md
+    assert md.rstrip().splitlines()[-1].startswith("| turso |")  # the run's metadata is always kept
 
 
 def test_an_interrupted_run_says_so_at_the_top_of_both_renderings() -> None:
     doc = rich_doc()
     md = render_markdown(doc)
     assert md.splitlines()[2] == "> **interrupted: 7 of 9 checks ran** (this report is partial)"
+    assert render_details(doc)["area-types.md"].splitlines()[2] == md.splitlines()[2]
     html = render_html(doc)
     assert '<p id="interrupted" class="banner" role="alert">interrupted: 7 of 9 checks ran' in html
     assert html.index('id="interrupted"') < html.index('id="summary"')
@@ -502,7 +572,8 @@ def test_the_report_benchmark_replicates_a_report_and_measures_it(tmp_path: Path
     assert numbers["results"] == 108
     assert numbers["seconds"] > 0
     assert numbers["peak_mb"] >= numbers["document_mb"] > 0
-    assert set(numbers["files"]) == {"compatibility.json", "compatibility.md", "compatibility.html"}
+    assert set(numbers["files"]) == {"compatibility.json", "compatibility.md", "compatibility.html",
+                                     "compatibility-details/"}
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({**doc, "checks": []}))
     with pytest.raises(ReportError, match="no results to replicate"):
@@ -583,7 +654,7 @@ def test_serial_and_xdist_runs_give_the_same_document(tmp_path: Path) -> None:
     assert json.dumps(comparable(serial)) == json.dumps(comparable(parallel))
     merged = merge_reports([("serial.json", serial), ("xdist.json", parallel)])
     assert len(merged["backends"]) == 4
-    assert "types.named" in render_markdown(merged)
+    assert "types.named" in area_md(merged, "types")
 
 
 def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -591,11 +662,11 @@ def test_markdown_counts_claims_per_section_when_they_are_too_many(monkeypatch: 
 
     doc = sample_doc()
     monkeypatch.setattr(markdown, "MD_CLAIMS_LIMIT", 5)
-    claims = render_markdown(doc).split("## Claims of the source documents")[1].split("## Registry")[0]
+    claims = render_details(doc)["claims.md"]
     assert "This report has 11 claims, more than 5" in claims
-    urls = claims.split("#### Connection URLs\n")[1].split("\n####")[0]
+    urls = claims.split("### Connection URLs\n")[1].split("\n###")[0]
     assert "- checks: 1\n  - sqlite: same 1\n  - turso: documented-difference 1\n" in urls
-    errors = claims.split("#### Error handling\n")[1].split("\n####")[0]
+    errors = claims.split("### Error handling\n")[1].split("\n###")[0]
     assert "  - turso: drift 1, error 1, crash 1, timeout 1\n" in errors  # in the outcomes' order
     assert "- `" not in claims  # no claim listed one by one
 

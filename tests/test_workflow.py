@@ -60,7 +60,7 @@ def test_actionlint_passes() -> None:
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "compat.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text(WORKFLOW.read_text().replace("needs: suites", "needs: suite", 1))
+    broken.write_text(WORKFLOW.read_text().replace("needs: [suites,", "needs: [suite,", 1))
     result = run_actionlint(broken)
     assert result.returncode != 0
     assert "suite" in result.stdout
@@ -85,3 +85,23 @@ def test_every_job_uploads_its_report_and_the_merge_writes_the_summary() -> None
     assert '>> "$GITHUB_STEP_SUMMARY"' in text
     assert "reports/matrix/matrix.html" in text
     assert "UV_PYTHON_DOWNLOADS: never" in text
+
+
+def test_the_sqlite_and_sqlalchemy_axes_run_and_the_report_and_matrices_are_published() -> None:
+    text = WORKFLOW.read_text()
+    assert matrix_axis(text, "sqlean") == noxfile_default("SQLEAN_VERSIONS")
+    assert matrix_axis(text, "sqlalchemy") == noxfile_default("SQLALCHEMY_VERSIONS")
+    assert "run: nox -s sqlite_axis" in text
+    assert "run: nox -s clients" in text
+    # the SQLite points use the noxfile's folder names, and the merge reads them with the pyturso ones
+    assert "LABEL: py3.12-sqlean${{ matrix.sqlean }}-sqlean" in text
+    assert 'return f"py{python}-sqlean{sqlean}-sqlean"' in NOXFILE.read_text()
+    assert "needs: [suites, sqlite-axis, clients]" in text
+    assert "reports/matrix/py3.*/" in text
+    assert "reports/clients/sqlalchemy-*/" in text
+    # the report of the commit: HTML, summary, details and JSON, and the decision in the job summary
+    for path in ("reports/ci/compatibility.html", "reports/ci/compatibility.md",
+                 "reports/ci/compatibility-details/", "reports/ci/compatibility.json",
+                 "reports/clients/matrix.html"):
+        assert path in text, path
+    assert 'cat reports/ci/compatibility.md >> "$GITHUB_STEP_SUMMARY"' in text

@@ -67,7 +67,12 @@ def _measure(source: str, results: int, out: str, queue: Any) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     queue.put({"results": sum(len(c["results"]) for c in doc["checks"]), "checks": len(doc["checks"]),
                "seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "document_mb": before,
-               "files": {p.name: p.stat().st_size for p in paths}})
+               "files": {p.name + ("/" if p.is_dir() else ""): _size(p) for p in paths}})
+
+
+def _size(path: Path) -> int:
+    """A file's size, or the total size of a folder's files."""
+    return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
 
 
 def measure(source: Path, results: int, out: Path) -> dict[str, Any]:

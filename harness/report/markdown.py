@@ -1,4 +1,10 @@
-"""The report as Markdown, line by line (a large report is streamed to its file, never held twice)."""
+"""The report's per-check detail as Markdown files, split by area, line by line (streamed to their files).
+
+The summary a code forge shows (`compatibility.md`) is `stc_harness.report.summary`; it links here. The
+detail lives in a folder beside it (`compatibility-details/`): a README listing the areas, one file per
+area (its checks, differences and unsupported checks), the extra sections, the claims of the source
+documents and the registry. A difference's heading carries an anchor named by `anchor(check id)`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from stc_harness.checks import DOCUMENTED, DRIFT
+from stc_harness.checks import DOCUMENTED, DRIFT, UNSUPPORTED
 from stc_harness.report.view import NOT_RUN, Cell, Row, View, make_view, upstream_documented
 
 #: Longest value shown whole in the Markdown (the HTML and JSON always show all of it).
@@ -23,6 +29,7 @@ MD_SECTION_ROWS = 2000
 #: ampersand only where it would start an entity such as `&lt;`).
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|#~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|&(?=#?[A-Za-z0-9]+;))")
 _TICKS = re.compile(r"`+")
+_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 @lru_cache(maxsize=8192)
@@ -122,17 +129,11 @@ def interrupted_text(ran: int, total: int) -> str:
     return f"interrupted: {ran} of {total} checks ran"
 
 
-def _head(v: View) -> Iterator[str]:
-    yield "# Compatibility report"
-    yield ""
-    if v.interrupted:
-        yield f"> **{interrupted_text(*v.interrupted)}** (this report is partial)"
-        yield ""
+def about(v: View) -> Iterator[str]:
+    """The run's metadata and its backends (the summary ends with them)."""
     yield from (f"- {md_text(k)}: {md_text(val)}" for k, val in v.meta)
     yield ""
     extra = ("Python", "report") if v.merged else ()
-    yield "## Backends"
-    yield ""
     columns = ("backend", "driver", "driver version", "engine version", "options", *extra)
     yield "| " + " | ".join(columns) + " |"
     yield "|---|---|---|---|---|" + "---|" * len(extra)
@@ -143,37 +144,10 @@ def _head(v: View) -> Iterator[str]:
                f"| {md_text(b['engine_version'])} | {opts} |{more}")
 
 
-def _summary(v: View) -> Iterator[str]:
-    yield from ("", "## Summary", "", "| backend | " + " | ".join(v.outcomes) + " | total |",
-                "|---|" + "---:|" * (len(v.outcomes) + 1))
-    for b in v.backend_ids:
-        counts = v.totals[b]
-        cells = " | ".join(str(counts[o]) for o in v.outcomes)
-        yield f"| {md_text(b)} | {cells} | {sum(counts.values())} |"
-    splits = v.splits
-    if any(up or meas for _, up, meas in splits):
-        yield ""
-        yield ("Where the documented differences are documented: "
-               + "; ".join(f"{md_text(b)}: {up} in a source document or upstream reference, {meas} only in "
-                           "this project's registry (measured; no document states them)"
-                           for b, up, meas in splits if up or meas) + ".")
-    yield from ("", "### Per area", "", "| area | backend | " + " | ".join(v.outcomes) + " |",
-                "|---|---|" + "---:|" * len(v.outcomes))
-    for area, b, counts in v.area_rows:
-        yield f"| {md_text(area)} | {md_text(b)} | " + " | ".join(str(counts[o]) for o in v.outcomes) + " |"
-
-
-def _lead_sections(v: View) -> Iterator[str]:
-    """Sections marked `lead` (what will change for the reader's application): before the summary."""
-    yield from _sections([sec for sec in v.sections if sec.get("lead")])
-
-
-def _extra_sections(v: View) -> Iterator[str]:
-    """The other sections, after the summary, in list order."""
-    yield from _sections([sec for sec in v.sections if not sec.get("lead")])
-
-
-def _sections(sections: list[dict[str, Any]]) -> Iterator[str]:
+def sections_md(sections: list[dict[str, Any]], limit: int | None = None) -> Iterator[str]:
+    """Extra sections as Markdown tables (at most `limit` rows each, default MD_SECTION_ROWS, then a pointer
+    to the JSON and HTML)."""
+    limit = MD_SECTION_ROWS if limit is None else limit
     for sec in sections:
         yield from ("", f"## {md_text(sec['title'] or sec['id'])}", "")
         if sec["intro"]:
@@ -182,22 +156,22 @@ def _sections(sections: list[dict[str, Any]]) -> Iterator[str]:
         columns = sec["columns"] or [""]
         yield "| " + " | ".join(md_text(c) for c in columns) + " |"
         yield "|" + "---|" * len(columns)
-        for raw in sec["rows"][:MD_SECTION_ROWS]:
+        for raw in sec["rows"][:limit]:
             cells = [*raw[:len(columns)], *[""] * (len(columns) - len(raw))]
             yield "| " + " | ".join(md_cell(c) for c in cells) + " |"
-        if len(sec["rows"]) > MD_SECTION_ROWS:
+        if len(sec["rows"]) > limit:
             yield ""
-            yield (f"{len(sec['rows']) - MD_SECTION_ROWS} more rows (of {len(sec['rows'])}) are in the JSON "
+            yield (f"{len(sec['rows']) - limit} more rows (of {len(sec['rows'])}) are in the JSON "
                    f"report (`sections`, id {md_code(sec['id'])}) and the HTML report.")
 
 
-def _checks(v: View) -> Iterator[str]:
+def _checks(v: View, rows: list[Row]) -> Iterator[str]:
     ids = v.backend_ids
     names = " | ".join(md_text(b) for b in ids)
     yield from ("", "## Checks", "", f"| check | title | {names} | source |",
                 "|---|---|" + "---|" * len(ids) + "---|")
     cells: dict[tuple[tuple[str, ...], int], str] = {}  # rows alike in outcomes and entry read alike
-    for row in v.rows:
+    for row in rows:
         key = (row.outcomes, id(row.entry))
         outcomes = cells.get(key)
         if outcomes is None:
@@ -206,28 +180,43 @@ def _checks(v: View) -> Iterator[str]:
                f"{md_source(row.document, row.section, table=True)} |")
 
 
-def _differences(v: View) -> Iterator[str]:
+def shown_in_full(v: View) -> frozenset[str]:
+    """The checks whose difference the details folder shows in full: the first MD_DETAIL_LIMIT, area file
+    by area file (the summary links only these to their anchor)."""
+    made = v.derived.get("shown_in_full")
+    if made is None:
+        ids: list[str] = []
+        for rows in by_area(v).values():
+            ids += [r.id for r in rows if r.is_difference][:MD_DETAIL_LIMIT - len(ids)]
+        made = v.derived["shown_in_full"] = frozenset(ids)
+    return made
+
+
+def _differences(rows: list[Row], full: frozenset[str]) -> Iterator[str]:
+    """The differences among `rows`: those in `full` in full, the rest named."""
     yield from ("", "## Differences", "")
-    differences = v.differences
+    differences = [r for r in rows if r.is_difference]
     if not differences:
         yield from ("No check differs from its baseline, and none failed to run.", "")
-    for row in differences[:MD_DETAIL_LIMIT]:
-        yield from (f"### {md_code(row.id)}: {md_text(row.title)}", "",
+    limit = sum(r.id in full for r in differences)  # the first ones of the area
+    for row in differences[:limit]:
+        yield from (f'<a id="{anchor(row.id)}"></a>', "", f"### {md_code(row.id)}: {md_text(row.title)}", "",
                     f"- Source: {md_source(row.document, row.section)}")
         yield from _md_entry(row.entry) if row.entry else ["- Registry entry: none"]
         for cell in row.cells:
             yield from _md_cell(cell)
         yield ""
-    if len(differences) > MD_DETAIL_LIMIT:
-        rest = differences[MD_DETAIL_LIMIT:]
-        yield (f"{len(rest)} more differences (of {len(differences)}) are listed in the Checks table above; "
+    if len(differences) > limit:
+        rest = differences[limit:]
+        yield (f"{len(rest)} more differences (of {len(differences)}) are listed in the Checks table above "
+               f"(the details folder shows {MD_DETAIL_LIMIT} in full); "
                "their observations are in the JSON report and the HTML report's Differences section: "
                + ", ".join(md_code(r.id) for r in rest[:20]) + (", \u2026" if len(rest) > 20 else "") + ".")
         yield ""
 
 
-def _unsupported(v: View) -> Iterator[str]:
-    rows = v.unsupported
+def _unsupported(rows: list[Row]) -> Iterator[str]:
+    rows = [r for r in rows if UNSUPPORTED in r.outcomes]
     if rows:
         yield from ("## Unsupported", "")
         for row in rows:
@@ -287,13 +276,93 @@ def _registry(v: View) -> Iterator[str]:
     yield ""
 
 
-def markdown_lines(doc: dict[str, Any] | View) -> Iterator[str]:
-    """The Markdown report, line by line (without line ends)."""
+def anchor(check_id: str) -> str:
+    """The anchor of a check's difference in its area's file (lowercase letters, digits and hyphens)."""
+    return "check-" + _SLUG.sub("-", check_id.lower()).strip("-")
+
+
+def area_file(area: str) -> str:
+    """The file (in the details folder) holding one area's checks."""
+    return f"area-{_SLUG.sub('-', area.lower()).strip('-') or 'none'}.md"
+
+
+def details_dir(stem: str) -> str:
+    """The folder (beside `<stem>.md`) holding the per-check detail."""
+    return f"{stem}-details"
+
+
+def by_area(v: View) -> dict[str, list[Row]]:
+    """The view's rows grouped by the file of their area (areas in the view's order; made once)."""
+    made = v.derived.get("by_area")
+    if made is None:
+        made = {}
+        for row in v.rows:
+            made.setdefault(area_file(row.area), []).append(row)
+        v.derived["by_area"] = made
+    return made
+
+
+def _area_lines(v: View, rows: list[Row], summary: str) -> Iterator[str]:
+    areas = sorted({r.area for r in rows})
+    yield f"# Area {', '.join(md_code(a) for a in areas)}: every check"
+    yield ""
+    if v.interrupted:
+        yield f"> **{interrupted_text(*v.interrupted)}** (this report is partial)"
+        yield ""
+    yield f"[Back to the summary]({summary}) \u00b7 [all areas](README.md)"
+    yield from _checks(v, rows)
+    yield from _differences(rows, shown_in_full(v))
+    yield from _unsupported(rows)
+
+
+def _index_lines(v: View, files: dict[str, list[Row]], summary: str,
+                 extra: list[tuple[str, str]]) -> Iterator[str]:
+    yield "# The report in detail, by area"
+    yield ""
+    yield (f"[Back to the summary]({summary}). One file per area: its checks with each backend's outcome, "
+           "then every difference in full (observed, baseline, registry entry), then the checks a backend "
+           "could not run. The HTML report holds the same, filterable; the JSON report holds everything.")
+    yield ""
+    yield "| area | checks | differences | file |"
+    yield "|---|---:|---:|---|"
+    for name, rows in files.items():
+        areas = ", ".join(md_code(a, table=True) for a in sorted({r.area for r in rows}))
+        diffs = sum(r.is_difference for r in rows)
+        yield f"| {areas} | {len(rows)} | {diffs} | [{name}]({name}) |"
+    yield ""
+    for name, title in extra:
+        yield f"- [{title}]({name})"
+
+
+def details_files(v: View, stem: str) -> Iterator[tuple[str, Iterator[str]]]:
+    """(file name, its lines) of every file of the details folder, README first."""
+    summary = f"../{stem}.md"
+    files = by_area(v)
+    listed = [*([("sections.md", "Extra sections in full")] if v.sections else []),
+              ("claims.md", "Claims of the source documents"),
+              ("registry.md", "Registry of documented differences")]
+    yield "README.md", _index_lines(v, files, summary, listed)
+    for name, rows in files.items():
+        yield name, _area_lines(v, rows, summary)
+    if v.sections:
+        yield "sections.md", _with_title("Extra sections in full", summary, sections_md(v.sections), False)
+    yield "claims.md", _with_title("Claims of the source documents", summary, _claims(v))
+    yield "registry.md", _with_title("Registry of documented differences", summary, _registry(v))
+
+
+def _with_title(title: str, summary: str, lines: Iterator[str], promote: bool = True) -> Iterator[str]:
+    """A part of the report as a file of its own: `title`, a link back, then the part without its own
+    heading (when `promote`, every deeper heading moves one level up)."""
+    yield from (f"# {title}", "", f"[Back to the summary]({summary}) \u00b7 [all areas](README.md)")
+    for line in lines:
+        if promote and line.startswith("## ") and line[3:] == title:
+            continue
+        if promote and line.startswith("###"):
+            line = line[1:]
+        yield line
+
+
+def details_text(doc: dict[str, Any] | View, stem: str = "compatibility") -> dict[str, str]:
+    """Every details file as text (for tests and small reports)."""
     v = doc if isinstance(doc, View) else make_view(doc)
-    for part in (_head, _lead_sections, _summary, _extra_sections, _checks, _differences, _unsupported,
-                 _claims):
-        yield from part(v)
-    lines = list(_registry(v))
-    while lines and lines[-1] == "":
-        lines.pop()
-    yield from lines
+    return {name: "\n".join(lines) + "\n" for name, lines in details_files(v, stem)}

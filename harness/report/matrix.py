@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.checks import LOUD, OUTCOMES
+from stc_harness.report.matrix_grid import grid, version_key
 
 MATRIX_SCHEMA_VERSION = 1
 ABSENT = "absent"
@@ -52,11 +53,6 @@ class Column:
     def python_minor(self) -> str:
         """`3.11` of `3.11.7`."""
         return ".".join(self.python.split(".")[:2])
-
-
-def version_key(version: str) -> tuple[tuple[int, Any], ...]:
-    """Sort key for release numbers: `0.10.0` after `0.9.1`; non-numeric parts after numeric ones."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.+-]", version))
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -416,7 +412,9 @@ def render_html(matrix: dict[str, Any]) -> str:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["compact"] = compact
     env.filters["short"] = lambda o: {**SHORT, ABSENT: "\u2014"}.get(o, o)
-    return env.get_template("matrix.html.j2").render(m=matrix, outcomes=OUTCOME_ORDER)
+    areas, series = grid(matrix)
+    return env.get_template("matrix.html.j2").render(m=matrix, outcomes=OUTCOME_ORDER, areas=areas,
+                                                     series=series)
 
 
 # --- command line -------------------------------------------------------------------------------------

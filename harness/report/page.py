@@ -15,6 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.checks import LOUD, UNSUPPORTED
+from stc_harness.report.chart import chart_svg
+from stc_harness.report.decision import (
+    IMPACT_LABELS,
+    IMPACT_MEANING,
+    STATUS_MARK,
+    Decision,
+    chart_rows,
+    decide,
+)
 from stc_harness.report.markdown import interrupted_text
 from stc_harness.report.view import (
     DIFF_OUTCOMES,
@@ -161,6 +170,13 @@ def _data(v: View) -> Iterator[str]:
     yield ',"texts":' + _dumps(texts.items) + "}"
 
 
+def charts(decision: Decision) -> list[Any]:
+    """The chart of each backend's decision (inline SVG markup), in the decision's order."""
+    return [chart_svg(chart_rows(d), d.layer_names, f"c{n}",
+                      f"Differences of {d.backend} from {decision.reference} by impact and layer")
+            for n, d in enumerate(decision.backends)]
+
+
 def html_chunks(doc: dict[str, Any] | View) -> Iterator[str]:
     """The HTML report as a sequence of text chunks (the page around the data, and the data)."""
     v = doc if isinstance(doc, View) else make_view(doc)
@@ -168,9 +184,12 @@ def html_chunks(doc: dict[str, Any] | View) -> Iterator[str]:
     banner = interrupted_text(*v.interrupted) if v.interrupted else ""
     loud = [o for o in v.outcomes if o in LOUD]
     mark = f"@@report-data-{uuid.uuid4().hex}@@"  # where the data goes; no text of the report can hold it
+    decision = decide(v)
     page = _environment().get_template("report.html.j2").render(
         v=v, splits=splits, banner=banner, data_mark=mark,
-        glance_order=[*loud, *(o for o in v.outcomes if o not in loud)])
+        glance_order=[*loud, *(o for o in v.outcomes if o not in loud)],
+        decision=decision, charts=charts(decision), chart_rows=chart_rows, labels=IMPACT_LABELS,
+        meaning=IMPACT_MEANING, marks=STATUS_MARK, no_checks=v.is_dropin and not v.rows)
     before, after = page.split(mark, 1)
     yield before
     yield from _data(v)

@@ -1,6 +1,7 @@
 """Markdown and HTML renderings of the report JSON, both made from one view of the document.
 
-The view is `stc_harness.report.view`, the Markdown `stc_harness.report.markdown`, the HTML page
+The view is `stc_harness.report.view`, the summary Markdown `stc_harness.report.summary`, the detail
+Markdown by area `stc_harness.report.markdown`, the HTML page
 `stc_harness.report.page`; this module is their entry point (and keeps the names older code imports).
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 from stc_harness.report.markdown import (
     MD_DETAIL_LIMIT,
     MD_VALUE_LIMIT,
-    markdown_lines,
+    details_text,
     md_block,
     md_code,
     md_source,
@@ -19,6 +20,7 @@ from stc_harness.report.markdown import (
     md_value,
 )
 from stc_harness.report.page import html_chunks, render_html
+from stc_harness.report.summary import summary_lines
 from stc_harness.report.view import (
     DIFF_OUTCOMES,
     NOT_RUN,
@@ -33,11 +35,17 @@ from stc_harness.report.view import (
 )
 
 __all__ = ["DIFF_OUTCOMES", "MD_DETAIL_LIMIT", "MD_VALUE_LIMIT", "NOT_RUN", "Cell", "Row", "View",
-           "compact", "documented_split", "html_chunks", "make_view", "markdown_lines", "md_block", "md_code",
-           "md_source", "md_text", "md_value", "render_html", "render_markdown", "upstream_documented",
-           "value_diff"]
+           "compact", "details_text", "documented_split", "html_chunks", "make_view", "md_block", "md_code",
+           "md_source", "md_text", "md_value", "render_details", "render_html", "render_markdown",
+           "summary_lines", "upstream_documented", "value_diff"]
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
-    """The report as Markdown: summaries, a row per check, a section per difference, the claims by source."""
-    return "\n".join(markdown_lines(doc)) + "\n"
+def render_markdown(doc: dict[str, Any], stem: str = "compatibility") -> str:
+    """The summary Markdown (`<stem>.md`): the decision, what will change, the counts, the run."""
+    return "\n".join(summary_lines(make_view(doc), stem)) + "\n"
+
+
+def render_details(doc: dict[str, Any], stem: str = "compatibility") -> dict[str, str]:
+    """The details folder's files (name -> Markdown): a row per check and a section per difference, by area;
+    the claims by source; the registry."""
+    return details_text(doc, stem)

@@ -228,6 +228,17 @@ class View:
     registry: list[dict[str, Any]]
     interrupted: tuple[int, int] | None = None
     sections: list[dict[str, Any]] = field(default_factory=list)
+    #: The reference backend's id ("" when the document does not name one).
+    reference: str = ""
+    #: The drop-in block of a drop-in report (its sections come first, its empty check tables go).
+    dropin: dict[str, Any] | None = None
+    #: Data derived from the view that several renderings share, made once (by the module deriving it).
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_dropin(self) -> bool:
+        """Whether this is a drop-in report (the user's own tests)."""
+        return self.dropin is not None
 
     @cached_property
     def splits(self) -> list[tuple[str, int, int]]:
@@ -470,5 +481,7 @@ def make_view(doc: dict[str, Any]) -> View:
     registry = sorted((e for e in map(normalise_entry, doc.get("registry") or []) if e),
                       key=lambda e: e["id"])
     merged = any(b["file"] for b in backends)
+    dropin = doc.get("dropin")
     return View(meta, backends, merged, ids, outcomes, areas, totals, area_rows, rows, registry,
-                _interrupted(doc), _sections(doc))
+                _interrupted(doc), _sections(doc), str(doc.get("reference") or ""),
+                dropin if isinstance(dropin, dict) else None)

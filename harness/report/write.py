@@ -53,16 +53,38 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def write_details(view: Any, folder: Path, stem: str) -> list[Path]:
+    """Write the details folder `<stem>-details/` (one file per area, and the rest); remove files of areas
+    an earlier report had and this one has not. Nothing is written for a report without checks."""
+    from stc_harness.report.markdown import details_dir, details_files
+
+    target = folder / details_dir(stem)
+    if not view.rows:
+        return []
+    written = []
+    for name, lines in details_files(view, stem):
+        write_atomic(target / name, (line + "\n" for line in lines))
+        written.append(target / name)
+    names = {p.name for p in written}
+    for old in target.glob("area-*.md"):
+        if old.name not in names:
+            old.unlink(missing_ok=True)
+    return written
+
+
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
-    """Write `<stem>.md` and `<stem>.html` into `folder` (each atomically, streamed from one view)."""
-    from stc_harness.report.render import html_chunks, make_view, markdown_lines
+    """Write `<stem>.md` (the summary), its details folder and `<stem>.html` into `folder` (each file
+    atomically, streamed from one view); returns the summary, the HTML, and the details folder (if any)."""
+    from stc_harness.report.render import html_chunks, make_view
+    from stc_harness.report.summary import summary_lines
 
     md, html = folder / f"{stem}.md", folder / f"{stem}.html"
     with _no_gc():
         view = make_view(doc)
-        write_atomic(md, (line + "\n" for line in markdown_lines(view)))
+        write_atomic(md, (line + "\n" for line in summary_lines(view, stem)))
+        details = write_details(view, folder, stem)
         write_atomic(html, html_chunks(view))
-    return [md, html]
+    return [md, html, *([details[0].parent] if details else [])]
 
 
 def write_all(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
