@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
-from stc_harness.dropin.trace import IMPORT_PREFIX, TRACER, TraceWriter
+from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
 
 #: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
 CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewee", "django")
@@ -34,6 +34,9 @@ class ChildRun:
         self.traces = TraceWriter(out.with_name(f"{out.stem}.trace.{worker}.jsonl"))
         self.fault = fault_file.open("a", encoding="utf-8")
         self.results: dict[str, dict[str, Any]] = {}
+        basetemp = config.getoption("basetemp", None)
+        if basetemp:
+            RUN_FOLDERS.append(str(Path(basetemp).resolve()))
         self._flush_imports("<conftest>")
 
     def _flush_imports(self, where: str) -> None:

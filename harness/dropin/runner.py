@@ -68,10 +68,29 @@ def withheld(args: list[str]) -> tuple[list[str], list[str]]:
     return kept, [d for d in dropped if not d.startswith("--dropin")]
 
 
+def own_basetemp(args: list[str], engine: str) -> list[str]:
+    """A `--basetemp` given to the parent becomes one folder per engine (the runs must not share files)."""
+    out: list[str] = []
+    follow = False
+    for arg in args:
+        if follow:
+            out.append(str(Path(arg) / engine))
+            follow = False
+        elif arg == "--basetemp":
+            out.append(arg)
+            follow = True
+        elif arg.startswith("--basetemp="):
+            out.append(f"--basetemp={Path(arg.split('=', 1)[1]) / engine}")
+        else:
+            out.append(arg)
+    return out
+
+
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
                raw: bool, child_engine: str | None = None) -> list[str]:
     """The child's command line: the user's arguments minus --dropin and early stops, plus child options."""
     kept, _ = withheld(args)
+    kept = own_basetemp(kept, engine)
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]

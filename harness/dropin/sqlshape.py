@@ -5,181 +5,27 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-#: SQLite's keywords (https://sqlite.org/lang_keywords.html), less the ones every statement has.
-KEYWORDS = frozenset(
-    [
-        "abort",
-        "action",
-        "add",
-        "after",
-        "all",
-        "alter",
-        "always",
-        "analyze",
-        "and",
-        "as",
-        "asc",
-        "attach",
-        "autoincrement",
-        "before",
-        "begin",
-        "between",
-        "by",
-        "cascade",
-        "case",
-        "cast",
-        "check",
-        "collate",
-        "column",
-        "commit",
-        "conflict",
-        "constraint",
-        "create",
-        "cross",
-        "current",
-        "current_date",
-        "current_time",
-        "current_timestamp",
-        "database",
-        "default",
-        "deferrable",
-        "deferred",
-        "delete",
-        "desc",
-        "detach",
-        "distinct",
-        "do",
-        "drop",
-        "each",
-        "else",
-        "end",
-        "escape",
-        "except",
-        "exclude",
-        "exclusive",
-        "exists",
-        "explain",
-        "fail",
-        "filter",
-        "first",
-        "following",
-        "for",
-        "foreign",
-        "from",
-        "full",
-        "generated",
-        "glob",
-        "group",
-        "groups",
-        "having",
-        "if",
-        "ignore",
-        "immediate",
-        "in",
-        "index",
-        "indexed",
-        "initially",
-        "inner",
-        "insert",
-        "instead",
-        "intersect",
-        "into",
-        "is",
-        "isnull",
-        "join",
-        "key",
-        "last",
-        "left",
-        "like",
-        "limit",
-        "match",
-        "materialized",
-        "natural",
-        "no",
-        "not",
-        "nothing",
-        "notnull",
-        "null",
-        "nulls",
-        "of",
-        "offset",
-        "on",
-        "or",
-        "order",
-        "others",
-        "outer",
-        "over",
-        "partition",
-        "plan",
-        "pragma",
-        "preceding",
-        "primary",
-        "query",
-        "raise",
-        "range",
-        "recursive",
-        "references",
-        "regexp",
-        "reindex",
-        "release",
-        "rename",
-        "replace",
-        "restrict",
-        "returning",
-        "right",
-        "rollback",
-        "row",
-        "rows",
-        "savepoint",
-        "select",
-        "set",
-        "table",
-        "temp",
-        "temporary",
-        "then",
-        "ties",
-        "to",
-        "transaction",
-        "trigger",
-        "unbounded",
-        "union",
-        "unique",
-        "update",
-        "using",
-        "vacuum",
-        "values",
-        "view",
-        "virtual",
-        "when",
-        "where",
-        "window",
-        "with",
-        "without",
-        "strict",
-        "rowid",
-    ]
-)
-#: Keywords too common to tell statements apart.
-COMMON = frozenset(
-    [
-        "and",
-        "as",
-        "by",
-        "from",
-        "into",
-        "on",
-        "or",
-        "select",
-        "set",
-        "table",
-        "values",
-        "where",
-        "not",
-        "null",
-        "is",
-        "in",
-    ]
-)
+#: SQLite's keywords (https://sqlite.org/lang_keywords.html).
+KEYWORDS = frozenset("""
+abort action add after all alter always analyze and as asc attach autoincrement before begin between by
+cascade case cast check collate column commit conflict constraint create cross current current_date
+current_time current_timestamp database default deferrable deferred delete desc detach distinct do drop
+each else end escape except exclude exclusive exists explain fail filter first following for foreign from
+full generated glob group groups having if ignore immediate in index indexed initially inner insert instead
+intersect into is isnull join key last left like limit match materialized natural no not nothing notnull
+null nulls of offset on or order others outer over partition plan pragma preceding primary query raise
+range recursive references regexp reindex release rename replace restrict returning right rollback row
+rows savepoint select set table temp temporary then ties to transaction trigger unbounded union unique
+update using vacuum values view virtual when where window with without strict rowid
+""".split())
+#: Keywords too common to tell statements apart (the statement's kind is compared on its own).
+COMMON = frozenset("""
+and as by from into on or select set table values where not null is in insert update delete create drop
+alter
+""".split())
+#: Words after which a name followed by `(` is a table or index, not a function.
+_NAME_BEFORE_PAREN = frozenset("into table exists on references index view trigger join from update key "
+                               "using".split())
 _STRING = re.compile(r"'(?:[^']|'')*'|x'[0-9a-fA-F]*'")
 _QUOTED_NAME = re.compile(r'"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
@@ -215,12 +61,19 @@ def statement_kind(sql: str) -> str:
 def sql_features(sql: str) -> frozenset[str]:
     """Distinctive keywords and function names of a statement (`fn:json_extract`, `returning`, `fail`)."""
     out: set[str] = set()
+    previous = ""
     for word in _words(sql):
         if word.endswith("("):
             name = word.rstrip("( ")
-            out.add(name if name in KEYWORDS else f"fn:{name}")
-        elif word in KEYWORDS and word not in COMMON:
+            if name in KEYWORDS and name not in COMMON:
+                out.add(name)
+            elif name not in KEYWORDS and name != "_" and previous not in _NAME_BEFORE_PAREN:
+                out.add(f"fn:{name}")
+            previous = name
+            continue
+        if word in KEYWORDS and word not in COMMON:
             out.add(word)
+        previous = word
     kind = statement_kind(sql)
     if kind.startswith("pragma "):
         out.add(kind.replace(" ", ":"))

@@ -88,10 +88,17 @@ def _stamp(match: re.Match[str]) -> str:
     return "<now>" if near else match.group(0)
 
 
+#: Folders that differ between the two engines' runs (each run's own --basetemp), shown as `<tmp>`.
+RUN_FOLDERS: list[str] = []
+
+
 def clean_text(text: str) -> str:
     """A string with run-dependent parts replaced: addresses, temp folders, uuids, the current time."""
     if len(text) > 4 * MAX_TEXT:
         text = text[: 4 * MAX_TEXT]
+    for folder in RUN_FOLDERS:
+        if folder in text:
+            text = text.replace(folder, "<tmp>")
     text = _ADDRESS.sub(" at 0x?", text)
     text = _TMP.sub("<tmp>", text)
     text = _UUID.sub("<uuid>", text)

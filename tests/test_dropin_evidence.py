@@ -1,0 +1,324 @@
+"""Drop-in by evidence: traces, their alignment, causes by structure, the control run, the command form."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stc_harness.differences import Entry, Registry
+from stc_harness.dropin.align import align, blame, value_kind
+from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature
+from stc_harness.dropin.repro import repro
+from stc_harness.dropin.routing import Routing
+from stc_harness.dropin.sqlshape import sql_features, statement_kind
+from stc_harness.dropin.trace import TRACER, clean_text, render
+from stc_harness.dropin.tracing import Tracing
+from stc_harness.sources import Source
+
+
+def ev(name: str, args: str = "", kind: str = "ok", outcome: str = "None", where: str = "t.py:1") -> list[str]:
+    return [name, args, kind, outcome, where]
+
+
+# --- normalisation -----------------------------------------------------------------------------------
+
+
+def test_run_dependent_parts_are_normalised_and_the_rest_kept() -> None:
+    assert clean_text("/tmp/pytest-of-root/pytest-12/test_a0/db.sqlite") == "<tmp>/test_a0/db.sqlite"
+    assert clean_text("<object at 0x7f00deadbeef>") == "<object at 0x?>"
+    assert clean_text("id 123e4567-e89b-42d3-a456-426614174000") == "id <uuid>"
+    import datetime as dt
+
+    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    assert clean_text(f"at {now}") == "at <now>"
+    assert clean_text("2001-02-03 04:05:06") == "2001-02-03 04:05:06"  # a fixed date is data, kept
+    assert render([(1, 1.0, "1", b"\x01", None)]) == "[(1, 1.0, '1', bytes(01, len 1), None)]"
+    assert render((1, "x"), shape_only=True) == "(<int>, <str>)"
+
+
+# --- alignment ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sqlite", "turso", "kind"), [
+    ("[(1,)]", "[(1.0,)]", "int-vs-real"),
+    ("[('Abc',)]", "[('abc',)]", "case-folded"),
+    ("[('VARCHAR(30)',)]", "[('VARCHAR',)]", "type-arguments-lost"),
+    ("[(1,), (2,)]", "[(2,), (1,)]", "row-order"),
+    ("[(1,), (2,)]", "[(1,)]", "row-count"),
+    ("[('1.5',)]", "[(1.5,)]", "type-str-vs-float"),
+    ("[(None,)]", "[(3,)]", "null-vs-value"),
+    ("[(0.30000000000000004,)]", "[(0.3,)]", "float-precision"),
+])
+def test_value_differences_are_named_by_kind(sqlite: str, turso: str, kind: str) -> None:
+    assert value_kind(sqlite, turso) == kind
+
+
+def test_the_first_divergent_call_and_every_later_one_in_order() -> None:
+    common = [ev("sqlite3.connect", "':memory:'", outcome="<Connection>"),
+              ev("Connection.execute", "'create table t(a)'", outcome="<Cursor>")]
+    sqlite = [*common, ev("Connection.create_function", "'f', 1, <callable>"),
+              ev("Connection.execute", "'select f(1)'", outcome="<Cursor>"),
+              ev("Cursor.fetchone", "of 'select f(1)'", outcome="(2,)", where="t.py:9")]
+    turso = [*common, ev("Connection.create_function", "'f', 1, <callable>", "inert", "made inert"),
+             ev("Connection.execute", "'select f(1)'", "raise", "DatabaseError: no such function: f")]
+    found = align(sqlite, turso)
+    assert [(d.call, d.kind) for d in found] == [("Connection.create_function", "missing-name"),
+                                                 ("Connection.execute", "error-appears")]
+    # the fetch SQLite went on to make is a consequence of the error, not a new divergence
+    assert blame(found) is found[0]
+    assert found[0].missing_name == "create_function"
+
+
+def test_identical_traces_do_not_diverge_and_a_probe_is_minor() -> None:
+    trace = [ev("sqlite3.connect", "':memory:'"), ev("Cursor.fetchall", "of 'select 1'", outcome="[(1,)]")]
+    assert align(trace, list(trace)) == []
+    probed = [trace[0], ev("Connection.total_changes", "", "missing", "AttributeError"), trace[1]]
+    (probe,) = align(trace, probed)
+    assert (probe.kind, probe.severity) == ("missing-name", "minor")
+
+
+def test_a_mutant_driver_is_caught_by_its_trace(tmp_path: Path) -> None:
+    """A wrapper driver with one deviation (lastrowid None after INSERT) shows as that divergence."""
+
+    class AppCursor(sqlite3.Cursor):
+        pass
+
+    class Mutant(sqlite3.Cursor):
+        @property
+        def lastrowid(self) -> Any:
+            return None
+
+    Mutant.__name__ = "AppCursor"  # the same factory name on both sides: only the behaviour differs
+
+    def app(conn: sqlite3.Connection, mutant: bool) -> None:
+        conn.execute("create table t(a integer primary key, b)")
+        cur = conn.cursor(Mutant if mutant else AppCursor)
+        cur.execute("insert into t(b) values (?)", ("x",))
+        assert cur.lastrowid in (1, None)
+
+    def traced(mutant: bool) -> list[list[str]]:
+        tracing = Tracing("sqlite").install()
+        try:
+            TRACER.take()
+            app(sqlite3.connect(":memory:"), mutant)
+            return TRACER.take()[0]
+        finally:
+            tracing.uninstall()
+
+    plain, broken = traced(False), traced(True)
+    (d,) = align(plain, broken)
+    assert (d.call, d.kind, d.sqlite, d.turso) == ("Cursor.lastrowid", "null-vs-value", "→ 1", "→ None")
+    assert sqlite3.connect is sqlite3.dbapi2.connect  # uninstalled: the stdlib's own function again
+
+
+# --- tracing both engines in this process --------------------------------------------------------------
+
+
+def _app(module: Any) -> None:
+    conn = module.connect(":memory:")
+    conn.execute("create table t(a integer primary key, b text)")
+    cur = conn.execute("insert into t(b) values (?)", ("x",))
+    assert cur.lastrowid == 1
+    assert conn.execute("select b from t").fetchall() == [("x",)]
+    conn.create_function("f", 1, lambda v: v)
+
+
+def test_both_engines_trace_the_same_calls_under_the_same_names() -> None:
+    traces = {}
+    for engine in ("sqlite", "turso"):
+        routing = Routing(lazy=True).install() if engine == "turso" else None
+        tracing = Tracing(engine).install()
+        try:
+            TRACER.take()
+            _app(sqlite3)
+            traces[engine] = TRACER.take()[0]
+        finally:
+            tracing.uninstall()
+            if routing is not None:
+                routing.uninstall()
+    names = [e[0] for e in traces["sqlite"]]
+    assert names == [e[0] for e in traces["turso"]]
+    assert names[:4] == ["sqlite3.connect", "Connection.execute", "Connection.execute", "Cursor.lastrowid"]
+    (d,) = align(traces["sqlite"], traces["turso"])  # only the create_function Turso lacks
+    assert (d.call, d.kind) == ("Connection.create_function", "missing-name")
+    assert type(sqlite3.connect(":memory:")) is sqlite3.Connection
+
+
+# --- causes by structure -------------------------------------------------------------------------------
+
+
+def _knowledge() -> Knowledge:
+    src = Source("m", "s")
+    registry = Registry([
+        Entry("driver_surface.connection-methods-missing", "driver_surface",
+              ("driver_surface.connection_attribute[create_function]",), "Connection lacks create_function",
+              src, "r", {"turso": {"present": False}}, "x.toml", "missing-api", "turso"),
+        Entry("statements.or-fail-class", "statements", ("statements.conflict[or_fail]",),
+              "INSERT OR FAIL raises another class", src, "r", {"turso": {}}, "x.toml", "different-error", "turso"),
+    ])
+    checks = [{"id": "driver_surface.connection_attribute[create_function]", "title": "t",
+               "results": {"turso": {"outcome": "documented-difference"}},
+               "entry": {"id": "driver_surface.connection-methods-missing"}}]
+    sig = Signature("execute", "error-class", ("IntegrityError", "DatabaseError"), "insert",
+                    frozenset({"fail"}))
+    evidence = [Evidence("statements.conflict[or_fail]", "statements.or-fail-class", sig, "execute",
+                         "raised IntegrityError: x", "raised DatabaseError: y")]
+    return Knowledge(registry, checks, evidence)
+
+
+def test_causes_are_proven_likely_or_drafted_by_structure() -> None:
+    knowledge = _knowledge()
+    trace_s = [ev("Connection.create_function", "'f', 1, <callable>")]
+    trace_t = [ev("Connection.create_function", "'f', 1, <callable>", "inert", "made inert")]
+    (missing,) = align(trace_s, trace_t)
+    found = knowledge.explain(missing)
+    assert (found.confidence, found.entry) == (PROVEN, "driver_surface.connection-methods-missing")
+
+    def conflict(sql: str) -> Any:
+        (d,) = align([ev("Cursor.execute", sql, "raise", "IntegrityError: UNIQUE constraint failed")],
+                     [ev("Cursor.execute", sql, "raise", "DatabaseError: UNIQUE constraint failed")])
+        return knowledge.explain(d)
+
+    assert conflict("'INSERT OR FAIL INTO items(name) VALUES (?)', ('a',)").confidence == PROVEN
+    likely = conflict("'INSERT OR FAIL INTO items(name) VALUES (?) RETURNING id', ('a',)")
+    assert (likely.confidence, likely.entry) == (LIKELY, "statements.or-fail-class")
+    # the same class difference on a statement of another kind: no check shows it
+    other = conflict("'UPDATE OR FAIL items SET name = ?', ('a',)")
+    assert other.confidence == UNKNOWN
+    assert other.draft["impact"] == "different-error" and other.ref.startswith("dropin.execute-update")
+    # words of the message never decide: the same message with no structural match stays unknown
+    assert knowledge.explain(align([ev("x.y")], [ev("x.y", outcome="1")])[0],
+                             frozenset({"fail", "items"})).confidence == UNKNOWN
+
+
+def test_sql_shape_strips_literals_and_names() -> None:
+    sql = "INSERT OR FAIL INTO \"T\"(a) VALUES ('x', json_extract(?, '$.a')) RETURNING id"
+    assert statement_kind(sql) == "insert"
+    assert sql_features(sql) == frozenset({"fail", "fn:json_extract", "returning"})
+    assert statement_kind("PRAGMA main.table_info(t)") == "pragma table_info"
+    assert statement_kind("create temp table t(a)") == "create table"
+
+
+def test_a_repro_replays_the_setup_then_the_divergent_call() -> None:
+    events = [ev("sqlite3.connect", "':memory:'"), ev("Connection.execute", "'create table t(a)'"),
+              ev("Connection.execute", "'select 1'"), ev("Connection.execute", "'insert into t values (1)'"),
+              ev("Cursor.fetchone", "of 'select a from t'", outcome="(1.0,)")]
+    (d,) = align([*events[:4], ev("Cursor.fetchone", "of 'select a from t'", outcome="(1,)")], events)
+    text = repro(events, d)
+    assert "conn.execute('create table t(a)')" in text and "select 1" not in text
+    assert text.splitlines()[-1].startswith("print(conn.execute('select a from t').fetchall())")
+    exec(compile(text, "repro", "exec"), {})  # it runs
+
+
+# --- the drop-in, end to end ---------------------------------------------------------------------------
+
+
+SUITE = """\
+import random, sqlite3, pytest
+
+def test_volatile(tmp_path):
+    conn = sqlite3.connect(str(tmp_path / "a.db"))
+    conn.execute("create table t(id integer primary key, at default current_timestamp, r)")
+    conn.execute("insert into t(r) values (?)", (random.random(),))
+    assert conn.execute("select count(*), datetime('now') is not null, random() from t").fetchone()[0] == 1
+
+def test_first(db):
+    assert db.execute("select 1").fetchone() == (1,)
+
+def test_second(db):
+    assert db.execute("select 2").fetchone() == (2,)
+
+@pytest.mark.skipif(type(sqlite3.connect(":memory:")).__module__.startswith("turso"), reason="one side")
+def test_skipped_on_turso_only():
+    pass
+"""
+
+
+def _dropin_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeconftest("import sqlite3, pytest\n\n@pytest.fixture\ndef db():\n"
+                          "    yield sqlite3.connect(':memory:')\n")
+    pytester.makepyfile(test_app=SUITE)
+    return pytester
+
+
+def test_control_run_shows_no_divergence_and_one_sided_skips_are_not_the_same(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _dropin_project(pytester, monkeypatch)
+    result = project.runpytest_subprocess("--dropin=turso", "--dropin-control", "--maxfail=1", "-x",
+                                          "--report-dir=out")
+    doc = json.loads((project.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    rows = {r["nodeid"].split("::")[-1]: r for r in doc["dropin"]["tests"]}
+    assert not [r for r in rows.values() if "control_divergence" in r], rows  # clock, random, tmp: normalised
+    assert "CONTROL RUN (SQLite on both sides): 0 tests show a divergence" in doc["sections"][0]["intro"]
+    assert "Not passed to the engines' runs: --maxfail=1 -x" in doc["sections"][0]["intro"]
+    assert result.ret == 0, result.stdout.str()
+    # the real run: the test skipped on Turso only did not run on both and is not "the same"
+    result = project.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    doc = json.loads((project.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    rows = {r["nodeid"].split("::")[-1]: r for r in doc["dropin"]["tests"]}
+    assert rows["test_skipped_on_turso_only"]["category"] == "did-not-run-on-both"
+    assert {rows[n]["category"] for n in ("test_first", "test_second", "test_volatile")} == {"same"}
+    assert "WARNING: 1 tests did not run on both engines" in doc["sections"][0]["intro"]
+    assert result.ret == 1
+
+
+UNITTESTS = """\
+import sqlite3, unittest
+
+sqlite3.register_adapter(complex, str)
+
+
+class AppTest(unittest.TestCase):
+    def test_plain(self):
+        self.assertEqual(sqlite3.connect(":memory:").execute("select 1").fetchone(), (1,))
+
+    def test_adapter(self):
+        conn = sqlite3.connect(":memory:")
+        conn.execute("create table c(z)")
+        conn.execute("insert into c values (?)", (1 + 2j,))
+        self.assertEqual(conn.execute("select z from c").fetchone(), ("(1+2j)",))
+"""
+
+
+def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path: Path) -> None:
+    (tmp_path / "test_units.py").write_text(UNITTESTS, encoding="utf-8")
+    (tmp_path / "runtests.py").write_text(textwrap.dedent("""\
+        import sys, unittest
+        suite = unittest.defaultTestLoader.discover(".", pattern="test_*.py")
+        sys.exit(not unittest.TextTestRunner().run(suite).wasSuccessful())
+    """), encoding="utf-8")
+    cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable,
+           "runtests.py"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads((tmp_path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    rows = {r["nodeid"]: r for r in doc["dropin"]["tests"]}
+    assert rows["test_units.AppTest.test_plain"]["category"] == "same-with-adaptations"  # the inert adapter
+    adapter = rows["test_units.AppTest.test_adapter"]
+    assert adapter["category"] == "turso-only"
+    cause = adapter["evidence"]["divergences"][adapter["evidence"]["cause"]]
+    assert (cause["call"], cause["kind"], cause["where"]) == ("sqlite3.register_adapter", "missing-name",
+                                                              "test_units.py:3")
+    assert "TURSO-ONLY test_units.AppTest.test_adapter" in proc.stdout
+
+
+def test_the_command_form_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable, "-c",
+           "pass"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "reported no tests on either engine" in proc.stderr and "--junit-xml" in proc.stderr
+    assert (tmp_path / "out" / "dropin.json").exists()  # the report is written for what ran
+    bad = subprocess.run([sys.executable, "-m", "stc_harness", "dropin", "--junit-xml", "--", "pytest"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "{junit}" in bad.stderr
