@@ -98,7 +98,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                    help="a batch not answered within this is a hang: the worker is killed (default 10)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the findings as JSON")
-    return p.parse_args(argv)
+    p.add_argument("--show-noise", action="store_true",
+                   help="also list noise causes (last-digit float results at most 1 ulp apart)")
+    c = p.add_argument_group("campaigns (the [campaign] extra: "
+                             "pip install 'sqlite-turso-conformance[campaign]')")
+    c.add_argument("--campaign", default=None, metavar="DIR",
+                   help="run a campaign: --seeds seeds from --seed on, --cases each (default 2500), on Dask "
+                        "workers; causes are added to the corpus in DIR, new ones exported as .sqltest cases "
+                        "to DIR/sqltest; rerunning resumes (seeds already merged are skipped)")
+    c.add_argument("--seeds", type=_number(int, 1, True), default=None, metavar="N",
+                   help="seeds in the campaign (default 8)")
+    c.add_argument("--workers", type=_number(int, 1, True), default=2, metavar="N",
+                   help="worker processes of the local Dask cluster (default 2)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on the Dask cluster at ADDRESS (tcp://HOST:8786) instead of a local one")
+    c.add_argument("--recheck", action="store_true",
+                   help="re-run every open cause's repro first, even on the versions it was last seen with")
+    c.add_argument("--no-export", action="store_true", help="do not export new causes as .sqltest cases")
+    c.add_argument("--bench-campaign", action="store_true",
+                   help="measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
+    args = p.parse_args(argv)
+    if args.campaign is None and not args.bench_campaign:
+        extra = [o for o, v in (("--seeds", args.seeds is not None), ("--scheduler", args.scheduler),
+                                ("--recheck", args.recheck), ("--no-export", args.no_export)) if v]
+        if extra:
+            p.error(f"{', '.join(extra)} only apply to a campaign: add --campaign DIR")
+    elif args.budget is not None or args.save:
+        p.error("a campaign runs a fixed case count per seed (--cases) and keeps its causes in its corpus: "
+                "drop --budget and --save")
+    return args
 
 
 def _obs(obs: Any) -> str:
@@ -331,6 +359,18 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _campaign(args: argparse.Namespace, names: list[str], registry: Any, out: Any) -> int:
+    """`--campaign` and `--bench-campaign`, which need the optional `[campaign]` extra."""
+    try:
+        from stc_harness.differential import campaign_bench, campaign_cli
+    except ImportError as exc:  # the optional dependency, not an import circle
+        raise UsageError(f"campaigns need Dask's distributed ({exc}): "
+                         "pip install 'sqlite-turso-conformance[campaign]'") from None
+    if args.bench_campaign:
+        return campaign_bench.run(args, names, out)
+    return campaign_cli.run(args, names, registry, tracked_only_cases(Path(args.cases_dir)), out)
+
+
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt"."""
     out = sys.stdout
@@ -348,6 +388,8 @@ def main(argv: list[str]) -> int:
         registry, _ = load_registries(Path(args.registry) if args.registry else None)
         if args.json:
             check_file(Path(args.json), "--json")
+        if args.campaign or args.bench_campaign:
+            return _campaign(args, [e.spec or e.name for e in engines], registry, out)
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
         return 2
