@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,8 @@ class CampaignConfig:
     scheduler: str | None = None
     connect_timeout: float = 20.0
     recheck: bool = False  # re-run every open cause's repro, even on the versions it was last seen with
+    #: Wall-clock seconds for the seeds: then the rest are cancelled and left to do (like Ctrl-C).
+    deadline: float | None = None
 
 
 @dataclass
@@ -71,6 +74,7 @@ class CampaignResult:
     skipped: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
     interrupted: bool = False
+    timed_out: bool = False  # the deadline passed; the seeds not merged are left to do
     cases: int = 0  # of the seeds run now
     statements: int = 0
     seconds: float = 0.0  # wall time of the seeds run now (from the first submit to the last merge)
@@ -215,10 +219,11 @@ def _run_seeds(client: Client, corpus: Corpus, config: CampaignConfig, todo: lis
     if not todo:
         return
     begin = time.perf_counter()
-    futures = {client.submit(task, seed, config.spec, key=f"hunt-seed-{fp}-{seed}", pure=False): seed
+    run = uuid.uuid4().hex[:8]  # keys of this run only: a cluster never hands back another run's result
+    futures = {client.submit(task, seed, config.spec, key=f"hunt-seed-{seed}-{fp}-{run}"): seed
                for seed in todo}
     try:
-        for fut in as_completed(list(futures), loop=client.loop):
+        for fut in as_completed(list(futures), loop=client.loop, timeout=config.deadline):
             seed = futures[fut]
             try:
                 res = fut.result()
@@ -243,6 +248,9 @@ def _run_seeds(client: Client, corpus: Corpus, config: CampaignConfig, todo: lis
                      f"{len(groups)} causes ({res['seconds']:.1f}s on {res['worker']})")
     except KeyboardInterrupt:
         result.interrupted = True
+        client.cancel(list(futures))
+    except TimeoutError:
+        result.timed_out = True
         client.cancel(list(futures))
     finally:
         result.seconds = time.perf_counter() - begin

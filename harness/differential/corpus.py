@@ -204,7 +204,9 @@ class Corpus:
             raise
 
     def _merge_cause(self, seed: int, version: str, g: CauseGroup, documented: dict[str, bool]) -> None:
-        repro = finding_record(g.repro)
+        # the repro without what belongs to one seed (its hits, where it was found), so equal repros are
+        # equal whichever seed gave them
+        repro = {k: v for k, v in finding_record(g.repro).items() if k not in ("hits", "first_case")}
         row = self.conn.execute("SELECT first_seed, first_version, last_seed, last_version, signatures, "
                                 "repro FROM causes WHERE id = ?", (g.id,)).fetchone()
         if row is None:
