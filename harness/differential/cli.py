@@ -12,6 +12,7 @@ from typing import Any
 
 from stc_harness.backend_registry import REFERENCE, available, load_target
 from stc_harness.differences import RegistryError, builtin_folder, load_registries
+from stc_harness.differential.causegroups import group
 from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.engines import Engine, engine
@@ -155,31 +156,42 @@ def print_finding(f: Finding, out: Any) -> None:
         print(f"  note: {note}", file=out)
 
 
-def print_findings(findings: list[Finding], out: Any) -> None:
-    """Turso's own findings grouped by cause (undocumented first), then SQLite version gaps, one line each."""
+def print_findings(findings: list[Finding], out: Any, show_noise: bool = False) -> None:
+    """Turso's own findings grouped by cause (undocumented first), each cause with its smallest repro;
+    noise causes only with `show_noise`; then SQLite version gaps, one line each."""
     own = [f for f in findings if f.attribution != VERSION_GAP]
     for status, title in ((UNDOCUMENTED, "UNDOCUMENTED"), (DOCUMENTED, "documented")):
-        group = [f for f in own if f.status == status]
-        if not group:
+        members = [f for f in own if f.status == status]
+        groups = group(members)
+        shown = [g for g in groups if show_noise or not g.key.noise]
+        if not groups:
             continue
-        causes: dict[str, list[Finding]] = {}
-        for f in group:
-            causes.setdefault(f.cause, []).append(f)
-        print(f"\n=== {title}: {len(group)} finding(s), {len(causes)} cause(s) ===", file=out)
-        for name, members in causes.items():
-            worst = max(members, key=lambda f: f.ulps or 0.0)
-            extra = f"; worst {worst.ulps:,.0f} ulp ({worst.signature})" if worst.ulps else ""
-            print(f"\n--- cause: {name} ({len(members)} signature(s){extra})", file=out)
-            print_finding(worst if worst.ulps else members[0], out)
-            for f in members:
-                if f is not (worst if worst.ulps else members[0]):
+        print(f"\n=== {title}: {len(members)} finding(s), {len(shown)} cause(s) ===", file=out)
+        for g in shown:
+            worst = max(g.findings, key=lambda f: f.ulps or 0.0)
+            extra = f"; worst {worst.ulps:,.0f} ulp ({worst.signature})" if g.key.result == "ulp" else ""
+            print(f"\n--- cause: {g.id} ({len(g.findings)} signature(s){extra})", file=out)
+            print_finding(g.repro, out)
+            for f in g.findings:
+                if f is not g.repro:
                     print(f"  also {f.signature}: {f.case.sqls()[f.index]}", file=out)
+        hidden = len(groups) - len(shown)
+        if hidden:
+            print(f"\n({hidden} noise cause(s) hidden: last-digit float results at most 1 ulp apart; "
+                  "--show-noise lists them)", file=out)
     gaps = [f for f in findings if f.attribution == VERSION_GAP]
     if gaps:
         print(f"\n=== SQLite version gaps: {len(gaps)} (an older SQLite differs from the release Turso "
               "tracks; not Turso's) ===", file=out)
         for f in gaps:
             print(f"  {f.backend} vs {f.reference}  {f.signature}: {f.case.sqls()[f.index]}", file=out)
+
+
+def cause_line(findings: list[Finding]) -> str:
+    """`N causes, K findings` of Turso's own (noise causes not counted)."""
+    own = [f for f in findings if f.attribution != VERSION_GAP]
+    causes = [g for g in group(own) if not g.key.noise]
+    return f"{len(causes)} causes, {len(own)} findings (Turso's own; `--campaign DIR` keeps them in a corpus)"
 
 
 def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -> None:
@@ -413,9 +425,10 @@ def main(argv: list[str]) -> int:
         print(f"not generated (the reference lacks them): {', '.join(res.skipped_functions)}", file=out)
     if args.save:
         save_findings(res, args, engines, out)
-    print_findings(res.findings, out)
+    print_findings(res.findings, out, args.show_noise)
     print_summary(res, engines, args.seed, out)
     print(closing_line(res, args.save), file=out)
+    print(cause_line(res.findings), file=out)
     if args.json:
         write_json(Path(args.json), {"seed": args.seed, "cases": res.cases,
                                      "findings": [f.as_dict() for f in res.findings]})
