@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from stc_harness.differential.compare import first_disagreement
@@ -108,3 +109,87 @@ def cause(signature: str, kind: str, ref: Any, other: Any, ref_message: str, oth
     parts = signature.split(".")
     head = ALIASES.get(parts[1], parts[1]) if len(parts) > 1 else signature
     return f"{parts[0]}.{head}: {kind}"
+
+
+# --- Cause keys: what a campaign groups findings by, stable from run to run ---------------------------
+
+#: Float differences up to this many ulps are known noise: two results one unit in the last place apart
+#: are both faithful roundings of any exact value between them, so neither is shown to be wrong. Shown
+#: only with `--show-noise`; larger last-digit differences stay causes of their own.
+NOISE_ULPS = 1.0
+#: Discovery kinds whose result is a killed, panicked or silent engine.
+_DEATH_KINDS = {"crash": "crash", "panic": "crash", "hang": "hang"}
+_SLUG = re.compile(r"[^a-z0-9]+")
+_PANIC_AT = re.compile(r"panicked at ([^\s:|]+)")
+
+
+def _slug(text: str, limit: int = 48) -> str:
+    """A lower-case, dash-separated form of `text` for a cause id (literals already blanked)."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:limit].strip("-") or "none"
+
+
+def _crash_detail(message: str) -> str:
+    """Where an engine died: the source file of its panic, else how its process ended."""
+    found = _PANIC_AT.search(message)
+    if found:
+        return _slug(found.group(1).rsplit("/", 1)[-1])
+    if "killed by" in message:
+        return _slug(message.split("killed by", 1)[1].split(":", 1)[0])
+    return "no-message" if not message else _slug(_message(message), 24)
+
+
+@dataclass(frozen=True)
+class CauseKey:
+    """What a finding's difference is, coarser than its signature, the same in every run (`id`).
+
+    Value differences: per function or operator (aliases merged) and argument types; last-digit floats
+    (`ulp`, `noise` when at most `NOISE_ULPS` apart) per function; -0.0 against 0.0 is one cause;
+    errors (`error-vs-value`, `value-vs-error`, `error-class`) per case family, error kinds and message
+    class (literals blanked), whichever function raised them; `crash`/`hang` per function and crash site.
+    """
+
+    backend: str
+    what: str
+    args: str
+    result: str
+    detail: str = ""
+    noise: bool = False
+
+    @property
+    def id(self) -> str:
+        """`<backend>:<what>[.<args>].<result>[.<detail>]`, e.g. `turso:expr.round.real.value`."""
+        parts = [self.what, *([self.args] if self.args else []), self.result,
+                 *([self.detail] if self.detail else [])]
+        return f"{self.backend}:" + ".".join(parts)
+
+
+def cause_key(signature: str, backend: str, kind: str, ref: Any, other: Any, ref_message: str,
+              other_message: str) -> CauseKey:
+    """The cause of a finding of `backend` (`ref`/`other`: the disagreeing statement's observations)."""
+    parts = signature.split(".")
+    category = parts[0]
+    head = ALIASES.get(parts[1], parts[1]) if len(parts) > 1 else "none"
+    args = parts[2] if len(parts) > 2 else "none"
+    what = f"{category}.{head}"
+    if kind in _DEATH_KINDS:
+        return CauseKey(backend, what, "", _DEATH_KINDS[kind], _crash_detail(other_message))
+    if kind in ("value", "class", "rows", "rowcount"):
+        if only_negative_zero(ref, other):
+            return CauseKey(backend, "any", "", "negative-zero")
+        u = ulps(ref, other)
+        if u is not None and u <= ULP_LIMIT:
+            return CauseKey(backend, what, "", "ulp", noise=u <= NOISE_ULPS)
+        return CauseKey(backend, what, args, "rowcount" if kind == "rowcount" else "value")
+    # An error cause is its error class, whichever function raised it: one path parser, one message.
+    ref_err = isinstance(ref, dict) and ref.get("error")
+    other_err = isinstance(other, dict) and other.get("error")
+    if other_err and not ref_err:
+        detail = f"{_slug(str(other_err))}.{_slug(_message(other_message))}"
+        return CauseKey(backend, category, "", "error-vs-value", detail)
+    if ref_err and not other_err:
+        detail = f"{_slug(str(ref_err))}.{_slug(_message(ref_message))}"
+        return CauseKey(backend, category, "", "value-vs-error", detail)
+    if ref_err and other_err:
+        return CauseKey(backend, category, "", "error-class",
+                        f"{_slug(str(ref_err))}-to-{_slug(str(other_err))}.{_slug(_message(other_message))}")
+    return CauseKey(backend, what, args, _slug(kind))

@@ -12,6 +12,7 @@ from typing import Any
 
 from stc_harness.backend_registry import REFERENCE, available, load_target
 from stc_harness.differences import RegistryError, builtin_folder, load_registries
+from stc_harness.differential.causegroups import group
 from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.engines import Engine, engine
@@ -98,7 +99,35 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=_number(float, 0, False), default=10.0, metavar="SECONDS",
                    help="a batch not answered within this is a hang: the worker is killed (default 10)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the findings as JSON")
-    return p.parse_args(argv)
+    p.add_argument("--show-noise", action="store_true",
+                   help="also list noise causes (last-digit float results at most 1 ulp apart)")
+    c = p.add_argument_group("campaigns (the [campaign] extra: "
+                             "pip install 'sqlite-turso-conformance[campaign]')")
+    c.add_argument("--campaign", default=None, metavar="DIR",
+                   help="run a campaign: --seeds seeds from --seed on, --cases each (default 2500), on Dask "
+                        "workers; causes are added to the corpus in DIR, new ones exported as .sqltest cases "
+                        "to DIR/sqltest; rerunning resumes (seeds already merged are skipped)")
+    c.add_argument("--seeds", type=_number(int, 1, True), default=None, metavar="N",
+                   help="seeds in the campaign (default 8)")
+    c.add_argument("--workers", type=_number(int, 1, True), default=2, metavar="N",
+                   help="worker processes of the local Dask cluster (default 2)")
+    c.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on the Dask cluster at ADDRESS (tcp://HOST:8786) instead of a local one")
+    c.add_argument("--recheck", action="store_true",
+                   help="re-run every open cause's repro first, even on the versions it was last seen with")
+    c.add_argument("--no-export", action="store_true", help="do not export new causes as .sqltest cases")
+    c.add_argument("--bench-campaign", action="store_true",
+                   help="measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
+    args = p.parse_args(argv)
+    if args.campaign is None and not args.bench_campaign:
+        extra = [o for o, v in (("--seeds", args.seeds is not None), ("--scheduler", args.scheduler),
+                                ("--recheck", args.recheck), ("--no-export", args.no_export)) if v]
+        if extra:
+            p.error(f"{', '.join(extra)} only apply to a campaign: add --campaign DIR")
+    elif args.budget is not None or args.save:
+        p.error("a campaign runs a fixed case count per seed (--cases) and keeps its causes in its corpus: "
+                "drop --budget and --save")
+    return args
 
 
 def _obs(obs: Any) -> str:
@@ -127,31 +156,42 @@ def print_finding(f: Finding, out: Any) -> None:
         print(f"  note: {note}", file=out)
 
 
-def print_findings(findings: list[Finding], out: Any) -> None:
-    """Turso's own findings grouped by cause (undocumented first), then SQLite version gaps, one line each."""
+def print_findings(findings: list[Finding], out: Any, show_noise: bool = False) -> None:
+    """Turso's own findings grouped by cause (undocumented first), each cause with its smallest repro;
+    noise causes only with `show_noise`; then SQLite version gaps, one line each."""
     own = [f for f in findings if f.attribution != VERSION_GAP]
     for status, title in ((UNDOCUMENTED, "UNDOCUMENTED"), (DOCUMENTED, "documented")):
-        group = [f for f in own if f.status == status]
-        if not group:
+        members = [f for f in own if f.status == status]
+        groups = group(members)
+        shown = [g for g in groups if show_noise or not g.key.noise]
+        if not groups:
             continue
-        causes: dict[str, list[Finding]] = {}
-        for f in group:
-            causes.setdefault(f.cause, []).append(f)
-        print(f"\n=== {title}: {len(group)} finding(s), {len(causes)} cause(s) ===", file=out)
-        for name, members in causes.items():
-            worst = max(members, key=lambda f: f.ulps or 0.0)
-            extra = f"; worst {worst.ulps:,.0f} ulp ({worst.signature})" if worst.ulps else ""
-            print(f"\n--- cause: {name} ({len(members)} signature(s){extra})", file=out)
-            print_finding(worst if worst.ulps else members[0], out)
-            for f in members:
-                if f is not (worst if worst.ulps else members[0]):
+        print(f"\n=== {title}: {len(members)} finding(s), {len(shown)} cause(s) ===", file=out)
+        for g in shown:
+            worst = max(g.findings, key=lambda f: f.ulps or 0.0)
+            extra = f"; worst {worst.ulps:,.0f} ulp ({worst.signature})" if g.key.result == "ulp" else ""
+            print(f"\n--- cause: {g.id} ({len(g.findings)} signature(s){extra})", file=out)
+            print_finding(g.repro, out)
+            for f in g.findings:
+                if f is not g.repro:
                     print(f"  also {f.signature}: {f.case.sqls()[f.index]}", file=out)
+        hidden = len(groups) - len(shown)
+        if hidden:
+            print(f"\n({hidden} noise cause(s) hidden: last-digit float results at most 1 ulp apart; "
+                  "--show-noise lists them)", file=out)
     gaps = [f for f in findings if f.attribution == VERSION_GAP]
     if gaps:
         print(f"\n=== SQLite version gaps: {len(gaps)} (an older SQLite differs from the release Turso "
               "tracks; not Turso's) ===", file=out)
         for f in gaps:
             print(f"  {f.backend} vs {f.reference}  {f.signature}: {f.case.sqls()[f.index]}", file=out)
+
+
+def cause_line(findings: list[Finding]) -> str:
+    """`N causes, K findings` of Turso's own (noise causes not counted)."""
+    own = [f for f in findings if f.attribution != VERSION_GAP]
+    causes = [g for g in group(own) if not g.key.noise]
+    return f"{len(causes)} causes, {len(own)} findings (Turso's own; `--campaign DIR` keeps them in a corpus)"
 
 
 def print_summary(res: HuntResult, engines: list[Engine], seed: int, out: Any) -> None:
@@ -331,6 +371,18 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _campaign(args: argparse.Namespace, names: list[str], registry: Any, out: Any) -> int:
+    """`--campaign` and `--bench-campaign`, which need the optional `[campaign]` extra."""
+    try:
+        from stc_harness.differential import campaign_bench, campaign_cli
+    except ImportError as exc:  # the optional dependency, not an import circle
+        raise UsageError(f"campaigns need Dask's distributed ({exc}): "
+                         "pip install 'sqlite-turso-conformance[campaign]'") from None
+    if args.bench_campaign:
+        return campaign_bench.run(args, names, out)
+    return campaign_cli.run(args, names, registry, tracked_only_cases(Path(args.cases_dir)), out)
+
+
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt"."""
     out = sys.stdout
@@ -348,6 +400,8 @@ def main(argv: list[str]) -> int:
         registry, _ = load_registries(Path(args.registry) if args.registry else None)
         if args.json:
             check_file(Path(args.json), "--json")
+        if args.campaign or args.bench_campaign:
+            return _campaign(args, [e.spec or e.name for e in engines], registry, out)
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
         return 2
@@ -371,9 +425,10 @@ def main(argv: list[str]) -> int:
         print(f"not generated (the reference lacks them): {', '.join(res.skipped_functions)}", file=out)
     if args.save:
         save_findings(res, args, engines, out)
-    print_findings(res.findings, out)
+    print_findings(res.findings, out, args.show_noise)
     print_summary(res, engines, args.seed, out)
     print(closing_line(res, args.save), file=out)
+    print(cause_line(res.findings), file=out)
     if args.json:
         write_json(Path(args.json), {"seed": args.seed, "cases": res.cases,
                                      "findings": [f.as_dict() for f in res.findings]})

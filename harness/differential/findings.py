@@ -9,6 +9,7 @@ from typing import Any
 
 from stc_harness.differences import Entry, Registry
 from stc_harness.differential.case import Case
+from stc_harness.differential.causes import CauseKey, cause_key
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.normalise import Outcome, observation
 from stc_harness.differential.toml_out import registry_text
@@ -52,6 +53,13 @@ class Finding:
 
         return cause(self.signature, self.kind, self.returned(self.reference), self.returned(self.backend),
                      self.message(self.reference), self.message(self.backend))
+
+    @property
+    def cause_key(self) -> CauseKey:
+        """The cause a campaign files the finding under (`stc_harness.differential.causes.cause_key`)."""
+        ref, other = self.reference, self.backend
+        return cause_key(self.signature, other, self.kind, self.returned(ref), self.returned(other),
+                         self.message(ref), self.message(other))
 
     @property
     def ulps(self) -> float | None:

@@ -23,7 +23,7 @@ from stc_harness.differential.engines import Engine
 from stc_harness.differential.expand import Concrete, Expander
 from stc_harness.differential.findings import Finding, classify
 from stc_harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTIONS, Plan, plans
-from stc_harness.differential.runner import DifferentialRunner, Disagreement, Ticket
+from stc_harness.differential.runner import DifferentialRunner, Disagreement, Stats, Ticket
 from stc_harness.differential.shrink import shrink_disagreement
 from stc_harness.differential.signature import signature
 
@@ -254,9 +254,18 @@ def known_cases(cases: dict[str, dict[str, Any]],
     return out
 
 
-def hunt(config: HuntConfig) -> HuntResult:
-    """Run the hunt; deterministic for a given seed and case count (the time cap only truncates)."""
-    runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
+def hunt(config: HuntConfig, runner: DifferentialRunner | None = None) -> HuntResult:
+    """Run the hunt; deterministic for a given seed and case count (the time cap only truncates).
+
+    `runner`: one already running `config.engines` (a campaign worker keeps its own from seed to seed);
+    it is left open. By default the hunt starts its own and closes it.
+    """
+    owned = runner is None
+    if runner is None:
+        runner = DifferentialRunner(config.engines, config.reference, config.isolate, config.timeout)
+    else:
+        runner.stats = Stats()
+    cpu_before = runner.cpu()
     try:
         warm_start = time.perf_counter()
         warming = runner.start_warm() if config.cases > 0 else []  # the workers boot meanwhile
@@ -272,7 +281,8 @@ def hunt(config: HuntConfig) -> HuntResult:
             fut.result()
         result.startup_seconds = time.perf_counter() - warm_start
     except BaseException:
-        runner.close()
+        if owned:
+            runner.close()
         raise
     stream = _Stream(config, runner, result)
 
@@ -294,14 +304,15 @@ def hunt(config: HuntConfig) -> HuntResult:
         result.stream_cpu = time.process_time() - cpu_start
         result.statements = runner.stats.statements
         result.busy = dict(runner.stats.busy)
-        result.backend_cpu = runner.cpu()
+        result.backend_cpu = {n: c - cpu_before.get(n, 0.0) for n, c in runner.cpu().items()}
         result.disagreements = sum(stream.counts.values())
         result.distinct_raw = len(stream.first)
         shrink_start = time.perf_counter()
         result.findings = _findings(runner, config, stream.first, stream.counts, result)
         result.shrink_seconds = time.perf_counter() - shrink_start
     finally:
-        runner.close()
+        if owned:
+            runner.close()
     classify(result.findings, config.registry, config.tracked_only)
     result.load = (result.load[0], _load())
     return result
