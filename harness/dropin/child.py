@@ -34,14 +34,19 @@ class ChildRun:
         self.traces = TraceWriter(out.with_name(f"{out.stem}.trace.{worker}.jsonl"))
         self.fault = fault_file.open("a", encoding="utf-8")
         self.results: dict[str, dict[str, Any]] = {}
+        self._started = False
+        self._conftest: list[list[str]] = []
         basetemp = config.getoption("basetemp", None)
         if basetemp:
             RUN_FOLDERS.append(str(Path(basetemp).resolve()))
         self._flush_imports("<conftest>")
 
     def _flush_imports(self, where: str) -> None:
+        """Write the calls made so far under `<import> where`; conftest calls gather until the first test."""
         events, dropped = TRACER.take()
-        if events or dropped:
+        if where == "<conftest>":
+            self._conftest.extend(events)
+        elif events or dropped:
             self.traces.write(IMPORT_PREFIX + where, events, dropped)
 
     @pytest.hookimpl(wrapper=True)
@@ -83,7 +88,11 @@ class ChildRun:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
         """Arm a watchdog for the whole test (setup, call, teardown)."""
         faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.fault)
-        self._flush_imports("<conftest>")
+        if not self._started:  # calls before the first test: conftest and plugin imports
+            self._flush_imports("<conftest>")
+            self.traces.write(IMPORT_PREFIX + "<conftest>", self._conftest, 0)
+            self._started = True
+        TRACER.take()  # calls between tests (a session fixture's teardown, a worker's idle time): nobody's
         try:
             return (yield)
         finally:

@@ -93,7 +93,7 @@ def evidence(
     if s is None or t is None:
         return TestEvidence(traced=False, inert=traces.inert_names(turso_id))
     own = align(s["events"], t["events"])
-    divergences = [*traces.import_divergences(turso_id), *own]
+    divergences = _once([*traces.import_divergences(turso_id), *own])
     _attach_failure(divergences, failure)
     words = message_words(failure)
     explanations = [knowledge.explain(d, words) for d in divergences]
@@ -101,6 +101,18 @@ def evidence(
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id))
+
+
+def _once(divergences: list[Divergence]) -> list[Divergence]:
+    """Each divergence once (a module's import and its test may make the same call at the same line)."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for d in divergences:
+        key = (d.call, d.args, d.where, d.kind, d.sqlite, d.turso)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def _attach_failure(divergences: list[Divergence], failure: dict[str, Any]) -> None:

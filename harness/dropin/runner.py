@@ -94,7 +94,8 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
-    out = [*kept, *tb, f"--dropin-engine={child_engine or engine}", f"--dropin-out={folder / f'{engine}.jsonl'}",
+    out = [*kept, *tb, f"--dropin-engine={child_engine or engine}",
+           f"--dropin-out={folder / f'{engine}.jsonl'}",
            f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
            f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
     return [*out, "--dropin-raw"] if raw else out

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 #: SQLite's keywords (https://sqlite.org/lang_keywords.html).
-KEYWORDS = frozenset("""
+_KEYWORDS_TEXT = """
 abort action add after all alter always analyze and as asc attach autoincrement before begin between by
 cascade case cast check collate column commit conflict constraint create cross current current_date
 current_time current_timestamp database default deferrable deferred delete desc detach distinct do drop
@@ -17,15 +17,17 @@ null nulls of offset on or order others outer over partition plan pragma precedi
 range recursive references regexp reindex release rename replace restrict returning right rollback row
 rows savepoint select set table temp temporary then ties to transaction trigger unbounded union unique
 update using vacuum values view virtual when where window with without strict rowid
-""".split())
+"""
+KEYWORDS = frozenset(_KEYWORDS_TEXT.split())
 #: Keywords too common to tell statements apart (the statement's kind is compared on its own).
-COMMON = frozenset("""
+_COMMON_TEXT = """
 and as by from into on or select set table values where not null is in insert update delete create drop
 alter
-""".split())
+"""
+COMMON = frozenset(_COMMON_TEXT.split())
 #: Words after which a name followed by `(` is a table or index, not a function.
-_NAME_BEFORE_PAREN = frozenset("into table exists on references index view trigger join from update key "
-                               "using".split())
+_NAME_BEFORE_PAREN = frozenset(("into", "table", "exists", "on", "references", "index", "view", "trigger",
+                                "join", "from", "update", "key", "using"))
 _STRING = re.compile(r"'(?:[^']|'')*'|x'[0-9a-fA-F]*'")
 _QUOTED_NAME = re.compile(r'"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

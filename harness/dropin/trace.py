@@ -282,7 +282,7 @@ _INTERNAL: dict[str, bool] = {}
 
 def internal_caller(frame: FrameType | None) -> bool:
     """True when the call comes from a driver, a dialect or the drop-in itself (not recorded)."""
-    if frame is None:
+    if frame is None or frame.f_code.co_name == "__del__":  # garbage collection runs at no set time
         return True
     name = str(frame.f_globals.get("__name__", ""))
     known = _INTERNAL.get(name)

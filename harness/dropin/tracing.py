@@ -165,6 +165,7 @@ def _plain(value: Any) -> bool:
 
 
 def _result_text(method: str, result: Any, owner: Any) -> str:
+    """A call's result as text (a fetch from a clock- or random-dependent statement: its shape only)."""
     if method in _FETCH:
         return render(result, shape_only=bool(getattr(owner, "_stc_volatile", False)))
     return render(result)
@@ -172,15 +173,18 @@ def _result_text(method: str, result: Any, owner: Any) -> str:
 
 def _mark(owner: Any, method: str, args: tuple[Any, ...], result: Any) -> None:
     """Remember on the cursor its statement, and whether its results depend on the clock or randomness."""
-    if method in _SQL_FIRST and args:
-        sql = args[0]
-        flag = volatile_sql(str(sql))
-        for target in (owner, result):
-            try:
-                object.__setattr__(target, "_stc_volatile", flag)
-                object.__setattr__(target, "_stc_sql", sql)
-            except (AttributeError, TypeError):
-                pass
+    if method not in _SQL_FIRST or not args:
+        return
+    sql = args[0]
+    flag = volatile_sql(str(sql))
+    for target in (owner, result):
+        if target is None or not hasattr(target, "fetchone"):  # cursors only, never a connection
+            continue
+        try:
+            object.__setattr__(target, "_stc_volatile", flag)
+            object.__setattr__(target, "_stc_sql", sql)
+        except (AttributeError, TypeError):
+            pass
 
 
 def _fetch_args(owner: Any, leaf: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
