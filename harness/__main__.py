@@ -18,6 +18,7 @@ COMMANDS = {
                              "propose each registry entry's attribution from a report's measurements"),
     "hunt-export": ("stc_harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
     "dropin": ("stc_harness.dropin.command", "run any test command on SQLite and Turso; explain what breaks"),
+    "bench-dropin": ("stc_harness.dropin.bench", "time the drop-in: tracing, failing suites, explaining"),
     "evidence": ("stc_harness.dropin.evidence", "trace the suites' driver calls for the drop-in"),
     "compat-update": ("stc_harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
 }

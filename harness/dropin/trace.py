@@ -99,10 +99,13 @@ def clean_text(text: str) -> str:
     for folder in RUN_FOLDERS:
         if folder in text:
             text = text.replace(folder, "<tmp>")
-    text = _ADDRESS.sub(" at 0x?", text)
-    text = _TMP.sub("<tmp>", text)
-    text = _UUID.sub("<uuid>", text)
-    if "-" in text:
+    if " at 0x" in text:
+        text = _ADDRESS.sub(" at 0x?", text)
+    if "/tmp" in text or "/var/folders" in text:
+        text = _TMP.sub("<tmp>", text)
+    if "-" in text and len(text) >= 10:
+        if len(text) >= 32:
+            text = _UUID.sub("<uuid>", text)
         text = _STAMP.sub(_stamp, text)
     return text
 
@@ -142,10 +145,10 @@ def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
     if isinstance(value, (list, tuple)):
         items = [render(v, shape_only, depth + 1) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
-            rest = "|".join(render(v, shape_only, depth + 1) for v in value[MAX_ITEMS:])
-            items.append(
-                f"…+{len(value) - MAX_ITEMS} (crc {zlib.crc32(rest.encode('utf-8', 'replace')):08x})"
-            )
+            tail = value[MAX_ITEMS:]
+            rest = render(tail[:1], True) if shape_only else clean_text(repr(tail))
+            crc = zlib.crc32(rest.encode("utf-8", "replace"))
+            items.append(f"…+{len(tail)} (crc {crc:08x})")
         body = ", ".join(items)
         return f"[{body}]" if isinstance(value, list) else f"({body}{',' if len(value) == 1 else ''})"
     if isinstance(value, dict):
@@ -202,15 +205,25 @@ def _is_user(code: CodeType) -> bool:
     return known
 
 
+_SHOWN: dict[str, str] = {}
+
+
+def _shown_path(path: str) -> str:
+    shown = _SHOWN.get(path)
+    if shown is None:
+        shown = path
+        with contextlib.suppress(ValueError):
+            shown = os.path.relpath(path)
+        _SHOWN[path] = shown
+    return shown
+
+
 def user_line(frame: FrameType | None) -> str:
     """`path:line` of the innermost frame of user code at or above `frame` (empty if none)."""
     hops = 0
     while frame is not None and hops < 60:
         if _is_user(frame.f_code):
-            path = frame.f_code.co_filename
-            with contextlib.suppress(ValueError):
-                path = os.path.relpath(path)
-            return f"{path}:{frame.f_lineno}"
+            return f"{_shown_path(frame.f_code.co_filename)}:{frame.f_lineno}"
         frame = frame.f_back
         hops += 1
     return ""
