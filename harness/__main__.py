@@ -19,6 +19,7 @@ COMMANDS = {
     "hunt-export": ("stc_harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
     "dropin": ("stc_harness.dropin.command", "run any test command on SQLite and Turso; explain what breaks"),
     "bench-dropin": ("stc_harness.dropin.bench", "time the drop-in: tracing, failing suites, explaining"),
+    "dropin-grade": ("stc_harness.dropin.grading", "sample Turso-only failures to grade; re-grade a sample"),
     "evidence": ("stc_harness.dropin.evidence", "trace the suites' driver calls for the drop-in"),
     "compat-update": ("stc_harness.compat.cli", "rebuild the Turso compatibility table from COMPAT.md"),
 }

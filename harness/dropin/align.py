@@ -176,13 +176,16 @@ _FIRST_QUOTED = re.compile(r"^(?:of )?('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
 _LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b")
 
 
+_CRC = re.compile(r"crc [0-9a-f]{8}")
+
+
 def _key(event: list[str]) -> tuple[str, str]:
     """What a call is, for matching calls across engines: its name, its statement, its arguments' shape.
 
     Argument values are left out: a value that differs between the runs is either noise (a random number,
     the time) or the consequence of an earlier divergence, which is reported where it happened.
     """
-    args = event[1]
+    args = _CRC.sub("crc", event[1])
     head = _FIRST_QUOTED.match(args)
     start = head.end() if head else 0
     return event[0], args[:start] + _LITERAL.sub("#", args[start:])

@@ -25,7 +25,7 @@ from stc_harness.dropin.explain import Traces, evidence
 from stc_harness.dropin.section import TURSO_ONLY
 
 #: One test of the passing suite: ordinary sqlite3 work (a table, inserts, reads, a transaction).
-PASSING = '''
+PASSING = """
 def test_work_{n}(tmp_path):
     conn = sqlite3.connect(str(tmp_path / "db.sqlite"))
     conn.execute("create table t (id integer primary key, name text, qty integer)")
@@ -35,9 +35,9 @@ def test_work_{n}(tmp_path):
     for row in conn.execute("select id, name from t where qty < 10 order by id"):
         assert row[1].startswith("n")
     conn.close()
-'''
+"""
 #: One test of the failing suite: what breaks on Turso (a user function, a name's case, a missing API).
-FAILING = '''
+FAILING = """
 def test_break_{n}(tmp_path):
     conn = sqlite3.connect(str(tmp_path / "db.sqlite"))
     conn.execute('create table "Items{n}" (id integer primary key, name text)')
@@ -45,9 +45,10 @@ def test_break_{n}(tmp_path):
     conn.create_function("twice", 1, lambda v: v * 2)
     assert conn.execute("select name from sqlite_master where type = 'table'").fetchone() == ("Items{n}",)
     assert conn.execute("select twice(21)").fetchone() == (42,)
-'''
-INI = ("[pytest]\naddopts = -p no:cacheprovider -p no:randomly\n"
-       "asyncio_default_fixture_loop_scope = function\n")
+"""
+INI = (
+    "[pytest]\naddopts = -p no:cacheprovider -p no:randomly\nasyncio_default_fixture_loop_scope = function\n"
+)
 
 
 def write_suite(folder: Path, template: str, count: int) -> Path:
@@ -64,8 +65,9 @@ def timed(cmd: list[str], cwd: Path, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        code = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              check=False, timeout=900).returncode
+        code = subprocess.run(
+            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=900
+        ).returncode
         if code not in (0, 1):
             raise SystemExit(f"bench-dropin: {' '.join(cmd)} exited {code}")
         best = min(best, time.perf_counter() - start)
@@ -87,8 +89,9 @@ def explain_cost(report: Path, runs: Path) -> tuple[int, float]:
 
 def main(argv: Iterable[str]) -> int:
     """Write both suites to a temp folder, time them, print the figures (and --json)."""
-    parser = argparse.ArgumentParser(prog="python -m stc_harness bench-dropin",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m stc_harness bench-dropin", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--tests", type=int, default=300, help="tests per suite (default 300)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure, the best counts (default 3)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -106,19 +109,27 @@ def main(argv: Iterable[str]) -> int:
         dropin = timed([*py, "--dropin=turso", f"--report-dir={root / 'report'}"], failing, args.repeat)
         failures, per_failure = explain_cost(root / "report" / "dropin.json", root / "report" / "dropin-runs")
     figures = {
-        "tests": args.tests, "repeat": args.repeat,
-        "passing_plain_s": round(plain, 2), "passing_child_traced_s": round(traced, 2),
+        "tests": args.tests,
+        "repeat": args.repeat,
+        "passing_plain_s": round(plain, 2),
+        "passing_child_traced_s": round(traced, 2),
         "passing_child_untraced_s": round(untraced, 2),
         "tracing_overhead": round(traced / untraced - 1, 3),
-        "failing_plain_s": round(plain_failing, 2), "failing_dropin_s": round(dropin, 2),
+        "failing_plain_s": round(plain_failing, 2),
+        "failing_dropin_s": round(dropin, 2),
         "dropin_ratio": round(dropin / plain_failing, 2),
-        "turso_only_failures": failures, "explain_ms_per_failure": round(per_failure, 3),
+        "turso_only_failures": failures,
+        "explain_ms_per_failure": round(per_failure, 3),
     }
-    print(f"tracing: {args.tests} passing tests, SQLite child {untraced:.2f} s untraced, "
-          f"{traced:.2f} s traced "
-          f"(+{figures['tracing_overhead']:.0%}); plain pytest {plain:.2f} s")
-    print(f"drop-in: {failures} of {args.tests} tests fail on Turso; plain SQLite run {plain_failing:.2f} s, "
-          f"--dropin=turso {dropin:.2f} s ({figures['dropin_ratio']}x)")
+    print(
+        f"tracing: {args.tests} passing tests, SQLite child {untraced:.2f} s untraced, "
+        f"{traced:.2f} s traced "
+        f"(+{figures['tracing_overhead']:.0%}); plain pytest {plain:.2f} s"
+    )
+    print(
+        f"drop-in: {failures} of {args.tests} tests fail on Turso; plain SQLite run {plain_failing:.2f} s, "
+        f"--dropin=turso {dropin:.2f} s ({figures['dropin_ratio']}x)"
+    )
     print(f"explaining: {per_failure:.3f} ms per Turso-only failure (alignment and causes)")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import subprocess
 import sys
@@ -68,6 +69,15 @@ def withheld(args: list[str]) -> tuple[list[str], list[str]]:
     return kept, [d for d in dropped if not d.startswith("--dropin")]
 
 
+def same_examples(args: list[str]) -> list[str]:
+    """`--hypothesis-seed=0` unless given: both engines' runs then draw the same examples."""
+    if importlib.util.find_spec("hypothesis") is None or any(a.startswith("--hypothesis-seed") for a in args):
+        return []
+    if any(a in ("no:hypothesispytest", "-pno:hypothesispytest") for a in args):
+        return []
+    return ["--hypothesis-seed=0"]
+
+
 def own_basetemp(args: list[str], engine: str) -> list[str]:
     """A `--basetemp` given to the parent becomes one folder per engine (the runs must not share files)."""
     out: list[str] = []
@@ -90,7 +100,7 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
                raw: bool, child_engine: str | None = None) -> list[str]:
     """The child's command line: the user's arguments minus --dropin and early stops, plus child options."""
     kept, _ = withheld(args)
-    kept = own_basetemp(kept, engine)
+    kept = own_basetemp(kept, engine) + same_examples(kept)
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]

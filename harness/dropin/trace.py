@@ -53,6 +53,10 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _TMP = re.compile(
     r"(?:/private)?(?:/tmp|/var/folders/[^/]+/[^/]+/T)/(?:pytest-of-[^/]+/pytest-\d+|[^/'\" ]+)"
 )
+#: Tokens made from random bytes or object ids in names (`dogs_new_c1dd9b0750db`, `lambda_8733289569070`).
+_RANDOM_HEX = re.compile(
+    r"(?<![0-9a-fA-F])(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}(?![0-9a-fA-F])")
+_ID_DIGITS = re.compile(r"(?<=[A-Za-z_])\d{9,}")
 _UUID = re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?[1-8][0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}\b", re.I)
 _STAMP = re.compile(
     r"\b(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(?:[+-]\d{2}:?\d{2}|Z)?"
@@ -103,10 +107,12 @@ def clean_text(text: str) -> str:
         text = _ADDRESS.sub(" at 0x?", text)
     if "/tmp" in text or "/var/folders" in text:
         text = _TMP.sub("<tmp>", text)
-    if "-" in text and len(text) >= 10:
-        if len(text) >= 32:
-            text = _UUID.sub("<uuid>", text)
-        text = _STAMP.sub(_stamp, text)
+    if len(text) >= 10:
+        if "-" in text:
+            if len(text) >= 32:
+                text = _UUID.sub("<uuid>", text)
+            text = _STAMP.sub(_stamp, text)
+        text = _ID_DIGITS.sub("<id>", _RANDOM_HEX.sub("<id>", text))
     return text
 
 
