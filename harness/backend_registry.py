@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stc_harness.errors import UsageError
+from stc_harness.errors import Unsupported, UsageError
 from stc_harness.secrets import is_secret_option, mask, remember
 from stc_harness.urls import DatabaseURL
 
@@ -31,6 +31,10 @@ NOT_IN_ALL = (TRACKED,)
 #: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
 #: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
 DEFAULT_BACKENDS = ("sqlite", "turso")
+
+#: Plugin backends this repository ships as distributions of their own (plugins/<name>/): the built-in
+#: registry holds entries for them, which must load (and simply never match) where one is not installed.
+PLUGINS: dict[str, str] = {"libsql": "pip install -e plugins/libsql (the conformance-libsql distribution)"}
 
 #: `package.module:factory` (a dotted module path, a colon, and an identifier).
 _TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
@@ -134,6 +138,14 @@ def check_url_path(url: DatabaseURL, given: str) -> None:
         raise UsageError(f"--backend {mask(given)!r}: {path} is a folder; name a database file")
 
 
+def validate_url(backend: Any, value: str) -> None:
+    """Let the backend's `parse_url` refuse a URL it cannot open (a remote host, an option it lacks) before the run."""
+    try:
+        backend.parse_url(value)
+    except (UsageError, Unsupported, ValueError) as exc:
+        raise UsageError(f"--backend {mask(value)!r}: {exc}") from None
+
+
 def refuse_secrets(value: str) -> None:
     """Refuse a `--backend` value whose query holds a secret, before anything is named after it."""
     _, sep, query = value.partition("?")
@@ -188,6 +200,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)
             backend = load_target(known[url.scheme])
+            validate_url(backend, value)
             chosen.append(Selected(url_id(url), backend, dict(url.options), known[url.scheme], url))
         elif _TARGET.match(value):
             backend = load_target(value)

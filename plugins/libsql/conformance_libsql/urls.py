@@ -30,6 +30,7 @@ def parse(url: str | DatabaseURL) -> DatabaseURL:
         parsed = parse_url(url, schemes=(SCHEME,))
     if parsed.scheme != SCHEME:
         raise UsageError(f"libsql backend cannot open {parsed}: {WORKS}")
+    validate(parsed, {})  # a URL option it does not take fails here, before any connection
     return parsed
 
 
