@@ -139,7 +139,7 @@ def check_url_path(url: DatabaseURL, given: str) -> None:
 
 
 def validate_url(backend: Any, value: str) -> None:
-    """Let the backend's `parse_url` refuse a URL it cannot open (a remote host, an option it lacks) before the run."""
+    """Let the backend's `parse_url` refuse a URL it cannot open (remote host, unknown option) first."""
     try:
         backend.parse_url(value)
     except (UsageError, Unsupported, ValueError) as exc:

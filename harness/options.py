@@ -1,4 +1,4 @@
-"""Builder options every backend validates the same way (URL query and keywords), with errors naming the fix."""
+"""Builder options every backend validates alike (URL query and keywords), with errors naming the fix."""
 
 from __future__ import annotations
 

@@ -223,7 +223,8 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
         per_backend = row.pop("_entries", {})
         main = registry.for_check(row["id"]) if registry is not None else None
         row["entry"] = main.as_dict() if main is not None else next(iter(per_backend.values()), None)
-        others = {b: e["id"] for b, e in per_backend.items() if row["entry"] and e["id"] != row["entry"]["id"]}
+        main_id = row["entry"]["id"] if row["entry"] else None
+        others = {b: e["id"] for b, e in per_backend.items() if main_id and e["id"] != main_id}
         if others:  # a plugin backend's own entry beside the main one (see Registry)
             row["entries"] = others
         if not row["title"]:
@@ -258,6 +259,9 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
     section = driver_theme_section(doc)
     if section is not None:
         doc.setdefault("sections", []).append(section)
+    from stc_harness.report.migration import migration_sections
+
+    doc.setdefault("sections", []).extend(migration_sections(doc))
     return doc
 
 

@@ -325,7 +325,8 @@ def _factories(module: Any, path: str, key: str) -> Any:
     try:
         try:  # a Connection or Cursor without the factory attribute (libsql's) is the observation
             if key == "row_factory_dict":
-                conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row, strict=False)}
+                conn.row_factory = lambda cur, row: {d[0]: v for d, v in
+                                                     zip(cur.description, row, strict=False)}
             elif key == "cursor_row_factory":
                 cur = conn.cursor()
                 cur.row_factory = lambda c, row: list(row)

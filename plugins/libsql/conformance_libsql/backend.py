@@ -8,8 +8,6 @@ import itertools
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from conformance_libsql import probes, urls
-from conformance_libsql.errors import classify
 from stc_harness.backend_api import (
     BackendInfo,
     CapabilitySet,
@@ -23,6 +21,9 @@ from stc_harness.backend_api import (
     UsageError,
     coerce_busy_timeout,
 )
+
+from conformance_libsql import probes, urls
+from conformance_libsql.errors import classify
 
 try:
     import libsql
@@ -38,7 +39,7 @@ _ids = itertools.count(1)
 
 @functools.lru_cache(maxsize=1)
 def engine_version() -> str:
-    """The SQLite release inside libsql (`sqlite_version()`; the module's `sqlite_version_info` may differ)."""
+    """The SQLite inside libsql, by `sqlite_version()` (the module's `sqlite_version_info` may differ)."""
     conn = libsql.connect(":memory:")
     try:
         return str(conn.execute("SELECT sqlite_version()").fetchall()[0][0])
@@ -94,7 +95,7 @@ class LibsqlBackend:
                            {"purpose": PURPOSE, "sqlite_version_info": claimed})
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
-        """Parse a `libsql:` URL (local file or `:memory:`); a remote URL is a usage error naming what works."""
+        """Parse a `libsql:` URL (file or `:memory:`); a remote one is a usage error naming what works."""
         return urls.parse(url)
 
     def _options(self, url: DatabaseURL, options: dict[str, Any]) -> tuple[int, str | None]:
@@ -102,10 +103,12 @@ class LibsqlBackend:
         key = merged.get("encryption")
         if key is not None:
             if not isinstance(key, EncryptionOpts):
-                raise UsageError("libsql backend: encryption must be stc_harness.EncryptionOpts(cipher, hexkey), "
+                raise UsageError("libsql backend: encryption must be "
+                                 "stc_harness.EncryptionOpts(cipher, hexkey), "
                                  "passed to connect() (never in a URL)")
             if key.cipher != probes.CIPHER:
-                raise Unsupported("encryption", f"libSQL's only cipher is {probes.CIPHER}, not {key.cipher!r}")
+                raise Unsupported("encryption",
+                                  f"libSQL's only cipher is {probes.CIPHER}, not {key.cipher!r}")
             present, reason = self.capabilities.declared("encryption") or (False, "")
             if not present:
                 raise Unsupported("encryption", reason)

@@ -51,7 +51,7 @@ def shared_memory(module: Any) -> tuple[bool, str]:
 
 
 def encryption(module: Any) -> tuple[bool, str]:
-    """Whether `connect(encryption_key=...)` writes a file that is not plain SQLite and reads back with the key."""
+    """Whether `connect(encryption_key=...)` writes a file that is not plain SQLite and reads it back."""
     key = secrets.token_hex(32)
     with tempfile.TemporaryDirectory(prefix="libsql-probe-") as folder:
         path = str(Path(folder) / "probe.db")
@@ -76,7 +76,8 @@ def encryption(module: Any) -> tuple[bool, str]:
 def by_attribute(module: Any, attribute: str, what: str) -> tuple[bool, str]:
     """Whether `module.Connection` has `attribute`."""
     present = hasattr(module.Connection, attribute)
-    return present, f"probed: {module.__name__}.Connection {'has' if present else 'has no'} {attribute} ({what})"
+    has = "has" if present else "has no"
+    return present, f"probed: {module.__name__}.Connection {has} {attribute} ({what})"
 
 
 def probe_all(module: Any) -> dict[str, tuple[bool, str]]:

@@ -17,7 +17,7 @@ WORKS = ("use 'libsql::memory:' or 'libsql:<path to a local file>', with option 
 
 
 def parse(url: str | DatabaseURL) -> DatabaseURL:
-    """Parse a `libsql:` URL; a remote one (`libsql://host`, Turso Cloud) is a usage error naming what works."""
+    """Parse a `libsql:` URL; a remote one (`libsql://host`) is a usage error naming what works."""
     if isinstance(url, DatabaseURL):
         parsed = url
     else:
@@ -35,17 +35,20 @@ def parse(url: str | DatabaseURL) -> DatabaseURL:
 
 
 def validate(url: DatabaseURL, options: dict[str, Any]) -> dict[str, Any]:
-    """The URL's query options merged with keyword options, validated; the capability ones raise `Unsupported`."""
+    """URL query and keyword options, merged and validated; absent capabilities raise `Unsupported`."""
     merged = {**dict(url.options), **options}
     remote = sorted(k for k in merged if k in REMOTE_OPTIONS)
     if remote:
-        raise UsageError(f"libsql backend: option(s) {', '.join(remote)} configure a remote or embedded-replica "
+        raise UsageError(f"libsql backend: option(s) {', '.join(remote)} configure a remote or "
+                         "embedded-replica "
                          f"database, which needs a network this harness does not use: {WORKS}")
     if merged.get("concurrent_writes"):
-        raise Unsupported("concurrent_writes", "libSQL has no MVCC journal: BEGIN CONCURRENT is a syntax error")
+        raise Unsupported("concurrent_writes",
+                          "libSQL has no MVCC journal: BEGIN CONCURRENT is a syntax error")
     if any(k.startswith("experimental") and v for k, v in merged.items()):
         raise Unsupported("experimental_toggles", "libSQL has no experimental-feature toggles")
-    merged = {k: v for k, v in merged.items() if not (k.startswith("experimental") or k == "concurrent_writes")}
+    merged = {k: v for k, v in merged.items()
+              if not (k.startswith("experimental") or k == "concurrent_writes")}
     try:
         reject_unknown(SCHEME, merged, OPTIONS)
     except UsageError as exc:

@@ -36,6 +36,11 @@ def _errors(value: Any) -> set[str]:
     return found
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Exact equality of two JSON observations."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 def _has_none(value: Any) -> bool:
     """Whether a JSON value holds a null anywhere (TOML cannot say it)."""
     if isinstance(value, dict):
@@ -50,7 +55,7 @@ def impact_of(row: dict[str, Any], libsql: dict[str, Any]) -> str:
     turso = row["results"].get("turso") or {}
     entry = row.get("entry") or {}
     if entry.get("impact") and "turso" in entry.get("expect", {}) and \
-            json.dumps(turso.get("observed"), sort_keys=True) == json.dumps(libsql.get("observed"), sort_keys=True):
+            _same(turso.get("observed"), libsql.get("observed")):
         return str(entry["impact"])
     if libsql["outcome"] in ("crash", "timeout"):
         return "error-appears-or-disappears"
@@ -101,7 +106,8 @@ def draft(doc: dict[str, Any]) -> dict[str, list[str]]:
         what = "the same as SQLite 3.50.4 (a SQLite version gap)" if attribution == "sqlite-version" \
             else "libSQL's own (SQLite 3.50.4 observes otherwise)" if layer == "engine" \
             else "the libsql module's own (driver and client layers are the driver's)"
-        reason = (f"Measured on libsql {info['driver_version']} (SQLite {info['engine_version']}) against the "
+        reason = (f"Measured on libsql {info['driver_version']} (SQLite {info['engine_version']}) against "
+                  "the "
                   f"stdlib sqlite3: {res['message'][:400]}. Whose: {what}.")
         out.setdefault(f"libsql_{layer}.toml", []).append("\n".join([
             "[[difference]]",
@@ -109,7 +115,8 @@ def draft(doc: dict[str, Any]) -> dict[str, list[str]]:
             f"area = {json.dumps(row['area'])}",
             f"check = {json.dumps(row['id'])}",
             f"title = {json.dumps('libSQL: ' + row['title'])}",
-            f"source = {{ document = {json.dumps(source['document'])}, section = {json.dumps(source['section'])} }}",
+            f"source = {{ document = {json.dumps(source['document'])}, "
+            f"section = {json.dumps(source['section'])} }}",
             f"reason = {json.dumps(reason)}",
             f"impact = {json.dumps(impact_of(row, res))}",
             f"attribution = {json.dumps(attribution)}",
@@ -127,8 +134,9 @@ def main(argv: list[str]) -> int:
     folder = Path(argv[1])
     for name, entries in sorted(draft(doc).items()):
         path = folder / name
-        head = "" if path.exists() else (f"# libSQL's own differences ({name.removesuffix('.toml')}), drafted by "
-                                         "plugins/libsql/scripts/draft_registry.py from a measured run.\n\n")
+        head = "" if path.exists() else (f"# libSQL's own differences ({name.removesuffix('.toml')}), "
+                                         "drafted by plugins/libsql/scripts/draft_registry.py "
+                                         "from a measured run.\n\n")
         with path.open("a", encoding="utf-8") as fh:
             fh.write(head + "\n\n".join(entries) + "\n\n")
         print(f"{path}: {len(entries)} entries")
