@@ -108,8 +108,9 @@ class Registry:
             for backend in entry.expect:
                 other = self.by_backend.get((check, backend))
                 if other is not None:
-                    raise RegistryError(f"{entry.origin}: entry {entry.id!r} covers check {check!r} for "
-                                        f"backend {backend!r}, already covered by entry {other.id!r}")
+                    raise RegistryError(f"{entry.origin}: entry {entry.id!r} covers check {check!r}, "
+                                        f"already covered by entry {other.id!r} (both name backend "
+                                        f"{backend!r}; entries on one check must name different backends)")
         for check in entry.checks:
             self.by_check.setdefault(check, entry)
             self._all.setdefault(check, []).append(entry)

@@ -21,6 +21,12 @@ pytest.importorskip("libsql")
 backend_module = pytest.importorskip("conformance_libsql.backend")
 
 
+@pytest.fixture(autouse=True)
+def _libsql_included(_two_backend_default: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo the two-backend default of tests/conftest.py: these tests are about the libsql backend."""
+    monkeypatch.delenv("CONFORMANCE_EXCLUDE_BACKENDS", raising=False)
+
+
 def test_registered_by_entry_point_and_loaded_by_name() -> None:
     assert available()["libsql"] == "conformance_libsql.backend:LibsqlBackend"
     (sel,), _ = select(["libsql"])
@@ -102,7 +108,7 @@ def test_registry_takes_one_entry_per_backend_on_a_check() -> None:
     assert reg.for_check("errors.x").id == "errors.a"  # the main entry: the first loaded
     assert reg.for_check("errors.x", "libsql").id == "errors.b"
     assert reg.for_check("errors.x", "sqlite").id == "errors.a"
-    with pytest.raises(RegistryError, match=r"for backend .libsql., already covered by entry .errors\.b."):
+    with pytest.raises(RegistryError, match=r"errors\.b. \(both name backend .libsql."):
         reg.add(_entry("errors.c", "libsql"))
 
 
