@@ -27,8 +27,10 @@ report: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# The libsql backend sits out of the suites here (tests/test_libsql_plugin.py runs it): two of its checks
+# are timing-dependent under load (docs/adding-a-backend.md); `make report` runs it on every suite.
 test: $(STAMP) lint
-	$(PY) -m pytest tests suites -n 2 --max-worker-restart=8 -q
+	CONFORMANCE_EXCLUDE_BACKENDS=libsql $(PY) -m pytest tests suites -n 2 --max-worker-restart=8 -q
 
 matrix: $(STAMP)
 	$(VENV)/bin/nox -s matrix
