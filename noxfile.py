@@ -9,6 +9,8 @@ Environment variables narrow or widen the matrix (space- or comma-separated):
     MATRIX_PYTHONS     Python versions, found on PATH, never downloaded (default: the one running nox)
     PYTURSO_VERSIONS   pyturso releases (default: the newest of the 0.6, 0.7 and 0.8 series)
     MATRIX_BACKENDS    backends (default: sqlite turso)
+    LIBSQL_VERSIONS    libsql releases of the libSQL axis (default: 0.1.5 0.1.8 0.1.11, every series of
+                       wheels that installs here); "none" skips it
     SQLEAN_VERSIONS    sqlean.py releases of the SQLite-version axis (default: 3.47.0 3.49.1 3.50.4.5,
                        i.e. SQLite 3.47.0, 3.49.1 and 3.50.4, the release Turso tracks); "none" skips it
     MATRIX_XDIST       pytest-xdist workers per suites run (default: 1, one worker that is replaced when
@@ -49,7 +51,10 @@ def _listed(name: str, default: list[str]) -> list[str]:
 PYTHONS = _listed("MATRIX_PYTHONS", [f"{sys.version_info.major}.{sys.version_info.minor}"])
 PYTURSO_VERSIONS = _listed("PYTURSO_VERSIONS", ["0.6.1", "0.7.2", "0.8.3"])
 BACKENDS = _listed("MATRIX_BACKENDS", ["sqlite", "turso"])
-SQLEAN_VERSIONS = [v for v in _listed("SQLEAN_VERSIONS", ["3.47.0", "3.49.1", "3.50.4.5"]) if v != "none"]
+# 3.45.1 is the SQLite libSQL is based on: the point that decides libSQL's version gaps.
+SQLEAN_VERSIONS = [v for v in _listed("SQLEAN_VERSIONS", ["3.45.1", "3.47.0", "3.49.1", "3.50.4.5"])
+                   if v != "none"]
+LIBSQL_VERSIONS = [v for v in _listed("LIBSQL_VERSIONS", ["0.1.5", "0.1.8", "0.1.11"]) if v != "none"]
 
 
 def _add_pyenv_interpreters(versions: list[str]) -> None:
@@ -120,6 +125,28 @@ def sqlite_axis(session: nox.Session, sqlean: str) -> None:
         session.error(f"the run wrote no report to {folder}")
 
 
+def libsql_label(python: str, libsql: str) -> str:
+    """The report folder of one point of the libSQL axis: `py3.11-libsql0.1.11-libsql`."""
+    return f"py{python}-libsql{libsql}-libsql"
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("libsql", LIBSQL_VERSIONS, ids=LIBSQL_VERSIONS)
+def libsql_axis(session: nox.Session, libsql: str) -> None:
+    """The suites on one libsql release (the plugins/libsql backend), judged against stdlib SQLite."""
+    folder = OUT / libsql_label(str(session.python), libsql)
+    shutil.rmtree(folder, ignore_errors=True)
+    session.install("-e", ".", "-e", str(ROOT / "plugins" / "libsql"))
+    session.install("--only-binary=libsql", f"libsql=={libsql}")
+    args = ["pytest", "suites", "--backend=libsql", f"--report-dir={folder}", "--allow-undocumented",
+            "-q", "-p", "no:cacheprovider", "-o", "console_output_style=classic", "--no-header"]
+    if XDIST:
+        args += ["-n", str(XDIST), "--max-worker-restart=8"]
+    session.run(*args, success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+    if not (folder / "compatibility.json").exists():
+        session.error(f"the run wrote no report to {folder}")
+
+
 def _merge(session: nox.Session, reports: list[Path]) -> None:
     session.install("-e", ".")
     missing = [p for p in reports if not p.exists()]
@@ -128,10 +155,12 @@ def _merge(session: nox.Session, reports: list[Path]) -> None:
     session.run("python", "-m", "stc_harness", "matrix", "--out", str(OUT), *map(str, reports))
 
 
-@nox.session(python=PYTHONS[-1], requires=["suites", *(["sqlite_axis"] if SQLEAN_VERSIONS else [])])
+@nox.session(python=PYTHONS[-1], requires=["suites", *(["sqlite_axis"] if SQLEAN_VERSIONS else []),
+                                             *(["libsql_axis"] if LIBSQL_VERSIONS else [])])
 def matrix(session: nox.Session) -> None:
     reports = [OUT / label(py, v, b) / "compatibility.json" for py in PYTHONS for v, b in COMBOS]
     reports += [OUT / sqlite_label(py, v) / "compatibility.json" for py in PYTHONS for v in SQLEAN_VERSIONS]
+    reports += [OUT / libsql_label(py, v) / "compatibility.json" for py in PYTHONS for v in LIBSQL_VERSIONS]
     _merge(session, reports)
 
 

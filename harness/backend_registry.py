@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from stc_harness.errors import UsageError
+from stc_harness.errors import Unsupported, UsageError
 from stc_harness.secrets import is_secret_option, mask, remember
 from stc_harness.urls import DatabaseURL
 
@@ -32,6 +32,10 @@ NOT_IN_ALL = (TRACKED,)
 #: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
 DEFAULT_BACKENDS = ("sqlite", "turso")
 
+#: Plugin backends this repository ships as distributions of their own (plugins/<name>/): the built-in
+#: registry holds entries for them, which must load (and simply never match) where one is not installed.
+PLUGINS: dict[str, str] = {"libsql": "pip install -e plugins/libsql (the conformance-libsql distribution)"}
+
 #: `package.module:factory` (a dotted module path, a colon, and an identifier).
 _TARGET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 
@@ -47,11 +51,18 @@ class Selected:
     url: DatabaseURL | None = None  # from a URL `--backend`: the database the fixtures open
 
 
+#: Environment variable: comma-separated entry-point backends to leave out, as if not installed (the
+#: harness's own tests set it to `libsql`, since they assert what a two-backend default run does).
+EXCLUDE_ENV = "CONFORMANCE_EXCLUDE_BACKENDS"
+
+
 def available() -> dict[str, str]:
     """Every backend name this environment knows, mapped to its `module:factory` target."""
     found = dict(BUILTIN)
+    excluded = {n.strip() for n in os.environ.get(EXCLUDE_ENV, "").split(",") if n.strip()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = ep.value
+        if ep.name not in excluded:
+            found[ep.name] = ep.value
     return found
 
 
@@ -134,6 +145,14 @@ def check_url_path(url: DatabaseURL, given: str) -> None:
         raise UsageError(f"--backend {mask(given)!r}: {path} is a folder; name a database file")
 
 
+def validate_url(backend: Any, value: str) -> None:
+    """Let the backend's `parse_url` refuse a URL it cannot open (remote host, unknown option) first."""
+    try:
+        backend.parse_url(value)
+    except (UsageError, Unsupported, ValueError) as exc:
+        raise UsageError(f"--backend {mask(value)!r}: {exc}") from None
+
+
 def refuse_secrets(value: str) -> None:
     """Refuse a `--backend` value whose query holds a secret, before anything is named after it."""
     _, sep, query = value.partition("?")
@@ -188,6 +207,7 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)
             backend = load_target(known[url.scheme])
+            validate_url(backend, value)
             chosen.append(Selected(url_id(url), backend, dict(url.options), known[url.scheme], url))
         elif _TARGET.match(value):
             backend = load_target(value)

@@ -337,8 +337,14 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
     `tracked` names the tracked SQLite backend: judged itself, its difference is covered by a
     `sqlite-version` entry when it observes what that entry expects of another backend.
     """
-    entry = registry.for_check(spec.id)
+    entry = registry.for_check(spec.id, backend)
     if run.status != "ok":
+        # A crash or hang of the driver itself (a Rust panic, an interpreter frozen in a busy wait) can be
+        # what a backend does: an entry expecting `{"crash": message}` or `{"timeout": message}` documents it.
+        stopped = {run.status: run.message}
+        if run.status in (CRASH, TIMEOUT) and entry is not None and backend in entry.expect \
+                and same_observation(stopped, canonical(entry.expect[backend])):
+            return Verdict(DOCUMENTED, f"{run.status} documented by {entry.id} ({entry.source})", entry=entry)
         return Verdict(run.status, run.message, entry=entry)
     if spec.has_expect:
         baseline, base_from = canonical(spec.expect), "expect"
@@ -369,12 +375,14 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
                        baseline, base_from, entry, gone)
     if same_observation(run.observation, baseline):
         return Verdict(SAME, "", baseline, base_from, entry)
-    if backend == tracked and entry is not None and entry.attribution == VERSION_GAP:
-        for other, documented in sorted(entry.expect.items()):
+    for gap in registry.all_for_check(spec.id) if backend == tracked else ():
+        if gap.attribution != VERSION_GAP:
+            continue
+        for other, documented in sorted(gap.expect.items()):
             if other != reference and same_observation(run.observation, canonical(documented)):
-                return Verdict(DOCUMENTED, f"SQLite version gap documented by {entry.id} ({entry.source}): "
+                return Verdict(DOCUMENTED, f"SQLite version gap documented by {gap.id} ({gap.source}): "
                                            f"{backend} observes what {other} does",
-                               baseline, base_from, entry, attribution=VERSION_GAP)
+                               baseline, base_from, gap, attribution=VERSION_GAP)
     return Verdict(UNDOCUMENTED, f"{backend} observed {run.observation!r}, {base_from} {baseline!r}; "
                                  "no registry entry documents this",
                    baseline, base_from, entry)

@@ -87,29 +87,50 @@ class Entry:
 
 
 class Registry:
-    """All entries, indexed by check id."""
+    """All entries, indexed by check id (and by check and backend).
+
+    Several entries may cover one check when they name different backends (a plugin backend's own
+    entries beside Turso's, in files of their own); the first one loaded is the check's main entry.
+    """
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self.entries: dict[str, Entry] = {}
         self.by_check: dict[str, Entry] = {}
+        self.by_backend: dict[tuple[str, str], Entry] = {}
+        self._all: dict[str, list[Entry]] = {}
         for entry in entries:
             self.add(entry)
 
     def add(self, entry: Entry) -> None:
-        """Add an entry; a duplicate id or a check claimed twice is an error naming both."""
+        """Add an entry; a duplicate id, or a check claimed twice for one backend, is an error naming both."""
         if entry.id in self.entries:
             raise RegistryError(f"{entry.origin}: duplicate entry id {entry.id!r} "
                                 f"(also in {self.entries[entry.id].origin})")
         for check in entry.checks:
-            if check in self.by_check:
-                raise RegistryError(f"{entry.origin}: entry {entry.id!r} covers check {check!r}, "
-                                    f"already covered by entry {self.by_check[check].id!r}")
-            self.by_check[check] = entry
+            for backend in entry.expect:
+                other = self.by_backend.get((check, backend))
+                if other is not None:
+                    raise RegistryError(f"{entry.origin}: entry {entry.id!r} covers check {check!r}, "
+                                        f"already covered by entry {other.id!r} (both name backend "
+                                        f"{backend!r}; entries on one check must name different backends)")
+        for check in entry.checks:
+            self.by_check.setdefault(check, entry)
+            self._all.setdefault(check, []).append(entry)
+            for backend in entry.expect:
+                self.by_backend[(check, backend)] = entry
         self.entries[entry.id] = entry
 
-    def for_check(self, check_id: str) -> Entry | None:
-        """The entry covering `check_id`, if any."""
+    def for_check(self, check_id: str, backend: str | None = None) -> Entry | None:
+        """The entry covering `check_id` for `backend` (else the check's main entry), if any."""
+        if backend is not None:
+            found = self.by_backend.get((check_id, backend))
+            if found is not None:
+                return found
         return self.by_check.get(check_id)
+
+    def all_for_check(self, check_id: str) -> list[Entry]:
+        """Every entry covering `check_id`, the main one first."""
+        return list(self._all.get(check_id, ()))
 
     def unknown_backends(self, known: Iterable[str]) -> list[tuple[Entry, list[str]]]:
         """Entries whose `expect` names a backend this environment does not know (a typo, usually)."""

@@ -163,7 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
         reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]
         registry, builtin_ids = load_registries(_path_option(config, "conformance_registry",
                                                              "conformance_registry"))
-        bad = registry.unknown_backends(backend_registry.available())
+        bad = registry.unknown_backends({*backend_registry.available(), *backend_registry.PLUGINS})
         if bad:
             raise RegistryError("; ".join(f"{e.origin}: entry {e.id!r}: expect names unknown backend(s) "
                                           f"{', '.join(names)}" for e, names in bad)
@@ -294,8 +294,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         sel_id, key = target
         spec = specs[key]
-        entry = st.registry.for_check(spec.id)
         sel = st.selected[sel_id]
+        entry = st.registry.for_check(spec.id, sel.backend.name)
         if entry and sel.backend.name in entry.expect and sel.backend.name != st.reference.backend.name:
             item.add_marker(pytest.mark.xfail(
                 strict=True, raises=DocumentedDifference,
@@ -571,6 +571,7 @@ def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, 
     assert st.report_dir is not None
     doc = redact(build_report(st, config))
     used = {row["entry"]["id"] for row in doc["checks"] if row.get("entry")}
+    used |= {eid for row in doc["checks"] for eid in (row.get("entries") or {}).values()}
     doc["registry"] = [e for e in doc["registry"] if e["id"] in used or e["id"] not in st.builtin_ids]
     stem = STEM
     if interrupted:

@@ -129,10 +129,13 @@ async def test_roundtrip(ctx: CheckContext, value: Any) -> object:
     stored = codec.encode(value)
     await conn.execute("INSERT INTO t(v) VALUES (?)", (stored,))
     raw, storage = await conn.fetch_one("SELECT v, typeof(v) FROM t")
-    decoded = codec.decode(raw, kind)
+    try:
+        round_trips: Any = codec.identical(value, codec.decode(raw, kind))
+    except codec.CodecError as exc:  # the stored value cannot be read back as its kind (libsql: int as REAL)
+        round_trips = {"decode_error": type(exc).__name__}
     lookup = await conn.fetch_value("SELECT count(*) FROM t WHERE v IS ?", (stored,))
     return {"declared": codec.declared_type(kind), "typeof": storage, "stored": typed(raw),
-            "same_as_encoded": codec.identical(stored, raw), "round_trips": codec.identical(value, decoded),
+            "same_as_encoded": codec.identical(stored, raw), "round_trips": round_trips,
             "found_by_value": lookup}
 
 

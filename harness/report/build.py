@@ -104,15 +104,16 @@ ATTRIBUTION_LABELS = {"turso": "Turso's own", "sqlite-version": "SQLite version 
 WHAT_WILL_CHANGE = "what-will-change"
 
 
-def attribution_counts(checks: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def attribution_counts(checks: Iterable[dict[str, Any]],
+                       registry: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Results that differ, counted by attribution: per backend, per area and per impact (of the entry)."""
     out: dict[str, dict[str, dict[str, int]]] = {"by_backend": {}, "by_area": {}, "by_impact": {}}
     for row in checks:
-        impact = (row.get("entry") or {}).get("impact") or "undocumented"
         for backend, res in row["results"].items():
             found = res.get("attribution")
             if not found:
                 continue
+            impact = entry_of(row, backend, registry or {}).get("impact") or "undocumented"
             for part, key in (("by_backend", backend), ("by_area", row["area"]), ("by_impact", impact)):
                 per = out[part].setdefault(key, {"turso": 0, "sqlite-version": 0, "unavailable": 0})
                 per[found] = per.get(found, 0) + 1
@@ -127,15 +128,22 @@ def _cell(check_id: str) -> dict[str, str]:
     return {"text": check_id, "href": f"#{check_id}"}
 
 
+def entry_of(row: dict[str, Any], backend: str, registry: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The registry entry (as a dict) covering `backend`'s result of a check row: its own, else the row's."""
+    own = (row.get("entries") or {}).get(backend)
+    return registry.get(own, {"id": own}) if own else (row.get("entry") or {})
+
+
 def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
     """The first report section: Turso's own differences by impact, worst first; then the version gaps."""
     rows: list[tuple[int, int, str, list[Any]]] = []
+    registry = {e["id"]: e for e in doc.get("registry", [])}
     for row in doc["checks"]:
-        entry = row.get("entry") or {}
         for backend, res in row["results"].items():
             found = res.get("attribution")
             if not found:
                 continue
+            entry = entry_of(row, backend, registry)
             impact = entry.get("impact") or "undocumented"
             rank = IMPACT_ORDER.index(impact) if impact in IMPACT_ORDER else -1
             group = {"turso": 0, "unavailable": 1}.get(found, 2)
@@ -162,7 +170,8 @@ def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
 
 def add_attribution(doc: dict[str, Any]) -> dict[str, Any]:
     """Add the attribution summary and the "What will change" section (first in `sections`)."""
-    doc["attribution_summary"] = attribution_counts(doc["checks"])
+    doc["attribution_summary"] = attribution_counts(doc["checks"],
+                                                    {e["id"]: e for e in doc.get("registry", [])})
     sections = [s for s in doc.get("sections", []) if s.get("id") != WHAT_WILL_CHANGE]
     doc["sections"] = [what_will_change(doc), *sections]
     return doc
@@ -201,7 +210,8 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
                                              "source": None, "entry": None, "results": {}})
         row["title"] = row["title"] or rec.get("title") or ""
         row["source"] = row["source"] or rec.get("source")
-        row["entry"] = row["entry"] or rec.get("entry")
+        if rec.get("entry"):
+            row.setdefault("_entries", {})[rec["backend"]] = rec["entry"]
         res = {k: rec.get(k) for k in RESULT_FIELDS}
         res["message"], res["notes"] = scrub_paths(res["message"], tmp), scrub_paths(res["notes"], tmp)
         row["results"][rec["backend"]] = res
@@ -210,9 +220,13 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
         if spec is not None:
             row["title"] = row["title"] or spec.title
             row["source"] = row["source"] or spec.source.as_dict()
-        if row["entry"] is None and registry is not None:
-            entry = registry.for_check(row["id"])
-            row["entry"] = entry.as_dict() if entry is not None else None
+        per_backend = row.pop("_entries", {})
+        main = registry.for_check(row["id"]) if registry is not None else None
+        row["entry"] = main.as_dict() if main is not None else next(iter(per_backend.values()), None)
+        main_id = row["entry"]["id"] if row["entry"] else None
+        others = {b: e["id"] for b, e in per_backend.items() if main_id and e["id"] != main_id}
+        if others:  # a plugin backend's own entry beside the main one (see Registry)
+            row["entries"] = others
         if not row["title"]:
             row["title"] = "(unknown: the check never reported its title)"
     return [rows[k] for k in sorted(rows)]
@@ -245,6 +259,9 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
     section = driver_theme_section(doc)
     if section is not None:
         doc.setdefault("sections", []).append(section)
+    from stc_harness.report.migration import migration_sections
+
+    doc.setdefault("sections", []).extend(migration_sections(doc))
     return doc
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from driver_support import MEMORY, blocking, outcome, plain, pydoc
+from driver_support import MEMORY, blocking, outcome, plain, pydoc, raised
 from stc_harness import CheckContext, check
 
 CURSOR = pydoc("Cursor objects")
@@ -221,12 +221,16 @@ def _fetching(module: Any, path: str, key: str) -> Any:
             return [plain(cur.fetchmany(4)), plain(cur.fetchmany(size=4)), plain(cur.fetchmany(4))]
         if key == "fetchone_past_end":
             return [plain(cur.fetchall()), plain(cur.fetchone()), plain(cur.fetchall())]
-        if key == "iterate":
-            return [plain(r) for r in cur]
-        if key == "iter_is_self":
-            return iter(cur) is cur
-        if key == "mixed":
-            return [plain(cur.fetchone()), plain(next(cur)), plain(cur.fetchmany(2)), plain(cur.fetchall())]
+        try:  # a cursor that is no iterator (libsql's) raises TypeError: that is the observation
+            if key == "iterate":
+                return [plain(r) for r in cur]
+            if key == "iter_is_self":
+                return iter(cur) is cur
+            if key == "mixed":
+                return [plain(cur.fetchone()), plain(next(cur)), plain(cur.fetchmany(2)),
+                        plain(cur.fetchall())]
+        except TypeError as exc:
+            return raised(exc)
         if key == "row_type":
             return type(cur.fetchone()).__name__
         if key == "execute_returns_cursor":
@@ -263,7 +267,10 @@ async def test_fetching(ctx: CheckContext, key: str) -> object:
 def _row(module: Any, path: str, key: str) -> Any:
     conn = _with_schema(module, path)
     try:
-        conn.row_factory = getattr(module, "Row", None)
+        try:
+            conn.row_factory = getattr(module, "Row", None)
+        except AttributeError as exc:  # a Connection without row_factory (libsql's)
+            return {"row_factory": raised(exc)}
         row = conn.execute("SELECT Id, lowerName AS Name FROM Item ORDER BY Id").fetchone()
         other = conn.execute("SELECT Id, lowerName AS Name FROM Item ORDER BY Id").fetchone()
         probes = {
@@ -316,14 +323,18 @@ async def test_row(ctx: CheckContext, key: str) -> object:
 def _factories(module: Any, path: str, key: str) -> Any:
     conn = _with_schema(module, path)
     try:
-        if key == "row_factory_dict":
-            conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row, strict=False)}
-        elif key == "cursor_row_factory":
-            cur = conn.cursor()
-            cur.row_factory = lambda c, row: list(row)
-            return outcome(lambda: type(cur.execute("SELECT Id FROM Item").fetchone()).__name__)
-        elif key == "text_factory_str_upper":
-            conn.text_factory = lambda b: b.decode().upper()
+        try:  # a Connection or Cursor without the factory attribute (libsql's) is the observation
+            if key == "row_factory_dict":
+                conn.row_factory = lambda cur, row: {d[0]: v for d, v in
+                                                     zip(cur.description, row, strict=False)}
+            elif key == "cursor_row_factory":
+                cur = conn.cursor()
+                cur.row_factory = lambda c, row: list(row)
+                return outcome(lambda: type(cur.execute("SELECT Id FROM Item").fetchone()).__name__)
+            elif key == "text_factory_str_upper":
+                conn.text_factory = lambda b: b.decode().upper()
+        except AttributeError as exc:
+            return {"setting": raised(exc)}
         return outcome(lambda: conn.execute("SELECT Id, lowerName FROM Item ORDER BY Id").fetchall())
     finally:
         conn.close()
