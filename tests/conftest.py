@@ -14,6 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
+#: Sample applications for the drop-in mode, with their own pytest settings: not the harness's tests.
+collect_ignore = ["dropin_apps"]
 
 #: Settings of a pytester project (the repository's pyproject settings that matter to the plugin).
 INI = """\

@@ -1,0 +1,1 @@
+"""The shop app's unittest-style tests (run by runtests.py)."""
