@@ -57,7 +57,10 @@ class Divergence:
         found = _MISSING_TEXT.search(self.turso)
         if found:
             return next(g for g in found.groups() if g)
-        return self.call.rsplit(".", 1)[-1].split("(")[0]
+        leaf = self.call.rsplit(".", 1)[-1]
+        if "(" in leaf:  # `sqlite3.connect(detect_types)`: a keyword Turso lacks
+            return leaf.split("(", 1)[1].rstrip(")")
+        return leaf
 
 
 def outcome_text(event: list[str] | None) -> str:
@@ -259,9 +262,33 @@ def _align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
     return out
 
 
+#: The prefix a client library puts on a driver's message (`(turso.lib.DatabaseError) ...`).
+_WRAPPED = re.compile(r"^\([\w.]+\)\s*")
+
+
 def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) -> Divergence | None:
-    """The divergence that explains a failure: the first major one, else the first at all."""
-    for d in divergences:
-        if d.severity == MAJOR:
+    """The divergence that breaks the test, by evidence, in this order.
+
+    1. a name Turso lacks that the code used (without the drop-in's stand-in it fails right there);
+    2. the call that raised the very exception the test failed with (or lacked the name it names);
+    3. a diverging call on the line where the test failed;
+    4. the first major divergence, else the first at all.
+    """
+    majors = [d for d in divergences if d.severity == MAJOR]
+    for d in majors:
+        if d.kind == "missing-name":
             return d
-    return divergences[0] if divergences else None
+    failure = failure or {}
+    line = str(failure.get("line") or "")
+    messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+    heads = [_WRAPPED.sub("", m.strip()).splitlines()[0][:80] for m in messages if m.strip()]
+    for head in heads:
+        for d in divergences:
+            if d.kind == "missing-name" and f"'{d.missing_name}'" in head:
+                return d
+            if d.turso.startswith("raised ") and head and head in d.turso:
+                return d
+    for d in majors:
+        if line and d.where == line:
+            return d
+    return majors[0] if majors else (divergences[0] if divergences else None)

@@ -92,13 +92,10 @@ class Signature:
         """The signature of one divergence."""
         group = call_group(d.call)
         sql = statement_of(d.args) if group == "execute" or d.args.startswith("of ") else ""
-        return cls(
-            group,
-            d.kind,
-            _classes(d),
-            statement_kind(sql) if sql else "",
-            frozenset(sql_features(sql)) if sql else frozenset(),
-        )
+        features = set(sql_features(sql)) if sql else set()
+        if group == "execute":
+            features |= param_types(d.args)
+        return cls(group, d.kind, _classes(d), statement_kind(sql) if sql else "", frozenset(features))
 
     def as_list(self) -> list[Any]:
         """JSON-ready form."""
@@ -250,7 +247,26 @@ class Knowledge:
         )
 
 
+_PARAM_TYPES = {"datetime.date(": "date", "datetime.datetime(": "datetime", "datetime.time(": "time",
+                "datetime.timedelta(": "timedelta", "Decimal(": "Decimal", "bytearray(": "bytearray",
+                "memoryview(": "memoryview", "UUID(": "UUID", "PosixPath(": "Path"}
+
+
+def param_types(args: str) -> set[str]:
+    """`param:<type>` for each parameter of a type the drivers may bind differently (not int/str/bytes...)."""
+    tail = args[len(statement_of(args)) + 2:] if statement_of(args) else args
+    found = {f"param:{name}" for marker, name in _PARAM_TYPES.items() if marker in tail}
+    if re.search(r"[(,] \{'|\(\{", tail):
+        found.add("param:dict")
+    if re.search(r"<(?!Cursor|Connection)\w+>", tail):
+        found.add("param:object")
+    return found
+
+
 def _overlap(a: Signature, b: Signature) -> float:
+    shared_params = {f for f in a.features & b.features if f.startswith("param:")}
+    if shared_params and a.group == b.group == "execute":
+        return 1.0  # the same unusual parameter type, the same kind of call and difference
     if a.statement != b.statement:
         return 0.0
     if not a.features and not b.features:

@@ -47,6 +47,11 @@ INTERNAL_CALLERS = (
     "sqlalchemy.dialects",
     "sqlalchemy.pool",
     "sqlalchemy.testing",
+    # SQLAlchemy connects, commits and rolls back the dialect's own way; its statements are recorded at
+    # DefaultDialect.do_execute* and its fetches from sqlalchemy.engine.cursor
+    "sqlalchemy.engine.default",
+    "sqlalchemy.engine.base",
+    "sqlalchemy.engine.create",
 )
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -206,7 +211,8 @@ def _is_user(code: CodeType) -> bool:
     known = _USER_CODE.get(code)
     if known is None:
         path = code.co_filename
-        known = not any(m in path for m in _SITE_MARKERS) and f"{os.sep}harness{os.sep}dropin" not in path
+        known = (not path.startswith("<") and not any(m in path for m in _SITE_MARKERS)
+                 and f"{os.sep}harness{os.sep}dropin" not in path)
         _USER_CODE[code] = known
     return known
 
@@ -225,14 +231,18 @@ def _shown_path(path: str) -> str:
 
 
 def user_line(frame: FrameType | None) -> str:
-    """`path:line` of the innermost frame of user code at or above `frame` (empty if none)."""
+    """`path:line` of the innermost frame of user code at or above `frame`, else of a test module."""
     hops = 0
+    fallback = ""
     while frame is not None and hops < 60:
-        if _is_user(frame.f_code):
-            return f"{_shown_path(frame.f_code.co_filename)}:{frame.f_lineno}"
+        code = frame.f_code
+        if _is_user(code):
+            return f"{_shown_path(code.co_filename)}:{frame.f_lineno}"
+        if not fallback and os.path.basename(code.co_filename).startswith("test_"):
+            fallback = f"{_shown_path(code.co_filename)}:{frame.f_lineno}"  # a suite installed as a package
         frame = frame.f_back
         hops += 1
-    return ""
+    return fallback
 
 
 class Tracer:
@@ -296,7 +306,18 @@ def read_traces(
     return out
 
 
+#: Callers whose failed lookups are the drivers' own (a dialect's lookup of a name Turso lacks is a wall too).
+DRIVER_CALLERS = ("stc_harness.dropin", "turso.lib", "turso.lib_aio", "turso.lib_sync", "turso.lib_sync_aio",
+                  "turso.aio", "turso.sync", "turso.worker", "aiosqlite", "sqlite3")
 _INTERNAL: dict[str, bool] = {}
+
+
+def driver_caller(frame: FrameType | None) -> bool:
+    """True when a failed attribute lookup comes from a driver or the drop-in itself (not recorded)."""
+    if frame is None:
+        return True
+    name = str(frame.f_globals.get("__name__", ""))
+    return any(name == p or name.startswith(p + ".") for p in DRIVER_CALLERS)
 
 
 def internal_caller(frame: FrameType | None) -> bool:

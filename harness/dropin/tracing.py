@@ -26,6 +26,7 @@ from stc_harness.dropin.trace import (
     OK,
     RAISE,
     TRACER,
+    driver_caller,
     internal_caller,
     render,
     render_exception,
@@ -288,9 +289,22 @@ def missing_getattr(kind: str) -> Callable[[Any, str], Any]:
     def __getattr__(self: Any, name: str) -> Any:
         if not name.startswith("_"):
             frame = sys._getframe(1)
-            if TRACER.enabled and not internal_caller(frame):
+            if TRACER.enabled and not driver_caller(frame):
                 TRACER.add(f"{kind}.{name}", "", MISSING, "AttributeError", frame)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
+
+    return __getattr__
+
+
+def module_getattr(module: str, shown: str) -> Callable[[str], Any]:
+    """A module `__getattr__` (PEP 562) recording a failed lookup, then failing as Python would."""
+
+    def __getattr__(name: str) -> Any:
+        if not name.startswith("_"):
+            frame = sys._getframe(1)
+            if TRACER.enabled and not driver_caller(frame):
+                TRACER.add(f"{shown}.{name}", "", MISSING, "AttributeError", frame)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return __getattr__
 
@@ -361,6 +375,7 @@ class Tracing:
         """Wrap the modules, classes and SQLAlchemy's execution path of this side (or of both: `both`)."""
         if self.engine in ("turso", "both"):
             self._turso_classes()
+            self._missing_module_names()
         if self.engine == "both":
             self._turso_modules()
         replaced: dict[int, Any] = {}
@@ -410,6 +425,15 @@ class Tracing:
         return traced_connect
 
     # --- Turso side ---------------------------------------------------------------------------------
+
+    def _missing_module_names(self) -> None:
+        """A failed lookup of a module-level name on pyturso's modules is recorded (as `sqlite3.<name>`)."""
+        import turso
+        import turso.aio
+
+        for module, shown in ((turso, "sqlite3"), (turso.aio, "aiosqlite")):
+            if "__getattr__" not in vars(module):
+                self.patches.set(module, "__getattr__", module_getattr(module.__name__, shown))
 
     def _turso_modules(self) -> None:
         """pyturso's own connect functions, under the names of the modules they stand for."""

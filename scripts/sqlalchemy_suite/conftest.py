@@ -1,5 +1,9 @@
 """SQLAlchemy's own pytest plugin, as a third-party dialect's test suite loads it (README.dialects.rst)."""
 
+import glob
+import os
+import sqlite3
+
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,6 +25,12 @@ def _attach_test_schema(dbapi_connection: object, record: object, proxy: object)
         driver = type(dbapi_connection).__module__.split(".")[0]
         cursor.execute(f'ATTACH DATABASE "{driver}_test_schema.db" AS test_schema')
     cursor.close()
+
+
+# Start from an empty `test_schema` file: one left by an earlier run holds its tables. (At import, not in
+# pytest_sessionstart: the star import above brings SQLAlchemy's own hook of that name.)
+for _path in glob.glob(f"{type(sqlite3.connect(':memory:')).__module__.split('.')[0]}_test_schema.db*"):
+    os.remove(_path)
 
 
 event.listen(Engine, "checkout", _attach_test_schema)  # after the provisioning's own `connect` listener
