@@ -33,7 +33,7 @@ IDENTIFIER_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_
 
 
 @check(title="A quoted table and column name round-trips through CREATE, INSERT, SELECT and the schema",
-       source=IDENTIFIERS, params={"plain": "items", "keyword": "select"},
+       source=IDENTIFIERS, params={"plain": "items", "keyword": "select", "mixed_case": "Items"},
        variants={"plain": IDENTIFIER_TEXT})
 async def test_quoted_identifier(ctx: CheckContext, name: str) -> object:
     conn = await ctx.connect(ctx.url(memory=True))

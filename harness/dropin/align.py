@@ -103,6 +103,8 @@ def value_kind(sqlite: str, turso: str) -> str:
     a, b = _literal(sqlite), _literal(turso)
     if a is _UNPARSED or b is _UNPARSED:
         return "value"
+    if (a is None) != (b is None) and isinstance(a if b is None else b, tuple):
+        return "row-count"  # fetchone(): a row on one side, none on the other
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return "row-count"
