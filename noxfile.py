@@ -238,6 +238,33 @@ def dropin_sqlalchemy(session: nox.Session) -> None:
                     env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+PONY = os.environ.get("PONY_VERSION", "0.7.20")
+SHOP = ROOT / "tests" / "dropin_apps" / "shop"
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_pony(session: nox.Session) -> None:
+    """Pony ORM's own unittest suite (its sdist, pinned), unchanged, through the command form."""
+    src = _sdist(session, "pony", PONY)
+    session.install("-e", f"{ROOT}[clients]", f"pony=={PONY}")
+    with session.chdir(src):
+        session.run("python", "-m", "stc_harness", "dropin", f"--report-dir={DROPIN_OUT / 'pony'}", "--",
+                    "python", "-m", "unittest", "discover", "-s", "pony/orm/tests", "-t", ".",
+                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_shop(session: nox.Session) -> None:
+    """Our own small application (tests/dropin_apps/shop): its pytest suite and its own unittest runner."""
+    session.install("-e", f"{ROOT}[clients]")
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    with session.chdir(SHOP):
+        session.run("pytest", "-q", "-p", "no:cacheprovider", "--no-header", "--dropin=turso",
+                    f"--report-dir={DROPIN_OUT / 'shop'}", success_codes=[0, 1], env=env)
+        session.run("python", "-m", "stc_harness", "dropin", f"--report-dir={DROPIN_OUT / 'shop-runtests'}",
+                    "--", "python", "runtests.py", success_codes=[0, 1], env=env)
+
+
 # --- the client layer across SQLAlchemy releases -----------------------------------------------------------
 
 SQLALCHEMY_VERSIONS = _listed("SQLALCHEMY_VERSIONS", ["2.0.45", "2.1.9"])
