@@ -192,7 +192,7 @@ class Knowledge:
                 best = (score, tie, ev)
         if best is not None:
             score, _, ev = best
-            if score >= 1.0:
+            if score >= 1.0 and not _generic(sig):
                 return self._explained(
                     PROVEN,
                     ev.check,
@@ -261,6 +261,11 @@ def param_types(args: str) -> set[str]:
     if re.search(r"<(?!Cursor|Connection)\w+>", tail):
         found.add("param:object")
     return found
+
+
+def _generic(sig: Signature) -> bool:
+    """A signature too common to prove anything: a plain statement's value differs, no error, no feature."""
+    return sig.group in ("execute", "fetch") and not sig.features and not any(sig.classes)
 
 
 def _overlap(a: Signature, b: Signature) -> float:

@@ -33,6 +33,12 @@ _QUOTED_NAME = re.compile(r'"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]')
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(?:\s*\()?")
 _KIND_TWO = {"create", "drop", "alter"}
+#: SQLite's own tables, the sources whose rows say what the engine did with a schema.
+_SYSTEM_TABLE = re.compile(
+    r"\b(?:main\.|temp\.)?(sqlite_(?:master|schema|temp_master|temp_schema|sequence|stat\d))\b",
+    re.IGNORECASE)
+#: The module of a virtual table (`USING fts5`).
+_MODULE = re.compile(r"\busing\s+(\w+)\s*\(", re.IGNORECASE)
 
 
 def _clean(sql: str) -> str:
@@ -79,4 +85,8 @@ def sql_features(sql: str) -> frozenset[str]:
     kind = statement_kind(sql)
     if kind.startswith("pragma "):
         out.add(kind.replace(" ", ":"))
+    cleaned = _clean(sql)
+    out.update(f"src:{m.group(1).lower().replace('master', 'schema')}"
+               for m in _SYSTEM_TABLE.finditer(cleaned))
+    out.update(f"module:{m.group(1).lower()}" for m in _MODULE.finditer(cleaned))
     return frozenset(out)
