@@ -143,7 +143,7 @@ def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
     if t is not None and t[2] == RAISE and _MISSING_TEXT.search(t[3]) and (s is None or s[2] == OK):
         return "missing-name", MAJOR
     if s is None:
-        return "turso-only-call", MINOR
+        return ("error-appears", MAJOR) if t is not None and t[2] == RAISE else ("turso-only-call", MINOR)
     if t is None:
         return "sqlite-only-call", MAJOR
     if s[2] == OK and t[2] == RAISE:

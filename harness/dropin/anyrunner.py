@@ -13,6 +13,7 @@ import atexit
 import faulthandler
 import linecache
 import os
+import re
 import sys
 import traceback
 import unittest
@@ -37,6 +38,9 @@ ENGINE_VAR, DIR_VAR, RAW_VAR, TIMEOUT_VAR = (
 #: Set once this process routes and traces (the pytest plugin then leaves both alone).
 ACTIVE = False
 _SITE = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python3")
+
+#: The id unittest gives a failing class or module fixture: `setUpClass (pkg.module.Class)`.
+_FIXTURE = re.compile(r"^(setUpClass|setUpModule|tearDownClass|tearDownModule) \((.+)\)$")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -77,6 +81,8 @@ class UnittestRecorder:
         self.timeout = timeout
         self.root = Path.cwd()
         self.current: dict[str, Any] = {}
+        self.started = False
+        self.pending: list[list[str]] = []
         self.patches = Patches()
 
     def install(self) -> None:
@@ -101,8 +107,11 @@ class UnittestRecorder:
 
         def startTest(result: Any, test: Any) -> None:
             events, dropped = TRACER.take()
-            if events or dropped:
+            if not recorder.started:  # discovery: every module's import, for every test
                 recorder.traces.write(IMPORT_PREFIX + "<conftest>", events, dropped)
+                recorder.started = True
+            else:  # a class's or module's set-up between two tests belongs to the test that follows
+                recorder.pending = events
             recorder.current = {"nodeid": test.id(), "outcome": PASSED, "duration": 0.0}
             recorder.results.write(event="start", nodeid=test.id())
             faulthandler.dump_traceback_later(recorder.timeout, exit=True, file=recorder.fault)
@@ -117,7 +126,8 @@ class UnittestRecorder:
             original(result, test)
             faulthandler.cancel_dump_traceback_later()
             events, dropped = TRACER.take()
-            recorder.traces.write(test.id(), events, dropped)
+            recorder.traces.write(test.id(), [*recorder.pending, *events], dropped)
+            recorder.pending = []
             if recorder.current.get("nodeid") == test.id():
                 recorder.results.write(event="result", **recorder.current)
             recorder.current = {}
@@ -130,6 +140,15 @@ class UnittestRecorder:
         def add(result: Any, test: Any, *args: Any) -> None:
             original(result, test, *args)
             rec = recorder.current
+            holder = _FIXTURE.match(test.id())
+            if holder and outcome in (FAILED, ERROR) and args and isinstance(args[0], tuple):
+                # a class's or module's set-up failed: its tests never start; they fail with it
+                events, dropped = TRACER.take()
+                recorder.traces.write(IMPORT_PREFIX + holder.group(2), [*recorder.pending, *events], dropped)
+                recorder.pending = []
+                recorder.results.write(event="collect_error", nodeid=holder.group(2),
+                                       **details(args[0], recorder.root))
+                return
             if rec.get("nodeid") != test.id():
                 return
             rec["outcome"] = outcome

@@ -37,6 +37,7 @@ from stc_harness.report.write import write_all
 from stc_harness.secrets import redact, remember_environment
 
 BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap"
+FAILED_IMPORT = "unittest.loader._FailedTest."
 JUNIT = "{junit}"
 
 
@@ -169,6 +170,11 @@ def _read_records(run: EngineRun, folder: Path, engine: str) -> None:
             kind = event.pop("event")
             if kind == "start":
                 started = event["nodeid"]
+            elif kind == "result" and event["nodeid"].startswith(FAILED_IMPORT):
+                # unittest's stand-in for a test module that did not import: its tests fail with it
+                module = event["nodeid"].removeprefix(FAILED_IMPORT)
+                run.collect_errors[module] = {**event, "message": event.get("message") or "import failed"}
+                started = None
             elif kind == "result":
                 run.results[event["nodeid"]] = event
                 started = None if event["nodeid"] == started else started

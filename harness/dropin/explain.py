@@ -7,11 +7,13 @@ today, even when the drop-in's inert stand-in let it run on to the next differen
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.align import MINOR, Divergence, align, blame
+from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, blame
 from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
@@ -51,6 +53,8 @@ class Traces:
     sqlite: dict[str, dict[str, Any]]
     turso: dict[str, dict[str, Any]]
     imports: dict[str, list[Divergence]]
+    #: Calls made inert anywhere in the Turso run, by the name they register (`py_json_unwrap`, `Decimal`).
+    inert: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, folder: Path, sqlite_ids: set[str], turso_ids: set[str]) -> Traces:
@@ -69,12 +73,15 @@ class Traces:
         for key in t:
             if key.startswith(IMPORT_PREFIX) and key not in s:
                 imports[key.removeprefix(IMPORT_PREFIX)] = align([], t[key]["events"])
-        return cls(s, t, imports)
+        return cls(s, t, imports, inert_calls(files("turso")))
 
     def import_divergences(self, nodeid: str) -> list[Divergence]:
         """Divergences of the imports a test depends on: conftest files, then its module."""
         module = nodeid.split("::", 1)[0]
-        return [*self.imports.get("<conftest>", []), *self.imports.get(module, [])]
+        enclosing = [k for k in self.imports
+                     if k not in ("<conftest>", module) and nodeid.startswith(f"{k}.")]
+        return [*self.imports.get("<conftest>", []), *self.imports.get(module, []),
+                *(d for k in sorted(enclosing, key=len) for d in self.imports[k])]
 
     def inert_names(self, nodeid: str) -> list[str]:
         """Names made inert on Turso during this test or the imports it depends on."""
@@ -90,20 +97,70 @@ def evidence(
 ) -> TestEvidence:
     """Every divergence of one test in order, each explained, and the one that breaks it."""
     s, t = traces.sqlite.get(sqlite_id), traces.turso.get(turso_id)
+    if (s is None or t is None) and failure.get("phase") == "collect":
+        s = t = {"events": []}  # never started on Turso: its module's or class's set-up is the evidence
     if s is None or t is None:
         return TestEvidence(traced=False, inert=traces.inert_names(turso_id))
     own = align(s["events"], t["events"])
     # a module's import that diverged in a value did not stop the test; a name it lacked would have
-    imported = [d if d.kind == "missing-name" else replace(d, severity=MINOR)
+    collect = failure.get("phase") == "collect"  # then an import or set-up is all the test ran
+    imported = [d if collect or d.kind == "missing-name" else replace(d, severity=MINOR)
                 for d in traces.import_divergences(turso_id)]
     divergences = _once([*imported, *own])
     _attach_failure(divergences, failure)
+    divergences = _with_earlier_walls(divergences, traces.inert)
     words = message_words(failure)
     explanations = [knowledge.explain(d, words) for d in divergences]
     chosen = blame(divergences, failure)
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id))
+
+
+_NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)
+_REGISTERED = re.compile(r"^'?([\w.]+?)'?(?:,|$)")
+
+
+def inert_calls(paths: list[Path]) -> dict[str, list[str]]:
+    """Calls made inert anywhere in a run (a pool's connection is set up once, outside most tests)."""
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if '"inert"' not in line:
+                    continue
+                for event in json.loads(line.partition("\t")[2])["events"]:
+                    name = _REGISTERED.match(event[1]) if event[2] == INERT else None
+                    if name:
+                        found.setdefault(name.group(1).rsplit(".", 1)[-1], event)
+    return found
+
+
+def _with_earlier_walls(divergences: list[Divergence], inert: dict[str, list[str]]) -> list[Divergence]:
+    """A divergence that needs what an inert call would have registered follows from that call: put it first.
+
+    `no such function: f` after `create_function('f', ...)` was made inert, or a `Decimal` parameter
+    refused after `register_adapter(Decimal, ...)` was, even when the inert call was made outside the test
+    (a connection set up once for a whole class or pool).
+    """
+    if not inert:
+        return divergences
+    walled = any(d.kind == "missing-name" and d.severity == MAJOR for d in divergences)
+    out: list[Divergence] = []
+    for d in divergences:
+        needed = _NEEDS.search(d.turso)
+        names = ([needed.group(1)] if needed else
+                 [n for n in inert if f"{n}(" in d.args and d.kind != "missing-name"])
+        event = next((inert[n] for n in names if n in inert), None)
+        if event is None:
+            out.append(d)
+            continue
+        if not walled:
+            out.append(Divergence(event[0], event[1], f"{event[4]} (earlier in the run)", "→ None",
+                                  "missing; the drop-in made the call inert", "missing-name", MAJOR, -1))
+            walled = True
+        out.append(replace(d, severity=MINOR))  # follows from the inert call, not a wall of its own
+    return out
 
 
 def _once(divergences: list[Divergence]) -> list[Divergence]:

@@ -42,7 +42,7 @@ def _record(run: EngineRun, nodeid: str, by_key: dict[str, dict[str, Any]]) -> d
     if rec is not None:
         return rec
     for prefix, err in run.collect_errors.items():
-        if nodeid.startswith(f"{prefix}::") or nodeid == prefix:
+        if nodeid.startswith((f"{prefix}::", f"{prefix}.")) or nodeid == prefix:
             return {
                 "nodeid": nodeid,
                 "outcome": "error",
