@@ -25,10 +25,20 @@ from mutants.engine import (
     set_limit,
     wrap32,
 )
-from mutants.modules import ASYNC, ASYNC_MODULES, CONTROL_ASYNC, CONTROL_SYNC, SYNC, SYNC_MODULES
+from mutants.modules import (
+    ASYNC,
+    ASYNC_MODULES,
+    CLIENT,
+    CLIENT_MODULES,
+    CONTROL_ASYNC,
+    CONTROL_SYNC,
+    SYNC,
+    SYNC_MODULES,
+)
 
 S = "suites/"
 D = "suites/driver/"
+C = "suites/client/"
 
 
 @dataclass(frozen=True)
@@ -186,12 +196,28 @@ for _name, (_what, _) in ASYNC.items():
     MUTANTS[_name] = Mutant(_name, "async module", "driver-async", _what, (D + "test_driver_async.py",),
                             async_module=ASYNC_MODULES[_name])
 
+_CLIENT_SUITES: dict[str, tuple[str, ...]] = {
+    "client_rowcount_unknown": (C + "test_client_sqlalchemy.py",),
+    "client_lastrowid_none": (C + "test_client_sqlalchemy.py",),
+    "client_description_late": (C + "test_client_sqlalchemy.py", C + "test_client_alembic.py"),
+    "client_binary_missing": (C + "test_client_sqlalchemy.py",),
+    "client_isolation_level_ignored": (C + "test_client_sqlalchemy.py",),
+}
+for _name, (_what, _, _) in CLIENT.items():
+    MUTANTS[_name] = Mutant(_name, "sync module (client path)", "client", _what, _CLIENT_SUITES[_name],
+                            sync_module=CLIENT_MODULES[_name])
+
 CONTROL = Mutant("control", "none", "control", "SQLite through the same wrappers, no deviation", ())
 
 
 def make_control() -> MutantBackend:
     """The control: SQLite through the mutants' wrappers with no deviation."""
     return CONTROL.backend()
+
+
+def make_stdlib_thirdparty() -> MutantBackend:
+    """A third-party-style backend: SQLite under another name whose own modules are the stdlib ones."""
+    return MutantBackend("thirdparty", Deviation(), "sqlite3", "aiosqlite")
 
 
 def __getattr__(attr: str) -> Any:

@@ -22,15 +22,19 @@ class _Wrapper(types.ModuleType):
     """A module that is its `base` except for the names set on it."""
 
     base: Any = sqlite3
+    #: Names the wrapper does not have (a module that lacks them).
+    hidden: frozenset[str] = frozenset()
 
     def __getattr__(self, name: str) -> Any:
+        if name in self.hidden:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         return getattr(self.base, name)
 
 
-def register(name: str, base: Any = sqlite3, **overrides: Any) -> str:
-    """Register a wrapper of `base` named `mutants.modules.<name>`; its module name."""
+def register(name: str, base: Any = sqlite3, hidden: frozenset[str] = frozenset(), **overrides: Any) -> str:
+    """Register a wrapper of `base` named `mutants.modules.<name>` (without `hidden`); its module name."""
     module = _Wrapper(f"{PREFIX}.{name}", f"{base.__name__} with one deviation: {name}")
-    module.base = base
+    module.base, module.hidden = base, hidden
     for key, value in overrides.items():
         setattr(module, key, value)
     sys.modules[module.__name__] = module
@@ -118,6 +122,31 @@ def _description_lower(self: sqlite3.Cursor) -> Any:
     return None if found is None else tuple((d[0].lower(), *d[1:]) for d in found)
 
 
+def _fetched(method: Any) -> Any:
+    """`method`, marking the cursor as fetched from."""
+    def fetch(self: Any, *args: Any) -> Any:
+        self.fetched = True
+        return method(self, *args)
+    return fetch
+
+
+def _description_late(self: sqlite3.Cursor) -> Any:
+    """No description until the first fetch (a driver that prepares lazily)."""
+    found = sqlite3.Cursor.description.__get__(self)  # type: ignore[attr-defined]
+    return found if getattr(self, "fetched", False) else None
+
+
+def _isolation_level(self: sqlite3.Connection) -> Any:
+    return sqlite3.Connection.isolation_level.__get__(self)  # type: ignore[attr-defined]
+
+
+_LATE_DESCRIPTION = cursor_class(description=property(_description_late),
+                                 fetchone=_fetched(sqlite3.Cursor.fetchone),
+                                 fetchmany=_fetched(sqlite3.Cursor.fetchmany),
+                                 fetchall=_fetched(sqlite3.Cursor.fetchall),
+                                 __next__=_fetched(sqlite3.Cursor.__next__))
+
+
 def _busy_now(database: Any, timeout: float = 0.0, **kwargs: Any) -> sqlite3.Connection:
     return sqlite3.connect(database, timeout=timeout, **kwargs)
 
@@ -153,6 +182,23 @@ SYNC: dict[str, tuple[str, dict[str, Any]]] = {
                              {"connect": connect_with(sqlite3.Connection, check_same_thread=False)}),
 }
 
+NONE: frozenset[str] = frozenset()
+
+#: Client-path deviations (sync modules SQLAlchemy's pysqlite dialect drives): name -> (what, overrides,
+#: hidden names). Each is realistic for a `sqlite3` stand-in; the last two are what pyturso 0.8.3 does.
+CLIENT: dict[str, tuple[str, dict[str, Any], frozenset[str]]] = {
+    "client_rowcount_unknown": ("Cursor.rowcount is always -1 (SQLAlchemy's rowcount and ORM checks)", {
+        "connect": connect_with(connection_class(cursor_class(rowcount=property(_rowcount))))}, NONE),
+    "client_lastrowid_none": ("Cursor.lastrowid is always None (SQLAlchemy's inserted primary key)", {
+        "connect": connect_with(connection_class(cursor_class(lastrowid=property(_lastrowid))))}, NONE),
+    "client_description_late": ("cursor.description is None until the first fetch (a lazy driver)", {
+        "connect": connect_with(connection_class(_LATE_DESCRIPTION))}, NONE),
+    "client_binary_missing": ("the module has no Binary constructor (PEP 249)", {}, frozenset({"Binary"})),
+    "client_isolation_level_ignored": ("setting Connection.isolation_level does nothing", {
+        "connect": connect_with(connection_class(isolation_level=property(_isolation_level, _noop)))},
+        NONE),
+}
+
 #: Async-module deviations (aiosqlite wrappers): name -> (what it does, module overrides).
 ASYNC: dict[str, tuple[str, dict[str, Any]]] = {
     "async_commit_noop": ("aiosqlite's commit() does nothing",
@@ -166,6 +212,8 @@ ASYNC: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 SYNC_MODULES = {name: register(name, sqlite3, **overrides) for name, (_, overrides) in SYNC.items()}
+CLIENT_MODULES = {name: register(name, sqlite3, hidden, **overrides)
+                  for name, (_, overrides, hidden) in CLIENT.items()}
 ASYNC_MODULES = {name: register(name, aiosqlite, **overrides) for name, (_, overrides) in ASYNC.items()}
 CONTROL_SYNC = register("control_sync", sqlite3)
 CONTROL_ASYNC = register("control_async", aiosqlite)
