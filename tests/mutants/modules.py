@@ -7,6 +7,7 @@ or `async_module`. Connection deviations are `sqlite3.Connection` subclasses pas
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import types
@@ -140,6 +141,32 @@ def _isolation_level(self: sqlite3.Connection) -> Any:
     return sqlite3.Connection.isolation_level.__get__(self)  # type: ignore[attr-defined]
 
 
+_DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b(?!.*\bRETURNING\b)", re.I | re.S)
+
+
+def _lazy_execute(self: Any, sql: str, parameters: Any = (), /) -> Any:
+    """DML without RETURNING waits for the first fetch (a driver that steps statements lazily)."""
+    if _DML.match(sql):
+        self.pending = (sql, parameters)
+        return self
+    self.pending = None
+    return sqlite3.Cursor.execute(self, sql, parameters)
+
+
+def _stepped(method: Any) -> Any:
+    """`method`, running the pending statement first."""
+    def fetch(self: Any, *args: Any) -> Any:
+        pending, self.pending = getattr(self, "pending", None), None
+        if pending is not None:
+            sqlite3.Cursor.execute(self, *pending)
+        return method(self, *args)
+    return fetch
+
+
+_LAZY_DML = cursor_class(execute=_lazy_execute, fetchone=_stepped(sqlite3.Cursor.fetchone),
+                         fetchmany=_stepped(sqlite3.Cursor.fetchmany),
+                         fetchall=_stepped(sqlite3.Cursor.fetchall))
+
 _LATE_DESCRIPTION = cursor_class(description=property(_description_late),
                                  fetchone=_fetched(sqlite3.Cursor.fetchone),
                                  fetchmany=_fetched(sqlite3.Cursor.fetchmany),
@@ -178,6 +205,8 @@ SYNC: dict[str, tuple[str, dict[str, Any]]] = {
                            {"connect": connect_with(connection_class(close=_noop))}),
     "sync_paramstyle_named": ("the module says paramstyle 'named'", {"paramstyle": "named"}),
     "sync_threadsafety_zero": ("the module says threadsafety 0", {"threadsafety": 0}),
+    "sync_lazy_dml": ("DML without RETURNING runs only when its cursor is fetched", {
+        "connect": connect_with(connection_class(_LAZY_DML))}),
     "sync_same_thread_off": ("connect() never checks the thread (check_same_thread=False forced)",
                              {"connect": connect_with(sqlite3.Connection, check_same_thread=False)}),
 }
@@ -207,6 +236,8 @@ ASYNC: dict[str, tuple[str, dict[str, Any]]] = {
         connection_class(in_transaction=property(_false)))}),
     "async_rowcount_unknown": ("aiosqlite cursors' rowcount is always -1", {"connect": aconnect_with(
         connection_class(cursor_class(rowcount=property(_rowcount))))}),
+    "async_lazy_dml": ("aiosqlite runs DML without RETURNING only when its cursor is fetched", {
+        "connect": aconnect_with(connection_class(_LAZY_DML))}),
     "async_missing_binding_null": ("aiosqlite binds a missing positional value as NULL", {
         "connect": aconnect_with(connection_class(cursor_class(execute=_pad_execute)))}),
 }
