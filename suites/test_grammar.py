@@ -79,6 +79,8 @@ SELECT: dict[str, tuple[str, ...]] = {
     "not_indexed": ("SELECT id FROM p NOT INDEXED WHERE id = 3",),
     "like_case": ("SELECT name FROM p WHERE name LIKE 'b%' ORDER BY id",),
     "like_escape": ("SELECT 'a_b' LIKE 'a\\_b' ESCAPE '\\', 'axb' LIKE 'a\\_b' ESCAPE '\\'",),
+    "like_case_in_delete": ("DELETE FROM p WHERE name LIKE 'd%'", "SELECT count(*) FROM p"),
+    "distinct_in_compound": ("SELECT DISTINCT grp FROM p UNION ALL SELECT DISTINCT score > 9 FROM p",),
     "glob_case": ("SELECT name FROM p WHERE name GLOB 'B*' ORDER BY id",),
     "collate_unknown_short": ("SELECT 'a' = 'A' COLLATE xyz",),
     "is_distinct_from": ("SELECT NULL IS DISTINCT FROM NULL, 1 IS NOT DISTINCT FROM 1",),

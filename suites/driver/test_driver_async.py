@@ -220,6 +220,15 @@ async def _missing_binding(module: Any, path: str, sync: Any) -> Any:
         await _bounded(db.close())
 
 
+async def _missing_binding_insert(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (a, b)"))
+        return await aoutcome(lambda: _fetch(db, "INSERT INTO t VALUES (?, ?) RETURNING a, b", (1,)))
+    finally:
+        await _bounded(db.close())
+
+
 async def _fetch(db: Any, sql: str, params: Any = ()) -> Any:
     cur = await _bounded(db.execute(sql, params))
     return await _bounded(cur.fetchall())
@@ -345,6 +354,7 @@ CASES: dict[str, AsyncCase] = {
     "commit_seen_by_second_connection": _commit_seen,
     "rollback_seen_by_second_connection": _rollback_seen,
     "missing_binding": _missing_binding,
+    "missing_binding_insert": _missing_binding_insert,
     "cursor_across_commit": _cursor_across_commit,
     "cursor_across_rollback": _cursor_across_rollback,
     "unfetched_dml": _unfetched_dml,
