@@ -145,22 +145,6 @@ async def test_no_key(ctx: CheckContext) -> object:
     return await failed_open(ctx, url, key, "raw")
 
 
-@check(title="A plaintext database opened with a key is refused, not read as if decrypted", source=ENCRYPTION,
-       requires=("encryption",), expect={"error": "NOT_A_DATABASE", "key_in_message": False})
-async def test_plaintext_with_key(ctx: CheckContext) -> object:
-    url, _ = db_path(ctx, "plain")
-    conn = await ctx.backend.connect(url, **ctx.default_options)
-    try:
-        await conn.execute("CREATE TABLE t (x TEXT)")
-        await conn.execute("INSERT INTO t VALUES (?)", (PAYLOAD,))
-    finally:
-        await conn.close()
-    del conn
-    gc.collect()
-    key = new_key("aes256gcm")
-    return await failed_open(ctx, url, key, "raw", encryption=key)
-
-
 @check(title="An encrypted database cannot be read as plain SQLite", source=ENCRYPTION,
        requires=("encryption",), expect={"error": "NOT_A_DATABASE", "key_in_message": False})
 async def test_unreadable_by_sqlite(ctx: CheckContext) -> object:
