@@ -19,7 +19,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 #: Every area a check or an entry may belong to.
 AREAS = ("smoke", "types", "migrations", "transactions", "pooling", "mvcc", "errors", "features",
-         "encryption", "limits", "discovery",
+         "encryption", "limits", "discovery", "grammar",
          # The driver layer (suites/driver/test_driver_<theme>.py): the Python modules called directly.
          "driver_surface", "driver_connect", "driver_transactions", "driver_timing", "driver_state",
          "driver_exceptions", "driver_binding", "driver_cursor", "driver_threads", "driver_async",

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from typing import Any
 
-from stc_harness import CheckContext, DatabaseError, check, orm_backend, rows
+from stc_harness import CheckContext, DatabaseError, Source, check, orm_backend, rows
 
 LIMITATIONS = orm_backend("Limitations")
 
@@ -138,3 +138,72 @@ async def test_per_statement_cost(ctx: CheckContext) -> object:
         best_ratio = min(best_ratio, elapsed / yardstick)
     ctx.note(ratio_to_stdlib_sqlite3=round(best_ratio, 2))
     return {f"within_{PERF_FACTOR:g}x_of_stdlib_sqlite3": best_ratio <= PERF_FACTOR}
+
+
+#: SQLite's limits page, each limit that is measurable in seconds.
+LIMITS_PAGE = Source("https://sqlite.org/limits.html", "Limits In SQLite")
+
+
+def _many(template: str, n: int, sep: str = ",") -> str:
+    return sep.join(template.format(i=i) for i in range(n))
+
+
+def _trigger_depth(n: int) -> tuple[tuple[str, ...], str]:
+    return (("PRAGMA recursive_triggers = ON", "CREATE TABLE d (n INTEGER)",
+             "CREATE TRIGGER tr AFTER INSERT ON d WHEN NEW.n > 0 BEGIN INSERT INTO d VALUES (NEW.n - 1); END",
+             f"INSERT INTO d VALUES ({n - 1})"), "SELECT count(*) FROM d")
+
+
+def _edge_cases() -> dict[str, tuple[tuple[str, ...], str, tuple[Any, ...]]]:
+    """Limit name + `_at` (the largest value SQLite accepts) or `_past` (one more): set-up, statement, params.
+
+    The edges are SQLite's defaults (the page's numbers), and for the variable number also this build's
+    (Debian's SQLite raises SQLITE_MAX_VARIABLE_NUMBER to 250000).
+    """
+    cases: dict[str, tuple[tuple[str, ...], str, tuple[Any, ...]]] = {}
+    for n, edge in ((1_000_000_000, "at"), (1_000_000_001, "past")):
+        cases[f"length_{edge}"] = ((), f"SELECT length(zeroblob({n}))", ())
+    for n, edge in ((2000, "at"), (2001, "past")):
+        cases[f"columns_in_table_{edge}"] = ((f"CREATE TABLE w ({_many('c{i}', n)})",),
+                                             "SELECT count(*) FROM pragma_table_info('w')", ())
+        wide = f"SELECT count(*) FROM (SELECT {_many('{i} AS c{i}', n)})"
+        cases[f"columns_in_result_{edge}"] = ((), wide, ())
+    for n, edge in ((1000, "at"), (1001, "past")):
+        cases[f"expr_depth_{edge}"] = ((), "SELECT " + "+".join(["1"] * n), ())
+    for n, edge in ((500, "at"), (501, "past")):
+        cases[f"compound_select_{edge}"] = ((), "SELECT count(*) FROM (" + " UNION ALL ".join(
+            [f"SELECT {i}" for i in range(n)]) + ")", ())
+    for n, edge in ((127, "at"), (128, "past")):  # SQLite 3.48 raised the default to 1000
+        cases[f"function_args_{edge}"] = ((), f"SELECT max({_many('{i}', n)})", ())
+    for n, edge in ((10, "at"), (11, "past")):
+        cases[f"attached_{edge}"] = (tuple(f"ATTACH ':memory:' AS a{i}" for i in range(n)),
+                                     "SELECT count(*) FROM pragma_database_list", ())
+    for n, edge in ((50_000, "at"), (50_001, "past")):
+        cases[f"like_pattern_{edge}"] = ((), "SELECT ? LIKE ?", ("a" * n, "a" * n))
+    for n, edge in ((32_766, "default_at"), (250_000, "build_at"), (250_001, "build_past")):
+        cases[f"variable_number_{edge}"] = ((), f"SELECT ?{n}, typeof(?1)", tuple(range(n)))
+    for n, edge in ((1000, "at"), (1001, "past")):
+        setup, sql = _trigger_depth(n)
+        cases[f"trigger_depth_{edge}"] = (setup, sql, ())
+    for n, edge in ((64, "at"), (65, "past")):
+        cases[f"tables_in_join_{edge}"] = ((), "SELECT count(*) FROM " + _many("(SELECT {i}) t{i}", n), ())
+    return cases
+
+
+EDGES = _edge_cases()
+
+
+@check(title="Each limit of SQLite's limits page at its edge and one past it (what is measurable in seconds)",
+       source=LIMITS_PAGE, params={k: k for k in EDGES})
+async def test_limit_edge(ctx: CheckContext, key: str) -> object:
+    setup, sql, params = EDGES[key]
+    conn = await ctx.connect(ctx.url(memory=True))
+    for i, statement in enumerate(setup):
+        done = await ctx.attempt(conn.execute(statement), f"raw_setup_{i}")
+        if "error" in done:
+            return {"setup_statement": i, **done}
+    return await ctx.attempt(_rows_of(conn, sql, params), "raw")
+
+
+async def _rows_of(conn: Any, sql: str, params: tuple[Any, ...]) -> Any:
+    return rows(await conn.fetch_all(sql, params))

@@ -562,3 +562,63 @@ async def test_stress_counter(ctx: CheckContext, mode: TransactionMode) -> objec
             and all(o in ("committed", SERIALIZATION_FAILURE) for o in outcomes.values()),
             "other_errors": stats.other_errors,
             "left_in_transaction": sum([await c.is_in_transaction() for c in conns])}
+
+
+# --- write skew and journal modes switched back (issue 19) ----------------------------------------------
+
+#: Two transactions each read both rows and write a different one, in this explicit order.
+WRITE_SKEW: list[Step] = [
+    ("a_begin", "a", "BEGIN"), ("b_begin", "b", "BEGIN"),
+    ("a_reads", "a", "SELECT sum(v) FROM t"), ("b_reads", "b", "SELECT sum(v) FROM t"),
+    ("a_writes", "a", "UPDATE t SET v = v - 1 WHERE id = 1"),
+    ("b_writes", "b", "UPDATE t SET v = v - 1 WHERE id = 2"),
+    ("a_commit", "a", "COMMIT"), ("b_commit", "b", "COMMIT"),
+]
+
+
+async def _write_skew(ctx: CheckContext, **options: Any) -> dict[str, Any]:
+    a, b = await pair(ctx, **options)
+    if options.get("concurrent_writes") is False:
+        await a.execute("PRAGMA journal_mode = WAL")
+    steps = await script(ctx, {"a": a, "b": b}, WRITE_SKEW)
+    for conn in (a, b):
+        if await conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+    return {**steps, "final": await _rows(a, "SELECT id, v FROM t ORDER BY id")}
+
+
+@check(title="Write skew, explicit order (both read, each writes another row, A then B commit) on WAL with "
+             "classic locking", source=DISCOVERY)
+async def test_write_skew_wal(ctx: CheckContext) -> object:
+    return await _write_skew(ctx, concurrent_writes=False)
+
+
+@check(title="Write skew under concurrent writes (BEGIN CONCURRENT): is the second commit refused, as "
+             "classic locking refuses the second writer?", source=CONCURRENT_WRITES,
+       requires=("concurrent_writes",),
+       expect={"a_begin": OK, "b_begin": OK, "a_reads": {"ok": [[i(0)]]}, "b_reads": {"ok": [[i(0)]]},
+               "a_writes": OK, "b_writes": BUSY, "a_commit": OK, "b_commit": OK,
+               "final": [[i(1), i(-1)], [i(2), i(0)]]})
+async def test_write_skew_concurrent(ctx: CheckContext) -> object:
+    return await _write_skew(ctx)
+
+
+#: journal_mode set one way, a write, then set back; observed: each PRAGMA's answer, a fresh connection's.
+JOURNAL_SWITCHES = {"wal_then_delete": ("wal", "delete"), "mvcc_then_wal": ("mvcc", "wal"),
+                    "wal_then_wal": ("wal", "wal")}
+
+
+@check(title="PRAGMA journal_mode switched and switched back on a file: each answer, the data, a fresh "
+             "connection's mode", source=DISCOVERY, params=JOURNAL_SWITCHES)
+async def test_journal_mode_switch_back(ctx: CheckContext, modes: tuple[str, str]) -> object:
+    url = ctx.url()
+    conn = await ctx.connect(url)
+    await conn.execute("CREATE TABLE t (x INTEGER)")
+    first = await run(ctx, conn, f"PRAGMA journal_mode = {modes[0]}", "first")
+    write = await run(ctx, conn, "INSERT INTO t VALUES (1)", "write")
+    back = await run(ctx, conn, f"PRAGMA journal_mode = {modes[1]}", "back")
+    await conn.close()
+    fresh = await ctx.connect(url)
+    return {"first": first, "write": write, "back": back,
+            "fresh_mode": await run(ctx, fresh, "PRAGMA journal_mode", "fresh"),
+            "fresh_rows": await run(ctx, fresh, "SELECT x FROM t", "fresh_rows")}

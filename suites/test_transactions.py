@@ -81,6 +81,22 @@ async def test_explicit_rollback(ctx: CheckContext) -> object:
             "seen_by_other": await _rows(b, "SELECT id, v FROM t ORDER BY id")}
 
 
+@check(title="A SELECT failing at run time inside a transaction with a savepoint: ROLLBACK TO, a later "
+             "write, COMMIT", source=DISCOVERY)
+async def test_select_error_then_savepoint(ctx: CheckContext) -> object:
+    a, b = await two_on_one_file(ctx)
+    await a.execute("BEGIN")
+    await a.execute("INSERT INTO t VALUES (1, 1)")
+    await a.execute("SAVEPOINT s")
+    await a.execute("INSERT INTO t VALUES (2, 2)")
+    failed = await run(ctx, a, "SELECT abs(-9223372036854775807 - 1)", "select")
+    steps = {"select": failed, "in_tx_after_error": await a.is_in_transaction(),
+             "rollback_to": await run(ctx, a, "ROLLBACK TO s", "rollback_to"),
+             "later_write": await run(ctx, a, "INSERT INTO t VALUES (3, 3)", "later_write"),
+             "commit": await run(ctx, a, "COMMIT", "commit")}
+    return {**steps, "seen_by_other": await _rows(b, "SELECT id FROM t ORDER BY id")}
+
+
 class _Boom(Exception):
     """An application error raised inside a transaction body."""
 

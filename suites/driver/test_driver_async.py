@@ -220,9 +220,91 @@ async def _missing_binding(module: Any, path: str, sync: Any) -> Any:
         await _bounded(db.close())
 
 
+async def _missing_binding_insert(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (a, b)"))
+        return await aoutcome(lambda: _fetch(db, "INSERT INTO t VALUES (?, ?) RETURNING a, b", (1,)))
+    finally:
+        await _bounded(db.close())
+
+
 async def _fetch(db: Any, sql: str, params: Any = ()) -> Any:
     cur = await _bounded(db.execute(sql, params))
     return await _bounded(cur.fetchall())
+
+
+async def _cursor_across(module: Any, path: str, sync: Any, action: str) -> Any:
+    db = await _open(module, path)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.execute("INSERT INTO t VALUES (1), (2), (3)"))
+        await _bounded(db.commit())
+        await _bounded(db.execute("INSERT INTO t VALUES (4)"))
+        cur = await _bounded(db.execute("SELECT x FROM t ORDER BY x"))
+        first = await aoutcome(lambda: cur.fetchone())
+        done = await aoutcome(lambda: getattr(db, action)())
+        rest = await aoutcome(lambda: cur.fetchall())
+        after = await aoutcome(lambda: _fetch(db, "SELECT count(*) FROM t"))
+        return {"first": first, action: done, "rest": rest, "count_after": after}
+    finally:
+        await _bounded(db.close())
+
+
+async def _cursor_across_commit(module: Any, path: str, sync: Any) -> Any:
+    return await _cursor_across(module, path, sync, "commit")
+
+
+async def _cursor_across_rollback(module: Any, path: str, sync: Any) -> Any:
+    return await _cursor_across(module, path, sync, "rollback")
+
+
+async def _unfetched_dml(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path, isolation_level=None)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.execute("INSERT INTO t VALUES (1), (2), (3)"))
+        await _bounded(db.execute("DELETE FROM t WHERE x > 1"))
+        return {"other_connection_rows": _others_count(sync, path)}
+    finally:
+        await _bounded(db.close())
+
+
+async def _unfetched_pragma(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path, isolation_level=None)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.execute("PRAGMA journal_mode = WAL"))
+    finally:
+        await _bounded(db.close())
+    other = sync.connect(path)
+    try:
+        return other.execute("PRAGMA journal_mode").fetchall()
+    finally:
+        other.close()
+
+
+async def _in_transaction_explicit(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path, isolation_level=None)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.execute("BEGIN"))
+        inside = getattr(db, "in_transaction", "missing")
+        await _bounded(db.execute("ROLLBACK"))
+        return {"after_begin": inside, "after_rollback": getattr(db, "in_transaction", "missing")}
+    finally:
+        await _bounded(db.close())
+
+
+async def _delete_rowcount(module: Any, path: str, sync: Any) -> Any:
+    db = await _open(module, path)
+    try:
+        await _bounded(db.execute("CREATE TABLE t (x)"))
+        await _bounded(db.execute("INSERT INTO t VALUES (1), (2), (3)"))
+        cur = await _bounded(db.execute("DELETE FROM t WHERE x > 1"))
+        return cur.rowcount
+    finally:
+        await _bounded(db.close())
 
 
 #: A statement failing at run time (integer overflow), per statement kind, inside the implicit transaction.
@@ -272,6 +354,13 @@ CASES: dict[str, AsyncCase] = {
     "commit_seen_by_second_connection": _commit_seen,
     "rollback_seen_by_second_connection": _rollback_seen,
     "missing_binding": _missing_binding,
+    "missing_binding_insert": _missing_binding_insert,
+    "cursor_across_commit": _cursor_across_commit,
+    "cursor_across_rollback": _cursor_across_rollback,
+    "unfetched_dml": _unfetched_dml,
+    "unfetched_pragma_journal_mode": _unfetched_pragma,
+    "in_transaction_explicit_begin": _in_transaction_explicit,
+    "delete_rowcount": _delete_rowcount,
     **{f"runtime_error_in_{kind}": _runtime_error_case(kind) for kind in RUNTIME_ERROR_BY_KIND},
 }
 

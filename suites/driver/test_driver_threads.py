@@ -49,6 +49,30 @@ async def test_other_thread(ctx: CheckContext) -> object:
     return await blocking(_other_thread, ctx.sync_module(), db_path(ctx), bound=3 * STEP_BOUND + 1)
 
 
+def _cursor_other_thread(module: Any, path: str) -> Any:
+    conn = module.connect(path)
+    cur = conn.execute("SELECT 1 UNION ALL SELECT 2")
+    seen: dict[str, Any] = {}
+    actions = {"fetch_cursor": cur.fetchall, "new_cursor": lambda: conn.cursor() and "made",
+               "in_transaction": lambda: conn.in_transaction}
+    for name, action in actions.items():
+        worker = threading.Thread(target=lambda a=action, n=name: seen.update({n: outcome(a)}), daemon=True)
+        worker.start()
+        worker.join(STEP_BOUND)
+        if worker.is_alive():
+            seen[name] = "still running"
+            break
+    seen["fetch_in_creating_thread"] = outcome(cur.fetchall)
+    conn.close()
+    return seen
+
+
+@check(title="A cursor made in one thread, fetched from another; a new cursor and in_transaction from "
+             "another thread (default check_same_thread)", source=THREADS, isolated=True, layer="driver")
+async def test_cursor_other_thread(ctx: CheckContext) -> object:
+    return await blocking(_cursor_other_thread, ctx.sync_module(), db_path(ctx), bound=3 * STEP_BOUND + 1)
+
+
 CHILD = """
 import json, sys
 import importlib

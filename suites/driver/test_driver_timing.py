@@ -103,6 +103,8 @@ async def test_unfetched_returning_commit(ctx: CheckContext, sql: str) -> object
 #: Row-returning PRAGMAs run and never fetched; observed: the setting as a fresh connection reads it.
 PRAGMAS = {
     "journal_mode_wal": ("PRAGMA journal_mode = WAL", "PRAGMA journal_mode"),
+    "journal_mode_wal_then_delete": ("PRAGMA journal_mode = WAL; PRAGMA journal_mode = DELETE",
+                                     "PRAGMA journal_mode"),
 }
 
 
@@ -110,7 +112,8 @@ def _unfetched_pragma(module: Any, path: str, item: tuple[str, str]) -> Any:
     _schema(module, path)
     conn = module.connect(path, isolation_level=None)
     try:
-        conn.execute(item[0])
+        for sql in item[0].split("; "):
+            conn.execute(sql)
     finally:
         conn.close()
     other = module.connect(path)
@@ -128,6 +131,26 @@ def _unfetched_pragma(module: Any, path: str, item: tuple[str, str]) -> Any:
 )
 async def test_unfetched_pragma(ctx: CheckContext, item: tuple[str, str]) -> object:
     return await blocking(_unfetched_pragma, ctx.sync_module(), db_path(ctx), item)
+
+
+#: DML without RETURNING, never fetched (a lazy driver may never step it); observed as for RETURNING.
+UNFETCHED_DML = {
+    "insert": "INSERT INTO t (v) VALUES (40)",
+    "update": "UPDATE t SET v = v + 1",
+    "delete": "DELETE FROM t WHERE id > 1",
+    "replace": "REPLACE INTO t VALUES (1, 11)",
+    "insert_select": "INSERT INTO t (v) SELECT v * 10 FROM t",
+}
+
+
+@check(
+    title="A DML statement (no RETURNING) whose cursor is never fetched has made its changes (autocommit)",
+    source=CURSOR,
+    params=UNFETCHED_DML,
+    layer="driver",
+)
+async def test_unfetched_dml(ctx: CheckContext, sql: str) -> object:
+    return await blocking(_unfetched, ctx.sync_module(), db_path(ctx), sql, False)
 
 
 #: Statements that fail while running; observed: whether execute() or the fetch raises.

@@ -17,6 +17,7 @@ from mutants.engine import (
     CONSTRAINT_KINDS,
     Deviation,
     MutantBackend,
+    lower_every_limit,
     map_values,
     pad_parameters,
     rewrite,
@@ -25,10 +26,20 @@ from mutants.engine import (
     set_limit,
     wrap32,
 )
-from mutants.modules import ASYNC, ASYNC_MODULES, CONTROL_ASYNC, CONTROL_SYNC, SYNC, SYNC_MODULES
+from mutants.modules import (
+    ASYNC,
+    ASYNC_MODULES,
+    CLIENT,
+    CLIENT_MODULES,
+    CONTROL_ASYNC,
+    CONTROL_SYNC,
+    SYNC,
+    SYNC_MODULES,
+)
 
 S = "suites/"
 D = "suites/driver/"
+C = "suites/client/"
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ def _schema_query(sql: str) -> bool:
 
 _ENGINE: list[tuple[str, str, str, tuple[str, ...], Deviation]] = [
     ("unknown_collation_binary", "names", "a short unknown collation name is taken as BINARY",
-     (S + "test_names.py",),
+     (S + "test_names.py", S + "test_grammar.py"),
      Deviation(sql=rewrite(r"\bCOLLATE\s+(?!binary\b|nocase\b|rtrim\b)([a-z]{2,3})\b", "COLLATE BINARY"))),
     ("select_error_ends_transaction", "errors-per-statement-kind",
      "a runtime error in a SELECT rolls the open transaction back",
@@ -124,22 +135,22 @@ _ENGINE: list[tuple[str, str, str, tuple[str, ...], Deviation]] = [
      (S + "test_smoke.py", S + "test_types.py", S + "test_pooling.py"),
      Deviation(rowcount=lambda sql, n: -1)),
     ("error_kinds_generic", "error-classes", "every error is classified DRIVER_OPERATION_FAILED",
-     (S + "test_errors.py", S + "test_statements.py"),
+     (S + "test_errors.py", S + "test_statements.py", S + "test_grammar.py", S + "test_limits.py"),
      Deviation(kind=lambda kind: ErrorKind.DRIVER_OPERATION_FAILED)),
     ("constraint_kinds_generic", "error-classes", "every constraint error is a generic CONSTRAINT_VIOLATION",
      (S + "test_errors.py", S + "test_statements.py"),
      Deviation(kind=lambda kind: ErrorKind.CONSTRAINT_VIOLATION if kind in CONSTRAINT_KINDS else kind)),
     ("insert_or_ignore", "grammar-conflict-clauses", "a plain INSERT behaves as INSERT OR IGNORE",
-     (S + "test_statements.py", S + "test_errors.py"),
+     (S + "test_statements.py", S + "test_errors.py", S + "test_grammar.py"),
      Deviation(sql=rewrite(r"^\s*INSERT\s+INTO\b", "INSERT OR IGNORE INTO"))),
     ("desc_as_asc", "grammar-clauses", "ORDER BY ... DESC sorts ascending",
-     (S + "test_smoke.py", S + "test_types.py", S + "test_features.py"),
+     (S + "test_grammar.py",),
      Deviation(sql=rewrite(r"(ORDER\s+BY\s+[^;]*?)\bDESC\b", r"\1ASC"))),
     ("foreign_keys_default_on", "connection-defaults", "foreign keys are enforced by default",
      (S + "test_pragmas.py", S + "test_migrations.py"),
      Deviation(on_connect=run_on_connect("PRAGMA foreign_keys = ON"))),
     ("like_case_sensitive", "connection-defaults", "LIKE is case-sensitive by default",
-     (S + "test_types.py", S + "test_features.py", S + "test_pragmas.py"),
+     (S + "test_grammar.py", S + "test_pragmas.py"),
      Deviation(on_connect=run_on_connect("PRAGMA case_sensitive_like = ON"))),
     ("recursive_triggers_on", "connection-defaults", "recursive triggers are on by default",
      (S + "test_triggers.py", S + "test_pragmas.py"),
@@ -151,8 +162,29 @@ _ENGINE: list[tuple[str, str, str, tuple[str, ...], Deviation]] = [
      (S + "test_limits.py", S + "test_types.py"),
      Deviation(on_connect=set_limit(sqlite3.SQLITE_LIMIT_LENGTH, 100_000))),
     ("variable_limit_small", "limits", "SQLITE_LIMIT_VARIABLE_NUMBER lowered to 999",
-     (S + "test_limits.py", S + "test_parameters.py"),
+     (S + "test_limits.py",),
      Deviation(on_connect=set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999))),
+    ("limits_lowered_by_one", "limits", "every run-time limit SQLite lets a connection lower is one lower",
+     (S + "test_limits.py",),
+     Deviation(on_connect=lower_every_limit)),
+    ("conflict_clause_ignored", "grammar-conflict-clauses",
+     "OR ROLLBACK/ABORT/FAIL/IGNORE/REPLACE and column ON CONFLICT clauses are ignored (plain ABORT)",
+     (S + "test_grammar.py",),
+     Deviation(sql=rewrite(r"\b(OR|ON\s+CONFLICT)\s+(ROLLBACK|ABORT|FAIL|IGNORE|REPLACE)\b", ""))),
+    ("distinct_ignored", "grammar-clauses", "SELECT DISTINCT returns duplicates",
+     (S + "test_grammar.py",), Deviation(sql=rewrite(r"\bSELECT\s+DISTINCT\b", "SELECT"))),
+    ("upsert_update_as_nothing", "grammar-clauses", "ON CONFLICT ... DO UPDATE does nothing",
+     (S + "test_grammar.py",), Deviation(sql=rewrite(r"\bDO\s+UPDATE\s+SET\b.*?(?=\s+ON\s+CONFLICT|$)",
+                                                     "DO NOTHING"))),
+    ("if_not_exists_dropped", "grammar-clauses", "IF NOT EXISTS is dropped: re-creating raises",
+     (S + "test_grammar.py",), Deviation(sql=rewrite(r"\bIF\s+NOT\s+EXISTS\b", ""))),
+    ("journal_mode_set_ignored", "mvcc-journal-modes", "PRAGMA journal_mode = X answers the mode, unchanged",
+     (S + "test_mvcc.py",),
+     Deviation(sql=rewrite(r"PRAGMA\s+journal_mode\s*=\s*'?\w+'?", "PRAGMA journal_mode"))),
+    ("wal_writers_not_exclusive", "mvcc-write-skew",
+     "a plain BEGIN takes the write lock at once (as BEGIN IMMEDIATE): the second reader-writer is refused",
+     (S + "test_mvcc.py", S + "test_transactions.py"),
+     Deviation(sql=rewrite(r"^\s*BEGIN\s*$", "BEGIN IMMEDIATE"))),
     ("executemany_first_only", "driver-counters", "executemany runs only the first parameter set",
      (S + "test_types.py", S + "test_limits.py", S + "test_errors.py"),
      Deviation(many=lambda seq: seq[:1])),
@@ -164,7 +196,8 @@ for _name, _theme, _what, _suites, _dev in _ENGINE:
 
 _SYNC_SUITES: dict[str, tuple[str, ...]] = {
     "sync_commit_noop": (D + "test_driver_transactions.py", D + "test_driver_state.py"),
-    "sync_rollback_noop": (D + "test_driver_transactions.py", D + "test_driver_state.py"),
+    "sync_rollback_noop": (D + "test_driver_transactions.py", D + "test_driver_state.py",
+                           D + "test_driver_timing.py"),
     "sync_in_transaction_false": (D + "test_driver_transactions.py", D + "test_driver_state.py"),
     "sync_autocommit_forced": (D + "test_driver_transactions.py", D + "test_driver_state.py"),
     "sync_no_busy_wait": (D + "test_driver_transactions.py", D + "test_driver_exceptions.py"),
@@ -178,6 +211,7 @@ _SYNC_SUITES: dict[str, tuple[str, ...]] = {
     "sync_paramstyle_named": (D + "test_driver_surface.py",),
     "sync_threadsafety_zero": (D + "test_driver_surface.py",),
     "sync_same_thread_off": (D + "test_driver_threads.py", D + "test_driver_surface.py"),
+    "sync_lazy_dml": (D + "test_driver_timing.py",),
 }
 for _name, (_what, _) in SYNC.items():
     MUTANTS[_name] = Mutant(_name, "sync module", "driver", _what, _SYNC_SUITES[_name],
@@ -186,12 +220,28 @@ for _name, (_what, _) in ASYNC.items():
     MUTANTS[_name] = Mutant(_name, "async module", "driver-async", _what, (D + "test_driver_async.py",),
                             async_module=ASYNC_MODULES[_name])
 
+_CLIENT_SUITES: dict[str, tuple[str, ...]] = {
+    "client_rowcount_unknown": (C + "test_client_sqlalchemy.py",),
+    "client_lastrowid_none": (C + "test_client_sqlalchemy.py",),
+    "client_description_late": (C + "test_client_sqlalchemy.py", C + "test_client_alembic.py"),
+    "client_binary_missing": (C + "test_client_sqlalchemy.py",),
+    "client_isolation_level_ignored": (C + "test_client_sqlalchemy.py",),
+}
+for _name, (_what, _, _) in CLIENT.items():
+    MUTANTS[_name] = Mutant(_name, "sync module (client path)", "client", _what, _CLIENT_SUITES[_name],
+                            sync_module=CLIENT_MODULES[_name])
+
 CONTROL = Mutant("control", "none", "control", "SQLite through the same wrappers, no deviation", ())
 
 
 def make_control() -> MutantBackend:
     """The control: SQLite through the mutants' wrappers with no deviation."""
     return CONTROL.backend()
+
+
+def make_stdlib_thirdparty() -> MutantBackend:
+    """A third-party-style backend: SQLite under another name whose own modules are the stdlib ones."""
+    return MutantBackend("thirdparty", Deviation(), "sqlite3", "aiosqlite")
 
 
 def __getattr__(attr: str) -> Any:

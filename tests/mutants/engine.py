@@ -199,6 +199,21 @@ def set_limit(category: int, value: int) -> Callable[[Any, bool], None]:
     return lambda raw, memory: raw.setlimit(category, value)
 
 
+#: The run-time limits `sqlite3.Connection.setlimit` can lower (SQLite's limits page).
+LOWERABLE = (
+    "SQLITE_LIMIT_LENGTH", "SQLITE_LIMIT_SQL_LENGTH", "SQLITE_LIMIT_COLUMN", "SQLITE_LIMIT_EXPR_DEPTH",
+    "SQLITE_LIMIT_COMPOUND_SELECT", "SQLITE_LIMIT_FUNCTION_ARG", "SQLITE_LIMIT_ATTACHED",
+    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH", "SQLITE_LIMIT_VARIABLE_NUMBER", "SQLITE_LIMIT_TRIGGER_DEPTH",
+)
+
+
+def lower_every_limit(raw: Any, memory: bool) -> None:
+    """Every lowerable run-time limit one below its current value (a build with smaller limits)."""
+    for name in LOWERABLE:
+        category = getattr(sqlite3, name)
+        raw.setlimit(category, raw.getlimit(category) - 1)
+
+
 def wrap32(match: re.Match[str]) -> str:
     """The PRAGMA's value truncated to a signed 32-bit integer."""
     value = int(match.group(2)) & 0xFFFFFFFF

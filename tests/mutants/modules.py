@@ -7,6 +7,7 @@ or `async_module`. Connection deviations are `sqlite3.Connection` subclasses pas
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import types
@@ -22,15 +23,19 @@ class _Wrapper(types.ModuleType):
     """A module that is its `base` except for the names set on it."""
 
     base: Any = sqlite3
+    #: Names the wrapper does not have (a module that lacks them).
+    hidden: frozenset[str] = frozenset()
 
     def __getattr__(self, name: str) -> Any:
+        if name in self.hidden:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         return getattr(self.base, name)
 
 
-def register(name: str, base: Any = sqlite3, **overrides: Any) -> str:
-    """Register a wrapper of `base` named `mutants.modules.<name>`; its module name."""
+def register(name: str, base: Any = sqlite3, hidden: frozenset[str] = frozenset(), **overrides: Any) -> str:
+    """Register a wrapper of `base` named `mutants.modules.<name>` (without `hidden`); its module name."""
     module = _Wrapper(f"{PREFIX}.{name}", f"{base.__name__} with one deviation: {name}")
-    module.base = base
+    module.base, module.hidden = base, hidden
     for key, value in overrides.items():
         setattr(module, key, value)
     sys.modules[module.__name__] = module
@@ -118,6 +123,57 @@ def _description_lower(self: sqlite3.Cursor) -> Any:
     return None if found is None else tuple((d[0].lower(), *d[1:]) for d in found)
 
 
+def _fetched(method: Any) -> Any:
+    """`method`, marking the cursor as fetched from."""
+    def fetch(self: Any, *args: Any) -> Any:
+        self.fetched = True
+        return method(self, *args)
+    return fetch
+
+
+def _description_late(self: sqlite3.Cursor) -> Any:
+    """No description until the first fetch (a driver that prepares lazily)."""
+    found = sqlite3.Cursor.description.__get__(self)  # type: ignore[attr-defined]
+    return found if getattr(self, "fetched", False) else None
+
+
+def _isolation_level(self: sqlite3.Connection) -> Any:
+    return sqlite3.Connection.isolation_level.__get__(self)  # type: ignore[attr-defined]
+
+
+_DML = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b(?!.*\bRETURNING\b)", re.I | re.S)
+
+
+def _lazy_execute(self: Any, sql: str, parameters: Any = (), /) -> Any:
+    """DML without RETURNING waits for the first fetch (a driver that steps statements lazily)."""
+    if _DML.match(sql):
+        self.pending = (sql, parameters)
+        return self
+    self.pending = None
+    return sqlite3.Cursor.execute(self, sql, parameters)
+
+
+def _stepped(method: Any) -> Any:
+    """`method`, running the pending statement first."""
+    def fetch(self: Any, *args: Any) -> Any:
+        pending, self.pending = getattr(self, "pending", None), None
+        if pending is not None:
+            sqlite3.Cursor.execute(self, *pending)
+        return method(self, *args)
+    return fetch
+
+
+_LAZY_DML = cursor_class(execute=_lazy_execute, fetchone=_stepped(sqlite3.Cursor.fetchone),
+                         fetchmany=_stepped(sqlite3.Cursor.fetchmany),
+                         fetchall=_stepped(sqlite3.Cursor.fetchall))
+
+_LATE_DESCRIPTION = cursor_class(description=property(_description_late),
+                                 fetchone=_fetched(sqlite3.Cursor.fetchone),
+                                 fetchmany=_fetched(sqlite3.Cursor.fetchmany),
+                                 fetchall=_fetched(sqlite3.Cursor.fetchall),
+                                 __next__=_fetched(sqlite3.Cursor.__next__))
+
+
 def _busy_now(database: Any, timeout: float = 0.0, **kwargs: Any) -> sqlite3.Connection:
     return sqlite3.connect(database, timeout=timeout, **kwargs)
 
@@ -149,8 +205,27 @@ SYNC: dict[str, tuple[str, dict[str, Any]]] = {
                            {"connect": connect_with(connection_class(close=_noop))}),
     "sync_paramstyle_named": ("the module says paramstyle 'named'", {"paramstyle": "named"}),
     "sync_threadsafety_zero": ("the module says threadsafety 0", {"threadsafety": 0}),
+    "sync_lazy_dml": ("DML without RETURNING runs only when its cursor is fetched", {
+        "connect": connect_with(connection_class(_LAZY_DML))}),
     "sync_same_thread_off": ("connect() never checks the thread (check_same_thread=False forced)",
                              {"connect": connect_with(sqlite3.Connection, check_same_thread=False)}),
+}
+
+NONE: frozenset[str] = frozenset()
+
+#: Client-path deviations (sync modules SQLAlchemy's pysqlite dialect drives): name -> (what, overrides,
+#: hidden names). Each is realistic for a `sqlite3` stand-in; the last two are what pyturso 0.8.3 does.
+CLIENT: dict[str, tuple[str, dict[str, Any], frozenset[str]]] = {
+    "client_rowcount_unknown": ("Cursor.rowcount is always -1 (SQLAlchemy's rowcount and ORM checks)", {
+        "connect": connect_with(connection_class(cursor_class(rowcount=property(_rowcount))))}, NONE),
+    "client_lastrowid_none": ("Cursor.lastrowid is always None (SQLAlchemy's inserted primary key)", {
+        "connect": connect_with(connection_class(cursor_class(lastrowid=property(_lastrowid))))}, NONE),
+    "client_description_late": ("cursor.description is None until the first fetch (a lazy driver)", {
+        "connect": connect_with(connection_class(_LATE_DESCRIPTION))}, NONE),
+    "client_binary_missing": ("the module has no Binary constructor (PEP 249)", {}, frozenset({"Binary"})),
+    "client_isolation_level_ignored": ("setting Connection.isolation_level does nothing", {
+        "connect": connect_with(connection_class(isolation_level=property(_isolation_level, _noop)))},
+        NONE),
 }
 
 #: Async-module deviations (aiosqlite wrappers): name -> (what it does, module overrides).
@@ -161,11 +236,15 @@ ASYNC: dict[str, tuple[str, dict[str, Any]]] = {
         connection_class(in_transaction=property(_false)))}),
     "async_rowcount_unknown": ("aiosqlite cursors' rowcount is always -1", {"connect": aconnect_with(
         connection_class(cursor_class(rowcount=property(_rowcount))))}),
+    "async_lazy_dml": ("aiosqlite runs DML without RETURNING only when its cursor is fetched", {
+        "connect": aconnect_with(connection_class(_LAZY_DML))}),
     "async_missing_binding_null": ("aiosqlite binds a missing positional value as NULL", {
         "connect": aconnect_with(connection_class(cursor_class(execute=_pad_execute)))}),
 }
 
 SYNC_MODULES = {name: register(name, sqlite3, **overrides) for name, (_, overrides) in SYNC.items()}
+CLIENT_MODULES = {name: register(name, sqlite3, hidden, **overrides)
+                  for name, (_, overrides, hidden) in CLIENT.items()}
 ASYNC_MODULES = {name: register(name, aiosqlite, **overrides) for name, (_, overrides) in ASYNC.items()}
 CONTROL_SYNC = register("control_sync", sqlite3)
 CONTROL_ASYNC = register("control_async", aiosqlite)
