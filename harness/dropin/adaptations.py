@@ -38,6 +38,11 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "divergence and does nothing, so the run goes on to the next difference",
                "pyturso lacks these names (AttributeError or TypeError at the call, at import time for "
                "module-level calls), so the first one hides every difference behind it"),
+    Adaptation("register_adapter-emulated",
+               "sqlite3.register_adapter is recorded as a missing name and emulated: the adapters it "
+               "registers are applied to parameters before they reach turso",
+               "pyturso has no adapters: without this, every statement binding a Decimal, date or user type "
+               "fails on the parameter and hides the differences after it"),
     Adaptation("sqlite3.connect-autocommit",
                "sqlite3.connect(autocommit=X) sets turso's Connection.autocommit = X after connecting",
                "turso.connect() takes no autocommit= keyword (TypeError)"),

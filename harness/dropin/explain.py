@@ -118,6 +118,8 @@ def evidence(
 
 
 _NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)
+#: A value a converter or adapter made (`datetime.date(...)`, `Decimal(...)`, a user type's repr).
+_CONVERTED = re.compile(r"(?<![\w'])(?!bytes\(|bytearray\(|memoryview\()[A-Za-z_][\w.]*\((?!\))")
 _REGISTERED = re.compile(r"^'?([\w.]+?)'?(?:,|$)")
 
 
@@ -130,7 +132,12 @@ def inert_calls(paths: list[Path]) -> dict[str, list[str]]:
                 if '"inert"' not in line:
                     continue
                 for event in json.loads(line.partition("\t")[2])["events"]:
-                    name = _REGISTERED.match(event[1]) if event[2] == INERT else None
+                    if event[2] != INERT:
+                        continue
+                    if event[0] == "sqlite3.connect(detect_types)":
+                        found.setdefault("detect_types", event)
+                        continue
+                    name = _REGISTERED.match(event[1])
                     if name:
                         found.setdefault(name.group(1).rsplit(".", 1)[-1], event)
     return found
@@ -151,6 +158,8 @@ def _with_earlier_walls(divergences: list[Divergence], inert: dict[str, list[str
         needed = _NEEDS.search(d.turso)
         names = ([needed.group(1)] if needed else
                  [n for n in inert if f"{n}(" in d.args and d.kind != "missing-name"])
+        if _CONVERTED.search(d.sqlite) and not _CONVERTED.search(d.turso):
+            names.append("detect_types")  # a converter made the value on SQLite: no converters on Turso
         event = next((inert[n] for n in names if n in inert), None)
         if event is None:
             out.append(d)

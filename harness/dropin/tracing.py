@@ -296,6 +296,51 @@ def missing_getattr(kind: str) -> Callable[[Any, str], Any]:
     return __getattr__
 
 
+#: Adapters registered with `sqlite3.register_adapter` on Turso, applied by the drop-in (pyturso has none).
+ADAPTERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def emulated_register_adapter() -> Callable[..., None]:
+    """`register_adapter` on Turso: recorded as the missing name it is, and emulated so the run goes on.
+
+    Made merely inert, every later statement binding such a value would fail on a parameter type pyturso
+    refuses, and hide what breaks after that (a RETURNING statement left in progress, say).
+    """
+
+    def register_adapter(kind: type, adapter: Callable[[Any], Any], /) -> None:
+        TRACER.add("sqlite3.register_adapter", args_text("register_adapter", (kind, adapter), {}), INERT,
+                   "missing on Turso: emulated by the drop-in", sys._getframe(1))
+        ADAPTERS[kind] = adapter
+
+    register_adapter.dropin_inert = "sqlite3.register_adapter"  # type: ignore[attr-defined]
+    return register_adapter
+
+
+def _adapt_row(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {k: _adapt_value(v) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return tuple(_adapt_value(v) for v in params)
+    return params
+
+
+def _adapt_value(value: Any) -> Any:
+    adapter = ADAPTERS.get(type(value))
+    return adapter(value) if adapter is not None else value
+
+
+def adapting(fn: Callable[..., Any], many: bool) -> Callable[..., Any]:
+    """pyturso's execute/executemany applying the adapters registered through the emulation first."""
+
+    @functools.wraps(fn)
+    def call(self: Any, sql: str, parameters: Any = (), *args: Any, **kwargs: Any) -> Any:
+        if ADAPTERS:
+            parameters = (_adapt_row(p) for p in parameters) if many else _adapt_row(parameters)
+        return fn(self, sql, parameters, *args, **kwargs)
+
+    return call
+
+
 def module_getattr(module: str, shown: str) -> Callable[[str], Any]:
     """A module `__getattr__` (PEP 562) recording a failed lookup, then failing as Python would."""
 
@@ -383,7 +428,10 @@ class Tracing:
             current = getattr(sqlite3, name, None)
             if current is None:
                 continue
-            if self.engine == "turso" and self.adapt and name in INERT_FUNCTIONS:
+            if self.engine == "turso" and self.adapt and name == "register_adapter":
+                new = emulated_register_adapter()
+                self.adaptations.append("sqlite3.register_adapter")
+            elif self.engine == "turso" and self.adapt and name in INERT_FUNCTIONS:
                 new = inert(f"sqlite3.{name}")
                 self.adaptations.append(f"sqlite3.{name}")
             else:
@@ -451,6 +499,9 @@ class Tracing:
         import turso.lib_aio
 
         self._patch_class(turso.lib.Connection, "Connection", CONNECTION_METHODS, CONNECTION_PROPERTIES)
+        if self.adapt and self.engine == "turso":  # beneath the trace: what the code passed is what is shown
+            for name, many in (("execute", False), ("executemany", True)):
+                self.patches.set(turso.lib.Cursor, name, adapting(getattr(turso.lib.Cursor, name), many))
         self._patch_class(turso.lib.Cursor, "Cursor", CURSOR_METHODS, CURSOR_PROPERTIES)
         self._patch_class(
             turso.lib_aio.Connection,
