@@ -169,8 +169,12 @@ def _knowledge() -> Knowledge:
                "entry": {"id": "driver_surface.connection-methods-missing"}}]
     sig = Signature("execute", "error-class", ("IntegrityError", "DatabaseError"), "insert",
                     frozenset({"fail"}))
+    json_sig = Signature("fetch", "text-value", ("", ""), "select", frozenset({"fn:json_extract"}))
     evidence = [Evidence("statements.conflict[or_fail]", "statements.or-fail-class", sig, "execute",
-                         "raised IntegrityError: x", "raised DatabaseError: y")]
+                         "raised IntegrityError: UNIQUE constraint failed: t.a",
+                         "raised DatabaseError: UNIQUE constraint failed: t.a"),
+                Evidence("statements.json_path[a]", "statements.or-fail-class", json_sig, "fetch", "→ [('1',)]",
+                         "→ [('2',)]")]
     return Knowledge(registry, checks, evidence)
 
 
@@ -188,13 +192,20 @@ def test_causes_are_proven_likely_or_drafted_by_structure() -> None:
         return knowledge.explain(d)
 
     assert conflict("'INSERT OR FAIL INTO items(name) VALUES (?)', ('a',)").confidence == PROVEN
-    likely = conflict("'INSERT OR FAIL INTO items(name) VALUES (?) RETURNING id', ('a',)")
-    assert (likely.confidence, likely.entry) == (LIKELY, "statements.or-fail-class")
-    # the same class difference on a statement of another kind: no check shows it
-    other = conflict("'UPDATE OR FAIL items SET name = ?', ('a',)")
+    # an error-class difference: the kind of error decides (the same UNIQUE violation in an UPDATE)
+    assert conflict("'UPDATE OR FAIL items SET name = ?', ('a',)").confidence == PROVEN
+    (d,) = align([ev("Cursor.execute", "'UPDATE items SET n = ?', (None,)", "raise",
+                     "IntegrityError: NOT NULL constraint failed: items.n")],
+                 [ev("Cursor.execute", "'UPDATE items SET n = ?', (None,)", "raise",
+                     "DatabaseError: NOT NULL constraint failed: items.n")])
+    other = knowledge.explain(d)  # another kind of error: no check shows that one
     assert other.confidence == UNKNOWN
     assert other.draft["impact"] == "different-error"
     assert other.ref.startswith("dropin.execute-update")
+    (v,) = align([ev("Cursor.fetchall", "of 'SELECT upper(json_extract(?, ?))'", outcome="[('a',)]")],
+                 [ev("Cursor.fetchall", "of 'SELECT upper(json_extract(?, ?))'", outcome="[('b',)]")])
+    likely = knowledge.explain(v)  # half the statement's features: a likely match
+    assert (likely.confidence, likely.check) == (LIKELY, "statements.json_path[a]")
     # words of the message never decide: the same message with no structural match stays unknown
     assert knowledge.explain(align([ev("x.y")], [ev("x.y", outcome="1")])[0],
                              frozenset({"fail", "items"})).confidence == UNKNOWN
@@ -291,7 +302,8 @@ class AppTest(unittest.TestCase):
         conn = sqlite3.connect(":memory:")
         conn.execute("create table c(z)")
         conn.execute("insert into c values (?)", (1 + 2j,))
-        self.assertEqual(conn.execute("select z from c").fetchone(), ("(1+2j)",))
+        conn.create_function("twice", 1, lambda v: v * 2)
+        self.assertEqual(conn.execute("select twice(z) from c").fetchone(), ("(1+2j)(1+2j)",))
 """
 
 
@@ -313,7 +325,9 @@ def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path:
     assert adapter["category"] == "turso-only"
     cause = adapter["evidence"]["divergences"][adapter["evidence"]["cause"]]
     assert (cause["call"], cause["kind"], cause["where"]) == ("sqlite3.register_adapter", "missing-name",
-                                                              "test_units.py:3")
+                                                              "test_units.py:3")  # at import: the first wall
+    calls = [d["call"] for d in adapter["evidence"]["divergences"]]
+    assert calls[:2] == ["sqlite3.register_adapter", "Connection.create_function"]  # and what breaks next
     assert "TURSO-ONLY test_units.AppTest.test_adapter" in proc.stdout
 
 

@@ -127,6 +127,8 @@ def value_kind(sqlite: str, turso: str) -> str:
                 return "text-vs-blob"
             if str(x).lower() == str(y).lower():
                 return "case-folded"
+            if "".join(str(x).split()) == "".join(str(y).split()):
+                return "text-whitespace"
             if _TYPE_ARGS.sub("", str(x)) == _TYPE_ARGS.sub("", str(y)):
                 return "type-arguments-lost"
             return "text-value"
@@ -293,4 +295,30 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     for d in majors:
         if line and d.where == line:
             return d
+    if majors and _asserted(failure):
+        shown = _shown_by_assertion(majors, "\n".join(messages))
+        if shown is not None:
+            return shown
+        values = [d for d in majors if d.kind not in ("missing-name", "error-appears", "error-class")]
+        if values:
+            return values[-1]  # the last value read before an assertion is the one it compared
     return majors[0] if majors else (divergences[0] if divergences else None)
+
+
+def _asserted(failure: dict[str, Any]) -> bool:
+    return "AssertionError" in str(failure.get("exc_type") or "") or \
+        str(failure.get("message") or "").lstrip().startswith("assert")
+
+
+_TOKEN = re.compile(r"[A-Za-z_][\w.-]{2,}|\d{2,}")
+
+
+def _shown_by_assertion(majors: list[Divergence], message: str) -> Divergence | None:
+    """The divergence with the most of its Turso-only words in the assertion's message (none: None)."""
+    best, best_hits = None, 0
+    for d in majors:
+        turso_only = set(_TOKEN.findall(d.turso)) - set(_TOKEN.findall(d.sqlite))
+        hits = sum(1 for token in turso_only if token in message)
+        if hits > best_hits:
+            best, best_hits = d, hits
+    return best

@@ -22,6 +22,7 @@ from typing import Any
 from stc_harness.differences import Registry
 from stc_harness.dropin.align import Divergence
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
+from stc_harness.errors import kind_from_message
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
 #: How much of the SQL's features a likely match must share.
@@ -184,10 +185,17 @@ class Knowledge:
                 return found
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
-        best: tuple[float, int, Evidence] | None = None
+        best: tuple[float, tuple[int, int], Evidence] | None = None
+        user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
+        subjects = {f.split(":", 1)[-1].split("_")[0] for f in sig.features if len(f.split(":", 1)[-1]) > 2}
         for ev in candidates:
             score = _overlap(sig, ev.signature)
-            tie = len(words & _words(ev.check + " " + self.titles.get(ev.check, "")))
+            if user_kind is not None:  # an error difference: the kind of error decides, not the statement
+                same_kind = kind_from_message(ev.turso) == user_kind
+                matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
+                score = 1.0 if matched else min(score, 0.4)
+            check_text = ev.check + " " + self.titles.get(ev.check, "")
+            tie = (sum(1 for s in subjects if s in ev.check.lower()), len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
