@@ -173,8 +173,8 @@ def _knowledge() -> Knowledge:
     evidence = [Evidence("statements.conflict[or_fail]", "statements.or-fail-class", sig, "execute",
                          "raised IntegrityError: UNIQUE constraint failed: t.a",
                          "raised DatabaseError: UNIQUE constraint failed: t.a"),
-                Evidence("statements.json_path[a]", "statements.or-fail-class", json_sig, "fetch", "→ [('1',)]",
-                         "→ [('2',)]")]
+                Evidence("statements.json_path[a]", "statements.or-fail-class", json_sig, "fetch",
+                         "→ [('1',)]", "→ [('2',)]")]
     return Knowledge(registry, checks, evidence)
 
 
