@@ -187,7 +187,9 @@ class Knowledge:
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
         best: tuple[float, tuple[int, int], Evidence] | None = None
         user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
-        subjects = {f.split(":", 1)[-1].split("_")[0] for f in sig.features if len(f.split(":", 1)[-1]) > 2}
+        # what a statement is about (a module, a function, a pragma, a system table): its first letters
+        subjects = {f.split(":", 1)[1][:3] for f in sig.features
+                    if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
         for ev in candidates:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement

@@ -2,6 +2,8 @@
 
     dropin-grade sample OUT --report NAME=dropin.json ... [--n 120] [--seed 0]
         draw a random sample of Turso-only failures from drop-in reports, ready to grade by hand
+    dropin-grade refresh FILE --report NAME=dropin.json ...
+        take the current explanation into lines whose explanation changed, and clear their grade
     dropin-grade check FILE --report NAME=dropin.json ...
         re-grade: each graded line against the current reports (a changed explanation is `stale`),
         then the shares of right and wrong first causes; exit 1 below 90 % right or above 1 % wrong
@@ -115,12 +117,26 @@ def check(path: Path, reports: dict[str, dict[str, Any]]) -> int:
     return 0 if ok else 1
 
 
+def refresh(path: Path, reports: dict[str, dict[str, Any]]) -> int:
+    """Take the current explanation into every stale line and clear its grade (it must be graded again)."""
+    lines = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    stale = 0
+    for line in lines:
+        row = reports.get(line["suite"], {}).get(line["nodeid"])
+        if row is not None and {k: line[k] for k in ("first", "cause", "confidence")} != said(row):
+            line.update(said(row), grade=None, note=f"(was {line.get('grade')}: {line.get('note', '')})")
+            stale += 1
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    print(f"dropin-grade: {stale} stale lines refreshed (grade cleared) in {path}")
+    return 0
+
+
 def main(argv: Iterable[str]) -> int:
     """Dispatch `sample` or `check`."""
     parser = argparse.ArgumentParser(
         prog="python -m stc_harness dropin-grade", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("action", choices=("sample", "check"))
+    parser.add_argument("action", choices=("sample", "check", "refresh"))
     parser.add_argument("file", type=Path)
     parser.add_argument("--report", action="append", default=[], metavar="NAME=PATH", required=True)
     parser.add_argument("--n", type=int, default=120)
@@ -129,4 +145,6 @@ def main(argv: Iterable[str]) -> int:
     reports = _reports(args.report)
     if args.action == "sample":
         return sample(args.file, reports, args.n, args.seed)
+    if args.action == "refresh":
+        return refresh(args.file, reports)
     return check(args.file, reports)
