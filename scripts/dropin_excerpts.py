@@ -40,7 +40,8 @@ def row(folder: str, label: str) -> str:
 
 def table() -> str:
     """The whole block: the table and its header."""
-    head = ("| suite | tests | Turso-only failures | with a divergent call | proven | likely | no known cause "
+    head = ("| suite | tests | Turso-only failures | with a divergent call | proven | likely "
+            "| no known cause "
             "| the same (only thanks to an adaptation) | did not run on both |\n"
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [row(folder, label) for folder, label in SUITES if (REPORTS / folder / "dropin.json").exists()]

@@ -126,7 +126,7 @@ def value_kind(sqlite: str, turso: str) -> str:
             if type(x) is not type(y):
                 return "text-vs-blob"
             if str(x).lower() == str(y).lower():
-                return "case-folded"
+                return "text-case" if " " in str(x) else "case-folded"  # a statement's words vs a name
             if "".join(str(x).split()) == "".join(str(y).split()):
                 return "text-whitespace"
             if _TYPE_ARGS.sub("", str(x)) == _TYPE_ARGS.sub("", str(y)):
@@ -292,16 +292,17 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
                 return d
             if d.turso.startswith("raised ") and head and head in d.turso:
                 return d
+    if any("DID NOT RAISE" in m or " not raised" in m for m in messages):
+        for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
+            if d.kind == "error-disappears":
+                return d
     for d in majors:
         if line and d.where == line:
             return d
     if majors and _asserted(failure):
-        shown = _shown_by_assertion(majors, "\n".join(messages))
+        shown = _shown_by_assertion([d for d in majors if d.kind not in _ONE_SIDED], "\n".join(messages))
         if shown is not None:
             return shown
-        values = [d for d in majors if d.kind not in ("missing-name", "error-appears", "error-class")]
-        if values:
-            return values[-1]  # the last value read before an assertion is the one it compared
     return majors[0] if majors else (divergences[0] if divergences else None)
 
 
@@ -315,10 +316,10 @@ _TOKEN = re.compile(r"[A-Za-z_][\w.-]{2,}|\d{2,}")
 
 def _shown_by_assertion(majors: list[Divergence], message: str) -> Divergence | None:
     """The divergence with the most of its Turso-only words in the assertion's message (none: None)."""
-    best, best_hits = None, 0
+    best, best_hits = None, 1  # one shared word is chance; two are evidence
     for d in majors:
-        turso_only = set(_TOKEN.findall(d.turso)) - set(_TOKEN.findall(d.sqlite))
-        hits = sum(1 for token in turso_only if token in message)
+        on_turso, on_sqlite = set(_TOKEN.findall(d.turso)), set(_TOKEN.findall(d.sqlite))
+        hits = sum(1 for token in on_turso ^ on_sqlite if token in message)  # what one engine alone had
         if hits > best_hits:
             best, best_hits = d, hits
     return best

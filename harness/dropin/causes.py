@@ -185,11 +185,12 @@ class Knowledge:
                 return found
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
-        best: tuple[float, tuple[int, int], Evidence] | None = None
+        best: tuple[float, tuple[int, int, int], Evidence] | None = None
         user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
-        subjects = {f.split(":", 1)[1][:3] for f in sig.features
-                    if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
+        names = {f.split(":", 1)[1] for f in sig.features
+                 if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
+        subjects = {n[:3] for n in names}
         for ev in candidates:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
@@ -197,7 +198,9 @@ class Knowledge:
                 matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
                 score = 1.0 if matched else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
-            tie = (sum(1 for s in subjects if s in ev.check.lower()), len(words & _words(check_text)))
+            check_id = ev.check.lower()
+            tie = (sum(1 for s in names if s in check_id), sum(1 for s in subjects if s in check_id),
+                   len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
