@@ -370,7 +370,9 @@ def _transaction_path(module: Any, path: str, path_name: str) -> Any:
             conn.execute("CREATE TABLE u (y)")
         elif path_name == "isolation_level_none_setter_commits":
             conn.execute("INSERT INTO t VALUES (1)")
-            conn.isolation_level = None
+            setter = outcome(setattr, conn, "isolation_level", None)
+            if "raises" in setter:  # a driver whose isolation_level is read-only: that is the observation
+                return {"setter": setter}
         elif path_name == "executemany_then_rollback":
             conn.executemany("INSERT INTO t VALUES (?)", [(1,), (2,)])
             conn.rollback()
