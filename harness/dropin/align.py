@@ -44,6 +44,8 @@ class Divergence:
     kind: str
     severity: str
     position: int
+    #: The line of the test (or fixture) that was running when the call was made.
+    origin: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -67,7 +69,7 @@ def outcome_text(event: list[str] | None) -> str:
     """How one side's call ended: `→ value`, `raised Class: message`, `missing`, `(no such call)`."""
     if event is None:
         return "(no such call)"
-    _, _, kind, outcome, _ = event
+    kind, outcome = event[2], event[3]
     if kind == OK:
         return f"→ {outcome}"
     if kind == RAISE:
@@ -171,6 +173,7 @@ def _divergence(s: list[str] | None, t: list[str] | None, position: int) -> Dive
         call=ref[0],
         args=ref[1],
         where=(t or s or ["", "", "", "", ""])[4] or ref[4],
+        origin=_origin(t) or _origin(s),
         sqlite=outcome_text(s),
         turso=outcome_text(t),
         kind=kind,
@@ -200,6 +203,10 @@ def _key(event: list[str]) -> tuple[str, str]:
 
 def _same(s: list[str], t: list[str]) -> bool:
     return s[2] == t[2] and s[3] == t[3]
+
+
+def _origin(event: list[str] | None) -> str:
+    return event[5] if event is not None and len(event) > 5 else ""
 
 
 _ONE_SIDED = ("sqlite-only-call", "turso-only-call")
@@ -297,7 +304,7 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
             if d.kind == "error-disappears":
                 return d
     for d in majors:
-        if line and d.where == line:
+        if line and line in (d.where, d.origin):
             return d
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in _ONE_SIDED], "\n".join(messages))

@@ -62,7 +62,7 @@ class EvidenceRecorder:
 
 def _canon(events: list[list[str]]) -> list[list[str]]:
     """Events by kind of call (the two backends' adapters call differently named methods)."""
-    return [[call_group(e[0]), e[1], e[2], e[3].removeprefix("await→"), e[4]] for e in events]
+    return [[call_group(e[0]), e[1], e[2], e[3].removeprefix("await→"), *e[4:]] for e in events]
 
 
 def divergences_of(sqlite: list[list[str]], turso: list[list[str]]) -> list[Any]:

@@ -188,15 +188,7 @@ def _attach_failure(divergences: list[Divergence], failure: dict[str, Any]) -> N
     line = str(failure.get("line") or "")
     exc = f"{failure.get('exc_type') or ''}: {failure.get('message') or ''}".strip(": ")
     for i, d in enumerate(divergences):
-        if d.kind == "sqlite-only-call" and line and d.where == line and exc:
-            divergences[i] = Divergence(
-                d.call,
-                d.args,
-                d.where,
-                d.sqlite,
-                f"did not complete; the test failed on this line with {exc[:300]}",
-                d.kind,
-                d.severity,
-                d.position,
-            )
+        if d.kind == "sqlite-only-call" and line and line in (d.where, d.origin) and exc:
+            divergences[i] = replace(
+                d, turso=f"did not complete; the test failed on this line with {exc[:300]}")
             return

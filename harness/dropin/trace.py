@@ -232,17 +232,27 @@ def _shown_path(path: str) -> str:
 
 def user_line(frame: FrameType | None) -> str:
     """`path:line` of the innermost frame of user code at or above `frame`, else of a test module."""
+    return user_lines(frame)[0]
+
+
+def user_lines(frame: FrameType | None) -> tuple[str, str]:
+    """(innermost, outermost) `path:line` of user code at or above `frame`.
+
+    The innermost says where the call was made; the outermost is the line of the test (or fixture) that
+    was running, the line a failure's report names: a call made while that line ran is evidence for it.
+    """
     hops = 0
-    fallback = ""
+    inner = outer = fallback = ""
     while frame is not None and hops < 60:
         code = frame.f_code
         if _is_user(code):
-            return f"{_shown_path(code.co_filename)}:{frame.f_lineno}"
-        if not fallback and os.path.basename(code.co_filename).startswith("test_"):
+            outer = f"{_shown_path(code.co_filename)}:{frame.f_lineno}"
+            inner = inner or outer
+        elif not fallback and os.path.basename(code.co_filename).startswith("test_"):
             fallback = f"{_shown_path(code.co_filename)}:{frame.f_lineno}"  # a suite installed as a package
         frame = frame.f_back
         hops += 1
-    return fallback
+    return (inner or fallback), (outer or fallback)
 
 
 class Tracer:
@@ -259,7 +269,8 @@ class Tracer:
         if len(self.events) >= MAX_EVENTS:
             self.dropped += 1
             return
-        self.events.append([name, mask(args), kind, mask(outcome), user_line(frame)])
+        inner, outer = user_lines(frame)
+        self.events.append([name, mask(args), kind, mask(outcome), inner, outer])
 
     def take(self) -> tuple[list[list[str]], int]:
         """The events so far and how many were dropped; starts a new trace."""
