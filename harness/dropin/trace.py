@@ -217,6 +217,8 @@ def _is_user(code: CodeType) -> bool:
     return known
 
 
+#: Test runners' modules: the test (or fixture) is the outermost user frame below them.
+_RUNNERS = ("_pytest", "pluggy", "unittest", "pytest_asyncio", "django.test")
 _SHOWN: dict[str, str] = {}
 
 
@@ -243,8 +245,10 @@ def user_lines(frame: FrameType | None) -> tuple[str, str]:
     """
     hops = 0
     inner = outer = fallback = ""
-    while frame is not None and hops < 60:
+    while frame is not None and hops < 80:
         code = frame.f_code
+        if str(frame.f_globals.get("__name__", "")).startswith(_RUNNERS):
+            break  # the test runner called the test: the frames above are not the test's
         if _is_user(code):
             outer = f"{_shown_path(code.co_filename)}:{frame.f_lineno}"
             inner = inner or outer
