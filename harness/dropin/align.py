@@ -303,14 +303,35 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
                 return d
-    for d in majors:
-        if line and line in (d.where, d.origin):
-            return d
+    at_line = _at_failing_line(majors, line)
+    if at_line is not None:
+        return at_line
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in _ONE_SIDED], "\n".join(messages))
         if shown is not None:
             return shown
     return majors[0] if majors else (divergences[0] if divergences else None)
+
+
+#: How many lines above the reported one a statement that failed may start (a multi-line assert).
+STATEMENT_SPAN = 3
+
+
+def _at_failing_line(majors: list[Divergence], line: str) -> Divergence | None:
+    """The divergence made while the failing statement ran: its test line at or just above the reported
+    one (the closest, the latest of equals), or one made on the reported line itself."""
+    path, _, number = line.rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    best: tuple[int, int] | None = None
+    for i, d in enumerate(majors):
+        if d.where == line:
+            return d
+        o_path, _, o_number = d.origin.rpartition(":")
+        if o_path == path and o_number.isdigit() and 0 <= int(number) - int(o_number) <= STATEMENT_SPAN:
+            key = (int(o_number), i)
+            best = key if best is None or key > best else best
+    return majors[best[1]] if best is not None else None
 
 
 def _asserted(failure: dict[str, Any]) -> bool:
