@@ -34,78 +34,19 @@ from stc_harness.dropin.trace import (
     volatile_sql,
 )
 
-CONNECTION_METHODS = (
-    "cursor",
-    "execute",
-    "executemany",
-    "executescript",
-    "commit",
-    "rollback",
-    "close",
-    "create_function",
-    "create_aggregate",
-    "create_collation",
-    "create_window_function",
-    "set_trace_callback",
-    "set_authorizer",
-    "set_progress_handler",
-    "iterdump",
-    "backup",
-    "enable_load_extension",
-    "load_extension",
-    "interrupt",
-    "blobopen",
-    "serialize",
-    "deserialize",
-    "getlimit",
-    "setlimit",
-    "__enter__",
-    "__exit__",
-)
+#: Connection methods both sync and async modules have (sqlite3's and aiosqlite's names).
+_SHARED_METHODS = ("cursor", "execute", "executemany", "executescript", "commit", "rollback", "close",
+                   "create_function", "set_trace_callback", "set_authorizer", "set_progress_handler",
+                   "iterdump", "backup", "enable_load_extension", "load_extension", "interrupt")
+CONNECTION_METHODS = (*_SHARED_METHODS, "create_aggregate", "create_collation", "create_window_function",
+                      "blobopen", "serialize", "deserialize", "getlimit", "setlimit", "__enter__", "__exit__")
 CONNECTION_PROPERTIES = ("in_transaction", "total_changes")
-CURSOR_METHODS = (
-    "execute",
-    "executemany",
-    "executescript",
-    "fetchone",
-    "fetchmany",
-    "fetchall",
-    "close",
-    "__next__",
-)
+CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall", "close",
+                  "__next__")
 CURSOR_PROPERTIES = ("rowcount", "lastrowid", "description")
-AIO_CONNECTION_METHODS = (
-    "cursor",
-    "execute",
-    "executemany",
-    "executescript",
-    "execute_fetchall",
-    "execute_insert",
-    "commit",
-    "rollback",
-    "close",
-    "create_function",
-    "set_trace_callback",
-    "set_authorizer",
-    "set_progress_handler",
-    "iterdump",
-    "backup",
-    "enable_load_extension",
-    "load_extension",
-    "interrupt",
-    "__aenter__",
-    "__aexit__",
-)
-AIO_CURSOR_METHODS = (
-    "execute",
-    "executemany",
-    "executescript",
-    "fetchone",
-    "fetchmany",
-    "fetchall",
-    "close",
-    "__anext__",
-)
+AIO_CONNECTION_METHODS = (*_SHARED_METHODS, "execute_fetchall", "execute_insert", "__aenter__", "__aexit__")
+AIO_CURSOR_METHODS = ("execute", "executemany", "executescript", "fetchone", "fetchmany", "fetchall",
+                      "close", "__anext__")
 MODULE_FUNCTIONS = (
     "connect",
     "register_adapter",
