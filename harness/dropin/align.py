@@ -323,15 +323,20 @@ def _at_failing_line(majors: list[Divergence], line: str) -> Divergence | None:
     path, _, number = line.rpartition(":")
     if not path or not number.isdigit():
         return None
-    best: tuple[int, int] | None = None
+    best: tuple[int, int, int] | None = None
     for i, d in enumerate(majors):
+        if d.kind in _ONE_SIDED:
+            continue  # a call one engine never made is a consequence, not what a statement compared
         if d.where == line:
             return d
         o_path, _, o_number = d.origin.rpartition(":")
-        if o_path == path and o_number.isdigit() and 0 <= int(number) - int(o_number) <= STATEMENT_SPAN:
-            key = (int(o_number), i)
+        if o_path != path or not o_number.isdigit():
+            continue
+        gap = int(number) - int(o_number)
+        if -STATEMENT_SPAN <= gap <= STATEMENT_SPAN:  # the statement may start above or end below it
+            key = (-abs(gap), gap <= 0, i)  # the closest; then one within the statement; then the latest
             best = key if best is None or key > best else best
-    return majors[best[1]] if best is not None else None
+    return majors[best[2]] if best is not None else None
 
 
 def _asserted(failure: dict[str, Any]) -> bool:
