@@ -23,7 +23,7 @@ from stc_harness.dropin.trace import INERT, MISSING, OK, RAISE
 MAJOR, MINOR = "major", "minor"
 #: Events compared after the common prefix, per side (a sequence alignment is quadratic).
 ALIGN_WINDOW = 400
-MAX_LISTED = 25
+MAX_LISTED = 200
 
 _MISSING_TEXT = re.compile(
     r"has no attribute '(\w+)'|unexpected keyword argument '(\w+)'|"
@@ -293,6 +293,8 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     line = str(failure.get("line") or "")
     messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
     heads = [_WRAPPED.sub("", m.strip()).splitlines()[0][:80] for m in messages if m.strip()]
+    # an exception shown inside an assertion (`<Result DatabaseError('Parse error: ...')>` of a CLI runner)
+    heads += [e.group(3)[:80] for m in messages for e in _EMBEDDED.finditer(m)]
     for head in heads:
         for d in divergences:
             if d.kind == "missing-name" and f"'{d.missing_name}'" in head:
@@ -310,6 +312,9 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         shown = _shown_by_assertion([d for d in majors if d.kind not in _ONE_SIDED], "\n".join(messages))
         if shown is not None:
             return shown
+        read = _last_read_before(majors, line)
+        if read is not None:
+            return read
     return majors[0] if majors else (divergences[0] if divergences else None)
 
 
@@ -337,6 +342,23 @@ def _at_failing_line(majors: list[Divergence], line: str) -> Divergence | None:
             key = (-abs(gap), gap <= 0, i)  # the closest; then one within the statement; then the latest
             best = key if best is None or key > best else best
     return majors[best[2]] if best is not None else None
+
+
+def _last_read_before(majors: list[Divergence], line: str) -> Divergence | None:
+    """The latest divergence the test itself made before its failing assertion (same file, no later line)."""
+    path, _, number = line.rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    for d in reversed(majors):
+        o_path, _, o_number = d.origin.rpartition(":")
+        if d.kind in _ONE_SIDED or o_path != path or not o_number.isdigit():
+            continue
+        if int(o_number) <= int(number):
+            return d
+    return None
+
+
+_EMBEDDED = re.compile(r"(\w+(?:Error|Exception))\((['\"])(.+?)\2\)")
 
 
 def _asserted(failure: dict[str, Any]) -> bool:
