@@ -7,14 +7,16 @@ Turso installs the routing before the suite's conftest files are imported.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.differences import Registry, load_registry
+from stc_harness.differences import Registry, builtin_folder, load_registry
 from stc_harness.dropin import anyrunner
 from stc_harness.dropin.causes import Knowledge
+from stc_harness.dropin.child import ChildRun
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError
@@ -66,8 +68,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def argparse_suppress() -> str:
     """Help text that hides an option from --help."""
-    import argparse
-
     return argparse.SUPPRESS
 
 
@@ -90,8 +90,6 @@ def _timeout(config: pytest.Config) -> float:
 
 def registry_folder(config: pytest.Config) -> Path:
     """Where the known differences are: --dropin-registry, else the registry that ships with the harness."""
-    from stc_harness.differences import builtin_folder
-
     value = config.getoption("dropin_registry")
     return Path(value) if value else builtin_folder()
 
@@ -150,8 +148,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(EvidenceRecorder(config, Path(config.getoption("dropin_evidence"))),
                                       "dropin-evidence")
     if config.getoption("dropin_engine"):
-        from stc_harness.dropin.child import ChildRun
-
         skip_file = Path(config.getoption("dropin_skip") or "")
         skip = set(skip_file.read_text(encoding="utf-8").split("\n")) - {""} if skip_file.is_file() else set()
         config.pluginmanager.register(ChildRun(config, Path(config.getoption("dropin_out")), skip,
@@ -174,8 +170,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _check_routable() -> None:
     """Install and undo the routing once, so a missing client library fails before any test runs."""
-    from stc_harness.dropin.routing import Routing, RoutingError
-
     try:
         import turso  # noqa: F401
     except ImportError as exc:

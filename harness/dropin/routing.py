@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stc_harness.dropin.connect import adapted_aio_connect, adapted_connect
+from stc_harness.dropin.dialects import dialect_classes
 from stc_harness.dropin.imports import forget, on_import
 from stc_harness.dropin.patches import Patches
 from stc_harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
@@ -87,8 +89,6 @@ class Routing:
 
     def _sqlite3_names(self, turso: Any) -> dict[str, Any]:
         """What each routed sqlite3 name becomes: turso's object, the stdlib's (engine-free), or a shim."""
-        from stc_harness.dropin.connect import adapted_connect
-
         names: dict[str, Any] = {}
         for name in (n for n in dir(sqlite3) if not n.startswith("_")):
             if hasattr(turso, name):
@@ -119,7 +119,6 @@ class Routing:
         import aiosqlite
         import aiosqlite.core
         import turso.aio
-        from stc_harness.dropin.connect import adapted_aio_connect
 
         names = {"connect": adapted_aio_connect if self.adapt else turso.aio.connect,
                  "Connection": turso.aio.Connection, "Cursor": turso.aio.Cursor}
@@ -150,8 +149,6 @@ class Routing:
                 f"SQLAlchemy {sqlalchemy.__version__} is installed but pyturso's SQLAlchemy dialects do "
                 f"not load ({exc}); fix: pip install 'sqlalchemy>=2.0.45,<2.2' (or the drop-in extra: "
                 "pip install 'sqlite-turso-conformance[clients]')") from exc
-        from stc_harness.dropin.dialects import dialect_classes
-
         sync_cls, async_cls = dialect_classes(self.adapt)
         for name, kind in SA_ROUTES.items():
             cls = sync_cls if kind == "sync" else async_cls
