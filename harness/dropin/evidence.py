@@ -33,6 +33,8 @@ DIFFERS = ("documented-difference", "undocumented-difference", "drift")
 #: Calls compared only where both backends ran the same code (the driver layer): the engine layer's two
 #: adapters read cursor attributes at different moments, so their reads say nothing about the engines.
 SAME_CODE_ONLY = ("rowcount", "lastrowid", "description", "cursor", "close", "commit", "rollback")
+#: Divergences of a check looked at: its first ones (later ones tend to be consequences of those).
+EVIDENCE_WINDOW = 25
 #: Divergences kept per check (the first ones: later ones tend to be consequences).
 PER_CHECK = 6
 
@@ -67,11 +69,8 @@ def _canon(events: list[list[str]]) -> list[list[str]]:
 
 def divergences_of(sqlite: list[list[str]], turso: list[list[str]]) -> list[Any]:
     """The divergences of a check's two traces that can serve as evidence (matched calls, missing names)."""
-    return [
-        d
-        for d in align(_canon(sqlite), _canon(turso))
-        if d.severity == MAJOR and d.kind not in ("sqlite-only-call", "turso-only-call")
-    ]
+    return [d for d in align(_canon(sqlite), _canon(turso))[:EVIDENCE_WINDOW]
+            if d.severity == MAJOR and d.kind not in ("sqlite-only-call", "turso-only-call")]
 
 
 def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:

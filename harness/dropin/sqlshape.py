@@ -85,8 +85,6 @@ def sql_features(sql: str) -> frozenset[str]:
     kind = statement_kind(sql)
     if kind.startswith("pragma "):
         out.add(kind.replace(" ", ":"))
-        if "=" in sql:
-            out.add("pragma-set")  # `PRAGMA x = v` sets; a bare `PRAGMA x` reads
     cleaned = _clean(sql)
     out.update(f"src:{m.group(1).lower().replace('master', 'schema')}"
                for m in _SYSTEM_TABLE.finditer(cleaned))
