@@ -75,18 +75,13 @@ class Traces:
                 imports[key.removeprefix(IMPORT_PREFIX)] = align([], t[key]["events"])
         return cls(s, t, imports, inert_calls(files("turso")))
 
-    def import_divergences(self, nodeid: str, own_first: bool = False) -> list[Divergence]:
-        """Divergences of the imports a test depends on: conftest files, then its module (or class).
-
-        `own_first`: the test's own module or class first, for a test that failed while they were set up.
-        """
+    def import_divergences(self, nodeid: str) -> list[Divergence]:
+        """Divergences of the imports a test depends on: conftest files, then its module (or class)."""
         module = nodeid.split("::", 1)[0]
         enclosing = [k for k in self.imports
                      if k not in ("<conftest>", module) and nodeid.startswith(f"{k}.")]
-        own = [*self.imports.get(module, []),
-               *(d for k in sorted(enclosing, key=len) for d in self.imports[k])]
-        shared = self.imports.get("<conftest>", [])
-        return [*own, *shared] if own_first else [*shared, *own]
+        return [*self.imports.get("<conftest>", []), *self.imports.get(module, []),
+                *(d for k in sorted(enclosing, key=len) for d in self.imports[k])]
 
     def inert_names(self, nodeid: str) -> list[str]:
         """Names made inert on Turso during this test or the imports it depends on."""
@@ -110,7 +105,7 @@ def evidence(
     # a module's import that diverged in a value did not stop the test; a name it lacked would have
     collect = failure.get("phase") == "collect"  # then an import or set-up is all the test ran
     imported = [d if collect or d.kind == "missing-name" else replace(d, severity=MINOR)
-                for d in traces.import_divergences(turso_id, own_first=collect)]
+                for d in traces.import_divergences(turso_id)]
     divergences = _once([*imported, *own])
     _attach_failure(divergences, failure)
     divergences = _with_earlier_walls(divergences, traces.inert)
