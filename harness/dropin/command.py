@@ -27,8 +27,8 @@ from stc_harness.differences import builtin_folder, load_registry
 from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, RAW_VAR, TIMEOUT_VAR
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
-from stc_harness.dropin.records import CRASH, ERROR, FAILED, PASSED, SKIPPED, TIMEOUT, read_events
-from stc_harness.dropin.runner import ENGINES, EngineRun
+from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
+from stc_harness.dropin.runner import ENGINES, EngineRun, died
 from stc_harness.dropin.section import build_doc, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
@@ -37,7 +37,6 @@ from stc_harness.report.write import write_all
 from stc_harness.secrets import redact, remember_environment
 
 BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap"
-FAILED_IMPORT = "unittest.loader._FailedTest."
 JUNIT = "{junit}"
 
 
@@ -147,7 +146,7 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
             run.aborted = f"the run took longer than --run-timeout={args.run_timeout:g}s and was stopped"
     run.duration = time.perf_counter() - start
     run.log = str(log_path)
-    _read_records(run, folder, engine)
+    _read_records(run, folder, engine, code, args.timeout)
     if args.junit_xml and junit.exists():
         for nodeid, rec in read_junit(junit).items():
             run.results.setdefault(nodeid, rec)
@@ -163,37 +162,12 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
     return run
 
 
-def _read_records(run: EngineRun, folder: Path, engine: str) -> None:
+def _read_records(run: EngineRun, folder: Path, engine: str, code: int, timeout: float) -> None:
     for path in [folder / f"{engine}.jsonl", *sorted(folder.glob(f"{engine}.results.*.jsonl"))]:
-        started: str | None = None
-        for event in read_events(path):
-            kind = event.pop("event")
-            if kind == "start":
-                started = event["nodeid"]
-            elif kind == "result" and event["nodeid"].startswith(FAILED_IMPORT):
-                # unittest's stand-in for a test module that did not import: its tests fail with it
-                module = event["nodeid"].removeprefix(FAILED_IMPORT)
-                run.collect_errors[module] = {**event, "message": event.get("message") or "import failed"}
-                started = None
-            elif kind == "result":
-                run.results[event["nodeid"]] = event
-                started = None if event["nodeid"] == started else started
-            elif kind == "collect_error":
-                run.collect_errors[event["nodeid"]] = event
-            elif kind == "modules":
-                run.modules.update(event["files"])
-        if started is not None and started not in run.results:
+        started, _ = run.absorb(read_events(path))
+        if started is not None:  # the process died during this test (a hang past --timeout, or a crash)
             fault = path.with_name(path.name.replace(".results.", ".fault.").removesuffix(".jsonl"))
-            hung = fault.exists() and "Timeout (" in fault.read_text(encoding="utf-8", errors="replace")
-            run.results[started] = {
-                "nodeid": started,
-                "outcome": TIMEOUT if hung else CRASH,
-                "exc_type": "Timeout" if hung else "ProcessDied",
-                "message": "the test process ended during this test (hang past --timeout)"
-                if hung
-                else "the test process died during this test",
-                "line": "",
-            }
+            run.results[started] = died(started, code, fault, timeout, resumed=False)
 
 
 def read_junit(path: Path) -> dict[str, dict[str, Any]]:

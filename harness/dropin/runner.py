@@ -15,6 +15,8 @@ from typing import Any
 from stc_harness.dropin.records import CRASH, TIMEOUT, read_events
 
 ENGINES = ("sqlite", "turso")
+#: The id unittest gives its stand-in for a test module that did not import.
+FAILED_IMPORT = "unittest.loader._FailedTest."
 
 
 @dataclass
@@ -32,6 +34,31 @@ class EngineRun:
     aborted: str = ""
     #: File of each client library the run imported.
     modules: dict[str, str] = field(default_factory=dict)
+
+    def absorb(self, events: list[dict[str, Any]]) -> tuple[str | None, bool]:
+        """Take one results file's events in; return (the test started and never finished, run ended)."""
+        started: str | None = None
+        ended = False
+        for event in events:
+            kind = event.pop("event")
+            nodeid = event.get("nodeid", "")
+            if kind == "start":
+                started = nodeid
+            elif kind == "result" and nodeid.startswith(FAILED_IMPORT):
+                # unittest's stand-in for a test module that did not import: its tests fail with it
+                self.collect_errors[nodeid.removeprefix(FAILED_IMPORT)] = {
+                    **event, "message": event.get("message") or "import failed"}
+                started = None
+            elif kind == "result":
+                self.results[nodeid] = event
+                started = None if nodeid == started else started
+            elif kind == "collect_error":
+                self.collect_errors[nodeid] = event
+            elif kind == "modules":
+                self.modules.update(event["files"])
+            elif kind == "end":
+                ended = True
+        return (started if started not in self.results else None), ended
 
 
 #: Options a child never gets: they would stop a run early or pick tests from a cache the children lack,
@@ -143,31 +170,16 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
             log.write(f"$ {' '.join(cmd)}\n")
             log.flush()
             proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
-            started: str | None = None
-            ended = False
-            for event in read_events(results_file):
-                kind = event.pop("event")
-                if kind == "start":
-                    started = event["nodeid"]
-                elif kind == "result":
-                    run.results[event["nodeid"]] = event
-                    if event["nodeid"] == started:
-                        started = None
-                elif kind == "collect_error":
-                    run.collect_errors[event["nodeid"]] = event
-                elif kind == "modules":
-                    run.modules.update(event["files"])
-                elif kind == "end":
-                    ended = True
+            started, ended = run.absorb(read_events(results_file))
             if ended:
                 run.complete = True
                 break
-            if started is None or started in run.results:
+            if started is None:
                 log.flush()
                 run.aborted = _last_error(log_path, proc.returncode)
                 log.write(f"child exited with {proc.returncode} outside any test; giving up\n")
                 break
-            run.results[started] = _died(started, proc.returncode, folder / f"{engine}.fault{run.attempts}",
+            run.results[started] = died(started, proc.returncode, folder / f"{engine}.fault{run.attempts}",
                                          timeout)
             results_file.write_text("", encoding="utf-8")
     run.duration = time.perf_counter() - start
@@ -175,17 +187,17 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
     return run
 
 
-def _died(nodeid: str, code: int, fault_file: Path, timeout: float) -> dict[str, Any]:
+def died(nodeid: str, code: int, fault_file: Path, timeout: float, resumed: bool = True) -> dict[str, Any]:
     """The record of a test during which the child process died (watchdog timeout, signal or exit)."""
     dump = fault_file.read_text(encoding="utf-8", errors="replace") if fault_file.exists() else ""
+    after = "; the run resumed after it" if resumed else "; the tests after it in that process did not run"
     if "Timeout (" in dump:
         return {"nodeid": nodeid, "outcome": TIMEOUT, "exc_type": "Timeout",
-                "message": f"did not finish within {timeout:g}s; the child process was ended and the run "
-                           "resumed after this test", "chain": [], "line": "", "source": "",
-                "raised_at": "", "longrepr": dump[-4000:]}
+                "message": f"did not finish within {timeout:g}s; the test process was ended{after}",
+                "chain": [], "line": "", "source": "", "raised_at": "", "longrepr": dump[-4000:]}
     why = f"killed by {_signal_name(code)}" if code < 0 else f"exited with status {code}"
     return {"nodeid": nodeid, "outcome": CRASH, "exc_type": "ProcessDied",
-            "message": f"the test process {why} during this test; the run resumed after it",
+            "message": f"the test process {why} during this test{after}",
             "chain": [], "line": "", "source": "", "raised_at": "", "longrepr": dump[-4000:]}
 
 

@@ -28,7 +28,6 @@ SAME_ADAPTED, SKIPPED_BOTH, INCOMPLETE = "same-with-adaptations", "skipped-on-bo
 #: Test ids that name the engine they run on (SQLAlchemy's test plugin names its generated classes
 #: `<Test>_sqlite+pysqlite_3_40_1` on SQLite, `<Test>_sqlite+turso_3_50_4` on Turso): one key for both.
 ENGINE_IN_ID = re.compile(r"sqlite\+\w+?_\d+_\d+_\d+")
-NO_CAUSE = UNKNOWN
 
 
 def engine_free_id(nodeid: str) -> str:
@@ -167,7 +166,7 @@ def cause_text(row: dict[str, Any]) -> str:
     return f"{e['confidence']}: {e['ref']} ({e['title'][:160]}); {e['why'][:200]}"
 
 
-def _cause_key(row: dict[str, Any], d: dict[str, Any]) -> str:
+def _cause_key(d: dict[str, Any]) -> str:
     return str(d["explanation"]["ref"])
 
 
@@ -183,13 +182,13 @@ def migration(rows: list[dict[str, Any]]) -> list[list[Any]]:
         majors = [d for d in ev.get("divergences", []) if d["severity"] == "major"] or (
             [_cause(row)] if _cause(row) else []
         )
-        keys = {_cause_key(row, d) for d in majors}
+        keys = {_cause_key(d) for d in majors}
         if not keys:
             keys = {f"{UNKNOWN}: untraced failure"}
             info.setdefault(next(iter(keys)), {"confidence": UNKNOWN, "title": "no divergent call recorded"})
         for d in majors:
             info.setdefault(
-                _cause_key(row, d),
+                _cause_key(d),
                 {
                     "confidence": d["explanation"]["confidence"],
                     "title": d["explanation"]["title"],

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
-import sys
 import time
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
@@ -232,11 +231,6 @@ def _shown_path(path: str) -> str:
     return shown
 
 
-def user_line(frame: FrameType | None) -> str:
-    """`path:line` of the innermost frame of user code at or above `frame`, else of a test module."""
-    return user_lines(frame)[0]
-
-
 def user_lines(frame: FrameType | None) -> tuple[str, str]:
     """(innermost, outermost) `path:line` of user code at or above `frame`.
 
@@ -324,31 +318,20 @@ def read_traces(
 #: Callers whose failed lookups are the drivers' own (a dialect's lookup of a name Turso lacks is a wall too).
 DRIVER_CALLERS = ("stc_harness.dropin", "turso.lib", "turso.lib_aio", "turso.lib_sync", "turso.lib_sync_aio",
                   "turso.aio", "turso.sync", "turso.worker", "aiosqlite", "sqlite3")
-_INTERNAL: dict[str, bool] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _module_in(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
 
 
 def driver_caller(frame: FrameType | None) -> bool:
     """True when a failed attribute lookup comes from a driver or the drop-in itself (not recorded)."""
-    if frame is None:
-        return True
-    name = str(frame.f_globals.get("__name__", ""))
-    return any(name == p or name.startswith(p + ".") for p in DRIVER_CALLERS)
+    return frame is None or _module_in(str(frame.f_globals.get("__name__", "")), DRIVER_CALLERS)
 
 
 def internal_caller(frame: FrameType | None) -> bool:
     """True when the call comes from a driver, a dialect or the drop-in itself (not recorded)."""
     if frame is None or frame.f_code.co_name == "__del__":  # garbage collection runs at no set time
         return True
-    name = str(frame.f_globals.get("__name__", ""))
-    known = _INTERNAL.get(name)
-    if known is None:
-        known = _INTERNAL[name] = any(name == p or name.startswith(p + ".") for p in INTERNAL_CALLERS)
-    return known
-
-
-def caller() -> FrameType | None:
-    """The frame that called the traced wrapper that calls this."""
-    return sys._getframe(2)
-
-
-Renderer = Callable[[Any], str]
+    return _module_in(str(frame.f_globals.get("__name__", "")), INTERNAL_CALLERS)
