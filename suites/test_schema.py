@@ -131,6 +131,35 @@ async def test_schema_read_back(ctx: CheckContext, sql: str) -> object:
     return {"table": name, "columns": rows(info), "stored_sql": rows(stored)}
 
 
+#: DEFAULT clauses whose text PRAGMA table_info reads back (dflt_value): the first five are written anew by
+#: some engines (quotes, keyword case, brackets, spacing); the rest are controls read back as written.
+DEFAULTS = {
+    "double_quoted_string": 'DEFAULT "abc"',
+    "true_keyword": "DEFAULT true",
+    "false_keyword": "DEFAULT false",
+    "parenthesised_constant": "DEFAULT (5)",
+    "parenthesised_expression": "DEFAULT (1+2)",
+    "negative_number": "DEFAULT -1",
+    "single_quoted_string": "DEFAULT 'abc'",
+    "current_timestamp": "DEFAULT CURRENT_TIMESTAMP",
+    "real_number": "DEFAULT 1.5",
+    "blob_literal": "DEFAULT x'00ff'",
+    "null": "DEFAULT NULL",
+}
+
+
+@check(
+    title="A column's DEFAULT read back from PRAGMA table_info (dflt_value) is the text it was declared with",
+    source=Source("https://sqlite.org/pragma.html", "table_info"),
+    params=DEFAULTS,
+)
+async def test_default_read_back(ctx: CheckContext, clause: str) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    await conn.execute(f"CREATE TABLE t (col TEXT {clause})")
+    info = await conn.fetch_all('PRAGMA table_info("t")')
+    return {"dflt_value": info[0][4]}
+
+
 @check(
     title="Identifiers are case-insensitive: a table created as MixedCase is found as MIXEDCASE",
     source=DISCOVERY,

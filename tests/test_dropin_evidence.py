@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.differences import Entry, Registry
-from stc_harness.dropin.align import align, blame, value_kind
-from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature
+from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
+from stc_harness.dropin.align import align, blame, differing_cells, value_kind
+from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
+from stc_harness.dropin.explain import Traces
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
@@ -55,6 +57,9 @@ def test_run_dependent_parts_are_normalised_and_the_rest_kept() -> None:
     ("[('1.5',)]", "[(1.5,)]", "type-str-vs-float"),
     ("[(None,)]", "[(3,)]", "null-vs-value"),
     ("[(0.30000000000000004,)]", "[(0.3,)]", "float-precision"),
+    ("""[('"abc"',)]""", """[("'abc'",)]""", "quote-style"),
+    ("[('1+2',)]", "[('(1 + 2)',)]", "parenthesised"),
+    ("[('abc',)]", "[('abd',)]", "text-value"),
 ])
 def test_value_differences_are_named_by_kind(sqlite: str, turso: str, kind: str) -> None:
     assert value_kind(sqlite, turso) == kind
@@ -211,6 +216,77 @@ def test_causes_are_proven_likely_or_drafted_by_structure() -> None:
                              frozenset({"fail", "items"})).confidence == UNKNOWN
 
 
+def _table_info(sqlite: str, turso: str, where: str = "t.py:5") -> Any:
+    (d,) = align([ev("Cursor.fetchall", "of 'PRAGMA table_info(\"t\")'", outcome=sqlite, where=where)],
+                 [ev("Cursor.fetchall", "of 'PRAGMA table_info(\"t\")'", outcome=turso, where=where)])
+    return d
+
+
+def test_a_cause_must_show_the_same_cells_of_a_row_differing_the_same_way() -> None:
+    """A case-folded default (column 4) is not the case-folded declared type (column 2) of the same PRAGMA."""
+    type_case = _table_info("[(0, 'a', 'INTEGER', 0, None, 0)]", "[(0, 'a', 'integer', 0, None, 0)]")
+    default_case = _table_info("[(0, 'a', 'INTEGER', 0, 'true', 0)]", "[(0, 'a', 'INTEGER', 0, 'TRUE', 0)]")
+    assert differing_cells(type_case.sqlite[2:], type_case.turso[2:]) == {2}
+    assert Signature.of(default_case).cells == {4}
+    registry = Registry({})
+    knows_type_case = Knowledge(registry, evidence=[
+        Evidence("schema.read_back[type]", "", Signature.of(type_case), "fetch", type_case.sqlite,
+                 type_case.turso)])
+    assert knows_type_case.explain(type_case).confidence == PROVEN
+    assert knows_type_case.explain(default_case).confidence == UNKNOWN
+    quoted = _table_info("""[(0, 'a', 'TEXT', 0, '"x"', 0)]""", """[(0, 'a', 'TEXT', 0, "'x'", 0)]""")
+    bracketed = _table_info("[(0, 'a', 'TEXT', 0, '5', 0)]", "[(0, 'a', 'TEXT', 0, '(5)', 0)]")
+    assert (quoted.kind, bracketed.kind) == ("quote-style", "parenthesised")
+
+
+def test_of_two_checks_showing_one_divergence_the_one_whose_earlier_statements_the_code_made_wins() -> None:
+    def journal(check: str, before: list[list[str]]) -> Evidence:
+        read = ev("fetch", "of 'PRAGMA journal_mode'", outcome="[('delete',)]")
+        (d,) = align([*before, read], [*before, [*read[:3], "[('wal',)]", read[4]]])
+        return Evidence(check, "", Signature.of(d), "fetch", d.sqlite, d.turso,
+                        context_of([*before, read], d.position))
+
+    set_then_read = journal("timing.journal_mode_set_then_read",
+                            [ev("execute", "'PRAGMA journal_mode = DELETE'")])
+    new_file = journal("transactions.default_journal_mode", [ev("execute", "'CREATE TABLE t(a)'")])
+    assert set_then_read.context == {"pragma", "pragma:journal_mode"}
+    knowledge = Knowledge(Registry({}), evidence=[set_then_read, new_file])
+    execute = ev("Cursor.execute", "'PRAGMA journal_mode;'", outcome="<Cursor>")
+    (user,) = align([execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'", outcome="('delete',)")],
+                    [execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'", outcome="('wal',)")])
+    assert context_of([execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'")], 1) == frozenset()  # the statement a fetch reads is not its context
+    assert knowledge.explain(user).check == "transactions.default_journal_mode"
+    after_set = knowledge.explain(user, context=frozenset({"pragma", "pragma:journal_mode"}))
+    assert after_set.confidence == PROVEN  # both fit: the order of the evidence decides, not the context
+
+
+def test_a_call_only_turso_made_is_blamed_on_the_value_that_sent_it_there() -> None:
+    """`exists()` read a lower-cased table name, so the code created the table again: Turso refused it."""
+    listing = ev("Cursor.fetchall", "of 'select name from sqlite_master'", outcome="[('Species',)]")
+    sqlite = [listing, ev("Connection.execute", "'PRAGMA table_info(\"Species\")'", outcome="<Cursor>")]
+    turso = [[*listing[:3], "[('species',)]", listing[4]],
+             ev("Connection.execute", "'CREATE TABLE \"Species\" (id)'", "raise",
+                'DatabaseError: Parse error: table "Species" already exists')]
+    found = align(sqlite, turso)
+    failure = {"message": 'Parse error: table "Species" already exists', "exc_type": "DatabaseError"}
+    assert blame(found, failure) is found[0]
+    assert found[0].kind == "case-folded"
+
+
+def test_a_runner_that_imports_every_module_first_charges_each_import_to_its_own_module() -> None:
+    """unittest imports every test module before the first test: module A's walls are not module B's."""
+    def made_at(origin: str) -> Any:
+        (d,) = align([[*ev("Connection.create_function", "'f', 1, <callable>"), origin]],
+                     [[*ev("Connection.create_function", "'f', 1, <callable>", "inert", "inert"), origin]])
+        return d
+
+    a, b, helper = (made_at("pkg/tests/test_a.py:3"), made_at("pkg/tests/test_b.py:3"),
+                    made_at("pkg/tests/helpers.py:9"))
+    traces = Traces({}, {}, {"<conftest>": [a, b, helper]})
+    assert traces.import_divergences("pkg.tests.test_b.Case.test_x") == [b, helper]
+    assert traces.import_divergences("pkg/tests/test_a.py::test_y") == [a, helper]
+
+
 def test_sql_shape_strips_literals_and_names() -> None:
     sql = "INSERT OR FAIL INTO \"T\"(a) VALUES ('x', json_extract(?, '$.a')) RETURNING id"
     assert statement_kind(sql) == "insert"
@@ -307,8 +383,27 @@ class AppTest(unittest.TestCase):
 """
 
 
+#: Imported first, and its class set-up fails before any test starts: still every module's import is
+#: discovery, and this module's own wall is charged to its tests only.
+EARLY = """\
+import sqlite3, unittest
+
+sqlite3.connect(":memory:").create_function("g", 1, abs)
+
+
+class Early(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        raise RuntimeError("set-up fails on both engines")
+
+    def test_never(self):
+        pass
+"""
+
+
 def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path: Path) -> None:
     (tmp_path / "test_units.py").write_text(UNITTESTS, encoding="utf-8")
+    (tmp_path / "test_early.py").write_text(EARLY, encoding="utf-8")
     (tmp_path / "runtests.py").write_text(textwrap.dedent("""\
         import sys, unittest
         suite = unittest.defaultTestLoader.discover(".", pattern="test_*.py")
@@ -343,3 +438,10 @@ def test_the_command_form_refuses_what_it_cannot_read(tmp_path: Path) -> None:
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2
     assert "{junit}" in bad.stderr
+
+
+def test_the_drop_ins_own_missing_feature_errors_cite_entries_that_exist() -> None:
+    source = (Path(__file__).resolve().parents[1] / "harness" / "dropin" / "connect.py").read_text("utf-8")
+    cited = set(re.findall(r'"(driver_connect\.[\w-]+)"', source))
+    assert len(cited) >= 3
+    assert cited <= set(load_registry(builtin_folder()).entries)

@@ -116,28 +116,67 @@ def value_kind(sqlite: str, turso: str) -> str:
     if len(fa) != len(fb):
         return "shape"
     for x, y in zip(fa, fb, strict=True):
-        if x == y and type(x) is type(y):
-            continue
-        if x is None or y is None:
-            return "null-vs-value"
-        if {type(x), type(y)} == {int, float}:
-            return "int-vs-real" if x == y else "numeric-value"
-        if isinstance(x, float) and isinstance(y, float):
-            return "float-precision" if abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1.0) else "numeric-value"
-        if {type(x), type(y)} <= {str, bytes, bytearray}:
-            if type(x) is not type(y):
-                return "text-vs-blob"
-            if str(x).lower() == str(y).lower():
-                return "text-case" if " " in str(x) else "case-folded"  # a statement's words vs a name
-            if "".join(str(x).split()) == "".join(str(y).split()):
-                return "text-whitespace"
-            if _TYPE_ARGS.sub("", str(x)) == _TYPE_ARGS.sub("", str(y)):
-                return "type-arguments-lost"
-            return "text-value"
-        if type(x) is not type(y):
-            return f"type-{type(x).__name__}-vs-{type(y).__name__}"
-        return "value"
+        if not (x == y and type(x) is type(y)):
+            return cell_kind(x, y)
     return "value"
+
+
+def cell_kind(x: Any, y: Any) -> str:
+    """What differs between two single values (a row's cell): a type, a case, quoting, the value."""
+    if x is None or y is None:
+        return "null-vs-value"
+    if {type(x), type(y)} == {int, float}:
+        return "int-vs-real" if x == y else "numeric-value"
+    if isinstance(x, float) and isinstance(y, float):
+        return "float-precision" if abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1.0) else "numeric-value"
+    if {type(x), type(y)} <= {str, bytes, bytearray}:
+        return _text_kind(x, y)
+    if type(x) is not type(y):
+        return f"type-{type(x).__name__}-vs-{type(y).__name__}"
+    return "value"
+
+
+def _text_kind(x: Any, y: Any) -> str:
+    if type(x) is not type(y):
+        return "text-vs-blob"
+    a, b = str(x), str(y)
+    if a.lower() == b.lower():
+        return "text-case" if " " in a else "case-folded"  # a statement's words vs a name
+    if "".join(a.split()) == "".join(b.split()):
+        return "text-whitespace"
+    if _TYPE_ARGS.sub("", a) == _TYPE_ARGS.sub("", b):
+        return "type-arguments-lost"
+    if a.replace('"', "'") == b.replace('"', "'"):
+        return "quote-style"  # the same text quoted another way: an expression rendered anew
+    if _bare(a) == _bare(b):
+        return "parenthesised"  # the same expression with or without brackets (and spacing)
+    return "text-value"
+
+
+def _bare(text: str) -> str:
+    return "".join(text.replace("(", "").replace(")", "").split())
+
+
+def differing_cells(sqlite: str, turso: str) -> frozenset[int]:
+    """The column positions whose values differ between two fetched results of the same shape (rows)."""
+    a, b = _literal(sqlite), _literal(turso)
+    rows_a, rows_b = _rows(a), _rows(b)
+    if rows_a is None or rows_b is None or len(rows_a) != len(rows_b):
+        return frozenset()
+    cells = set()
+    for ra, rb in zip(rows_a, rows_b, strict=True):
+        if len(ra) != len(rb):
+            return frozenset()
+        cells |= {j for j, (x, y) in enumerate(zip(ra, rb, strict=True)) if x != y or type(x) is not type(y)}
+    return frozenset(cells)
+
+
+def _rows(value: Any) -> list[tuple[Any, ...]] | None:
+    if isinstance(value, tuple):
+        return [value]
+    if isinstance(value, list) and all(isinstance(r, tuple) for r in value):
+        return value
+    return None
 
 
 def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
@@ -300,7 +339,7 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
             if d.kind == "missing-name" and f"'{d.missing_name}'" in head:
                 return d
             if d.turso.startswith("raised ") and head and head in d.turso:
-                return d
+                return _flow_parted_before(majors, d) or d
     if any("DID NOT RAISE" in m or " not raised" in m for m in messages):
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
@@ -316,6 +355,19 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         if read is not None:
             return read
     return majors[0] if majors else (divergences[0] if divergences else None)
+
+
+def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:
+    """For a call SQLite never made, the value that sent Turso down another path: the latest value
+    divergence before the first call only one engine made (`exists()` read a lower-cased name, so the
+    code created the table again and Turso refused it)."""
+    if d.sqlite != "(no such call)" or d not in majors:
+        return None
+    before = majors[: majors.index(d)]
+    first_one_sided = next((i for i, m in enumerate(before) if m.kind in _ONE_SIDED), len(before))
+    values = [m for m in before[:first_one_sided]
+              if m.kind not in _ONE_SIDED and not m.kind.startswith("error") and m.kind != "missing-name"]
+    return values[-1] if values else None
 
 
 #: How many lines above the reported one a statement that failed may start (a multi-line assert).

@@ -102,16 +102,21 @@ class UnittestRecorder:
         self.patches.set(base, "addSubTest", self._subtest(base.addSubTest))
         atexit.register(self.close)
 
+    def discovered(self) -> None:
+        """At the first test (or set-up failure): what ran so far is discovery, every module's import."""
+        if not self.started:
+            events, dropped = TRACER.take()
+            self.traces.write(IMPORT_PREFIX + "<conftest>", events, dropped)
+            self.started = True
+
     def _start(self, original: Any) -> Any:
         recorder = self
 
         def startTest(result: Any, test: Any) -> None:
-            events, dropped = TRACER.take()
-            if not recorder.started:  # discovery: every module's import, for every test
-                recorder.traces.write(IMPORT_PREFIX + "<conftest>", events, dropped)
-                recorder.started = True
-            else:  # a class's or module's set-up between two tests belongs to the test that follows
-                recorder.pending = events
+            started = recorder.started
+            recorder.discovered()
+            if started:  # a class's or module's set-up between two tests belongs to the test that follows
+                recorder.pending, _ = TRACER.take()
             recorder.current = {"nodeid": test.id(), "outcome": PASSED, "duration": 0.0}
             recorder.results.write(event="start", nodeid=test.id())
             faulthandler.dump_traceback_later(recorder.timeout, exit=True, file=recorder.fault)
@@ -143,6 +148,7 @@ class UnittestRecorder:
             holder = _FIXTURE.match(test.id())
             if holder and outcome in (FAILED, ERROR) and args and isinstance(args[0], tuple):
                 # a class's or module's set-up failed: its tests never start; they fail with it
+                recorder.discovered()
                 events, dropped = TRACER.take()
                 recorder.traces.write(IMPORT_PREFIX + holder.group(2), [*recorder.pending, *events], dropped)
                 recorder.pending = []

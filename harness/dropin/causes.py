@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from stc_harness.differences import Registry
-from stc_harness.dropin.align import Divergence
+from stc_harness.dropin.align import Divergence, differing_cells
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.errors import kind_from_message
 
@@ -87,6 +87,8 @@ class Signature:
     classes: tuple[str, str]
     statement: str
     features: frozenset[str]
+    #: The column positions whose values differ, when both sides fetched rows of one shape.
+    cells: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, d: Divergence) -> Signature:
@@ -96,16 +98,35 @@ class Signature:
         features = set(sql_features(sql)) if sql else set()
         if group == "execute":
             features |= param_types(d.args)
-        return cls(group, d.kind, _classes(d), statement_kind(sql) if sql else "", frozenset(features))
+        cells = differing_cells(d.sqlite.removeprefix("→ "), d.turso.removeprefix("→ ")) \
+            if group == "fetch" else frozenset()
+        return cls(group, d.kind, _classes(d), statement_kind(sql) if sql else "", frozenset(features), cells)
 
     def as_list(self) -> list[Any]:
         """JSON-ready form."""
-        return [self.group, self.kind, list(self.classes), self.statement, sorted(self.features)]
+        return [self.group, self.kind, list(self.classes), self.statement, sorted(self.features),
+                sorted(self.cells)]
 
     @classmethod
     def from_list(cls, data: list[Any]) -> Signature:
         """Inverse of `as_list`."""
-        return cls(data[0], data[1], (data[2][0], data[2][1]), data[3], frozenset(data[4]))
+        cells = frozenset(data[5]) if len(data) > 5 else frozenset()
+        return cls(data[0], data[1], (data[2][0], data[2][1]), data[3], frozenset(data[4]), cells)
+
+
+def context_of(events: list[list[str]], position: int) -> frozenset[str]:
+    """What the statements run before a call were about (their SQL features): the call's context.
+
+    The call's own statement (the execute a fetch reads from) is not context.
+    """
+    own = statement_of(events[position][1]) if 0 <= position < len(events) else ""
+    found: set[str] = set()
+    for event in events[: max(position, 0)]:
+        if call_group(event[0]) == "execute":
+            sql = statement_of(event[1])
+            if sql and sql != own:
+                found.update(sql_features(sql))
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -135,6 +156,16 @@ class Evidence:
     call: str
     sqlite: str
     turso: str
+    #: What the check's statements before its divergent call were about (see `context_of`).
+    context: frozenset[str] = frozenset()
+
+    def unshared_context(self, context: frozenset[str]) -> int:
+        """How many of the subjects of this divergence the check had touched before and the user had not.
+
+        Two checks can show the very same divergence (`PRAGMA journal_mode` reads `wal`): one on a new file,
+        one after setting the mode. The one whose earlier statements the user's code also made fits better.
+        """
+        return len((self.context & self.signature.features) - context)
 
 
 class Knowledge:
@@ -177,15 +208,18 @@ class Knowledge:
         title = self._entry_title(entry) or self.titles.get(check, "")
         return Explanation(confidence, entry or check, title, why, check=check, entry=entry)
 
-    def explain(self, d: Divergence, words: frozenset[str] = frozenset()) -> Explanation:
-        """The best-backed explanation of one divergence."""
+    def explain(
+        self, d: Divergence, words: frozenset[str] = frozenset(), context: frozenset[str] = frozenset()
+    ) -> Explanation:
+        """The best-backed explanation of one divergence (`context`: what the code's earlier statements
+        were about, see `context_of`)."""
         if d.kind == "missing-name":
             found = self._missing(d)
             if found is not None:
                 return found
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
-        best: tuple[float, tuple[int, int, int], Evidence] | None = None
+        best: tuple[float, tuple[int, int, int, int], Evidence] | None = None
         user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
@@ -199,8 +233,8 @@ class Knowledge:
                 score = 1.0 if matched else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
-            tie = (sum(1 for s in names if s in check_id), sum(1 for s in subjects if s in check_id),
-                   len(words & _words(check_text)))
+            tie = (-ev.unshared_context(context), sum(1 for s in names if s in check_id),
+                   sum(1 for s in subjects if s in check_id), len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
@@ -223,7 +257,7 @@ class Knowledge:
 
     def _missing(self, d: Divergence) -> Explanation | None:
         name = d.missing_name
-        checks = self.by_param.get(name, [])
+        checks = self.by_param.get(name) or self.by_param.get(name.lower(), [])
         if not checks:
             return None
         asynchronous = d.call.startswith(("aio.", "aiosqlite."))
@@ -284,6 +318,8 @@ def _generic(sig: Signature) -> bool:
 
 
 def _overlap(a: Signature, b: Signature) -> float:
+    if a.cells and b.cells and not a.cells & b.cells:
+        return 0.0  # other columns of the row differ: another difference
     shared_params = {f for f in a.features & b.features if f.startswith("param:")}
     if shared_params and a.group == b.group == "execute":
         return 1.0  # the same unusual parameter type, the same kind of call and difference

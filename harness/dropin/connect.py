@@ -28,10 +28,11 @@ def _sqlite3_args(database: Any, timeout: float, detect_types: int, factory: Any
         # pyturso would take the URI for a file name and create a file of that literal name
         raise MissingFeatureError(missing_message(
             "sqlite3.connect(uri=True) with a file: URI", "SQLite URI filenames (mode=, cache=shared, ...)",
-            []))
+            ["driver_connect.sqlite3-keywords-refused", "driver_connect.uri-mode-ro-refused"]))
     if factory not in (None, _STD_CONNECTION, turso.Connection):
         raise MissingFeatureError(missing_message(
-            "sqlite3.connect(factory=...)", "a Connection subclass as factory", []))
+            "sqlite3.connect(factory=...)", "a Connection subclass as factory",
+            ["driver_connect.factory-refused"]))
     return database if isinstance(database, str) and not uri else os.fspath(database)
 
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 from stc_harness.dropin.align import MAJOR, align
-from stc_harness.dropin.causes import Evidence, Signature, call_group
+from stc_harness.dropin.causes import Evidence, Signature, call_group, context_of
 from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces
 from stc_harness.report.build import now_iso
 
 DATA = Path(__file__).resolve().parent / "data" / "evidence.json"
-SCHEMA = 1
+SCHEMA = 2
 #: Results of a check whose divergences are evidence: the registry (or nobody) says Turso differs.
 DIFFERS = ("documented-difference", "undocumented-difference", "drift")
 #: Calls compared only where both backends ran the same code (the driver layer): the engine layer's two
@@ -93,6 +93,7 @@ def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
             continue
         seen: set[str] = set()
         same_code = str(row.get("area", row["id"])).startswith("driver_")
+        turso_events = _canon(t["events"])
         for d in divergences_of(s["events"], t["events"]):
             if len(seen) >= PER_CHECK:
                 break
@@ -112,6 +113,7 @@ def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
                     "args": d.args[:200],
                     "sqlite": d.sqlite[:200],
                     "turso": d.turso[:200],
+                    "context": sorted(context_of(turso_events, d.position)),
                 }
             )
     slim = [
@@ -149,7 +151,8 @@ def load_evidence(path: Path = DATA) -> list[Evidence]:
     """The traced check divergences that ship with the package (none if the file is absent)."""
     return [
         Evidence(
-            e["check"], e["entry"], Signature.from_list(e["signature"]), e["call"], e["sqlite"], e["turso"]
+            e["check"], e["entry"], Signature.from_list(e["signature"]), e["call"], e["sqlite"], e["turso"],
+            frozenset(e.get("context", ())),
         )
         for e in _load(path)["evidence"]
     ]

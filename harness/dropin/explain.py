@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, blame
-from stc_harness.dropin.causes import Explanation, Knowledge, message_words
+from stc_harness.dropin.causes import Explanation, Knowledge, context_of, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
 
@@ -80,7 +80,8 @@ class Traces:
         module = nodeid.split("::", 1)[0]
         enclosing = [k for k in self.imports
                      if k not in ("<conftest>", module) and nodeid.startswith(f"{k}.")]
-        return [*self.imports.get("<conftest>", []), *self.imports.get(module, []),
+        shared = [d for d in self.imports.get("<conftest>", []) if not _other_test_module(d.origin, nodeid)]
+        return [*shared, *self.imports.get(module, []),
                 *(d for k in sorted(enclosing, key=len) for d in self.imports[k])]
 
     def inert_names(self, nodeid: str) -> list[str]:
@@ -90,6 +91,19 @@ class Traces:
         for key in (nodeid, CONFTEST, IMPORT_PREFIX + module):
             names.extend(e[0] for e in self.turso.get(key, {}).get("events", []) if e[2] == INERT)
         return list(dict.fromkeys(names))
+
+
+_TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
+
+
+def _other_test_module(origin: str, nodeid: str) -> bool:
+    """A call made while another test module was imported (a runner that imports every module first):
+    it concerns that module's tests, not this one's."""
+    path = origin.rpartition(":")[0]
+    if not _TEST_FILE.search(path):
+        return False
+    dotted = path.removesuffix(".py").replace("/", ".")
+    return not (nodeid.startswith(f"{path}::") or nodeid == path or f".{dotted}." in f".{nodeid}")
 
 
 def evidence(
@@ -110,7 +124,8 @@ def evidence(
     _attach_failure(divergences, failure)
     divergences = _with_earlier_walls(divergences, traces.inert)
     words = message_words(failure)
-    explanations = [knowledge.explain(d, words) for d in divergences]
+    contexts = {_ident(d): context_of(t["events"], d.position) for d in own}
+    explanations = [knowledge.explain(d, words, contexts.get(_ident(d), frozenset())) for d in divergences]
     chosen = blame(divergences, failure)
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
@@ -169,6 +184,10 @@ def _with_earlier_walls(divergences: list[Divergence], inert: dict[str, list[str
             out.insert(0, wall)  # the very wall this call needed: what breaks the test today
         out.append(replace(d, severity=MINOR))  # follows from the inert call, not a wall of its own
     return out
+
+
+def _ident(d: Divergence) -> tuple[str, str, str, int]:
+    return d.call, d.args, d.where, d.position
 
 
 def _once(divergences: list[Divergence]) -> list[Divergence]:
