@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -250,14 +251,28 @@ def test_of_two_checks_showing_one_divergence_the_one_whose_earlier_statements_t
                             [ev("execute", "'PRAGMA journal_mode = DELETE'")])
     new_file = journal("transactions.default_journal_mode", [ev("execute", "'CREATE TABLE t(a)'")])
     assert set_then_read.context == {"pragma", "pragma:journal_mode"}
-    knowledge = Knowledge(Registry({}), evidence=[set_then_read, new_file])
+    # the same call and kind of difference, but to another value ('mvcc', not 'wal'): a worse fit
+    mvcc = replace(new_file, check="mvcc.journal_mode_switch_back", turso="→ [('mvcc',)]")
+    knowledge = Knowledge(Registry({}), evidence=[mvcc, set_then_read, new_file])
     execute = ev("Cursor.execute", "'PRAGMA journal_mode;'", outcome="<Cursor>")
     (user,) = align([execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'", outcome="('delete',)")],
                     [execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'", outcome="('wal',)")])
-    assert context_of([execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'")], 1) == frozenset()  # the statement a fetch reads is not its context
+    # the statement a fetch reads is not its context
+    assert context_of([execute, ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'")], 1) == frozenset()
     assert knowledge.explain(user).check == "transactions.default_journal_mode"
     after_set = knowledge.explain(user, context=frozenset({"pragma", "pragma:journal_mode"}))
     assert after_set.confidence == PROVEN  # both fit: the order of the evidence decides, not the context
+
+
+def test_words_of_the_message_break_a_tie_between_two_cases_of_one_check() -> None:
+    def default(word: str) -> Evidence:
+        d = _table_info(f"[(0, 'a', 'TEXT', 0, '{word}', 0)]", f"[(0, 'a', 'TEXT', 0, '{word.upper()}', 0)]")
+        return Evidence(f"schema.default_read_back[{word}_keyword]", "", Signature.of(d), "fetch", "", "")
+
+    knowledge = Knowledge(Registry({}), evidence=[default("false"), default("true")])
+    user = _table_info("[(0, 'c', 'INTEGER', 0, 'true', 0)]", "[(0, 'c', 'INTEGER', 0, 'TRUE', 0)]")
+    found = knowledge.explain(user, frozenset({"true", "assert"}))
+    assert (found.confidence, found.check) == (PROVEN, "schema.default_read_back[true_keyword]")
 
 
 def test_a_call_only_turso_made_is_blamed_on_the_value_that_sent_it_there() -> None:
@@ -380,6 +395,40 @@ class AppTest(unittest.TestCase):
         conn.execute("insert into c values (?)", (1 + 2j,))
         conn.create_function("twice", 1, lambda v: v * 2)
         self.assertEqual(conn.execute("select twice(z) from c").fetchone(), ("(1+2j)(1+2j)",))
+
+
+class SharedConnection(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.conn = sqlite3.connect(":memory:")
+        cls.conn.set_trace_callback(None)
+
+    def test_first(self):
+        self.assertEqual(self.conn.execute("select 1").fetchone(), (1,))
+
+    def test_second(self):
+        self.assertEqual(self.conn.execute("select 1").fetchone(), (1,))
+
+"""
+
+
+#: A connection opened by the first test, with a call Turso lacks, and reused by the next.
+LAZY = """\
+import sqlite3, unittest
+class LazyConnection(unittest.TestCase):
+    conn = None
+
+    def setUp(self):  # the first test opens the connection the later ones reuse
+        if LazyConnection.conn is None:
+            LazyConnection.conn = sqlite3.connect(":memory:")
+            LazyConnection.conn.create_function("twice", 1, lambda v: v * 2)
+
+    def test_a_opens_it(self):
+        self.assertEqual(self.conn.execute("select 1").fetchone(), (1,))
+
+    def test_b_reads_a_declared_type(self):
+        self.conn.execute("create table typed(a integer)")
+        self.assertEqual(self.conn.execute("pragma table_info(typed)").fetchone()[2], "INTEGER")
 """
 
 
@@ -404,6 +453,7 @@ class Early(unittest.TestCase):
 def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path: Path) -> None:
     (tmp_path / "test_units.py").write_text(UNITTESTS, encoding="utf-8")
     (tmp_path / "test_early.py").write_text(EARLY, encoding="utf-8")
+    (tmp_path / "test_lazy.py").write_text(LAZY, encoding="utf-8")
     (tmp_path / "runtests.py").write_text(textwrap.dedent("""\
         import sys, unittest
         suite = unittest.defaultTestLoader.discover(".", pattern="test_*.py")
@@ -424,6 +474,19 @@ def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path:
     calls = [d["call"] for d in adapter["evidence"]["divergences"]]
     assert calls[:2] == ["sqlite3.register_adapter", "Connection.create_function"]  # and what breaks next
     assert "TURSO-ONLY test_units.AppTest.test_adapter" in proc.stdout
+    # a connection opened in an earlier test with a call Turso lacks: that call is this test's first wall
+    lazy = rows["test_lazy.LazyConnection.test_b_reads_a_declared_type"]
+    assert lazy["category"] == "turso-only"
+    walls = [d for d in lazy["evidence"]["divergences"] if d["kind"] == "missing-name"]
+    assert [(d["call"], d["args"]) for d in walls] == [
+        ("Connection.create_function", "'twice', 1, <callable>")]
+    assert lazy["evidence"]["divergences"][lazy["evidence"]["cause"]]["call"] == "Connection.create_function"
+    # a class's set-up (one connection for all its tests) is every one of its tests' set-up
+    for name in ("test_first", "test_second"):
+        row = rows[f"test_units.SharedConnection.{name}"]
+        assert row["category"] == "same-with-adaptations"
+        # its module's and its class's adaptations, not those another module made at import
+        assert set(row["adapted_by"]) == {"Connection.set_trace_callback", "sqlite3.register_adapter"}, name
 
 
 def test_the_command_form_refuses_what_it_cannot_read(tmp_path: Path) -> None:

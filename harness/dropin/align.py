@@ -171,6 +171,12 @@ def differing_cells(sqlite: str, turso: str) -> frozenset[int]:
     return frozenset(cells)
 
 
+def flat_values(text: str) -> list[Any] | None:
+    """Every value of a rendered result, flattened (rows of a fetchall and a fetchone alike), or None."""
+    value = _literal(text)
+    return None if value is _UNPARSED else _flat(value)
+
+
 def _rows(value: Any) -> list[tuple[Any, ...]] | None:
     if isinstance(value, tuple):
         return [value]

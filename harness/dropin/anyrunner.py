@@ -115,8 +115,11 @@ class UnittestRecorder:
         def startTest(result: Any, test: Any) -> None:
             started = recorder.started
             recorder.discovered()
-            if started:  # a class's or module's set-up between two tests belongs to the test that follows
-                recorder.pending, _ = TRACER.take()
+            if started:  # a class's or module's set-up between two tests: for every test of that class
+                events, dropped = TRACER.take()
+                if events:
+                    recorder.traces.write(IMPORT_PREFIX + test.id().rsplit(".", 1)[0], events, dropped)
+                recorder.pending = events  # and, in full, for the test that follows it
             recorder.current = {"nodeid": test.id(), "outcome": PASSED, "duration": 0.0}
             recorder.results.write(event="start", nodeid=test.id())
             faulthandler.dump_traceback_later(recorder.timeout, exit=True, file=recorder.fault)

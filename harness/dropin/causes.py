@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from stc_harness.differences import Registry
-from stc_harness.dropin.align import Divergence, differing_cells
+from stc_harness.dropin.align import Divergence, differing_cells, flat_values
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.errors import kind_from_message
 
@@ -98,8 +98,9 @@ class Signature:
         features = set(sql_features(sql)) if sql else set()
         if group == "execute":
             features |= param_types(d.args)
+        # a PRAGMA's columns are fixed (table_info's 4th is dflt_value); a SELECT's depend on its list
         cells = differing_cells(d.sqlite.removeprefix("→ "), d.turso.removeprefix("→ ")) \
-            if group == "fetch" else frozenset()
+            if group == "fetch" and sql.lstrip().lower().startswith("pragma") else frozenset()
         return cls(group, d.kind, _classes(d), statement_kind(sql) if sql else "", frozenset(features), cells)
 
     def as_list(self) -> list[Any]:
@@ -219,7 +220,7 @@ class Knowledge:
                 return found
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
-        best: tuple[float, tuple[int, int, int, int], Evidence] | None = None
+        best: tuple[float, tuple[int, int, int, int, int], Evidence] | None = None
         user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
@@ -233,8 +234,9 @@ class Knowledge:
                 score = 1.0 if matched else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
-            tie = (-ev.unshared_context(context), sum(1 for s in names if s in check_id),
-                   sum(1 for s in subjects if s in check_id), len(words & _words(check_text)))
+            tie = (same_values(ev.sqlite, ev.turso, d.sqlite, d.turso), -ev.unshared_context(context),
+                   sum(1 for s in names if s in check_id), sum(1 for s in subjects if s in check_id),
+                   len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
@@ -310,6 +312,18 @@ def param_types(args: str) -> set[str]:
     return found
 
 
+def same_values(check_sqlite: str, check_turso: str, sqlite: str, turso: str) -> int:
+    """1 if a check's divergence and a user's change the very same values (`'delete'` to `'wal'`), else 0."""
+    def changed(a: str, b: str) -> set[tuple[str, str]]:
+        x, y = flat_values(a.removeprefix("→ ")), flat_values(b.removeprefix("→ "))
+        if x is None or y is None or len(x) != len(y):
+            return set()
+        return {(repr(p), repr(q)) for p, q in zip(x, y, strict=True) if p != q}
+
+    mine = changed(sqlite, turso)
+    return int(bool(mine) and mine == changed(check_sqlite, check_turso))
+
+
 def _generic(sig: Signature) -> bool:
     """A signature too common to prove anything: a plain statement's value differs, no error, no feature."""
     if sig.kind == "value":  # values that do not even parse: too loose a shape to prove anything
@@ -341,7 +355,9 @@ _WORD = re.compile(r"[a-z_][a-z0-9_]{3,}")
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(text.lower()))
+    found = _WORD.findall(text.lower())
+    parts = [part for w in found if "_" in w for part in _WORD.findall(w.replace("_", " "))]
+    return frozenset([*found, *parts])  # `true_keyword` is also `true` and `keyword`
 
 
 def message_words(record: dict[str, Any]) -> frozenset[str]:

@@ -80,20 +80,28 @@ class Traces:
         module = nodeid.split("::", 1)[0]
         enclosing = [k for k in self.imports
                      if k not in ("<conftest>", module) and nodeid.startswith(f"{k}.")]
-        shared = [d for d in self.imports.get("<conftest>", []) if not _other_test_module(d.origin, nodeid)]
-        return [*shared, *self.imports.get(module, []),
-                *(d for k in sorted(enclosing, key=len) for d in self.imports[k])]
+        buckets = ["<conftest>", module, *sorted(enclosing, key=len)]
+        return [d for k in buckets for d in self.imports.get(k, [])
+                if not _other_test_module(d.origin, nodeid)]
 
     def inert_names(self, nodeid: str) -> list[str]:
         """Names made inert on Turso during this test or the imports it depends on."""
         module = nodeid.split("::", 1)[0]
+        enclosing = [k for k in self.turso if k.startswith(IMPORT_PREFIX) and k not in (CONFTEST, module)
+                     and nodeid.startswith(f"{k.removeprefix(IMPORT_PREFIX)}.")]
         names: list[str] = []
-        for key in (nodeid, CONFTEST, IMPORT_PREFIX + module):
-            names.extend(e[0] for e in self.turso.get(key, {}).get("events", []) if e[2] == INERT)
+        for key in (nodeid, CONFTEST, IMPORT_PREFIX + module, *enclosing):
+            events = self.turso.get(key, {}).get("events", [])
+            names.extend(e[0] for e in events if e[2] == INERT
+                         and not (key == CONFTEST and _other_test_module(_origin(e), nodeid)))
         return list(dict.fromkeys(names))
 
 
 _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
+
+
+def _origin(event: list[str]) -> str:
+    return event[5] if len(event) > 5 else ""
 
 
 def _other_test_module(origin: str, nodeid: str) -> bool:

@@ -261,6 +261,9 @@ class Tracer:
         self.dropped = 0
         self.enabled = True
         self.context = ""
+        #: Counts the traces taken: a connection's walls are shown once per test (see tracing.show_walls).
+        self.generation = 0
+        self.walls_shown: set[int] = set()
 
     def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None) -> None:
         """Append one event (past MAX_EVENTS only counted)."""
@@ -274,6 +277,8 @@ class Tracer:
         """The events so far and how many were dropped; starts a new trace."""
         events, dropped = self.events, self.dropped
         self.events, self.dropped = [], 0
+        self.generation += 1
+        self.walls_shown = set()
         return events, dropped
 
 
