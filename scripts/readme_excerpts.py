@@ -1,6 +1,10 @@
-"""Refresh the README's excerpts from the files this checkout produced (report, matrix, bench output).
+"""Refresh the README's and the docs' excerpts from the files this checkout produced (report, matrix, bench).
 
 Usage: python scripts/readme_excerpts.py [BENCH_OUTPUT_FILE]
+
+Each excerpt sits between `<!-- name:start -->` and `<!-- name:end -->` in one file (`TARGETS`):
+the README shows the decision and the summary; docs/report.md the longer report excerpt; docs/matrix.md
+the matrix; docs/performance.md the output of `make bench` (only when its file is given).
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+#: Which file holds which excerpt.
+TARGETS = {"report-decision": README, "report-excerpt": DOCS / "report.md",
+           "matrix-excerpt": DOCS / "matrix.md", "bench": DOCS / "performance.md"}
 
 
-def section(md: str, start: str, stop_prefix: str) -> str:
+def section(md: str, start: str, stop_prefix: str | tuple[str, ...]) -> str:
     """The lines of `md` from the one starting with `start` up to the next one starting with `stop_prefix`."""
     lines = md.splitlines()
     begin = next(i for i, line in enumerate(lines) if line.startswith(start))
@@ -41,9 +49,23 @@ def what_will_change(md: str, per_group: int = 1) -> str:
     return "\n".join(x for i, x in enumerate(out) if x or (i and out[i - 1]))
 
 
+def report_md() -> str:
+    """The checkout's compatibility.md."""
+    return (ROOT / "reports" / "compatibility.md").read_text(encoding="utf-8")
+
+
+def report_decision() -> str:
+    """The first backend's decision (verdicts, impact table, worst differences) and the outcome summary."""
+    md = report_md()
+    decision = section(md, "## The decision", "### ")  # stops at the first other backend, if any
+    worst = section(md, "### The 5 worst differences", ("### ", "## "))
+    summary = section(md, "## Summary", "### Per area")
+    return "\n".join([decision, "", worst, "", summary])
+
+
 def report_excerpt() -> str:
     """The decision and what will change (heads) from compatibility.md, one difference from the details."""
-    md = (ROOT / "reports" / "compatibility.md").read_text(encoding="utf-8")
+    md = report_md()
     decision = section(md, "## The decision", "## ")
     parts = [decision, "", what_will_change(md), "", section(md, "## Summary", "### Per area")]
     pooling = ROOT / "reports" / "compatibility-details" / "area-pooling.md"
@@ -53,8 +75,13 @@ def report_excerpt() -> str:
         while one and (not one[-1] or one[-1].startswith("<a id=")):
             one.pop()  # the next difference's anchor
         parts += ["", "## One difference in full (from the details folder)", "", *one]
-    # the report's links are relative to reports/; the README sits one folder up
-    return "\n".join(parts).replace("](compatibility-details/", "](reports/compatibility-details/")
+    return "\n".join(parts)
+
+
+def relink(md: str, target: Path) -> str:
+    """The report's links (relative to reports/) made relative to the file the excerpt goes into."""
+    up = "../" * len(target.parent.relative_to(ROOT).parts)
+    return md.replace("](compatibility-details/", f"]({up}reports/compatibility-details/")
 
 
 def matrix_excerpt() -> str:
@@ -73,23 +100,24 @@ def demote(md: str) -> str:
     return re.sub(r"^(#{2,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", md, flags=re.M)
 
 
-def replace(text: str, name: str, body: str, fence: str = "") -> str:
-    """Put `body` between the `<!-- name:start -->` and `<!-- name:end -->` markers."""
-    block = f"```{fence}\n{body}\n```" if fence else demote(body)
+def replace(name: str, body: str, fence: str = "") -> None:
+    """Put `body` between the `<!-- name:start -->` and `<!-- name:end -->` markers of its target file."""
+    target = TARGETS[name]
+    text = target.read_text(encoding="utf-8")
+    block = f"```{fence}\n{body}\n```" if fence else demote(relink(body, target))
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"README has no {name} markers")
-    return pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text)
+        raise SystemExit(f"{target.relative_to(ROOT)} has no {name} markers")
+    target.write_text(pattern.sub(lambda m: m.group(1) + block + "\n" + m.group(2), text), encoding="utf-8")
 
 
 def main() -> int:
-    """Rewrite the three excerpts in place."""
-    text = README.read_text(encoding="utf-8")
-    text = replace(text, "report-excerpt", report_excerpt())
-    text = replace(text, "matrix-excerpt", matrix_excerpt())
+    """Rewrite the excerpts in place (the bench one only when its output file is given)."""
+    replace("report-decision", report_decision())
+    replace("report-excerpt", report_excerpt())
+    replace("matrix-excerpt", matrix_excerpt())
     if len(sys.argv) > 1:
-        text = replace(text, "bench", Path(sys.argv[1]).read_text(encoding="utf-8").strip(), fence="text")
-    README.write_text(text, encoding="utf-8")
+        replace("bench", Path(sys.argv[1]).read_text(encoding="utf-8").strip(), fence="text")
     return 0
 
 
