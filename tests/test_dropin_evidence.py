@@ -163,6 +163,9 @@ def test_both_engines_trace_the_same_calls_under_the_same_names() -> None:
 def _knowledge() -> Knowledge:
     src = Source("m", "s")
     registry = Registry([
+        # another backend's own entry on the same check, listed first: never a cause of Turso's divergence
+        Entry("statements.libsql-or-fail", "statements", ("statements.conflict[or_fail]",),
+              "libSQL: INSERT OR FAIL", src, "r", {"libsql": {}}, "x.toml", "different-error", "turso"),
         Entry("driver_surface.connection-methods-missing", "driver_surface",
               ("driver_surface.connection_attribute[create_function]",), "Connection lacks create_function",
               src, "r", {"turso": {"present": False}}, "x.toml", "missing-api", "turso"),
@@ -197,7 +200,8 @@ def test_causes_are_proven_likely_or_drafted_by_structure() -> None:
                      [ev("Cursor.execute", sql, "raise", "DatabaseError: UNIQUE constraint failed")])
         return knowledge.explain(d)
 
-    assert conflict("'INSERT OR FAIL INTO items(name) VALUES (?)', ('a',)").confidence == PROVEN
+    or_fail = conflict("'INSERT OR FAIL INTO items(name) VALUES (?)', ('a',)")
+    assert (or_fail.confidence, or_fail.entry) == (PROVEN, "statements.or-fail-class")
     # an error-class difference: the kind of error decides (the same UNIQUE violation in an UPDATE)
     assert conflict("'UPDATE OR FAIL items SET name = ?', ('a',)").confidence == PROVEN
     (d,) = align([ev("Cursor.execute", "'UPDATE items SET n = ?', (None,)", "raise",
@@ -480,7 +484,10 @@ def test_the_command_form_runs_a_unittest_suite_through_its_own_runner(tmp_path:
     walls = [d for d in lazy["evidence"]["divergences"] if d["kind"] == "missing-name"]
     assert [(d["call"], d["args"]) for d in walls] == [
         ("Connection.create_function", "'twice', 1, <callable>")]
-    assert lazy["evidence"]["divergences"][lazy["evidence"]["cause"]]["call"] == "Connection.create_function"
+    cause = lazy["evidence"]["divergences"][lazy["evidence"]["cause"]]
+    # shown where it was made (the first test's set-up), not where the later test used the connection
+    assert (cause["call"], cause["where"]) == ("Connection.create_function", "test_lazy.py:8")
+    assert "when this connection was set up, earlier in the run" in cause["turso"]
     # a class's set-up (one connection for all its tests) is every one of its tests' set-up
     for name in ("test_first", "test_second"):
         row = rows[f"test_units.SharedConnection.{name}"]

@@ -76,6 +76,8 @@ def outcome_text(event: list[str] | None) -> str:
         return f"raised {outcome}"
     if kind == MISSING:
         return "attribute missing (AttributeError)"
+    if "earlier in the run" in outcome:
+        return "missing; the drop-in made it inert when this connection was set up, earlier in the run"
     return "missing; the drop-in made the call inert"
 
 

@@ -180,8 +180,9 @@ class Knowledge:
         self.entry_of: dict[str, str] = {}
         self.by_param: dict[str, list[str]] = defaultdict(list)
         for entry in registry.entries.values():
-            for check in entry.checks:
-                self.entry_of.setdefault(check, entry.id)
+            if self._for_turso(entry.id):
+                for check in entry.checks:
+                    self.entry_of.setdefault(check, entry.id)
         for row in checks:
             result = (row.get("results") or {}).get("turso") or {}
             if result.get("outcome") in (None, "same", "unsupported"):
@@ -189,7 +190,7 @@ class Knowledge:
             cid = str(row["id"])
             self.titles[cid] = str(row.get("title") or "")
             entry = (row.get("entry") or {}).get("id")
-            if entry:
+            if entry and self._for_turso(str(entry)):
                 self.entry_of[cid] = str(entry)
             param = _PARAM.search(cid)
             if param:
@@ -199,6 +200,11 @@ class Knowledge:
         for ev in evidence:
             sig = ev.signature
             self.evidence[(sig.group, sig.kind, sig.classes)].append(ev)
+
+    def _for_turso(self, entry_id: str) -> bool:
+        """An entry that states what Turso observes (or states no backend): not another backend's own."""
+        entry = self.registry.entries.get(entry_id)
+        return entry is None or not entry.expect or "turso" in entry.expect
 
     def _entry_title(self, entry_id: str) -> str:
         entry = self.registry.entries.get(entry_id)

@@ -265,12 +265,14 @@ class Tracer:
         self.generation = 0
         self.walls_shown: set[int] = set()
 
-    def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None) -> None:
-        """Append one event (past MAX_EVENTS only counted)."""
+    def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None,
+            where: str = "") -> None:
+        """Append one event (past MAX_EVENTS only counted); `where` replaces the line that made the call."""
         if len(self.events) >= MAX_EVENTS:
             self.dropped += 1
             return
         inner, outer = user_lines(frame)
+        inner = where or inner
         self.events.append([name, mask(args), kind, mask(outcome), inner, outer])
 
     def take(self) -> tuple[list[list[str]], int]:

@@ -31,6 +31,7 @@ from stc_harness.dropin.trace import (
     render,
     render_exception,
     render_sql,
+    user_lines,
     volatile_sql,
 )
 
@@ -312,7 +313,7 @@ def remember_wall(connection: Any, qualname: str, args: str) -> None:
         except (AttributeError, TypeError):
             return
     if len(walls) < 50:
-        walls.append((qualname, args, TRACER.generation))
+        walls.append((qualname, args, TRACER.generation, user_lines(sys._getframe(2))[0]))
 
 
 def show_walls(owner: Any, frame: Any) -> None:
@@ -326,9 +327,9 @@ def show_walls(owner: Any, frame: Any) -> None:
     if not walls or id(connection) in TRACER.walls_shown:
         return
     TRACER.walls_shown.add(id(connection))
-    for qualname, args, generation in walls:
+    for qualname, args, generation, where in walls:
         if generation != TRACER.generation:  # made in this test: already in its trace
-            TRACER.add(qualname, args, INERT, EARLIER_WALL, frame)
+            TRACER.add(qualname, args, INERT, EARLIER_WALL, frame, where=where)
 
 
 def inert(qualname: str, asynchronous: bool = False, method: bool = False) -> Callable[..., Any]:
