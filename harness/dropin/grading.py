@@ -55,9 +55,14 @@ def said(row: dict[str, Any]) -> dict[str, str]:
     return {"first": first, "cause": cause_text(row), "confidence": str(row.get("confidence", ""))}
 
 
-def sample(out: Path, reports: dict[str, dict[str, Any]], n: int, seed: int) -> int:
-    """Write `n` failures drawn at random (seeded) across the reports, with what the drop-in said."""
-    pool = sorted((suite, nodeid) for suite, rows in reports.items() for nodeid in rows)
+def sample(out: Path, reports: dict[str, dict[str, Any]], n: int, seed: int,
+           exclude: Iterable[Path] = ()) -> int:
+    """Write `n` failures drawn at random (seeded) across the reports, with what the drop-in said; failures
+    already in an `exclude` sample (one the explanations were tuned on) are not drawn again."""
+    taken = {(line["suite"], line["nodeid"]) for path in exclude
+             for line in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if line}
+    pool = sorted((suite, nodeid) for suite, rows in reports.items() for nodeid in rows
+                  if (suite, nodeid) not in taken)
     chosen = random.Random(seed).sample(pool, min(n, len(pool)))
     with out.open("w", encoding="utf-8") as fh:
         for suite, nodeid in chosen:
@@ -141,10 +146,12 @@ def main(argv: Iterable[str]) -> int:
     parser.add_argument("--report", action="append", default=[], metavar="NAME=PATH", required=True)
     parser.add_argument("--n", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--exclude", action="append", type=Path, default=[], metavar="SAMPLE",
+                        help="sample: do not draw failures already in this graded sample")
     args = parser.parse_args(list(argv)[1:])
     reports = _reports(args.report)
     if args.action == "sample":
-        return sample(args.file, reports, args.n, args.seed)
+        return sample(args.file, reports, args.n, args.seed, args.exclude)
     if args.action == "refresh":
         return refresh(args.file, reports)
     return check(args.file, reports)
