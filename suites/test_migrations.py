@@ -453,6 +453,9 @@ VERBATIM: dict[str, tuple[str, ...]] = {
     "trigger": ("CREATE TABLE t (a)", "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END"),
     "after_add_column": ("CREATE TABLE t (a)", "ALTER TABLE t ADD COLUMN b REAL DEFAULT -1.5"),
     "references": ("CREATE TABLE p (id INTEGER PRIMARY KEY)", "CREATE TABLE t (p_id REFERENCES p(id))"),
+    "after_rename": ('CREATE TABLE "p" ("id" INTEGER PRIMARY KEY)',
+                     'CREATE TABLE "t" ("p_id" REFERENCES "p"("id"))', 'ALTER TABLE "p" RENAME TO "q"'),
+    "view": ("CREATE TABLE t (a)", "CREATE VIEW v as select a, sqlite_version() from t"),
 }
 
 

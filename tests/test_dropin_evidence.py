@@ -61,6 +61,11 @@ def test_run_dependent_parts_are_normalised_and_the_rest_kept() -> None:
     ("""[('"abc"',)]""", """[("'abc'",)]""", "quote-style"),
     ("[('1+2',)]", "[('(1 + 2)',)]", "parenthesised"),
     ("[('abc',)]", "[('abd',)]", "text-value"),
+    ("""[('CREATE TABLE "t" (\\n   "a" INTEGER\\n)',)]""", """[('CREATE TABLE "t" ("a" INTEGER)',)]""",
+     "whitespace-collapsed"),
+    ("[('CHARACTER(70)',)]", "[('CHARACTER (70)',)]", "whitespace-added"),
+    ("""[('CREATE TABLE "q" ("id")',)]""", """[('CREATE TABLE q ("id")',)]""", "requoted"),
+    ("[('CREATE VIEW v as select f()',)]", "[('CREATE VIEW v AS SELECT f ()',)]", "case-and-spacing"),
 ])
 def test_value_differences_are_named_by_kind(sqlite: str, turso: str, kind: str) -> None:
     assert value_kind(sqlite, turso) == kind
@@ -277,6 +282,24 @@ def test_words_of_the_message_break_a_tie_between_two_cases_of_one_check() -> No
     user = _table_info("[(0, 'c', 'INTEGER', 0, 'true', 0)]", "[(0, 'c', 'INTEGER', 0, 'TRUE', 0)]")
     found = knowledge.explain(user, frozenset({"true", "assert"}))
     assert (found.confidence, found.check) == (PROVEN, "schema.default_read_back[true_keyword]")
+
+
+def test_an_error_the_taxonomy_has_no_kind_for_matches_by_its_message_with_names_taken_out() -> None:
+    def exists(sql: str, obj: str) -> Any:
+        turso = f"DatabaseError: Parse error: {obj} already exists"
+        (d,) = align([ev("Cursor.execute", sql, "raise", f"OperationalError: {obj} already exists")],
+                     [ev("Cursor.execute", sql, "raise", turso)])
+        return d
+
+    table = exists("'CREATE TABLE parent (x)'", "table parent")
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence("errors.discovered_class[already_exists]", "", Signature.of(table), "execute", table.sqlite,
+                 table.turso)])
+    found = knowledge.explain(exists("'CREATE VIEW \"bar\" AS select 1'", 'view "bar"'))
+    assert (found.confidence, found.check) == (PROVEN, "errors.discovered_class[already_exists]")
+    locked = replace(exists("'CREATE VIEW v AS select 1'", "view v"),
+                     turso="raised DatabaseError: Parse error: view v is locked")
+    assert knowledge.explain(locked).confidence == UNKNOWN  # another message: no match
 
 
 def test_a_call_only_turso_made_is_blamed_on_the_value_that_sent_it_there() -> None:

@@ -145,18 +145,27 @@ def _text_kind(x: Any, y: Any) -> str:
     if a.lower() == b.lower():
         return "text-case" if " " in a else "case-folded"  # a statement's words vs a name
     if "".join(a.split()) == "".join(b.split()):
-        return "text-whitespace"
+        # SQL text laid out anew: spacing and line breaks taken out, or spaces put in
+        return "whitespace-collapsed" if _spaces(b) < _spaces(a) else "whitespace-added"
     if _TYPE_ARGS.sub("", a) == _TYPE_ARGS.sub("", b):
         return "type-arguments-lost"
     if a.replace('"', "'") == b.replace('"', "'"):
         return "quote-style"  # the same text quoted another way: an expression rendered anew
-    if _bare(a) == _bare(b):
+    if _bare(a, "()") == _bare(b, "()"):
         return "parenthesised"  # the same expression with or without brackets (and spacing)
+    if _bare(a, "\"'`[]") == _bare(b, "\"'`[]"):
+        return "requoted"  # identifiers' quotes taken out or put in (and spacing)
+    if _bare(a, "").lower() == _bare(b, "").lower():
+        return "case-and-spacing"  # keywords upper-cased, spacing redone: a statement rendered anew
     return "text-value"
 
 
-def _bare(text: str) -> str:
-    return "".join(text.replace("(", "").replace(")", "").split())
+def _spaces(text: str) -> int:
+    return sum(ch.isspace() for ch in text)
+
+
+def _bare(text: str, drop: str) -> str:
+    return "".join(ch for ch in "".join(text.split()) if ch not in drop)
 
 
 def differing_cells(sqlite: str, turso: str) -> frozenset[int]:

@@ -227,7 +227,9 @@ class Knowledge:
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
         best: tuple[float, tuple[int, int, int, int, int], Evidence] | None = None
-        user_kind = kind_from_message(d.turso) if d.kind.startswith("error") else None
+        user_kind: Any = kind_from_message(d.turso) if d.kind.startswith("error") else None
+        if user_kind is None and d.kind.startswith("error"):
+            user_kind = error_template(d.turso) or None  # an error the taxonomy has no kind for
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
@@ -235,7 +237,7 @@ class Knowledge:
         for ev in candidates:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
-                same_kind = kind_from_message(ev.turso) == user_kind
+                same_kind = (kind_from_message(ev.turso) or error_template(ev.turso)) == user_kind
                 matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
                 score = 1.0 if matched else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
@@ -328,6 +330,22 @@ def same_values(check_sqlite: str, check_turso: str, sqlite: str, turso: str) ->
 
     mine = changed(sqlite, turso)
     return int(bool(mine) and mine == changed(check_sqlite, check_turso))
+
+
+_QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")
+_OBJECT = re.compile(r"\b(?:table|view|index|trigger|column|function|module|collation)\s+(?:\?|[\w.$]+)",
+                     re.IGNORECASE)
+
+
+def error_template(outcome: str) -> str:
+    """An error's message with what names an object taken out (`<object> ? already exists`): the kind of an
+    error the harness's taxonomy has no name for, so `view "v" already exists` is `table t already exists`."""
+    if not outcome.startswith("raised "):
+        return ""
+    message = outcome.removeprefix("raised ").split(":", 1)[-1].strip()
+    message = re.sub(r"^(?:parse|runtime) error:\s*", "", message, flags=re.IGNORECASE)
+    message = _OBJECT.sub("<object> ?", _QUOTED_ANY.sub("?", message))
+    return re.sub(r"\d+", "#", message).lower()
 
 
 def _generic(sig: Signature) -> bool:
