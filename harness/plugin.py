@@ -47,6 +47,7 @@ from stc_harness.isolation import job_for, run_isolated
 from stc_harness.observe import canonical
 from stc_harness.output_paths import check_folder
 from stc_harness.secrets import redact, remember_environment
+from stc_harness.side_runs import side_run
 from stc_harness.test_records import record_of_test
 from stc_harness.variants import (
     DEFAULT_COUNT,
@@ -433,7 +434,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     if not spec.has_expect and sel.backend.name != ref_name:
         ref_run = st.reference_runs.get(spec.id)
         if ref_run is None:
-            ref_run = await _run_on(st, spec, body, key, st.reference, tmp_path / "reference")
+            with side_run():
+                ref_run = await _run_on(st, spec, body, key, st.reference, tmp_path / "reference")
             st.reference_runs[spec.id] = ref_run
     tracked_name = st.tracked.backend.name if st.tracked is not None else backend_registry.TRACKED
     if sel.backend.name == tracked_name:
@@ -441,14 +443,16 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     fixed = run
     hood: Neighbourhood | None = None
     if spec.variants is not None and run.status == "ok" and sel.backend.name != ref_name:
-        hood = await _neighbourhood(st, spec, body, sel, tmp_path)
+        with side_run():
+            hood = await _neighbourhood(st, spec, body, sel, tmp_path)
         run = dataclasses.replace(run, observation=with_neighbourhood(run.observation, hood))
     verdict = judge(spec, sel.backend.name, run, ref_name, ref_run, st.registry, tracked_name)
     if verdict.differs and sel.backend.name not in (ref_name, tracked_name):
         if spec.layer == "engine":
-            tracked_run = await _tracked_run(st, spec, body, key, tmp_path)
-            if hood is not None and tracked_run is not None:
-                tracked_run = await _tracked_with_minimal(st, spec, body, hood, tracked_run, tmp_path)
+            with side_run():
+                tracked_run = await _tracked_run(st, spec, body, key, tmp_path)
+                if hood is not None and tracked_run is not None:
+                    tracked_run = await _tracked_with_minimal(st, spec, body, hood, tracked_run, tmp_path)
             verdict = with_attribution(verdict, run, tracked_run,
                                        st.tracked.id if st.tracked is not None else "none")
         else:

@@ -16,12 +16,14 @@ import pytest
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
 from stc_harness.dropin.align import align, blame, differing_cells, value_kind
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
+from stc_harness.dropin.evidence import build
 from stc_harness.dropin.explain import Traces
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.dropin.trace import TRACER, clean_text, render
 from stc_harness.dropin.tracing import Tracing
+from stc_harness.side_runs import side_run
 from stc_harness.sources import Source
 
 
@@ -538,3 +540,26 @@ def test_the_drop_ins_own_missing_feature_errors_cite_entries_that_exist() -> No
     cited = set(re.findall(r'"(driver_connect\.[\w-]+)"', source))
     assert len(cited) >= 3
     assert cited <= set(load_registry(builtin_folder()).entries)
+
+
+def test_a_checks_evidence_is_its_own_run_not_the_reference_or_tracked_one(tmp_path: Path) -> None:
+    """A differing check also runs the reference and the tracked SQLite: those calls are not traced."""
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "pytest", str(root / "suites" / "test_migrations.py"), "-q", "-n", "0",
+           "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "schema_text_verbatim and after_rename",
+           f"--report-dir={tmp_path / 'report'}", f"--dropin-evidence={tmp_path / 'traces'}"]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    report = json.loads((tmp_path / "report" / "compatibility.json").read_text(encoding="utf-8"))
+    doc = build(tmp_path / "traces", report)
+    (found,) = [e for e in doc["evidence"] if e["check"] == "migrations.schema_text_verbatim[after_rename]"]
+    assert found["signature"][1] == "requoted"
+    assert "CREATE TABLE q (" in found["turso"]
+
+
+def test_calls_made_in_a_side_run_are_not_traced() -> None:
+    TRACER.take()
+    TRACER.add("Connection.execute", "'select 1'", "ok", "<Cursor>", None)
+    with side_run():  # the reference's or the tracked SQLite's run inside a Turso test
+        TRACER.add("Connection.execute", "'select 2'", "ok", "<Cursor>", None)
+    assert [e[1] for e in TRACER.take()[0]] == ["'select 1'"]

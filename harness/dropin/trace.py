@@ -21,6 +21,7 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
+from stc_harness import side_runs
 from stc_harness.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
@@ -268,6 +269,8 @@ class Tracer:
     def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None,
             where: str = "") -> None:
         """Append one event (past MAX_EVENTS only counted); `where` replaces the line that made the call."""
+        if side_runs.active():
+            return  # the reference's or tracked SQLite's run of a check, not the check's own
         if len(self.events) >= MAX_EVENTS:
             self.dropped += 1
             return
