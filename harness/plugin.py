@@ -33,6 +33,7 @@ from stc_harness.checks import (
     DriftError,
     Run,
     UndocumentedDifference,
+    VerdictFailure,
     driver_attribution,
     execute,
     judge,
@@ -517,6 +518,9 @@ def difference_paths(verdict: Any, run: Run, backend: str) -> str:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Record a user's maketest and fixture tests; redact known secrets from failure text and output."""
+    if call.excinfo is not None and isinstance(call.excinfo.value, (VerdictFailure, pytest.xfail.Exception)):
+        # a verdict's message says everything: pytest's filter of a ~30-frame asyncio traceback costs ~8 ms
+        call.excinfo.traceback = call.excinfo.traceback[-1:]
     outcome = yield
     report = outcome.get_result()
     if STATE in item.config.stash and not any(k == RECORD_KEY for k, _ in report.user_properties):
