@@ -52,7 +52,7 @@ def _libsql() -> Any:
         import libsql
     except ImportError as exc:
         raise RoutingError(f"--dropin=libsql: the libsql module does not import ({exc}); fix: {INSTALL}; it "
-                           "ships wheels only (CPython on Linux and macOS)") from exc
+                           "ships wheels only (glibc Linux, macOS, Windows; none for musl/Alpine)") from exc
     return libsql
 
 
