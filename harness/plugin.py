@@ -110,7 +110,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="NAME|all|URL|module:factory",
                     help="backend to run (repeatable); default: every installed backend")
     group.addoption("--reference", default=None, dest="conformance_reference", metavar="NAME",
-                    help="backend whose observations are the baseline (default: sqlite)")
+                    help="backend whose observations are the baseline (default: sqlite); --reference=libsql "
+                         "reports what changes from libSQL to Turso")
     group.addoption("--tracked-reference", default=None, dest="conformance_tracked", metavar="NAME|none",
                     help="the SQLite release Turso tracks, run on the checks where a backend differs to "
                          f"attribute the difference (default: {backend_registry.TRACKED}; none: off)")
