@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from stc_harness import backend_registry, watchdog
+from stc_harness import backend_registry, reference_view, watchdog
 from stc_harness.backend_registry import Selected
 from stc_harness.capabilities import require_known
 from stc_harness.checks import (
@@ -33,6 +33,7 @@ from stc_harness.checks import (
     DriftError,
     Run,
     UndocumentedDifference,
+    VerdictFailure,
     driver_attribution,
     execute,
     judge,
@@ -91,6 +92,8 @@ class PluginState:
     variants: VariantSettings = field(default_factory=VariantSettings)
     #: Outcomes of single variants, by (backend name, check id, case), run once per process.
     variant_runs: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    #: SQLite's runs, by check id, when another backend is the reference (see `reference_view`).
+    sqlite_runs: dict[str, Run] = field(default_factory=dict)
 
 
 STATE = pytest.StashKey[PluginState]()
@@ -108,7 +111,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     metavar="NAME|all|URL|module:factory",
                     help="backend to run (repeatable); default: every installed backend")
     group.addoption("--reference", default=None, dest="conformance_reference", metavar="NAME",
-                    help="backend whose observations are the baseline (default: sqlite)")
+                    help="backend whose observations are the baseline (default: sqlite); --reference=libsql "
+                         "reports what changes from libSQL to Turso")
     group.addoption("--tracked-reference", default=None, dest="conformance_tracked", metavar="NAME|none",
                     help="the SQLite release Turso tracks, run on the checks where a backend differs to "
                          f"attribute the difference (default: {backend_registry.TRACKED}; none: off)")
@@ -161,7 +165,7 @@ def pytest_configure(config: pytest.Config) -> None:
             backend_registry.require_defaults(broken)
         ref_name = config.getoption("conformance_reference") or backend_registry.REFERENCE
         by_id = {s.id: s for s in selected}
-        reference = by_id.get(ref_name) or backend_registry.select([ref_name])[0][0]
+        reference = reference_view.resolve(ref_name, by_id)
         registry, builtin_ids = load_registries(_path_option(config, "conformance_registry",
                                                              "conformance_registry"))
         bad = registry.unknown_backends({*backend_registry.available(), *backend_registry.PLUGINS})
@@ -299,7 +303,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         entry = st.registry.for_check(spec.id, sel.backend.name)
         if entry and sel.backend.name in entry.expect and sel.backend.name != st.reference.backend.name:
             item.add_marker(pytest.mark.xfail(
-                strict=True, raises=DocumentedDifference,
+                strict=reference_view.is_default(st.reference), raises=DocumentedDifference,
                 reason=f"{entry.id}: {entry.title} ({entry.source}); an XPASS means the difference is "
                        f"gone: remove the {sel.backend.name!r} expectation of entry {entry.id!r}"))
     problem = registry_problem(st)
@@ -426,7 +430,9 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     """Run one check on one backend (and on the reference, once per process), record, and rule."""
     st = state_of(request.config)
     sel = st.selected[sel_id]
-    run = await _run_on(st, spec, body, key, sel, tmp_path / "run")
+    cached = st.reference_runs.get(spec.id) if sel.id == st.reference.id and not spec.has_expect else None
+    # a backend collected before the reference (libsql sorts first) already ran the reference's baseline
+    run = cached or await _run_on(st, spec, body, key, sel, tmp_path / "run")
     if sel.id == st.reference.id and not spec.has_expect:
         st.reference_runs.setdefault(spec.id, run)  # the other backends' baseline: no second run
     ref_name = st.reference.backend.name
@@ -457,6 +463,8 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
                                        st.tracked.id if st.tracked is not None else "none")
         else:
             verdict = driver_attribution(verdict)
+    if not reference_view.is_default(st.reference):
+        verdict = await _against_reference(st, spec, body, key, sel, run, ref_run, verdict, tmp_path)
     if hood is not None and hood.minimal is not None:
         fixed_same = ref_run is not None and ref_run.status == "ok" and same_observation(
             ref_run.observation, fixed.observation)
@@ -500,6 +508,18 @@ async def run_check_test(spec: CheckSpec, body: Body, sel_id: str, request: pyte
     pytest.fail(f"{verdict.outcome}: {verdict.message}", pytrace=False)
 
 
+async def _against_reference(st: PluginState, spec: CheckSpec, body: Body, key: str | None, sel: Selected,
+                             run: Run, ref_run: Run | None, verdict: Any, tmp_path: Path) -> Any:
+    """The verdict against a reference other than SQLite, with that reference's own differences applied."""
+    sqlite_run = run if sel.backend.name == backend_registry.REFERENCE else st.sqlite_runs.get(spec.id)
+    if sqlite_run is None and reference_view.needs_sqlite(verdict, st.reference, sel.backend.name, ref_run):
+        sqlite = backend_registry.select([backend_registry.REFERENCE])[0][0]
+        sqlite_run = st.sqlite_runs[spec.id] = await _run_on(st, spec, body, key, sqlite, tmp_path / "sqlite")
+    out = reference_view.rejudge(verdict, spec.id, sel.backend.name, run, st.reference.backend.name, ref_run,
+                                 st.registry, sqlite_run)
+    return out if out is verdict else dataclasses.replace(out, attribution=None)
+
+
 def difference_paths(verdict: Any, run: Run, backend: str) -> str:
     """"; differs at: <path>: <observed>, expected <x>; ..." for a drift or an undocumented difference."""
     from stc_harness.observe import canonical
@@ -521,6 +541,9 @@ def difference_paths(verdict: Any, run: Run, backend: str) -> str:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Record a user's maketest and fixture tests; redact known secrets from failure text and output."""
+    if call.excinfo is not None and isinstance(call.excinfo.value, (VerdictFailure, pytest.xfail.Exception)):
+        # a verdict's message says everything: pytest's filter of a ~30-frame asyncio traceback costs ~8 ms
+        call.excinfo.traceback = call.excinfo.traceback[-1:]
     outcome = yield
     report = outcome.get_result()
     if STATE in item.config.stash and not any(k == RECORD_KEY for k, _ in report.user_properties):

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from stc_harness import CheckContext, DatabaseError, Source, check, orm_backend, rows
+from stc_harness.connection import run_batch
 
 LIMITATIONS = orm_backend("Limitations")
 
@@ -94,24 +95,30 @@ PERFORMANCE = orm_backend("Performance")
 PERF_ROWS = 2000
 #: "High performance", made measurable: per-statement cost within this factor of stdlib sqlite3's.
 PERF_FACTOR = 3.0
+#: Rounds of the comparison; each side keeps its cheapest round (interference only ever adds time).
+PERF_ROUNDS = 5
 
 
-def _yardstick_seconds() -> float:
-    """The same workload on stdlib sqlite3 in memory, in the calling thread: the yardstick (CPU seconds).
+def _workload() -> tuple[list[Any], list[Any]]:
+    """The inserts (in one transaction) and the primary-key selects, as batches."""
+    rows_in = (("INSERT INTO kv VALUES (?, ?)", (i, f"v{i}")) for i in range(PERF_ROWS))
+    return (["BEGIN", *rows_in, "COMMIT"],
+            [("SELECT v FROM kv WHERE id = ?", (i,)) for i in range(PERF_ROWS)])
 
-    CPU time of this process, not wall time: other processes on a busy machine (another xdist worker, a
-    parallel build) then cannot make one side look faster than it is and flip the outcome.
+
+def _yardstick_seconds(inserts: list[Any], selects: list[Any]) -> float:
+    """The same batches on stdlib sqlite3 in memory, through the same `run_batch` the adapters use (CPU s).
+
+    The same Python wraps every statement on both sides (the harness's batch loop, a `Result` per
+    statement), so the ratio is the driver's and engine's cost, not the harness's. CPU time of this
+    process, not wall time: other processes on a busy machine cannot make one side look faster.
     """
     db = sqlite3.connect(":memory:", isolation_level=None)
     try:
         db.execute("CREATE TABLE kv (id INTEGER PRIMARY KEY, v TEXT)")
         start = time.process_time()
-        db.execute("BEGIN")
-        for i in range(PERF_ROWS):
-            db.execute("INSERT INTO kv VALUES (?, ?)", (i, f"v{i}"))
-        db.execute("COMMIT")
-        for i in range(PERF_ROWS):
-            db.execute("SELECT v FROM kv WHERE id = ?", (i,)).fetchall()
+        run_batch(db, inserts, reuse_cursor=True)
+        run_batch(db, selects, reuse_cursor=True)
         return time.process_time() - start
     finally:
         db.close()
@@ -120,24 +127,24 @@ def _yardstick_seconds() -> float:
 @check(title=f"Per-statement cost within {PERF_FACTOR:g}x of stdlib sqlite3 ({PERF_ROWS} inserts in one "
              f"transaction, {PERF_ROWS} primary-key selects, in memory, batch path)", source=PERFORMANCE)
 async def test_per_statement_cost(ctx: CheckContext) -> object:
+    """Both sides run the same batches through the harness's batch loop, interleaved; cheapest round each."""
     conn = await ctx.connect(ctx.url(memory=True))
     await conn.execute("CREATE TABLE kv (id INTEGER PRIMARY KEY, v TEXT)")
-    rows_in = (("INSERT INTO kv VALUES (?, ?)", (i, f"v{i}")) for i in range(PERF_ROWS))
-    inserts: list[Any] = ["BEGIN", *rows_in, "COMMIT"]
-    selects: list[Any] = [("SELECT v FROM kv WHERE id = ?", (i,)) for i in range(PERF_ROWS)]
-    best_ratio = float("inf")
-    for _ in range(3):  # best of three on both sides, so a busy neighbour does not decide the outcome
-        yardstick = await asyncio.to_thread(_yardstick_seconds)
+    inserts, selects = _workload()
+    backend = yardstick = float("inf")
+    for _ in range(PERF_ROUNDS):
+        yardstick = min(yardstick, await asyncio.to_thread(_yardstick_seconds, inserts, selects))
         await conn.execute("DELETE FROM kv")
         start = time.process_time()  # the driver's thread is in this process: its CPU time counts
         results = [*await conn.batch(inserts), *await conn.batch(selects)]
-        elapsed = time.process_time() - start
+        backend = min(backend, time.process_time() - start)
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise failed[0]
-        best_ratio = min(best_ratio, elapsed / yardstick)
-    ctx.note(ratio_to_stdlib_sqlite3=round(best_ratio, 2))
-    return {f"within_{PERF_FACTOR:g}x_of_stdlib_sqlite3": best_ratio <= PERF_FACTOR}
+    ratio = backend / yardstick
+    ctx.note(ratio_to_stdlib_sqlite3=round(ratio, 2),
+             microseconds_per_statement=round(backend * 1e6 / (2 * PERF_ROWS + 2), 2))
+    return {f"within_{PERF_FACTOR:g}x_of_stdlib_sqlite3": ratio <= PERF_FACTOR}
 
 
 #: SQLite's limits page, each limit that is measurable in seconds.

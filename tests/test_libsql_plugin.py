@@ -151,3 +151,21 @@ def test_a_mutant_of_the_plugin_turns_a_check_red(tmp_path: Path, monkeypatch: p
     mutant = {c["id"]: c["results"]["libsql"]["outcome"] for c in load_report(tmp_path / "mutant")["checks"]}
     assert real["errors.kind[unique]"] == "same"
     assert mutant["errors.kind[unique]"] == "undocumented-difference"
+
+
+def test_a_machine_without_a_libsql_wheel_runs_without_it(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # as on musl Linux (Alpine), where no libsql wheel exists: the module does not import
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "libsql.py").write_text("raise ImportError('no libsql wheel for this platform')\n",
+                                      encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(shadow))
+    result = run_repo(["suites/test_smoke.py", "--collect-only"], tmp_path / "b", timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "backend libsql: not installed (" in result.stdout, result.stdout[:1500]
+    assert "the libsql package is not installed (no libsql wheel for this " \
+           "platform); it ships wheels only" in result.stdout
+    assert "[libsql" not in result.stdout  # nothing is collected for it
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text(encoding="utf-8")
+    assert 'echo "libsql: no wheel for this machine; the libsql backend is skipped"' in makefile

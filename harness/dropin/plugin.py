@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from stc_harness.differences import Registry, builtin_folder, load_registry
-from stc_harness.dropin import anyrunner
+from stc_harness.dropin import anyrunner, route_libsql
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.child import ChildRun
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
@@ -29,7 +29,7 @@ from stc_harness.report.schema import ReportError, load_report
 from stc_harness.report.write import write_all
 from stc_harness.secrets import redact
 
-ENGINE_CHOICES = ("turso",)
+ENGINE_CHOICES = ("turso", route_libsql.ENGINE)
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -127,6 +127,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     adapt = not ns.dropin_raw
     if anyrunner.ACTIVE:
         return  # the command form's bootstrap already routes and traces this process
+    if engine == route_libsql.ENGINE:
+        route_libsql.install_child(early_config, trace=not ns.dropin_notrace)
+        return
     if engine == "turso":
         registry = load_known(early_config)
         try:
@@ -164,7 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "dist", "no") != "no":
         # -n N is for the children (each engine runs under xdist); the parent only collects
         config.option.dist, config.option.numprocesses = "no", None
-    _check_routable()
+    route_libsql.check_routable() if engine == route_libsql.ENGINE else _check_routable()
     config.pluginmanager.register(Parent(config, _timeout(config)), "dropin-parent")
 
 
@@ -211,9 +214,13 @@ class Parent:
         runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
                         self.config.getoption("dropin_raw"),
                         parallel=not self.config.getoption("dropin_serial"),
-                        control=self.config.getoption("dropin_control"))
+                        control=self.config.getoption("dropin_control"),
+                        target=_engine(self.config) or "turso")
         registry, checks = load_known(self.config), load_checks(self.config)
-        knowledge = Knowledge(registry, checks, load_evidence())
+        libsql = _engine(self.config) == route_libsql.ENGINE
+        if libsql:
+            registry, checks = route_libsql.view(registry, checks)
+        knowledge = Knowledge(registry, checks, () if libsql else load_evidence())
         rows = merge(nodeids, runs, knowledge, folder, control=self.config.getoption("dropin_control"))
         known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
                  f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences."
@@ -227,6 +234,7 @@ class Parent:
             known += (f" Not passed to the engines' runs: {' '.join(dropped)} (every test must run on both "
                       "engines to be compared).")
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
+        self.doc = route_libsql.relabel(self.doc) if libsql else self.doc
         write_all(redact(self.doc), self.report_dir, "dropin")
         # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
         session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both")
@@ -243,7 +251,8 @@ class Parent:
         if self.doc is None:
             return
         tr = terminalreporter
-        tr.section("drop-in: SQLite vs Turso")
+        libsql = self.doc.get("dropin", {}).get("engine") == route_libsql.ENGINE
+        tr.section("drop-in: SQLite vs libSQL" if libsql else "drop-in: SQLite vs Turso")
         for line in summary_lines(redact(self.doc)):
-            tr.write_line(line)
+            tr.write_line(route_libsql.words(line) if libsql else line)
         tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")

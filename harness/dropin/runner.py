@@ -209,10 +209,11 @@ def different_code(runs: dict[str, EngineRun]) -> list[str]:
 
 
 def run_both(args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
-             parallel: bool = True, control: bool = False) -> dict[str, EngineRun]:
-    """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too."""
+             parallel: bool = True, control: bool = False, target: str = "turso") -> dict[str, EngineRun]:
+    """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too, `target`
+    names the engine the Turso slot runs on (`libsql`: stc_harness.dropin.route_libsql)."""
     folder.mkdir(parents=True, exist_ok=True)
-    child = {"turso": "control"} if control else {}
+    child = {"turso": "control"} if control else {"turso": target}
     if not parallel:
         return {e: run_engine(e, args, folder, cwd, timeout, raw, child_engine=child.get(e)) for e in ENGINES}
     with ThreadPoolExecutor(len(ENGINES)) as pool:

@@ -419,7 +419,7 @@ class Tracing:
                 new = sync_wrapper(
                     f"sqlite3.{name}",
                     self._sqlite_connect(current)
-                    if (name == "connect" and self.engine != "turso")
+                    if (name == "connect" and self.engine not in ("turso", "libsql"))  # no factory=
                     else current,
                     False,
                 )

@@ -12,6 +12,8 @@ from typing import Any
 
 from stc_harness.checks import OUTCOMES
 from stc_harness.differences import IMPACTS
+from stc_harness.report.entries import entry_of
+from stc_harness.report.migration import migration_sections, reference_lead
 
 SCHEMA_VERSION = 2
 #: Versions `stc_harness.report.schema` reads: 1 is upgraded on load (its attribution is unknown).
@@ -128,12 +130,6 @@ def _cell(check_id: str) -> dict[str, str]:
     return {"text": check_id, "href": f"#{check_id}"}
 
 
-def entry_of(row: dict[str, Any], backend: str, registry: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The registry entry (as a dict) covering `backend`'s result of a check row: its own, else the row's."""
-    own = (row.get("entries") or {}).get(backend)
-    return registry.get(own, {"id": own}) if own else (row.get("entry") or {})
-
-
 def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
     """The first report section: Turso's own differences by impact, worst first; then the version gaps."""
     rows: list[tuple[int, int, str, list[Any]]] = []
@@ -173,7 +169,9 @@ def add_attribution(doc: dict[str, Any]) -> dict[str, Any]:
     doc["attribution_summary"] = attribution_counts(doc["checks"],
                                                     {e["id"]: e for e in doc.get("registry", [])})
     sections = [s for s in doc.get("sections", []) if s.get("id") != WHAT_WILL_CHANGE]
-    doc["sections"] = [what_will_change(doc), *sections]
+    lead = reference_lead(doc)  # judged against libSQL: what changes from it to Turso comes first
+    doc["sections"] = [*([lead] if lead else []), what_will_change(doc),
+                       *(s for s in sections if not lead or s.get("id") != lead["id"])]
     return doc
 
 
@@ -259,8 +257,6 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
     section = driver_theme_section(doc)
     if section is not None:
         doc.setdefault("sections", []).append(section)
-    from stc_harness.report.migration import migration_sections
-
     doc.setdefault("sections", []).extend(migration_sections(doc))
     return doc
 

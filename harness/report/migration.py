@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from stc_harness.differences import IMPACTS
+from stc_harness.report.entries import entry_of
 
 TARGET = "turso"
 IMPACT_ORDER = (*IMPACTS, "undocumented")
@@ -29,8 +30,6 @@ def _seen(res: dict[str, Any]) -> Any:
 def _impact(row: dict[str, Any], backend: str, registry: dict[str, dict[str, Any]],
             reference_id: str) -> str | None:
     """The impact of `backend`'s result differing from the reference SQLite (None: it does not)."""
-    from stc_harness.report.build import entry_of
-
     res = row["results"][backend]
     reference = row["results"].get(reference_id) or {}
     both_absent = res["outcome"] == "unsupported" and reference.get("outcome") == "unsupported"
@@ -40,6 +39,34 @@ def _impact(row: dict[str, Any], backend: str, registry: dict[str, dict[str, Any
     if res["outcome"] == "unsupported":
         return entry.get("impact") or "missing-api"
     return entry.get("impact") or "undocumented"
+
+
+def _against_source(row: dict[str, Any], target: str, source: str,
+                    registry: dict[str, dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(target's, source's) impact in a run judged against `source`: whose entry explains the change."""
+    res = row["results"][target]
+    if res["outcome"] == "unsupported":
+        return entry_of(row, target, registry).get("impact") or "missing-api", None
+    entry = entry_of(row, target, registry) if res["outcome"] == "documented-difference" else {}
+    expect = registry.get(entry.get("id", ""), entry).get("expect") or {}
+    impact = entry.get("impact") or "undocumented"
+    if target in expect and source not in expect:
+        return impact, None
+    if source in expect and target not in expect:
+        return None, impact
+    return impact, (impact if entry else None)
+
+
+def reference_lead(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """In a run judged against another backend than SQLite (`--reference=libsql`): the first section, what
+    changes from that backend to Turso (None: the reference is SQLite, or Turso did not run)."""
+    source = str(doc.get("reference"))
+    if source in ("None", "sqlite", TARGET):
+        return None
+    section = migration_section(doc, source)
+    if section is None:
+        return None
+    return {**section, "title": f"What will change for your application: from {source} to {TARGET}"}
 
 
 def _short(value: Any) -> str:
@@ -62,7 +89,10 @@ def migration_section(doc: dict[str, Any], source: str, target: str = TARGET) ->
                 json.dumps(_seen(a), sort_keys=True) == json.dumps(_seen(b), sort_keys=True):
             continue  # the same on both (two absent features differ only in their reasons)
         ref = str(doc.get("reference"))
-        to_impact, from_impact = _impact(row, target, registry, ref), _impact(row, source, registry, ref)
+        if ref == source:  # judged against `source` itself: the entry covering the target's result says whose
+            to_impact, from_impact = _against_source(row, target, source, registry)
+        else:
+            to_impact, from_impact = _impact(row, target, registry, ref), _impact(row, source, registry, ref)
         impacts = [i for i in (to_impact, from_impact) if i]
         impact = min(impacts, key=IMPACT_ORDER.index) if impacts else "undocumented"
         side = ("both differ from SQLite" if len(impacts) == 2 else f"{target} differs from SQLite"
@@ -81,10 +111,10 @@ def migration_section(doc: dict[str, Any], source: str, target: str = TARGET) ->
 
 
 def migration_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """A "from X to Turso" section for every backend of the report other than the reference and Turso."""
+    """A "from X to Turso" section for every backend of the report but SQLite, the reference and Turso."""
     out = []
     for backend in doc.get("backends", []):
-        if backend["id"] in (doc.get("reference"), TARGET, "sqlean"):
+        if backend["id"] in (doc.get("reference"), TARGET, "sqlean", "sqlite"):
             continue
         section = migration_section(doc, backend["id"])
         if section is not None:

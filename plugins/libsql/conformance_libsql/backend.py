@@ -28,8 +28,9 @@ from conformance_libsql.errors import classify
 try:
     import libsql
 except ImportError as exc:  # no wheel for this platform or Python: the backend does not load, said once
-    raise ImportError(f"the libsql package is not installed ({exc}); it ships wheels only (CPython on Linux "
-                      "and macOS): pip install 'libsql>=0.1.5,<0.2'") from exc
+    raise ImportError(f"the libsql package is not installed ({exc}); it ships wheels only (glibc Linux, "
+                      "macOS, Windows; none for musl/Alpine), never a source build: "
+                      "pip install --only-binary=libsql 'libsql>=0.1.5,<0.2'") from exc
 
 #: Why this backend is in the run, as the report header says it.
 PURPOSE = "libSQL, the SQLite fork Turso Cloud runs today (local files, no network)"
