@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
+from stc_harness.differential.cores import Seat, confine, plan, usable, where
 from stc_harness.differential.corpus import OPEN, Corpus, version_text
 from stc_harness.differential.findings import DOCUMENTED, classify
 from stc_harness.differential.seedtask import RECORD_VERSION, SeedSpec, finding_of, probe, recheck, run_seed
@@ -58,6 +59,9 @@ class CampaignConfig:
     workers: int = 2
     scheduler: str | None = None
     connect_timeout: float = 20.0
+    #: Confine each worker (and the engine processes it starts) to one core per worker thread, so
+    #: workers scale by cores (`cores`); False leaves every worker all of its machine's cores.
+    pin: bool = True
     recheck: bool = False  # re-run every open cause's repro, even on the versions it was last seen with
     #: Wall-clock seconds for the seeds: then the rest are cancelled and left to do (like Ctrl-C).
     deadline: float | None = None
@@ -70,6 +74,7 @@ class CampaignResult:
     versions: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     workers: int = 0
+    cores: dict[str, list[int]] = field(default_factory=dict)  # by worker address: the cores it runs on
     ran: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
@@ -152,6 +157,32 @@ def check_workers(client: Client, spec: SeedSpec) -> dict[str, str]:
     return next(iter(seen.values()))
 
 
+class CoreShares(WorkerPlugin):
+    """Confines each worker, by name, to its cores when it starts (and again when Dask restarts it)."""
+
+    name = "stc-harness-core-shares"
+
+    def __init__(self, shares: dict[str, list[int] | None]) -> None:
+        self.shares = shares
+
+    def setup(self, worker: Any) -> None:
+        """Confine this worker (its threads and processes) to its share; all its cores if it has none."""
+        confine(self.shares.get(str(worker.name)) or usable())
+
+
+def pin_workers(client: Client, pin: bool = True) -> dict[str, list[int]]:
+    """Give every worker of the cluster its cores (`cores.plan`: one per thread, disjoint on a machine
+    while there are enough), or all its machine's cores when `pin` is False; the cores by address."""
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    machines: dict[str, dict[str, Any]] = client.run(where)
+    seats = [Seat(str(w["name"]), f"{w['host']}/{machines[a]['hostname']}", int(w["nthreads"]),
+                  tuple(machines[a]["cores"])) for a, w in info.items() if a in machines]
+    shares: dict[str, list[int] | None] = dict(plan(seats)) if pin else {s.name: None for s in seats}
+    client.register_plugin(CoreShares(shares), name=CoreShares.name)
+    return {a: shares.get(str(w["name"])) or list(machines[a]["cores"])
+            for a, w in info.items() if a in machines}
+
+
 def _recheck_open(client: Client, corpus: Corpus, config: CampaignConfig, result: CampaignResult) -> None:
     """The ratchet: open causes last seen (or checked) on other engine versions re-run their repro; one
     that no longer reproduces is marked fixed on these versions."""
@@ -194,7 +225,8 @@ def run_campaign(config: CampaignConfig, progress: Callable[[str], None] = lambd
             connect(config.workers, config.scheduler, config.connect_timeout)
         with session as client:
             result.versions = check_workers(client, config.spec)
-            result.workers = len(client.scheduler_info().get("workers", {}))
+            result.cores = pin_workers(client, config.pin)
+            result.workers = len(result.cores)
             fp = result.fingerprint = config.spec.fingerprint(result.versions)
             done = corpus.done_seeds(fp)
             result.skipped = [s for s in config.seeds if s in done]

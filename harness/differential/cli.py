@@ -15,7 +15,7 @@ from stc_harness.differences import RegistryError, builtin_folder, load_registri
 from stc_harness.differential.causegroups import group
 from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
 from stc_harness.differential.compare import KINDS
-from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.engines import Engine, lineup
 from stc_harness.differential.findings import (
     DOCUMENTED,
     UNDOCUMENTED,
@@ -117,7 +117,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="re-run every open cause's repro first, even on the versions it was last seen with")
     c.add_argument("--no-export", action="store_true", help="do not export new causes as .sqltest cases")
     c.add_argument("--bench-campaign", action="store_true",
-                   help="measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
+                   help="the same as `python -m stc_harness hunt-bench-campaign` (its --help lists its "
+                        "options): measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
     args = p.parse_args(argv)
     if args.campaign is None and not args.bench_campaign:
         extra = [o for o, v in (("--seeds", args.seeds is not None), ("--scheduler", args.scheduler),
@@ -371,36 +372,45 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _needs_dask(exc: ImportError) -> UsageError:
+    return UsageError(f"campaigns need Dask's distributed ({exc}): "
+                      "pip install 'sqlite-turso-conformance[campaign]'")
+
+
 def _campaign(args: argparse.Namespace, names: list[str], registry: Any, out: Any) -> int:
-    """`--campaign` and `--bench-campaign`, which need the optional `[campaign]` extra."""
+    """`--campaign`, which needs the optional `[campaign]` extra."""
     try:
-        from stc_harness.differential import campaign_bench, campaign_cli
+        from stc_harness.differential import campaign_cli
     except ImportError as exc:  # the optional dependency, not an import circle
-        raise UsageError(f"campaigns need Dask's distributed ({exc}): "
-                         "pip install 'sqlite-turso-conformance[campaign]'") from None
-    if args.bench_campaign:
-        return campaign_bench.run(args, names, out)
+        raise _needs_dask(exc) from None
     return campaign_cli.run(args, names, registry, tracked_only_cases(Path(args.cases_dir)), out)
+
+
+def _bench_campaign(argv: list[str]) -> int:
+    """`hunt --bench-campaign ...`: the `hunt-bench-campaign` command with the same options."""
+    try:
+        from stc_harness.differential import campaign_bench
+    except ImportError as exc:  # the optional dependency, not an import circle
+        print(f"hunt: {_needs_dask(exc)}", file=sys.stderr)
+        return 2
+    return campaign_bench.main(["hunt-bench-campaign", *(a for a in argv[1:] if a != "--bench-campaign")])
 
 
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt"."""
     out = sys.stdout
+    if "--bench-campaign" in argv[1:]:
+        return _bench_campaign(argv)
     try:
         args = parse_args(argv[1:])
         if args.retriage:
             return retriage_cases(args, out)
         args.reference = args.reference or default_reference()
-        names = args.backend or ["turso"] + ([] if args.no_stdlib_lane else ["sqlite"])
-        if args.reference not in names:
-            names = [args.reference, *names]
-        engines = [engine(n) for n in dict.fromkeys(names)]
-        if len(engines) < 2:
-            raise UsageError("the hunt needs the reference and at least one other backend")
+        engines = lineup(args.reference, args.backend, not args.no_stdlib_lane)
         registry, _ = load_registries(Path(args.registry) if args.registry else None)
         if args.json:
             check_file(Path(args.json), "--json")
-        if args.campaign or args.bench_campaign:
+        if args.campaign:
             return _campaign(args, [e.spec or e.name for e in engines], registry, out)
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
