@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from stc_harness.differences import Registry
-from stc_harness.differential import cli
+from stc_harness.differential import campaign, cli
 from stc_harness.differential.campaign import CampaignError, check_workers, connect
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.causegroups import group
@@ -155,10 +155,8 @@ def test_a_campaign_folder_that_cannot_be_made_is_refused_even_for_root(tmp_path
     assert blocker.read_text() == "x"
 
 
-def test_the_cli_refuses_an_unwritable_campaign_folder_before_any_work(tmp_path: Path, capsys: Any,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from stc_harness.differential import campaign
-
+def test_the_cli_refuses_an_unwritable_campaign_folder_before_any_work(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Any] = []
     monkeypatch.setattr(campaign, "connect", lambda *a, **k: started.append(a))  # a cluster = work begun
     (tmp_path / "file").write_text("x")

@@ -28,7 +28,14 @@ from stc_harness.differential.generators import CATEGORIES
 from stc_harness.differential.grammar import FAMILIES
 from stc_harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
 from stc_harness.differential.normalise import observation
-from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from stc_harness.differential.replay import (
+    CASES_DIR,
+    load_cases,
+    needs_isolation,
+    replay,
+    replay_isolated,
+    saved_cases,
+)
 from stc_harness.errors import UsageError
 from stc_harness.output_paths import check_file, write_or_fallback
 
@@ -85,8 +92,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--registry", default=None, metavar="DIR",
                    help="your own documented-differences folder, added to the registry that ships with "
                         "the package (--save writes discovery.toml there; default: the built-in one)")
-    p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
-                   help="where --save writes regression cases (default suites/discovery_cases)")
+    p.add_argument("--cases-dir", default=CASES_DIR, metavar="DIR",
+                   help=f"where --save writes regression cases (default {CASES_DIR}); the hunt also knows "
+                        "the saved cases that ship with the package")
     p.add_argument("--save", action="store_true",
                    help="save each undocumented finding as a regression case and regenerate "
                         "<registry>/discovery.toml from all saved cases")
@@ -352,8 +360,9 @@ def remember_raw(f: Finding, record: dict[str, Any] | None, seed: int, folder: P
 
 
 def tracked_only_cases(folder: Path) -> frozenset[str]:
-    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check)."""
-    return frozenset(sig for sig, case in load_cases(folder).items() if case.get("tracked_only"))
+    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check):
+    those that ship with the package and those in `folder`."""
+    return frozenset(sig for sig, case in saved_cases(folder).items() if case.get("tracked_only"))
 
 
 def retriage_cases(args: argparse.Namespace, out: Any) -> int:
@@ -421,7 +430,7 @@ def main(argv: list[str]) -> int:
                         max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
                         shrink_seconds=shrink_seconds,
                         tracked_only=tracked_only_cases(Path(args.cases_dir)),
-                        known=known_cases(load_cases(Path(args.cases_dir)), args.seed))
+                        known=known_cases(saved_cases(Path(args.cases_dir)), args.seed))
     budget = f"a {args.budget:g}s budget" if cases == UNLIMITED else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)
