@@ -25,7 +25,7 @@ import dask
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
-from stc_harness.differential.cores import Seat, confine, plan, usable, where
+from stc_harness.differential.cores import Seat, confine, current, plan, usable, where
 from stc_harness.differential.corpus import OPEN, Corpus, version_text
 from stc_harness.differential.findings import DOCUMENTED, classify
 from stc_harness.differential.seedtask import RECORD_VERSION, SeedSpec, finding_of, probe, recheck, run_seed
@@ -170,17 +170,28 @@ class CoreShares(WorkerPlugin):
         confine(self.shares.get(str(worker.name)) or usable())
 
 
-def pin_workers(client: Client, pin: bool = True) -> dict[str, list[int]]:
-    """Give every worker of the cluster its cores (`cores.plan`: one per thread, disjoint on a machine
-    while there are enough), or all its machine's cores when `pin` is False; the cores by address."""
+def _seats(client: Client) -> list[Seat]:
+    """The seats to plan: a local cluster's from its spec (so a worker Dask starts later, in place of a
+    dead one, has its share too), else the live workers'."""
+    cluster = getattr(client, "cluster", None)
+    if isinstance(cluster, LocalCluster):
+        here = tuple(usable())  # the workers were started from this process, with its cores
+        return [Seat(str(name), "local", int(spec.get("options", {}).get("nthreads", 1)), here)
+                for name, spec in cluster.worker_spec.items()]
     info = client.scheduler_info(n_workers=-1)["workers"]
     machines: dict[str, dict[str, Any]] = client.run(where)
-    seats = [Seat(str(w["name"]), f"{w['host']}/{machines[a]['hostname']}", int(w["nthreads"]),
-                  tuple(machines[a]["cores"])) for a, w in info.items() if a in machines]
+    return [Seat(str(w["name"]), f"{w['host']}/{machines[a]['hostname']}", int(w["nthreads"]),
+                 tuple(machines[a]["cores"])) for a, w in info.items() if a in machines]
+
+
+def pin_workers(client: Client, pin: bool = True) -> dict[str, list[int]]:
+    """Give every worker of the cluster its cores (`cores.plan`: one per thread, disjoint on a machine
+    while there are enough), or all its machine's cores when `pin` is False; the cores each worker
+    runs on now, by address."""
+    seats = _seats(client)
     shares: dict[str, list[int] | None] = dict(plan(seats)) if pin else {s.name: None for s in seats}
     client.register_plugin(CoreShares(shares), name=CoreShares.name)
-    return {a: shares.get(str(w["name"])) or list(machines[a]["cores"])
-            for a, w in info.items() if a in machines}
+    return dict(client.run(current))  # as the workers report it, once the plugin has set them up
 
 
 def _recheck_open(client: Client, corpus: Corpus, config: CampaignConfig, result: CampaignResult) -> None:

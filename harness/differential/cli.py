@@ -121,6 +121,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="worker processes of the local Dask cluster (default 2)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on the Dask cluster at ADDRESS (tcp://HOST:8786) instead of a local one")
+    c.add_argument("--no-pin", action="store_true",
+                   help="let every worker use all its machine's cores (default: one core per worker thread, "
+                        "so workers scale by cores)")
     c.add_argument("--recheck", action="store_true",
                    help="re-run every open cause's repro first, even on the versions it was last seen with")
     c.add_argument("--no-export", action="store_true", help="do not export new causes as .sqltest cases")
@@ -130,7 +133,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.campaign is None and not args.bench_campaign:
         extra = [o for o, v in (("--seeds", args.seeds is not None), ("--scheduler", args.scheduler),
-                                ("--recheck", args.recheck), ("--no-export", args.no_export)) if v]
+                                ("--recheck", args.recheck), ("--no-export", args.no_export),
+                                ("--no-pin", args.no_pin)) if v]
         if extra:
             p.error(f"{', '.join(extra)} only apply to a campaign: add --campaign DIR")
     elif args.budget is not None or args.save:
