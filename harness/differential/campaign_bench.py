@@ -129,10 +129,12 @@ def on_dask(seeds: list[int], spec: SeedSpec, workers: int, warm: int, pin: bool
         client.gather(warmups)
         trip = _round_trip(client)
         load = os.getloadavg()[0]
+        cpu0 = sum(client.run(cpu_seconds).values())
         config = CampaignConfig(folder=Path(tmp), seeds=seeds, spec=spec, registry=Registry(),
                                 workers=workers, pin=pin)
         res = run_campaign(config, client=client)
-    return {"seconds": res.seconds, "cases": res.cases, "merge": res.merge_seconds, "trip": trip,
+        cpu = sum(client.run(cpu_seconds).values()) - cpu0
+    return {"seconds": res.seconds, "cpu": cpu, "cases": res.cases, "merge": res.merge_seconds, "trip": trip,
             "causes": len(res.range_causes), "findings": res.range_findings, "failed": len(res.failed),
             "cores": sorted(res.cores.values()), "load": (load, os.getloadavg()[0])}
 
@@ -169,7 +171,8 @@ def measure(args: argparse.Namespace, names: list[str], out: Any) -> int:
             r = on_dask(seeds, spec, workers, warm, pin)
             results[workers].append(r)
             print(f"run {run}, dask {workers} worker(s) on cores {r['cores']}: {r['seconds']:.2f}s, "
-                  f"{_rate(r):,.0f} cases/s; load {r['load'][0]:.2f} -> {r['load'][1]:.2f}; empty-task round "
+                  f"{_rate(r):,.0f} cases/s, {r['cpu'] / r['cases'] * 1000:.2f} ms CPU per case; "
+                  f"load {r['load'][0]:.2f} -> {r['load'][1]:.2f}; empty-task round "
                   f"trip {r['trip'] * 1000:.1f} ms; client merge {r['merge'] / n * 1000:.1f} ms per seed; "
                   f"{r['causes']} causes, {r['findings']} findings, {r['failed']} failed",
                   file=out, flush=True)
@@ -179,6 +182,10 @@ def measure(args: argparse.Namespace, names: list[str], out: Any) -> int:
     print(f"\nspeed-up 1 -> 2 workers (median of {args.runs} run(s) each): {_rate(two) / _rate(one):.2f}x "
           f"({_rate(one):,.0f} -> {_rate(two):,.0f} cases/s); every run found "
           f"{'the same' if same else 'DIFFERENT'} causes and findings", file=out)
+    print(f"CPU per case (workers and their engines; the same on 1 and 2 workers means the work splits "
+          f"without loss, so on free cores the speed-up is the worker count): "
+          f"{one['cpu'] / one['cases'] * 1000:.2f} ms on 1 worker, {two['cpu'] / two['cases'] * 1000:.2f} ms "
+          f"on 2, {direct_cpu / direct_cases * 1000:.2f} ms directly", file=out)
     print(f"Dask overhead at {spec.cases} cases per seed: {(one['seconds'] / direct_s - 1) * 100:+.1f}% "
           f"of a {per_seed:.2f}s seed ({(one['seconds'] - direct_s) / n * 1000:+.0f} ms per seed; an empty "
           f"task {one['trip'] * 1000:.1f} ms)", file=out)
