@@ -3,8 +3,10 @@
 A `LocalCluster` in this process is the default (`workers` processes, one thread each); `scheduler`
 connects to a running cluster instead. Every seed is one task (`seedtask.run_seed`); a worker keeps its
 engines warm between seeds and runs each in its own process, so an abort or a hang costs its case, as
-in a single hunt. A Dask worker that dies mid-seed is replaced and the seed runs again elsewhere (Dask
-retries it up to `ALLOWED_FAILURES` times; then the seed is reported failed and stays to do). The client
+in a single hunt. Each worker runs on one core per thread (`cores`, applied by the `CoreShares` plugin
+whenever a worker starts), engines included, so workers scale by cores. A Dask worker that dies
+mid-seed is replaced and the seed runs again elsewhere (Dask retries it up to `ALLOWED_FAILURES` times;
+then the seed is reported failed and stays to do). The client
 merges each finished seed into the corpus in one transaction, so an interrupted campaign (Ctrl-C, a lost
 worker, a killed client) resumes with the same command: seeds already merged under the same spec and
 engine versions are skipped. Everything that can be checked is checked before any seed runs: the corpus

@@ -118,7 +118,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     c.add_argument("--seeds", type=_number(int, 1, True), default=None, metavar="N",
                    help="seeds in the campaign (default 8)")
     c.add_argument("--workers", type=_number(int, 1, True), default=2, metavar="N",
-                   help="worker processes of the local Dask cluster (default 2)")
+                   help="worker processes of the local Dask cluster, one core each (default 2)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on the Dask cluster at ADDRESS (tcp://HOST:8786) instead of a local one")
     c.add_argument("--no-pin", action="store_true",
