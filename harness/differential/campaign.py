@@ -37,12 +37,16 @@ from stc_harness.errors import UsageError
 ALLOWED_FAILURES = 2
 #: Dask settings of a campaign. Workers must not be daemonic processes: a hunt starts a process per
 #: engine, which Python forbids a daemonic process to do.
+#: Dask's statistical profiler is off: it samples every thread's stack every 10 ms, and a hunt's worker
+#: has a thread per engine lane besides the one running the seed (CPU a one-core worker would lose).
 DASK_SETTINGS: dict[str, Any] = {
     "distributed.worker.daemon": False,
+    "distributed.worker.profile.enabled": False,
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
 }
 #: How to start workers for `--scheduler` (the same settings as the local cluster's).
-WORKER_HINT = "DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker --nthreads 1 ADDRESS"
+WORKER_HINT = ("DASK_DISTRIBUTED__WORKER__DAEMON=False DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False "
+               "dask worker --nthreads 1 ADDRESS")
 
 
 class CampaignError(UsageError):
