@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
+from stc_harness.differential import sqltest
 from stc_harness.differential.replay import PACKAGED_CASES, load_cases
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,3 +69,15 @@ def test_an_installed_hunt_outside_the_repository_knows_every_saved_case(tmp_pat
     assert seen["cases"] == sorted(load_cases(PACKAGED_CASES)), "the wheel lacks saved cases"
     assert any(case.get("tracked_only") for case in load_cases(PACKAGED_CASES).values())
     assert seen["undocumented"] == [], "saved findings an installed hunt reports as undocumented"
+
+
+def test_hunt_export_outside_the_repository_exports_the_cases_that_ship_with_the_package(
+        tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.chdir(tmp_path)  # no suites/discovery_cases here
+    assert sqltest.main(["hunt-export", "--sqltest", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    counts = re.search(r"hunt-export: (\d+) tests in \d+ files under .* \((\d+) skipped\)", out)
+    assert counts, out
+    assert int(counts[1]) + int(counts[2]) == len(load_cases(PACKAGED_CASES)), out
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.sqltest")), out
+    assert not (tmp_path / "suites").exists()
