@@ -16,6 +16,8 @@ COMMANDS = {
     "hunt": ("stc_harness.differential.cli", "hunt for undocumented differences (differential testing)"),
     "registry-attribution": ("stc_harness.registry_attribution",
                              "propose each registry entry's attribution from a report's measurements"),
+    "hunt-bench-campaign": ("stc_harness.differential.campaign_bench",
+                            "measure how a hunt campaign scales (direct, 1 and 2 Dask workers)"),
     "hunt-export": ("stc_harness.differential.sqltest", "export saved findings as Turso .sqltest cases"),
     "dropin": ("stc_harness.dropin.command", "run any test command on SQLite and Turso; explain what breaks"),
     "bench-dropin": ("stc_harness.dropin.bench", "time the drop-in: tracing, failing suites, explaining"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from stc_harness.differences import Registry
-from stc_harness.differential import cli
+from stc_harness.differential import campaign, cli
 from stc_harness.differential.campaign import CampaignError, check_workers, connect
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.causegroups import group
@@ -144,7 +144,33 @@ def test_a_folder_that_cannot_hold_the_corpus_is_refused(tmp_path: Path) -> None
         Corpus.open(tmp_path / "file" / "sub")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders: the check cannot fail")
+def test_a_campaign_folder_that_cannot_be_made_is_refused_even_for_root(tmp_path: Path) -> None:
+    # a parent that is a regular file: no privilege lets mkdir through it (unlike chmod, which root ignores)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CorpusError, match=rf"cannot be created: {blocker} is a file.*writable --campaign"):
+        Corpus.open(blocker / "campaign" / "c1")
+    with pytest.raises(CorpusError, match=rf"campaign folder {blocker} is a file, not a folder"):
+        Corpus.open(blocker)
+    assert blocker.read_text() == "x"
+
+
+def test_the_cli_refuses_an_unwritable_campaign_folder_before_any_work(
+        tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[Any] = []
+    monkeypatch.setattr(campaign, "connect", lambda *a, **k: started.append(a))  # a cluster = work begun
+    (tmp_path / "file").write_text("x")
+    code = cli.main(["hunt", "--campaign", str(tmp_path / "file" / "c1"), "--seeds", "1", "--cases", "10",
+                     "--no-stdlib-lane"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'file'} is a file" in err
+    assert "choose a writable --campaign folder" in err
+    assert not started, "a cluster was started for a campaign whose folder cannot be written"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders: the check cannot fail; "
+                    "test_a_campaign_folder_that_cannot_be_made_is_refused_even_for_root covers root")
 def test_a_read_only_campaign_folder_is_refused(tmp_path: Path) -> None:
     Corpus.open(tmp_path).close()
     tmp_path.chmod(0o555)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 import zlib
@@ -19,7 +20,8 @@ pytest.importorskip("distributed", reason="the [campaign] extra (Dask's distribu
 
 from distributed import Client
 from stc_harness.differences import Registry
-from stc_harness.differential.campaign import CampaignConfig, _merge, connect, run_campaign
+from stc_harness.differential.campaign import CampaignConfig, CampaignResult, _merge, connect, run_campaign
+from stc_harness.differential.cores import affinities, current, usable
 from stc_harness.differential.corpus import Corpus
 from stc_harness.differential.engines import Engine
 from stc_harness.differential.seedtask import SeedSpec, run_seed
@@ -55,8 +57,16 @@ def _campaign(client: Client, folder: Path, seeds: list[int], spec: SeedSpec = S
     return res
 
 
-def test_two_workers_find_what_one_process_finds_and_a_rerun_resumes(client: Client, tmp_path: Path) -> None:
-    res = _campaign(client, tmp_path / "dask", SEEDS)
+@pytest.fixture(scope="module")
+def two_workers(client: Client, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CampaignResult]:
+    """SEEDS run once on the module's two workers: the corpus folder and the result (read-only)."""
+    folder = tmp_path_factory.mktemp("two-workers") / "dask"
+    return folder, _campaign(client, folder, SEEDS)
+
+
+def test_two_workers_find_what_one_process_finds_and_a_rerun_resumes(
+        client: Client, two_workers: tuple[Path, CampaignResult], tmp_path: Path) -> None:
+    folder, res = two_workers
     assert res.ran == SEEDS
     assert not res.failed
     assert res.workers == 2
@@ -69,12 +79,38 @@ def test_two_workers_find_what_one_process_finds_and_a_rerun_resumes(client: Cli
         out["fingerprint"] = res.fingerprint
         _merge(direct, config, out)
     direct.close()
-    assert _causes(tmp_path / "dask") == _causes(tmp_path / "direct")
+    assert _causes(folder) == _causes(tmp_path / "direct")
+    shutil.copytree(folder, tmp_path / "dask")
     again = _campaign(client, tmp_path / "dask", [*SEEDS, 3])
     assert again.skipped == SEEDS
     assert again.ran == [3]
     assert set(res.range_causes) <= set(again.range_causes)
     assert set(again.new) == set(again.range_causes) - set(res.range_causes)
+
+
+def test_each_worker_and_its_engines_run_on_cores_of_their_own(
+        client: Client, two_workers: tuple[Path, CampaignResult]) -> None:
+    _, res = two_workers
+    shares = res.cores
+    assert sorted(shares) == sorted(client.scheduler_info()["workers"])
+    assert all(len(cores) == 1 for cores in shares.values()), shares  # one thread each: one core each
+    if len(usable()) >= 2:
+        assert len({tuple(c) for c in shares.values()}) == 2, f"two workers share a core: {shares}"
+    for address, pids in client.run(affinities).items():
+        assert len(pids) > 2, f"no engine processes found under worker {address}: {pids}"
+        assert all(cores == shares[address] for cores in pids.values()), (address, shares, pids)
+
+
+def test_one_worker_on_one_core_finds_what_two_workers_find(two_workers: tuple[Path, CampaignResult],
+                                                            tmp_path: Path) -> None:
+    folder, res = two_workers
+    with connect(1, None, 30.0) as one:
+        alone = _campaign(one, tmp_path / "one", SEEDS)
+    assert alone.workers == 1
+    assert [len(c) for c in alone.cores.values()] == [1]
+    assert alone.ran == SEEDS
+    assert alone.range_causes == res.range_causes
+    assert _causes(tmp_path / "one") == _causes(folder)
 
 
 def test_the_ratchet_runs_on_a_worker_and_marks_a_gone_cause_fixed(client: Client, tmp_path: Path) -> None:
@@ -158,3 +194,8 @@ def test_a_worker_lost_mid_seed_costs_a_retry_not_the_campaign(client: Client, t
     assert _causes(tmp_path / "lost") == _causes(tmp_path / "ref")
     deadline = time.monotonic() + 60
     client.wait_for_workers(2, timeout=max(1.0, deadline - time.monotonic()))
+    # the worker Dask started in place of the dead one runs on the dead one's core, not on all of them
+    cores = client.run(current)
+    assert all(len(c) == 1 for c in cores.values()), cores
+    if len(usable()) >= 2:
+        assert len({tuple(c) for c in cores.values()}) == 2, cores

@@ -3,8 +3,10 @@
 A `LocalCluster` in this process is the default (`workers` processes, one thread each); `scheduler`
 connects to a running cluster instead. Every seed is one task (`seedtask.run_seed`); a worker keeps its
 engines warm between seeds and runs each in its own process, so an abort or a hang costs its case, as
-in a single hunt. A Dask worker that dies mid-seed is replaced and the seed runs again elsewhere (Dask
-retries it up to `ALLOWED_FAILURES` times; then the seed is reported failed and stays to do). The client
+in a single hunt. Each worker runs on one core per thread (`cores`, applied by the `CoreShares` plugin
+whenever a worker starts), engines included, so workers scale by cores. A Dask worker that dies
+mid-seed is replaced and the seed runs again elsewhere (Dask retries it up to `ALLOWED_FAILURES` times;
+then the seed is reported failed and stays to do). The client
 merges each finished seed into the corpus in one transaction, so an interrupted campaign (Ctrl-C, a lost
 worker, a killed client) resumes with the same command: seeds already merged under the same spec and
 engine versions are skipped. Everything that can be checked is checked before any seed runs: the corpus
@@ -22,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
 from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
+from stc_harness.differential.cores import Seat, confine, current, plan, usable, where
 from stc_harness.differential.corpus import OPEN, Corpus, version_text
 from stc_harness.differential.findings import DOCUMENTED, classify
 from stc_harness.differential.seedtask import RECORD_VERSION, SeedSpec, finding_of, probe, recheck, run_seed
@@ -34,12 +37,16 @@ from stc_harness.errors import UsageError
 ALLOWED_FAILURES = 2
 #: Dask settings of a campaign. Workers must not be daemonic processes: a hunt starts a process per
 #: engine, which Python forbids a daemonic process to do.
+#: Dask's statistical profiler is off: it samples every thread's stack every 10 ms, and a hunt's worker
+#: has a thread per engine lane besides the one running the seed (CPU a one-core worker would lose).
 DASK_SETTINGS: dict[str, Any] = {
     "distributed.worker.daemon": False,
+    "distributed.worker.profile.enabled": False,
     "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
 }
 #: How to start workers for `--scheduler` (the same settings as the local cluster's).
-WORKER_HINT = "DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker --nthreads 1 ADDRESS"
+WORKER_HINT = ("DASK_DISTRIBUTED__WORKER__DAEMON=False DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False "
+               "dask worker --nthreads 1 ADDRESS")
 
 
 class CampaignError(UsageError):
@@ -58,6 +65,9 @@ class CampaignConfig:
     workers: int = 2
     scheduler: str | None = None
     connect_timeout: float = 20.0
+    #: Confine each worker (and the engine processes it starts) to one core per worker thread, so
+    #: workers scale by cores (`cores`); False leaves every worker all of its machine's cores.
+    pin: bool = True
     recheck: bool = False  # re-run every open cause's repro, even on the versions it was last seen with
     #: Wall-clock seconds for the seeds: then the rest are cancelled and left to do (like Ctrl-C).
     deadline: float | None = None
@@ -70,6 +80,7 @@ class CampaignResult:
     versions: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     workers: int = 0
+    cores: dict[str, list[int]] = field(default_factory=dict)  # by worker address: the cores it runs on
     ran: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
@@ -152,6 +163,43 @@ def check_workers(client: Client, spec: SeedSpec) -> dict[str, str]:
     return next(iter(seen.values()))
 
 
+class CoreShares(WorkerPlugin):
+    """Confines each worker, by name, to its cores when it starts (and again when Dask restarts it)."""
+
+    name = "stc-harness-core-shares"
+
+    def __init__(self, shares: dict[str, list[int] | None]) -> None:
+        self.shares = shares
+
+    def setup(self, worker: Any) -> None:
+        """Confine this worker (its threads and processes) to its share; all its cores if it has none."""
+        confine(self.shares.get(str(worker.name)) or usable())
+
+
+def _seats(client: Client) -> list[Seat]:
+    """The seats to plan: a local cluster's from its spec (so a worker Dask starts later, in place of a
+    dead one, has its share too), else the live workers'."""
+    cluster = getattr(client, "cluster", None)
+    if isinstance(cluster, LocalCluster):
+        here = tuple(usable())  # the workers were started from this process, with its cores
+        return [Seat(str(name), "local", int(spec.get("options", {}).get("nthreads", 1)), here)
+                for name, spec in cluster.worker_spec.items()]
+    info = client.scheduler_info(n_workers=-1)["workers"]
+    machines: dict[str, dict[str, Any]] = client.run(where)
+    return [Seat(str(w["name"]), f"{w['host']}/{machines[a]['hostname']}", int(w["nthreads"]),
+                 tuple(machines[a]["cores"])) for a, w in info.items() if a in machines]
+
+
+def pin_workers(client: Client, pin: bool = True) -> dict[str, list[int]]:
+    """Give every worker of the cluster its cores (`cores.plan`: one per thread, disjoint on a machine
+    while there are enough), or all its machine's cores when `pin` is False; the cores each worker
+    runs on now, by address."""
+    seats = _seats(client)
+    shares: dict[str, list[int] | None] = dict(plan(seats)) if pin else {s.name: None for s in seats}
+    client.register_plugin(CoreShares(shares), name=CoreShares.name)
+    return dict(client.run(current))  # as the workers report it, once the plugin has set them up
+
+
 def _recheck_open(client: Client, corpus: Corpus, config: CampaignConfig, result: CampaignResult) -> None:
     """The ratchet: open causes last seen (or checked) on other engine versions re-run their repro; one
     that no longer reproduces is marked fixed on these versions."""
@@ -194,7 +242,8 @@ def run_campaign(config: CampaignConfig, progress: Callable[[str], None] = lambd
             connect(config.workers, config.scheduler, config.connect_timeout)
         with session as client:
             result.versions = check_workers(client, config.spec)
-            result.workers = len(client.scheduler_info().get("workers", {}))
+            result.cores = pin_workers(client, config.pin)
+            result.workers = len(result.cores)
             fp = result.fingerprint = config.spec.fingerprint(result.versions)
             done = corpus.done_seeds(fp)
             result.skipped = [s for s in config.seeds if s in done]

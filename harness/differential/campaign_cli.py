@@ -95,7 +95,8 @@ def report(res: CampaignResult, corpus: Corpus, seeds: list[int], show_noise: bo
     print(f"\ncampaign {corpus.folder}: {len(res.ran)} seed(s) run, {len(res.skipped)} already in the "
           f"corpus, {len(res.failed)} failed{failed}", file=out)
     print(f"  {res.cases} cases, {res.statements} statements in {res.seconds:.1f}s on {res.workers} "
-          f"worker(s) = {rate:,.0f} cases/s; set-up {res.startup_seconds:.1f}s; client merging "
+          f"worker(s) (cores {', '.join(map(str, sorted(res.cores.values())))}) = {rate:,.0f} cases/s; "
+          f"set-up {res.startup_seconds:.1f}s; client merging "
           f"{res.merge_seconds:.2f}s; engines "
           f"{', '.join(f'{k} {v}' for k, v in sorted(res.versions.items()))}", file=out)
     if res.truncated:
@@ -116,7 +117,8 @@ def run(args: argparse.Namespace, names: list[str], registry: Registry, tracked_
     seeds = seed_range(args)
     config = CampaignConfig(folder=Path(args.campaign), seeds=seeds, spec=spec_of(args, names),
                             registry=registry, tracked_only=tracked_only, workers=args.workers,
-                            scheduler=args.scheduler, recheck=args.recheck)
+                            scheduler=args.scheduler, recheck=args.recheck,
+                            pin=not args.no_pin)
     where = args.scheduler or f"a local cluster of {args.workers} worker(s)"
     print(f"hunt campaign {args.campaign}: seeds {seeds[0]}..{seeds[-1]}, {config.spec.cases} cases each, "
           f"on {where}; reference {args.reference}; others: "

@@ -15,7 +15,7 @@ from stc_harness.differences import RegistryError, builtin_folder, load_registri
 from stc_harness.differential.causegroups import group
 from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
 from stc_harness.differential.compare import KINDS
-from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.engines import Engine, lineup
 from stc_harness.differential.findings import (
     DOCUMENTED,
     UNDOCUMENTED,
@@ -28,7 +28,14 @@ from stc_harness.differential.generators import CATEGORIES
 from stc_harness.differential.grammar import FAMILIES
 from stc_harness.differential.hunt import HuntConfig, HuntResult, hunt, known_cases
 from stc_harness.differential.normalise import observation
-from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
+from stc_harness.differential.replay import (
+    CASES_DIR,
+    load_cases,
+    needs_isolation,
+    replay,
+    replay_isolated,
+    saved_cases,
+)
 from stc_harness.errors import UsageError
 from stc_harness.output_paths import check_file, write_or_fallback
 
@@ -85,8 +92,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--registry", default=None, metavar="DIR",
                    help="your own documented-differences folder, added to the registry that ships with "
                         "the package (--save writes discovery.toml there; default: the built-in one)")
-    p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
-                   help="where --save writes regression cases (default suites/discovery_cases)")
+    p.add_argument("--cases-dir", default=CASES_DIR, metavar="DIR",
+                   help=f"where --save writes regression cases (default {CASES_DIR}); the hunt also knows "
+                        "the saved cases that ship with the package")
     p.add_argument("--save", action="store_true",
                    help="save each undocumented finding as a regression case and regenerate "
                         "<registry>/discovery.toml from all saved cases")
@@ -110,18 +118,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     c.add_argument("--seeds", type=_number(int, 1, True), default=None, metavar="N",
                    help="seeds in the campaign (default 8)")
     c.add_argument("--workers", type=_number(int, 1, True), default=2, metavar="N",
-                   help="worker processes of the local Dask cluster (default 2)")
+                   help="worker processes of the local Dask cluster, one core each (default 2)")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on the Dask cluster at ADDRESS (tcp://HOST:8786) instead of a local one")
+    c.add_argument("--no-pin", action="store_true",
+                   help="let every worker use all its machine's cores (default: one core per worker thread, "
+                        "so workers scale by cores)")
     c.add_argument("--recheck", action="store_true",
                    help="re-run every open cause's repro first, even on the versions it was last seen with")
     c.add_argument("--no-export", action="store_true", help="do not export new causes as .sqltest cases")
     c.add_argument("--bench-campaign", action="store_true",
-                   help="measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
+                   help="the same as `python -m stc_harness hunt-bench-campaign` (its --help lists its "
+                        "options): measure campaign scaling (direct, 1 and 2 local Dask workers) and exit")
     args = p.parse_args(argv)
     if args.campaign is None and not args.bench_campaign:
         extra = [o for o, v in (("--seeds", args.seeds is not None), ("--scheduler", args.scheduler),
-                                ("--recheck", args.recheck), ("--no-export", args.no_export)) if v]
+                                ("--recheck", args.recheck), ("--no-export", args.no_export),
+                                ("--no-pin", args.no_pin)) if v]
         if extra:
             p.error(f"{', '.join(extra)} only apply to a campaign: add --campaign DIR")
     elif args.budget is not None or args.save:
@@ -351,8 +364,9 @@ def remember_raw(f: Finding, record: dict[str, Any] | None, seed: int, folder: P
 
 
 def tracked_only_cases(folder: Path) -> frozenset[str]:
-    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check)."""
-    return frozenset(sig for sig, case in load_cases(folder).items() if case.get("tracked_only"))
+    """Signatures of saved cases only the tracked SQLite tells apart (documented without a replay check):
+    those that ship with the package and those in `folder`."""
+    return frozenset(sig for sig, case in saved_cases(folder).items() if case.get("tracked_only"))
 
 
 def retriage_cases(args: argparse.Namespace, out: Any) -> int:
@@ -371,36 +385,45 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     return 0
 
 
+def _needs_dask(exc: ImportError) -> UsageError:
+    return UsageError(f"campaigns need Dask's distributed ({exc}): "
+                      "pip install 'sqlite-turso-conformance[campaign]'")
+
+
 def _campaign(args: argparse.Namespace, names: list[str], registry: Any, out: Any) -> int:
-    """`--campaign` and `--bench-campaign`, which need the optional `[campaign]` extra."""
+    """`--campaign`, which needs the optional `[campaign]` extra."""
     try:
-        from stc_harness.differential import campaign_bench, campaign_cli
+        from stc_harness.differential import campaign_cli
     except ImportError as exc:  # the optional dependency, not an import circle
-        raise UsageError(f"campaigns need Dask's distributed ({exc}): "
-                         "pip install 'sqlite-turso-conformance[campaign]'") from None
-    if args.bench_campaign:
-        return campaign_bench.run(args, names, out)
+        raise _needs_dask(exc) from None
     return campaign_cli.run(args, names, registry, tracked_only_cases(Path(args.cases_dir)), out)
+
+
+def _bench_campaign(argv: list[str]) -> int:
+    """`hunt --bench-campaign ...`: the `hunt-bench-campaign` command with the same options."""
+    try:
+        from stc_harness.differential import campaign_bench
+    except ImportError as exc:  # the optional dependency, not an import circle
+        print(f"hunt: {_needs_dask(exc)}", file=sys.stderr)
+        return 2
+    return campaign_bench.main(["hunt-bench-campaign", *(a for a in argv[1:] if a != "--bench-campaign")])
 
 
 def main(argv: list[str]) -> int:
     """Entry point: `argv[0]` is "hunt"."""
     out = sys.stdout
+    if "--bench-campaign" in argv[1:]:
+        return _bench_campaign(argv)
     try:
         args = parse_args(argv[1:])
         if args.retriage:
             return retriage_cases(args, out)
         args.reference = args.reference or default_reference()
-        names = args.backend or ["turso"] + ([] if args.no_stdlib_lane else ["sqlite"])
-        if args.reference not in names:
-            names = [args.reference, *names]
-        engines = [engine(n) for n in dict.fromkeys(names)]
-        if len(engines) < 2:
-            raise UsageError("the hunt needs the reference and at least one other backend")
+        engines = lineup(args.reference, args.backend, not args.no_stdlib_lane)
         registry, _ = load_registries(Path(args.registry) if args.registry else None)
         if args.json:
             check_file(Path(args.json), "--json")
-        if args.campaign or args.bench_campaign:
+        if args.campaign:
             return _campaign(args, [e.spec or e.name for e in engines], registry, out)
     except (UsageError, RegistryError) as exc:
         print(f"hunt: {exc}", file=sys.stderr)
@@ -411,7 +434,7 @@ def main(argv: list[str]) -> int:
                         max_shrinks=shrinks, isolate=not args.in_process, timeout=args.timeout,
                         shrink_seconds=shrink_seconds,
                         tracked_only=tracked_only_cases(Path(args.cases_dir)),
-                        known=known_cases(load_cases(Path(args.cases_dir)), args.seed))
+                        known=known_cases(saved_cases(Path(args.cases_dir)), args.seed))
     budget = f"a {args.budget:g}s budget" if cases == UNLIMITED else f"{cases} cases"
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)

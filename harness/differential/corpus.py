@@ -80,6 +80,15 @@ class CauseRow:
     exported: str | None
 
 
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The folder itself, or the nearest of its parents, when it exists as something other than a
+    folder (a regular file), so the folder cannot be made; None when nothing is in the way."""
+    for path in (folder, *folder.parents):
+        if path.exists() or path.is_symlink():
+            return None if path.is_dir() else path
+    return None
+
+
 class Corpus:
     """The corpus of one campaign folder (opened with `Corpus.open`)."""
 
@@ -91,6 +100,11 @@ class Corpus:
     def open(cls, folder: Path) -> Corpus:
         """Open (or create) the corpus; a folder that cannot be written or a corpus of a newer schema
         is a `CorpusError` naming the fix, raised before any work starts."""
+        blocker = _file_in_the_way(folder)
+        if blocker is not None:
+            what = "is a file" if blocker == folder else f"cannot be created: {blocker} is a file"
+            raise CorpusError(f"the campaign folder {folder} {what}, not a folder: choose a writable "
+                              "--campaign folder (or move the file away)")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

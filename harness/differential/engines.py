@@ -194,6 +194,18 @@ def engine(name: str) -> Engine:
                      "(or give a 'package.module:factory' returning an Engine)")
 
 
+def lineup(reference: str, backends: Sequence[str], stdlib_lane: bool = True) -> list[Engine]:
+    """The engines a hunt runs: `backends` (default Turso, plus the stdlib SQLite unless `stdlib_lane`
+    is off) with the reference first when it is not among them; fewer than two is a usage error."""
+    names = list(backends) or ["turso"] + (["sqlite"] if stdlib_lane else [])
+    if reference not in names:
+        names = [reference, *names]
+    engines = [engine(n) for n in dict.fromkeys(names)]
+    if len(engines) < 2:
+        raise UsageError("the hunt needs the reference and at least one other backend")
+    return engines
+
+
 def run_statement(eng: Engine, conn: Any, stmt: Any) -> Outcome:
     """Run one statement on a raw connection and normalise what it did (driver thread)."""
     try:

@@ -9,6 +9,12 @@ from typing import Any
 from stc_harness.differential.normalise import Outcome, failed, observation, ok
 from stc_harness.errors import DatabaseError, UsageError
 
+#: The saved cases that ship with the package (a link to the repository's suites/discovery_cases, copied
+#: into the wheel), so an installed hunt outside the repository knows them too.
+PACKAGED_CASES = Path(__file__).resolve().parent / "discovery_cases"
+#: Where `hunt --save` writes cases, relative to the working directory (the repository's folder).
+CASES_DIR = "suites/discovery_cases"
+
 CASE_FIELDS = ("signature", "backend", "reference", "kind", "index", "statements", "observed")
 
 
@@ -32,6 +38,18 @@ def load_cases(folder: Path) -> dict[str, dict[str, Any]]:
     if not folder.is_dir():
         return {}
     return {p.stem: load_case(p) for p in sorted(folder.glob("*.json"))}
+
+
+def saved_cases(folder: Path) -> dict[str, dict[str, Any]]:
+    """The cases that ship with the package with those in `folder` over them (a case of the same
+    signature in `folder` wins), like a registry folder added to the built-in registry."""
+    return {**load_cases(PACKAGED_CASES), **load_cases(folder)}
+
+
+def default_cases_dir() -> Path:
+    """The saved cases to read when none are named: the repository's folder from its root, else the
+    ones that ship with the package."""
+    return Path(CASES_DIR) if Path(CASES_DIR).is_dir() else PACKAGED_CASES
 
 
 def outcomes_of(results: list[Any], statements: list[dict[str, Any]]) -> list[Outcome]:

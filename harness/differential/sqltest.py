@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.differential.engines import Engine, engine
-from stc_harness.differential.replay import load_cases
+from stc_harness.differential.replay import default_cases_dir, load_cases
 from stc_harness.errors import UsageError
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -131,9 +131,11 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m stc_harness hunt-export",
                                 description="Export saved differential findings as Turso .sqltest tests.")
     p.add_argument("--sqltest", required=True, metavar="DIR", help="folder to write the .sqltest files to")
-    p.add_argument("--cases-dir", default="suites/discovery_cases", metavar="DIR",
-                   help="saved regression cases (default suites/discovery_cases)")
+    p.add_argument("--cases-dir", default=None, metavar="DIR",
+                   help="saved regression cases (default suites/discovery_cases, or outside the repository "
+                        "the ones that ship with the package)")
     args = p.parse_args(argv[1:])
+    args.cases_dir = args.cases_dir or str(default_cases_dir())
     try:
         cases = load_cases(Path(args.cases_dir))
         if not cases:
