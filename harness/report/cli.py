@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from stc_harness.report.build import LABEL_MODES, SCHEMA_VERSION, merge_reports
-from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.schema import ReportError, load_report, refuse_dropin
 from stc_harness.report.write import STEM, write_all, write_renderings
 
 #: Exit status for a usage problem (bad arguments, unreadable or foreign report file).
@@ -49,7 +49,7 @@ def merge(paths: list[Path], out: Path, label_from: str | None) -> list[Path]:
         if first is not p:
             raise ReportError(f"{p} is given twice (as {first} and {p}): merging it twice would count "
                               "every result twice; name each report once")
-    docs = [(str(p), load_report(p)) for p in paths]
+    docs = [(str(p), refuse_dropin(load_report(p), str(p), "merge")) for p in paths]
     return write_all(merge_reports(docs, label_from or "auto"), out)
 
 
