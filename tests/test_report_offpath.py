@@ -167,3 +167,26 @@ def _git_dir() -> Path:
     out = subprocess.run(["git", "rev-parse", "--git-dir"], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, check=True).stdout.strip()
     return (ROOT / out).resolve()
+
+
+def test_settle_keeps_a_tracked_report_that_differs_only_in_times(tmp_path: Path) -> None:
+    from stc_harness.report.write import write_all
+    from test_report_render import sample_doc
+
+    tracked, new = tmp_path / "reports", tmp_path / "reports" / ".run"
+    doc = sample_doc()
+    write_all(doc, tracked)
+    before = {p: p.read_bytes() for p in tracked.rglob("*") if p.is_file()}
+    rerun = json.loads(json.dumps(doc))
+    rerun["generated_at"] = "2030-01-01T00:00:00+00:00"
+    for row in rerun["checks"]:
+        for res in row["results"].values():
+            res["duration"] = 9.5
+    write_all(rerun, new)
+    assert cli.main(["settle", str(new), str(tracked)]) == 0
+    assert {p: p.read_bytes() for p in tracked.rglob("*") if p.is_file()} == before  # no churn
+    assert not new.exists()
+    rerun["checks"][0]["results"]["turso"]["outcome"] = "crash"  # a result changed: the report moves
+    write_all(rerun, new)
+    assert cli.main(["settle", str(new), str(tracked)]) == 0
+    assert json.loads((tracked / "compatibility.json").read_text())["generated_at"].startswith("2030")
