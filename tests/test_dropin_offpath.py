@@ -70,7 +70,7 @@ def _row(doc: dict, name: str) -> dict:
     return next(r for r in doc["dropin"]["tests"] if r["nodeid"].endswith(name))
 
 
-def _dropin(project: pytest.Pytester, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def _dropin(project: pytest.Pytester, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """`pytest --dropin=turso` in the project, as a user runs it (its own process, its output kept)."""
     cmd = [sys.executable, "-m", "pytest", "--dropin=turso", "--report-dir=out", *args]
     return subprocess.run(cmd, cwd=project.path, capture_output=True, text=True, timeout=timeout,
@@ -109,7 +109,7 @@ def test_a_token_appears_in_no_output_of_the_command_form(tmp_path: Path,
     env.pop("PYTEST_ADDOPTS", None)
     run = subprocess.run([sys.executable, "-m", "stc_harness", "dropin", "--report-dir=out", "--",
                           sys.executable, "-m", "unittest", "-v", "test_app"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=240, check=False)
+                         capture_output=True, text=True, timeout=900, check=False)
     assert run.returncode == 1, run.stdout + run.stderr
     files = _files(tmp_path / "out")
     assert "dropin-runs/turso.log" in files
@@ -220,7 +220,7 @@ def test_a_signal_stops_both_children_and_keeps_the_finished_results(user_projec
         _wait_for(lambda: len(list(markers.iterdir())) == 2, proc)
         pids = [int(p.read_text()) for p in markers.iterdir()]
         proc.send_signal(signum)  # to the parent only, as `timeout` and CI limits send it
-        out, _ = proc.communicate(timeout=120)
+        out, _ = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -236,7 +236,7 @@ def test_a_signal_stops_both_children_and_keeps_the_finished_results(user_projec
     assert f"INTERRUPTED ({name}): 1 of 3 tests ran" in doc["sections"][0]["intro"]
 
 
-def _wait_for(ready: object, proc: subprocess.Popen[str], limit: float = 120.0) -> None:
+def _wait_for(ready: object, proc: subprocess.Popen[str], limit: float = 600.0) -> None:
     """Poll (bounded) until `ready()`; fail with the run's output if it ended first."""
     import time
 
