@@ -318,13 +318,15 @@ def different_code(runs: dict[str, EngineRun]) -> list[str]:
             if s[name] != t[name]]
 
 
-def run_both(setup: Setup, parallel: bool = True, control: bool = False) -> dict[str, EngineRun]:
-    """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too.
+def run_both(setup: Setup, parallel: bool = True, control: bool = False,
+             target: str = "turso") -> dict[str, EngineRun]:
+    """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too, `target`
+    names the engine the Turso slot runs on.
 
     Ctrl-C or SIGTERM stops both children and raises Interrupted with what each run had recorded.
     """
     setup.folder.mkdir(parents=True, exist_ok=True)
-    child = {"turso": "control"} if control else {}
+    child = {"turso": "control"} if control else {"turso": target}
     # serial: one thread runs the engines in turn (a stop ends the running one and starts no other)
     pool = ThreadPoolExecutor(len(ENGINES) if parallel else 1)
     futures = {e: pool.submit(run_engine, e, setup, child_engine=child.get(e)) for e in ENGINES}
