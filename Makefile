@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml plugins/libsql/pyproject.toml
 		$(PY) -m pip install --quiet --no-deps -e plugins/libsql; }
 	touch $(STAMP)
 
+# The report files are tracked: the run writes into reports/.run, and `settle` moves them over the tracked
+# ones only when the results changed (a rerun that differs in times and durations alone leaves git clean).
 report: $(STAMP)
-	$(PY) -m pytest suites -n 2 --max-worker-restart=8 --report-dir=reports -q
+	$(PY) -m pytest suites -n 2 --max-worker-restart=8 --report-dir=reports/.run -q; \
+		status=$$?; $(PY) -m stc_harness.report.cli settle reports/.run reports && exit $$status
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -35,9 +35,10 @@ def crash_record(nodeid: str, message: str, backend_ids: Iterable[str] = ()) -> 
     module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
     target, key = split_target(match["target"], backend_ids)
     cid = f"{module}.{match['func'].removeprefix('test_')}" + (f"[{key}]" if key else "")
-    return {"check": cid, "area": module, "title": "", "source": None, "backend": target,
+    return {"check": cid, "area": module, "layer": None, "title": "", "source": None, "backend": target,
             "outcome": CRASH, "message": message, "observed": None, "baseline": None,
-            "baseline_from": None, "entry": None, "notes": {}, "duration": 0.0, "nodeid": nodeid}
+            "baseline_from": None, "entry": None, "attribution": None, "tracked_observed": None,
+            "notes": {}, "duration": 0.0, "nodeid": nodeid}
 
 
 def _sibling_key(nodeid: str, backend_ids: Iterable[str]) -> tuple[str, str | None] | None:
@@ -50,7 +51,8 @@ def _sibling_key(nodeid: str, backend_ids: Iterable[str]) -> tuple[str, str | No
 
 def complete_crash_records(records: dict[tuple[str, str], dict[str, Any]], backend_ids: Iterable[str],
                            registry: Registry | None = None) -> None:
-    """Give each crash record the check id, area, title, source and entry of a sibling record.
+    """Give each crash record the check id, area, layer, title, source and entry of a sibling record,
+    and the tracked SQLite's observation of that check (a crash has no attribution: nothing differed).
 
     A sibling is the record of the same test function and param key on another backend.
     """
@@ -66,7 +68,8 @@ def complete_crash_records(records: dict[tuple[str, str], dict[str, Any]], backe
         skey = _sibling_key(rec["nodeid"], ids)
         sib = siblings.get(skey) if skey else None
         if sib is not None:
-            rec.update({k: sib[k] for k in ("check", "area", "title", "source", "entry")})
+            rec.update({k: sib.get(k) for k in ("check", "area", "layer", "title", "source", "entry",
+                                                "tracked_observed")})
         elif registry is not None and (entry := registry.for_check(rec["check"])) is not None:
             rec["entry"] = entry.as_dict()
         new_key = (rec["check"], rec["backend"])

@@ -28,6 +28,16 @@ def check_folder(path: Path, what: str) -> None:
                          "name a folder whose parents are folders")
     if not os.access(base, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {path}: {base} is not writable; choose a folder you can write to")
+    _probe(base, path, what)
+
+
+def _probe(base: Path, path: Path, what: str) -> None:
+    """Make and remove a folder in `base`: a special or read-only file system refuses even root."""
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".write-check-", dir=base))
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: cannot write into {base} ({exc.strerror or exc}); "
+                         "choose a folder you can write to") from None
 
 
 def check_file(path: Path, what: str) -> None:

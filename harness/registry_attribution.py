@@ -15,7 +15,7 @@ from typing import Any
 
 from stc_harness.checks import UNAVAILABLE
 from stc_harness.differences import ATTRIBUTIONS, load_registry
-from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.schema import ReportError, load_report, refuse_dropin
 
 USAGE = 2
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="set the measured attribution in the files")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        doc = load_report(args.report)
+        doc = refuse_dropin(load_report(args.report), str(args.report), "registry-attribution")
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE

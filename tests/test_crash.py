@@ -65,7 +65,8 @@ def test_a_hanging_check_is_a_timeout_and_the_run_goes_on(project: pytest.Pytest
     got = outcomes(load_report(project.path / "out"))
     assert got[("smoke.fx_hang", "turso")] == got[("smoke.fx_hang", "sqlite")] == "timeout"
     assert got[("smoke.fx_after", "turso")] == "same"
-    assert result.duration < 10
+    # no wall-clock bound (a loaded machine is slow): the hang never ends by itself, so the run ending at
+    # all, with the message of the 0.5 s limit, is the proof that the timeout ended it
 
 
 KILLERS = """

@@ -366,7 +366,8 @@ def test_batches_queued_behind_a_crash_still_run(trap_executor: ProcessExecutor)
     assert trap_executor.restarts == 1
     if hasattr(os, "getpriority"):  # the replacement worker runs at the lowered priority too
         worker = trap_executor._proc.pid
-        assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+        # the kernel caps niceness at 19: under `nice -n 10 make test` the worker is at 19, not 20
+        assert os.getpriority(os.PRIO_PROCESS, worker) == min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)
 
 
 def test_a_hang_becomes_a_hang_outcome(trap_executor: ProcessExecutor) -> None:

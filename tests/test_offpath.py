@@ -229,12 +229,12 @@ async def test_fx_driver_hangs(ctx: CheckContext) -> object:
 
 @check(title="blocks the event loop", source=SRC, timeout=1, expect=1)
 async def test_fx_sleeps(ctx: CheckContext) -> object:
-    time.sleep(60)
+    time.sleep(3600)  # longer than any run: the run ending at all proves the timeout ended it
     return 1
 
 @maketest("sqlite", timeout=1)
 async def fx_maketest_sleeps(conn):
-    time.sleep(60)
+    time.sleep(3600)
 
 @check(title="after the hangs", source=SRC, expect=1)
 async def test_fx_after(ctx: CheckContext) -> object:
@@ -249,9 +249,8 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
     write_suite(project, HANGS)
     args = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", f"--backend={HANGING}",
             "--backend=sqlite", "--report-dir=out", "-v", *workers]
-    start = time.monotonic()
-    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=120, check=False)
-    took = time.monotonic() - start
+    # a bound on a hang, not a speed limit: a loaded machine is slow, and the hangs never end by themselves
+    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     got = outcomes(load_report(project.path / "out"))
     assert got == {("smoke.fx_driver_hangs", "hanging"): "timeout",
@@ -260,7 +259,6 @@ def test_a_driver_call_that_never_returns_is_a_timeout_and_the_run_ends(project:
                    ("smoke.fx_after", "hanging"): "same", ("smoke.fx_after", "sqlite"): "same",
                    ("smoke.fx_maketest_sleeps", "sqlite"): "timeout"}
     assert "timeout: fx_maketest_sleeps did not finish within 1s on sqlite" in done.stdout
-    assert took < 40, took
 
 
 # --- item 1: no secret in any id, name, message, log or report -----------------------------------------
@@ -509,13 +507,11 @@ def test_a_check_stuck_holding_the_interpreter_is_a_timeout_under_xdist(project:
     """)
     args = [sys.executable, "-m", "pytest", "-p", "no:hypothesispytest", "--backend=sqlite", "-n", "2",
             "--max-worker-restart=4", "--report-dir=out"]
-    start = time.monotonic()
-    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=120, check=False)
-    took = time.monotonic() - start
+    # the backtracking never ends by itself: the run ending at all proves the watchdog replaced the worker
+    done = subprocess.run(args, cwd=project.path, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     doc = load_report(project.path / "out")
     assert outcomes(doc) == {("smoke.fx_holds_the_gil", "sqlite"): "timeout",
                              ("smoke.fx_after", "sqlite"): "same"}
     row = next(r for r in doc["checks"] if r["id"] == "smoke.fx_holds_the_gil")
     assert "stuck holding the interpreter" in row["results"]["sqlite"]["message"]
-    assert took < 60, took

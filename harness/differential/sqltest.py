@@ -21,6 +21,7 @@ from typing import Any
 from stc_harness.differential.engines import Engine, engine
 from stc_harness.differential.replay import default_cases_dir, load_cases
 from stc_harness.errors import UsageError
+from stc_harness.output_paths import check_folder
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -141,7 +142,12 @@ def main(argv: list[str]) -> int:
         if not cases:
             raise UsageError(f"no saved cases in {args.cases_dir}: "
                              "run `python -m stc_harness hunt --save` first")
+        check_folder(Path(args.sqltest), "--sqltest")
         written, skipped = export(cases, Path(args.sqltest))
+    except OSError as exc:  # the folder went away or filled up while writing
+        print(f"hunt-export: cannot write into {args.sqltest} ({exc.strerror or exc}); "
+              "choose a folder you can write to", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"hunt-export: {exc}", file=sys.stderr)
         return 2

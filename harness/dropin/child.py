@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import faulthandler
+import os
 import sys
 from collections.abc import Generator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import pytest
 from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
+from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
 
 #: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
@@ -19,11 +22,17 @@ CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewe
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
 
 
+def harness_backend(item: pytest.Item) -> bool:
+    """A test on the harness's own backends (its fixtures, a check): never routed (`[sqlite]` is SQLite)."""
+    return "conformance_backend" in getattr(item, "fixturenames", ()) or \
+        item.get_closest_marker("conformance_check") is not None
+
+
 class ChildRun:
     """Per-test timeout (faulthandler ends the process: the parent records `timeout` and resumes)."""
 
     def __init__(self, config: pytest.Config, out: Path, skip: set[str], timeout: float,
-                 fault_file: Path) -> None:
+                 fault_file: Path, workdir: Path | None = None, routing: Routing | None = None) -> None:
         self.config = config
         self.root = config.rootpath
         self.skip = skip
@@ -39,6 +48,14 @@ class ChildRun:
         basetemp = config.getoption("basetemp", None)
         if basetemp:
             RUN_FOLDERS.append(str(Path(basetemp).resolve()))
+        self.routing = routing
+        #: This engine's working folder: every test runs in it (see stc_harness.dropin.folders).
+        self.workdir = workdir
+        #: How the trace's paths (relative to the working folder) start for files of the project.
+        self._detour = ""
+        if workdir is not None:
+            RUN_FOLDERS.append(str(workdir))
+            self._detour = os.path.relpath(config.invocation_params.dir, workdir) + os.sep
         self._flush_imports("<conftest>")
 
     def _flush_imports(self, where: str) -> None:
@@ -86,8 +103,13 @@ class ChildRun:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
-        """Arm a watchdog for the whole test (setup, call, teardown)."""
+        """Arm a watchdog for the whole test (setup, call, teardown), run in this engine's working folder."""
         faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.fault)
+        here = os.getcwd()
+        if self.workdir is not None:
+            os.chdir(self.workdir)
+        unrouted = self.routing.suspended() if self.routing and harness_backend(item) else nullcontext()
+        unrouted.__enter__()
         if not self._started:  # calls before the first test: conftest and plugin imports
             self._flush_imports("<conftest>")
             self.traces.write(IMPORT_PREFIX + "<conftest>", self._conftest, 0)
@@ -96,9 +118,21 @@ class ChildRun:
         try:
             return (yield)
         finally:
+            unrouted.__exit__(None, None, None)
+            os.chdir(here)
             faulthandler.cancel_dump_traceback_later()
             events, dropped = TRACER.take()
-            self.traces.write(item.nodeid, events, dropped)
+            self.traces.write(item.nodeid, self._as_from_project(events), dropped)
+
+    def _as_from_project(self, events: list[list[str]]) -> list[list[str]]:
+        """Paths in a trace made in the working folder, shown as from the project folder (as before)."""
+        if not self._detour:
+            return events
+        for event in events:
+            for i in (4, 5):  # where the call was made, and the test's line (stc_harness.dropin.trace)
+                if i < len(event) and isinstance(event[i], str) and event[i].startswith(self._detour):
+                    event[i] = event[i][len(self._detour):]
+        return events
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Say which test starts, so a crash or a hang can be pinned on it."""

@@ -28,7 +28,7 @@ from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, RAW_VAR, TIMEOUT_V
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
-from stc_harness.dropin.runner import ENGINES, EngineRun, died
+from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died
 from stc_harness.dropin.section import build_doc, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
@@ -144,6 +144,7 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
             os.killpg(proc.pid, signal.SIGKILL)
             code = proc.wait()
             run.aborted = f"the run took longer than --run-timeout={args.run_timeout:g}s and was stopped"
+    clean_log(log_path)
     run.duration = time.perf_counter() - start
     run.log = str(log_path)
     _read_records(run, folder, engine, code, args.timeout)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +62,25 @@ class Patches:
                 new = replaced.get(id(value))
                 if new is not None and new is not value:
                     self.set_item(namespace, name, new)
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Put every original back for the block, then the patches again (nothing is searched anew)."""
+        attrs = [(t, n, vars(t).get(n, _ABSENT) if isinstance(t, type) else getattr(t, n, _ABSENT))
+                 for t, n, _, _ in self.attrs]
+        items = [(m, n, m.get(n, _ABSENT)) for m, n, _ in self.items]
+        saved_attrs, saved_items = list(self.attrs), list(self.items)
+        self.undo()
+        try:
+            yield
+        finally:
+            for target, name, value in attrs:
+                if value is not _ABSENT:
+                    setattr(target, name, value)
+            for mapping, name, value in items:
+                if value is not _ABSENT:
+                    mapping[name] = value
+            self.attrs[:0], self.items[:0] = saved_attrs, saved_items
 
     def undo(self) -> None:
         """Restore every patched attribute and rebound global, newest first."""

@@ -10,18 +10,21 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from stc_harness.differences import Registry, builtin_folder, load_registry
+from stc_harness.differences import Registry, load_registries
 from stc_harness.dropin import anyrunner, route_libsql
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.child import ChildRun
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
+from stc_harness.dropin.folders import EngineFolders, changed, snapshot
 from stc_harness.dropin.matching import entry_lookup
+from stc_harness.dropin.records import NOT_RUN
 from stc_harness.dropin.routing import Routing, RoutingError
-from stc_harness.dropin.runner import run_both, withheld
-from stc_harness.dropin.section import build_doc, merge
+from stc_harness.dropin.runner import EngineRun, Interrupted, Setup, run_both, withheld
+from stc_harness.dropin.section import CATEGORY_LABELS, build_doc, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
@@ -30,6 +33,8 @@ from stc_harness.report.write import write_all
 from stc_harness.secrets import redact
 
 ENGINE_CHOICES = ("turso", route_libsql.ENGINE)
+#: The routing a Turso child installed (the child suspends it for tests on the harness's own backends).
+ROUTING = pytest.StashKey[Routing]()
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -60,7 +65,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dropin-evidence", default=None, dest="dropin_evidence", metavar="DIR",
                     help="trace every driver call of this run on every backend into DIR (what "
                          "`python -m stc_harness evidence` runs the suites with)")
-    for name in ("engine", "out", "skip", "fault"):  # internal: set by the parent on its children
+    for name in ("engine", "out", "skip", "fault", "workdir"):  # internal: set by the parent on its children
         group.addoption(f"--dropin-{name}", default=None, dest=f"dropin_{name}", help=argparse_suppress())
     parser.addini("dropin", "run the suite in drop-in mode on this engine (as --dropin)", default="")
     parser.addini("dropin_timeout", "per-test limit of drop-in runs, seconds", default="")
@@ -88,18 +93,17 @@ def _timeout(config: pytest.Config) -> float:
     return timeout
 
 
-def registry_folder(config: pytest.Config) -> Path:
-    """Where the known differences are: --dropin-registry, else the registry that ships with the harness."""
-    value = config.getoption("dropin_registry")
-    return Path(value) if value else builtin_folder()
-
-
 def load_known(config: pytest.Config) -> Registry:
-    """The registry to match against (empty when the harness's registry is not on this machine)."""
+    """The registry to match against: the built-in one, plus the --dropin-registry folder's entries.
+
+    A folder that does not exist or holds no registry files, or an entry whose id a built-in entry has,
+    is a usage error (naming both files).
+    """
+    value = config.getoption("dropin_registry")
     try:
-        return load_registry(registry_folder(config))
+        return load_registries(Path(value) if value else None)[0]
     except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(str(exc).replace("--registry", "--dropin-registry", 1)) from None
 
 
 def load_checks(config: pytest.Config) -> list[dict[str, Any]]:
@@ -137,6 +141,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         except RoutingError as exc:
             raise pytest.UsageError(str(exc)) from None
         early_config.add_cleanup(routing.uninstall)
+        early_config.stash[ROUTING] = routing
     if not ns.dropin_notrace:
         tracing = Tracing("sqlite" if engine == "control" else engine, adapt=adapt).install()
         early_config.add_cleanup(tracing.uninstall)
@@ -153,8 +158,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("dropin_engine"):
         skip_file = Path(config.getoption("dropin_skip") or "")
         skip = set(skip_file.read_text(encoding="utf-8").split("\n")) - {""} if skip_file.is_file() else set()
+        workdir = config.getoption("dropin_workdir")
         config.pluginmanager.register(ChildRun(config, Path(config.getoption("dropin_out")), skip,
-                                               _timeout(config), Path(config.getoption("dropin_fault"))),
+                                               _timeout(config), Path(config.getoption("dropin_fault")),
+                                               Path(workdir) if workdir else None,
+                                               config.stash.get(ROUTING, None)),
                                       "dropin-child")
         return
     engine = _engine(config)
@@ -167,8 +175,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "dist", "no") != "no":
         # -n N is for the children (each engine runs under xdist); the parent only collects
         config.option.dist, config.option.numprocesses = "no", None
+    _refuse_cache_selection(config)
+    load_known(config)  # a wrong --dropin-registry is found before any test runs
     route_libsql.check_routable() if engine == route_libsql.ENGINE else _check_routable()
     config.pluginmanager.register(Parent(config, _timeout(config)), "dropin-parent")
+
+
+#: Options that pick the tests to run from pytest's cache of the last run (option dest, as typed).
+CACHE_SELECTION = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
+
+
+def _refuse_cache_selection(config: pytest.Config) -> None:
+    """--lf and --sw pick tests from a cache the engines' runs do not share: a usage error, never a run."""
+    given = [flag for dest, flag in CACHE_SELECTION if config.getoption(dest, default=False)]
+    if given:
+        raise pytest.UsageError(
+            f"{' and '.join(given)} cannot be used with --dropin: they pick tests from pytest's cache of the "
+            "last run, which the two engines' runs neither read nor write, and every test must run on both "
+            "engines to be compared; fix: leave them out, and name the tests to rerun instead (e.g. "
+            "`pytest --dropin=turso tests/test_app.py::test_one`)")
 
 
 def _check_routable() -> None:
@@ -192,6 +217,13 @@ class Parent:
         self.timeout = timeout
         self.doc: dict[str, Any] | None = None
         self.report_dir: Path | None = None
+        self.written = "dropin"
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """The parent runs no check: the conformance plugin's report (an interrupted one too) stays out."""
+        pm = self.config.pluginmanager
+        if pm.get_plugin("conformance-collector") is not None:
+            pm.unregister(name="conformance-collector")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -211,11 +243,25 @@ class Parent:
         folder = self.report_dir / "dropin-runs"  # each engine's results, traces, log and watchdog dumps
         shutil.rmtree(folder, ignore_errors=True)
         args = list(self.config.invocation_params.args)
-        runs = run_both(args, folder, self.config.invocation_params.dir, self.timeout,
-                        self.config.getoption("dropin_raw"),
-                        parallel=not self.config.getoption("dropin_serial"),
-                        control=self.config.getoption("dropin_control"),
-                        target=_engine(self.config) or "turso")
+        project = self.config.invocation_params.dir
+        folders = EngineFolders(project, exclude=(self.report_dir,))
+        setup = Setup(args, folder, project, self.timeout, self.config.getoption("dropin_raw"),
+                      hypothesis=self.config.pluginmanager.has_plugin("hypothesispytest"), folders=folders)
+        serial = self.config.getoption("dropin_serial")
+        basetemp = self.config.getoption("basetemp", None)
+        mine = (self.report_dir, folders.root, *([project / basetemp] if basetemp else []))
+        before = snapshot(project, mine)
+        stopped: Interrupted | None = None
+        try:
+            runs = run_both(setup, parallel=not serial, control=self.config.getoption("dropin_control"),
+                            target=_engine(self.config) or "turso")
+        except Interrupted as exc:
+            stopped, runs = exc, exc.runs
+        finally:
+            folders.remove()
+        outside = changed(before, snapshot(project, mine))
+        if stopped is None:
+            _refuse_runs_that_never_started(runs)
         registry, checks = load_known(self.config), load_checks(self.config)
         libsql = _engine(self.config) == route_libsql.ENGINE
         if libsql:
@@ -223,23 +269,50 @@ class Parent:
         knowledge = Knowledge(registry, checks, () if libsql else load_evidence())
         rows = merge(nodeids, runs, knowledge, folder, control=self.config.getoption("dropin_control"))
         known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
-                 f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences."
-                 if registry.entries else
-                 "No registry found to explain divergences with: give --dropin-registry=<harness checkout>/"
-                 "suites/differences (and --dropin-checks=<its reports/compatibility.json>).")
+                 f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences.")
         if self.config.getoption("dropin_control"):
             known = "Control run: the Turso slot ran on SQLite too. " + known
         _, dropped = withheld(args)
         if dropped:
             known += (f" Not passed to the engines' runs: {' '.join(dropped)} (every test must run on both "
                       "engines to be compared).")
+        known += _outside_text(outside, serial)
+        if stopped is not None:
+            ran = sum(1 for r in rows if NOT_RUN not in (r["sqlite"]["outcome"], r["turso"]["outcome"]))
+            known = (f"INTERRUPTED ({_signal(stopped)}): {ran} of {len(rows)} tests ran on "
+                     "both engines before the run was stopped; the others are listed as not run. " + known)
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
         self.doc = route_libsql.relabel(self.doc) if libsql else self.doc
-        write_all(redact(self.doc), self.report_dir, "dropin")
+        self.doc["dropin"]["wrote_outside"] = outside
+        if stopped is not None:
+            self.doc["interrupted"] = {"ran": ran, "total": len(rows), "signal": _signal(stopped)}
+            self.written = "dropin-interrupted"  # beside a complete report, never over it
+        write_all(redact(self.doc), self.report_dir, self.written)
+        self._count(session, rows)
+        if stopped is not None:
+            raise KeyboardInterrupt(_signal(stopped))
         # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
         session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both")
                                   or "control_divergence" in r)
         return True
+
+    def _count(self, session: pytest.Session, rows: list[dict[str, Any]]) -> None:
+        """pytest's last line counts the drop-in's categories (not "no tests ran")."""
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        by_label: dict[str, list[Any]] = {}
+        for row in rows:  # report-like entries: other plugins' summaries read every entry's attributes
+            by_label.setdefault(CATEGORY_LABELS[row["category"]], []).append(SimpleNamespace(
+                nodeid=row["nodeid"], when="call", outcome=row["category"], longrepr=None, sections=[],
+                user_properties=[], keywords={}, location=(row["nodeid"], None, row["nodeid"])))
+        # pytest's own way to add a category (it also recomputes the line's colour); plain stats otherwise
+        add = getattr(reporter, "_add_stats", None)
+        for label, items in by_label.items():
+            if add is not None:
+                add(label, items)
+            else:
+                reporter.stats.setdefault(label, []).extend(items)
 
     def _report_dir(self) -> Path:
         value = self.config.getoption("conformance_report_dir", default=None)
@@ -255,4 +328,34 @@ class Parent:
         tr.section("drop-in: SQLite vs libSQL" if libsql else "drop-in: SQLite vs Turso")
         for line in summary_lines(redact(self.doc)):
             tr.write_line(route_libsql.words(line) if libsql else line)
-        tr.write_line(f"report: {self.report_dir}/dropin.json (.md, .html)")
+        stop = self.doc.get("interrupted")
+        mark = (f"; interrupted: {stop['ran']} of {stop['total']} tests ran on both engines, so a complete "
+                "report beside it was left as it was" if stop else "")
+        tr.write_line(f"report: {self.report_dir}/{self.written}.json (.md, .html){mark}")
+
+
+def _signal(stopped: Interrupted) -> str:
+    return "SIGTERM" if stopped.signum == 15 else "SIGINT"
+
+
+def _refuse_runs_that_never_started(runs: dict[str, EngineRun]) -> None:
+    """Neither engine's run started a test (a child refused its command line, a plugin failed): a usage
+    error naming why, never a report of tests that "fail on both"."""
+    if all(not r.results and not r.collect_errors and r.aborted for r in runs.values()):
+        why = "; ".join(f"{e}: {r.aborted} (log: {r.log})" for e, r in runs.items())
+        raise pytest.UsageError(f"neither engine's run could start, so nothing was compared: {why}")
+
+
+def _outside_text(outside: list[str] | None, serial: bool) -> str:
+    """The headline's sentence on files tests changed outside their engine's own folders."""
+    if outside is None:
+        return " The project has too many files to check which ones the tests changed."
+    if not outside:
+        return ""
+    shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+    text = (f" WARNING: tests changed {len(outside)} files outside their engine's own working and temp "
+            f"folders ({shown})")
+    if serial:
+        return text + "."
+    return text + ("; the two engines' runs, running at once, may have shared them: if a verdict looks "
+                   "wrong, rerun with --dropin-serial.")

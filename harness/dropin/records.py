@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from stc_harness.errors import exception_chain
+from stc_harness.secrets import redact, remember_environment
 
 #: Outcomes of a user's test on one engine; the last three come from the runner, not from pytest.
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
@@ -72,14 +73,18 @@ def outcome_of(report: pytest.TestReport) -> str | None:
 
 
 class RecordWriter:
-    """Appends JSON lines to the results file of one child run, flushed each time (a crash keeps them)."""
+    """Appends JSON lines to the results file of one child run, flushed each time (a crash keeps them).
+
+    Known secrets (a key in an environment variable named like one) are redacted before they are written.
+    """
 
     def __init__(self, path: Path) -> None:
+        remember_environment()
         self.fh = path.open("a", encoding="utf-8")
 
     def write(self, **record: Any) -> None:
-        """Write one event."""
-        self.fh.write(json.dumps(record, default=str) + "\n")
+        """Write one event (ASCII JSON: any string, lone surrogates included, is escaped)."""
+        self.fh.write(json.dumps(redact(record), default=str) + "\n")
         self.fh.flush()
 
     def close(self) -> None:

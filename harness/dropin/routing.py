@@ -156,6 +156,10 @@ class Routing:
         for name in SA_UNROUTABLE:
             self._set_item(registry.impls, name, _unroutable(name))
 
+    def suspended(self) -> Any:
+        """A context in which nothing is routed (the harness's own backends run a test on SQLite)."""
+        return self.patches.suspended()
+
     def uninstall(self) -> None:
         """Restore every patched attribute and rebound global, newest first."""
         forget("aiosqlite")

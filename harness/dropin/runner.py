@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stc_harness.dropin.folders import EngineFolders
 from stc_harness.dropin.records import CRASH, TIMEOUT, read_events
+from stc_harness.report.encode import printable
+from stc_harness.secrets import redact
 
 ENGINES = ("sqlite", "turso")
 #: The id unittest gives its stand-in for a test module that did not import.
@@ -34,6 +40,8 @@ class EngineRun:
     aborted: str = ""
     #: File of each client library the run imported.
     modules: dict[str, str] = field(default_factory=dict)
+    #: The parent was interrupted (Ctrl-C, SIGTERM) and stopped this run.
+    interrupted: bool = False
 
     def absorb(self, events: list[dict[str, Any]]) -> tuple[str | None, bool]:
         """Take one results file's events in; return (the test started and never finished, run ended)."""
@@ -96,17 +104,25 @@ def withheld(args: list[str]) -> tuple[list[str], list[str]]:
     return kept, [d for d in dropped if not d.startswith("--dropin")]
 
 
-def same_examples(args: list[str]) -> list[str]:
-    """`--hypothesis-seed=0` unless given: both engines' runs then draw the same examples."""
-    if importlib.util.find_spec("hypothesis") is None or any(a.startswith("--hypothesis-seed") for a in args):
+def same_examples(args: list[str], hypothesis: bool = True) -> list[str]:
+    """`--hypothesis-seed=0` unless given: both engines' runs then draw the same examples.
+
+    `hypothesis` says whether the parent has Hypothesis's pytest plugin (an ini file may disable it:
+    a child given the option would then refuse to start).
+    """
+    if not hypothesis or importlib.util.find_spec("hypothesis") is None or \
+            any(a.startswith("--hypothesis-seed") for a in args):
         return []
     if any(a in ("no:hypothesispytest", "-pno:hypothesispytest") for a in args):
         return []
     return ["--hypothesis-seed=0"]
 
 
-def own_basetemp(args: list[str], engine: str) -> list[str]:
-    """A `--basetemp` given to the parent becomes one folder per engine (the runs must not share files)."""
+def own_basetemp(args: list[str], engine: str, default: Path | None = None) -> list[str]:
+    """A `--basetemp` given to the parent becomes one folder per engine (the runs must not share files);
+    without one, `default` (the engine's own folder) is given."""
+    if default is not None and not any(a == "--basetemp" or a.startswith("--basetemp=") for a in args):
+        return [*args, f"--basetemp={default}"]
     out: list[str] = []
     follow = False
     for arg in args:
@@ -124,10 +140,14 @@ def own_basetemp(args: list[str], engine: str) -> list[str]:
 
 
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
-               raw: bool, child_engine: str | None = None) -> list[str]:
+               raw: bool, child_engine: str | None = None, *, hypothesis: bool = True,
+               folders: EngineFolders | None = None) -> list[str]:
     """The child's command line: the user's arguments minus --dropin and early stops, plus child options."""
     kept, _ = withheld(args)
-    kept = own_basetemp(kept, engine) + same_examples(kept)
+    basetemp = folders.basetemp(engine) if folders is not None else None
+    kept = own_basetemp(kept, engine, basetemp) + same_examples(kept, hypothesis)
+    if folders is not None:
+        kept.append(f"--dropin-workdir={folders.workdir(engine)}")
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.
     tb = [] if any(a.startswith("--tb") for a in kept) else ["--tb=native"]
@@ -146,6 +166,16 @@ def _last_error(log_path: Path, code: int) -> str:
     return last[:500] or f"the test process exited with status {code} outside any test"
 
 
+def clean_log(path: Path) -> None:
+    """Rewrite a child's log with known secrets redacted and control characters and odd bytes escaped."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8", errors="backslashreplace")
+    clean = printable(redact(text))
+    if clean != text:
+        path.write_text(clean, encoding="utf-8")
+
+
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(-code).name
@@ -153,10 +183,76 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
-               max_attempts: int = 50, child_engine: str | None = None) -> EngineRun:
-    """Run the suite on one engine until every test has a record (or attempts run out)."""
+#: Why a run has no record of a test when the parent was interrupted.
+INTERRUPTED = "the run was interrupted (Ctrl-C or SIGTERM) before this test finished"
+#: How long children get to end after the parent forwards an interruption, before they are killed.
+STOP_GRACE = 30.0
+
+
+class Children:
+    """The drop-in's child processes: in the parent's process group, and stopped with the parent.
+
+    `stop()` (the parent was interrupted) forwards SIGINT to every running child, so each pytest run ends
+    as after Ctrl-C (its finished tests' records are already written), kills one that is still running
+    after STOP_GRACE seconds, and keeps any new child from starting.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running: set[subprocess.Popen[bytes]] = set()
+        self.stopping = False
+
+    def run(self, cmd: list[str], cwd: Path, log: Any) -> int | None:
+        """Run one child to its end; its exit status, or None when the run is being stopped."""
+        with self.lock:
+            if self.stopping:
+                return None
+            proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+            self.running.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            with self.lock:
+                self.running.discard(proc)
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop every child (SIGINT, then SIGKILL past `grace` seconds); start no more."""
+        with self.lock:
+            self.stopping = True
+            procs = list(self.running)
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@dataclass
+class Setup:
+    """What every child run of one drop-in run shares."""
+
+    args: list[str]
+    folder: Path
+    cwd: Path
+    timeout: float
+    raw: bool
+    #: The parent has Hypothesis's pytest plugin (so a child takes --hypothesis-seed).
+    hypothesis: bool = True
+    #: Each engine's working folder and basetemp (None: the folder pytest started in, the user's basetemp).
+    folders: EngineFolders | None = None
+    children: Children = field(default_factory=Children)
+
+
+def run_engine(engine: str, setup: Setup, max_attempts: int = 50,
+               child_engine: str | None = None) -> EngineRun:
+    """Run the suite on one engine until every test has a record (or attempts run out, or it is stopped)."""
     run = EngineRun(engine)
+    folder = setup.folder
     results_file = folder / f"{engine}.jsonl"
     results_file.unlink(missing_ok=True)
     start = time.perf_counter()
@@ -166,25 +262,39 @@ def run_engine(engine: str, args: list[str], folder: Path, cwd: Path, timeout: f
             run.attempts += 1
             (folder / f"{engine}.skip").write_text("\n".join(run.results), encoding="utf-8")
             cmd = [sys.executable, "-m", "pytest",
-                   *child_args(args, engine, folder, run.attempts, timeout, raw, child_engine)]
+                   *child_args(setup.args, engine, folder, run.attempts, setup.timeout, setup.raw,
+                               child_engine, hypothesis=setup.hypothesis, folders=setup.folders)]
             log.write(f"$ {' '.join(cmd)}\n")
             log.flush()
-            proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
+            code = setup.children.run(cmd, setup.cwd, log)
             started, ended = run.absorb(read_events(results_file))
+            if code is None or setup.children.stopping:
+                run.interrupted, run.aborted = True, INTERRUPTED
+                break
             if ended:
                 run.complete = True
                 break
             if started is None:
                 log.flush()
-                run.aborted = _last_error(log_path, proc.returncode)
-                log.write(f"child exited with {proc.returncode} outside any test; giving up\n")
+                run.aborted = _last_error(log_path, code)
+                log.write(f"child exited with {code} outside any test; giving up\n")
                 break
-            run.results[started] = died(started, proc.returncode, folder / f"{engine}.fault{run.attempts}",
-                                         timeout)
+            fault = folder / f"{engine}.fault{run.attempts}"
+            run.results[started] = died(started, code, fault, setup.timeout)
             results_file.write_text("", encoding="utf-8")
+    clean_log(log_path)
     run.duration = time.perf_counter() - start
     run.log = str(log_path)
     return run
+
+
+class Interrupted(Exception):
+    """The parent was interrupted: the children were stopped; `runs` holds what each had recorded."""
+
+    def __init__(self, runs: dict[str, EngineRun], signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.runs = runs
+        self.signum = signum
 
 
 def died(nodeid: str, code: int, fault_file: Path, timeout: float, resumed: bool = True) -> dict[str, Any]:
@@ -208,15 +318,42 @@ def different_code(runs: dict[str, EngineRun]) -> list[str]:
             if s[name] != t[name]]
 
 
-def run_both(args: list[str], folder: Path, cwd: Path, timeout: float, raw: bool,
-             parallel: bool = True, control: bool = False, target: str = "turso") -> dict[str, EngineRun]:
+def run_both(setup: Setup, parallel: bool = True, control: bool = False,
+             target: str = "turso") -> dict[str, EngineRun]:
     """Run both engines (at once when `parallel`); `control` runs the Turso slot on SQLite too, `target`
-    names the engine the Turso slot runs on (`libsql`: stc_harness.dropin.route_libsql)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    names the engine the Turso slot runs on.
+
+    Ctrl-C or SIGTERM stops both children and raises Interrupted with what each run had recorded.
+    """
+    setup.folder.mkdir(parents=True, exist_ok=True)
     child = {"turso": "control"} if control else {"turso": target}
-    if not parallel:
-        return {e: run_engine(e, args, folder, cwd, timeout, raw, child_engine=child.get(e)) for e in ENGINES}
-    with ThreadPoolExecutor(len(ENGINES)) as pool:
-        futures = {e: pool.submit(run_engine, e, args, folder, cwd, timeout, raw, child_engine=child.get(e))
-                   for e in ENGINES}
+    # serial: one thread runs the engines in turn (a stop ends the running one and starts no other)
+    pool = ThreadPoolExecutor(len(ENGINES) if parallel else 1)
+    futures = {e: pool.submit(run_engine, e, setup, child_engine=child.get(e)) for e in ENGINES}
+    stopped = 0
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    try:
         return {e: f.result() for e, f in futures.items()}
+    except KeyboardInterrupt:
+        stopped = signal.SIGINT
+    except _Terminated:
+        stopped = signal.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if stopped:
+            setup.children.stop()
+        pool.shutdown(wait=True)
+    raise Interrupted({e: f.result() for e, f in futures.items()}, stopped)
+
+
+class _Terminated(BaseException):
+    """SIGTERM reached the parent while it waited for its children."""
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

@@ -21,10 +21,15 @@ from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Knowledge
 from stc_harness.dropin.explain import TestEvidence, Traces, evidence
 from stc_harness.dropin.records import BAD, GOOD, NOT_RUN, SKIPPED
 from stc_harness.dropin.runner import EngineRun, different_code
+from stc_harness.dropin.terminal import cut
 from stc_harness.report.build import SCHEMA_VERSION, now_iso
 
 TURSO_ONLY, BOTH, SQLITE_ONLY, SAME = "turso-only", "both", "sqlite-only", "same"
 SAME_ADAPTED, SKIPPED_BOTH, INCOMPLETE = "same-with-adaptations", "skipped-on-both", "did-not-run-on-both"
+#: Each category as pytest's last line counts it.
+CATEGORY_LABELS = {TURSO_ONLY: "fail on Turso only", BOTH: "fail on both", SQLITE_ONLY: "fail on SQLite only",
+                   SAME: "same", SAME_ADAPTED: "same thanks to an adaptation",
+                   SKIPPED_BOTH: "skipped on both", INCOMPLETE: "did not run on both"}
 #: Test ids that name the engine they run on (SQLAlchemy's test plugin names its generated classes
 #: `<Test>_sqlite+pysqlite_3_40_1` on SQLite, `<Test>_sqlite+turso_3_50_4` on Turso): one key for both.
 ENGINE_IN_ID = re.compile(r"sqlite\+\w+?_\d+_\d+_\d+")
@@ -138,7 +143,7 @@ def _cause(row: dict[str, Any]) -> dict[str, Any] | None:
 
 def _exception(rec: dict[str, Any]) -> str:
     text = f"{rec.get('exc_type') or ''}: {rec.get('message') or ''}".strip(": ")
-    return text if len(text) <= 300 else text[:297] + "..."
+    return cut(text, 300)
 
 
 def _line(rec: dict[str, Any]) -> str:
@@ -163,7 +168,7 @@ def cause_text(row: dict[str, Any]) -> str:
             f" the failure itself: {_exception(row['turso'])}"
         )
     e = d["explanation"]
-    return f"{e['confidence']}: {e['ref']} ({e['title'][:160]}); {e['why'][:200]}"
+    return f"{e['confidence']}: {e['ref']} ({cut(e['title'], 160)}); {cut(e['why'], 200)}"
 
 
 def _cause_key(d: dict[str, Any]) -> str:
@@ -206,7 +211,7 @@ def migration(rows: list[dict[str, Any]]) -> list[list[Any]]:
             alone[k],
             len(blocks[k]),
             info[k]["confidence"],
-            info[k]["title"][:200],
+            cut(info[k]["title"], 200),
             info[k].get("first", ""),
             ", ".join(sorted(blocks[k])[:5]) + (" …" if len(blocks[k]) > 5 else ""),
         ]

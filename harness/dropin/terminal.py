@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from stc_harness.report.encode import printable
+
 #: Migration-list rows shown in the terminal (the report has them all).
 SHOWN_CAUSES = 10
 
 
 def cut(text: str, width: int) -> str:
-    """`text` shortened to `width` at a word boundary."""
+    """`text` on one line, shortened to `width` at a word boundary (a single longer word is cut)."""
     text = " ".join(str(text).split())
     if len(text) <= width:
         return text
-    return text[:width].rsplit(" ", 1)[0] + " …"
+    head = text[:width + 1].rsplit(" ", 1)[0] if " " in text[:width + 1] else text[:width]
+    return head.rstrip(" ,;:") + " …"
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
@@ -28,4 +31,4 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
     if migration:
         lines.append("migration list (cause: tests it unblocks alone / tests it blocks):")
     lines.extend(f"  {row[0]}: {row[1]} / {row[2]} [{row[3]}]" for row in migration[:SHOWN_CAUSES])
-    return lines
+    return [printable(line) for line in lines]

@@ -204,8 +204,9 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
     rows: dict[str, dict[str, Any]] = {}
     for rec in sorted(records, key=lambda r: (r["check"], r["backend"])):
         row = rows.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"],
-                                             "layer": rec.get("layer", "engine"), "title": "",
+                                             "layer": None, "title": "",
                                              "source": None, "entry": None, "results": {}})
+        row["layer"] = row["layer"] or rec.get("layer")  # a crash record may not know it
         row["title"] = row["title"] or rec.get("title") or ""
         row["source"] = row["source"] or rec.get("source")
         if rec.get("entry"):
@@ -218,6 +219,7 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
         if spec is not None:
             row["title"] = row["title"] or spec.title
             row["source"] = row["source"] or spec.source.as_dict()
+        row["layer"] = row["layer"] or (spec.layer if spec is not None else "engine")
         per_backend = row.pop("_entries", {})
         main = registry.for_check(row["id"]) if registry is not None else None
         row["entry"] = main.as_dict() if main is not None else next(iter(per_backend.values()), None)
@@ -363,15 +365,23 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
                             "python": doc.get("python"), "platform": doc.get("platform"),
                             "reference": relabel.get(str(ref), ref)})
         for entry in doc.get("registry") or []:
-            registry.setdefault(str(entry.get("id")), entry)
+            known = registry.get(str(entry.get("id")))
+            if known is None or (entry.get("impact") and not known.get("impact")):  # v2's entry over v1's
+                registry[str(entry.get("id"))] = entry
         for raw in doc["checks"]:
-            row = rows.setdefault(raw["id"], {"id": raw["id"], "area": raw["area"], "title": "",
-                                              "source": None, "entry": None, "results": {}})
+            row = rows.setdefault(raw["id"], {"id": raw["id"], "area": raw["area"], "layer": None,
+                                              "title": "", "source": None, "entry": None, "entries": {},
+                                              "results": {}})
+            row["layer"] = row["layer"] or raw.get("layer")
             row["title"] = row["title"] or raw.get("title") or ""
             row["source"] = row["source"] or raw.get("source")
-            row["entry"] = row["entry"] or raw.get("entry")
+            newer = raw.get("entry") or {}
+            if not row["entry"] or (not row["entry"].get("impact") and newer.get("impact")):
+                row["entry"] = newer or row["entry"]
             for bid, res in raw["results"].items():
                 row["results"][relabel.get(bid, f"{bid}/{name}")] = res
+            for bid, eid in (raw.get("entries") or {}).items():
+                row["entries"][relabel.get(bid, f"{bid}/{name}")] = eid
     pythons = sorted({str(d.get("python")) for _, d in docs if d.get("python")})
     doc = {
         "schema_version": SCHEMA_VERSION,
@@ -379,7 +389,9 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
         "python": ", ".join(pythons),
         "reference": merged_from[0]["reference"] if merged_from else None,
         "merged_from": merged_from,
-        "tracked": next((d["tracked"] for _, d in docs if d.get("tracked")), None),
+        # a report that measured attribution says how (a v1 report, upgraded, says it did not)
+        "tracked": next((d["tracked"] for _, d in docs if (d.get("tracked") or {}).get("available")),
+                        next((d["tracked"] for _, d in docs if d.get("tracked")), None)),
         "backends": backends,
         "registry": [registry[k] for k in sorted(registry)],
         "summary": {},
@@ -390,4 +402,7 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
     for row in doc["checks"]:
         row["results"] = {k: row["results"][k]
                           for k in sorted(row["results"], key=lambda k: (order.get(k, len(order)), k))}
+        for key in ("layer", "entries"):
+            if not row[key]:
+                del row[key]
     return add_attribution(summarise(doc))

@@ -77,3 +77,12 @@ def load_report(path: Path | str) -> dict[str, Any]:
         raise ReportError(f"{path}: not a compatibility report (not valid JSON: {exc}); expected JSON "
                           f"with schema_version {SCHEMA_VERSION}") from exc
     return validate(doc, str(path))
+
+
+def refuse_dropin(doc: dict[str, Any], name: str, what: str) -> dict[str, Any]:
+    """`doc`, unless it is a drop-in report (a user's own tests, no checks): then a ReportError for `what`."""
+    if "dropin" in doc:
+        raise ReportError(f"{name} is a drop-in report (your own tests on SQLite and Turso, no checks of the "
+                          f"harness); {what} reads compatibility reports (compatibility.json); a drop-in "
+                          "report is rendered with `python -m stc_harness render`")
+    return doc

@@ -45,6 +45,11 @@ MD_SUMMARY_SECTION_ROWS = 10
 MD_DROPIN_SECTION_ROWS = 300
 
 
+def _size(line: str) -> int:
+    """Bytes a line takes in the file, its newline included (a surrogate counts as the bytes of one)."""
+    return len(line.encode("utf-8", "surrogatepass")) + 1
+
+
 class Budget:
     """Bytes left for the summary's lists (the metadata at its end is reserved first)."""
 
@@ -54,12 +59,12 @@ class Budget:
     def spend(self, lines: Iterator[str]) -> Iterator[str]:
         """`lines`, each counted whatever the budget (the parts the summary always has)."""
         for line in lines:
-            self.left -= len(line.encode("utf-8")) + 1
+            self.left -= _size(line)
             yield line
 
     def take(self, line: str) -> bool:
         """Count `line` if it fits; False when the budget is spent."""
-        size = len(line.encode("utf-8")) + 1
+        size = _size(line)
         if size > self.left:
             return False
         self.left -= size
@@ -167,7 +172,7 @@ def _sections(v: View, folder: str, budget: Budget, rows: int) -> Iterator[str]:
         if sec.get("lead") and not v.is_dropin:
             continue  # "what will change" is the summary's own list above
         lines = list(sections_md([sec], rows))
-        if sum(len(x.encode("utf-8")) + 1 for x in lines) > budget.left:
+        if sum(_size(x) for x in lines) > budget.left:
             yield from ("", f"## {md_text(sec['title'] or sec['id'])}", "",
                         f"In the HTML report and in `{folder}/sections.md` (too large for this summary).")
             continue
@@ -214,7 +219,7 @@ def summary_lines(v: View, stem: str = "compatibility") -> Iterator[str]:
     folder = details_dir(stem)
     decision = decide(v)
     tail = ["## About this run", "", *about(v)]
-    budget = Budget(MD_SUMMARY_BYTES - sum(len(x.encode("utf-8")) + 1 for x in tail) - MARGIN)
+    budget = Budget(MD_SUMMARY_BYTES - sum(_size(x) for x in tail) - MARGIN)
     primary = decision.primary if v.rows else None
     yield from budget.spend(_title(v, decision, stem, folder))
     if v.is_dropin:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from stc_harness.report.encode import printable
 from stc_harness.report.jsonout import json_chunks
 
 #: The file name (without suffix) of the report files a run writes.
@@ -17,15 +18,18 @@ STEM = "compatibility"
 
 
 def write_atomic(path: Path, text: str | Iterable[str]) -> None:
-    """Write `text` (a string, or its chunks) to a temporary file beside `path`, then rename it there."""
+    """Write `text` (a string, or its chunks) to a temporary file beside `path`, then rename it there.
+
+    Control characters and surrogates are written as escapes: no string, whatever its bytes, stops a write.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
             if isinstance(text, str):
-                fh.write(text)
+                fh.write(printable(text))
             else:
-                fh.writelines(text)
+                fh.writelines(map(printable, text))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading

@@ -1,0 +1,85 @@
+"""Each engine's own folders for a drop-in run, and the files its tests changed outside them.
+
+A child runs its tests in a working folder of its own: a folder of symbolic links to every entry of the
+folder pytest started in, so a test reads the project's files as before, while a file it creates by a
+relative name (`sqlite3.connect("app.db")`) lands in its engine's folder, never under the other engine's
+run. A write through a link (into an existing file or a subfolder) still reaches the project: the parent
+compares the project's files before and after the run and names those, since the two engines may have
+shared them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Folders never looked into when the project's files are compared (tools' caches, environments).
+SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox",
+             ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+#: At most this many files are compared (a larger tree is not checked, and the report says so).
+MAX_FILES = 20_000
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+def snapshot(root: Path, skip: tuple[Path, ...]) -> Snapshot | None:
+    """`{relative path: (mtime_ns, size)}` of the files under `root`, or None past MAX_FILES files."""
+    out: Snapshot = {}
+    skipped = {str(p.resolve()) for p in skip}
+    stack = [str(root)]
+    while stack:
+        top = stack.pop()
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in SKIP_DIRS or entry.name.endswith((".egg-info", ".pyc")):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if os.path.realpath(entry.path) not in skipped:
+                    stack.append(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                out[os.path.relpath(entry.path, root)] = (stat.st_mtime_ns, stat.st_size)
+                if len(out) > MAX_FILES:
+                    return None
+    return out
+
+
+def changed(before: Snapshot | None, after: Snapshot | None) -> list[str] | None:
+    """Files created, changed or removed between two snapshots (None when either was not taken)."""
+    if before is None or after is None:
+        return None
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+@dataclass
+class EngineFolders:
+    """A temporary folder holding, per engine, a working folder (links to the project) and a basetemp."""
+
+    project: Path
+    exclude: tuple[Path, ...] = ()
+    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="stc-dropin-")))
+
+    def workdir(self, engine: str) -> Path:
+        """The engine's working folder, made on first use: one link per entry of the project folder."""
+        folder = self.root / f"{engine}.cwd"
+        if not folder.exists():
+            folder.mkdir()
+            skipped = {p.resolve() for p in self.exclude}
+            for entry in self.project.iterdir():
+                if entry.resolve() not in skipped:
+                    (folder / entry.name).symlink_to(entry)
+        return folder
+
+    def basetemp(self, engine: str) -> Path:
+        """The engine's own pytest basetemp (pytest creates and empties it)."""
+        return self.root / f"{engine}.tmp"
+
+    def remove(self) -> None:
+        """Delete the folders (links are removed, never followed)."""
+        shutil.rmtree(self.root, ignore_errors=True)
