@@ -10,8 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from stc_harness.compat.observe import shaped_where
+from stc_harness.compat.pragmas import PRAGMAS, SHAPE
 from stc_harness.compat.probes import Probe, probe
 from stc_harness.compat.table import Row, load
+from stc_harness.differences import load_file
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.engines import Engine, run_cases, sqlean_engine
 from stc_harness.differential.toml_out import registry_text
@@ -114,9 +117,6 @@ PRAGMA_HEADER = """\
 def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engine,
                  claims: dict[str, Row]) -> dict[str, Any]:
     """A registry entry documenting a PRAGMA whose read/set/read-back/effect differs on Turso."""
-    from stc_harness.compat.observe import shaped_where
-    from stc_harness.compat.pragmas import PRAGMAS, SHAPE
-
     sqls = PRAGMAS[name].statements(name)
     turso, ref = check["results"]["turso"]["observed"], check["results"][reference]["observed"]
     tracked = shaped_where(run_on(sqlean, sqls, file=True, ordered=False), sqls, SHAPE)
@@ -138,8 +138,6 @@ def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engin
 
 def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every pragmas check of `report` where Turso differs and no entry exists."""
-    from stc_harness.differences import load_file
-
     doc = json.loads(report.read_text(encoding="utf-8"))
     _, rows = load()
     claims = {r.feature.split()[-1]: r for r in rows if r.section == "PRAGMA"}
@@ -161,8 +159,6 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
 
 def write(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every compat check of `report` where Turso differs and no entry exists."""
-    from stc_harness.differences import load_file
-
     doc = json.loads(report.read_text(encoding="utf-8"))
     source, rows = load()
     by_key = {r.key: r for r in rows}
