@@ -1,4 +1,4 @@
-"""The import graph of `stc_harness`, read from the source with ast: no circle, no import hidden in a function.
+"""The import graph of `stc_harness`, read with ast: no circle, no import hidden in a function.
 
 Every `import` statement counts, wherever it is (module level, `if TYPE_CHECKING:`, inside a function):
 a circle that only runs because one side imports inside a function is still a circle. An import inside a

@@ -18,6 +18,7 @@ from stc_harness.differences import load_file
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.engines import Engine, run_cases, sqlean_engine
 from stc_harness.differential.toml_out import registry_text
+from stc_harness.outcomes import TURSO_OWN, UNDOCUMENTED, VERSION_GAP
 
 HEADER = """\
 # Documented differences of the compat area (suites/test_compat.py): rows of Turso's compatibility table
@@ -84,12 +85,12 @@ def entry_for(row: Row, check: dict[str, Any], reference: str, sqlean: Engine,
     assert p is not None
     turso = check["results"]["turso"]["observed"]
     if p.turso_only:
-        attribution, kind = "turso", "missing-api"
+        attribution, kind = TURSO_OWN, "missing-api"
         what = f"Turso's probe fails: {json.dumps(turso)}; the vendor claims {row.claim}"
     else:
         ref = check["results"][reference]["observed"]
         tracked = probe_on(sqlean, p)
-        attribution = "sqlite-version" if tracked == turso else "turso"
+        attribution = VERSION_GAP if tracked == turso else TURSO_OWN
         kind = impact(turso, ref)
         what = (_first_difference(turso, ref, p.sql) + f". SQLite {sqlean.version} observes "
                 + ("the same as Turso." if tracked == turso else "what the reference does."
@@ -126,7 +127,7 @@ def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engin
     return {
         "id": f"pragmas.{name}", "check": check["id"],
         "title": f"PRAGMA {name}: Turso's read, write, read-back or effect differs from SQLite",
-        "impact": impact(turso, ref), "attribution": "sqlite-version" if tracked == turso else "turso",
+        "impact": impact(turso, ref), "attribution": VERSION_GAP if tracked == turso else TURSO_OWN,
         "source": {"document": "https://www.sqlite.org/pragma.html", "section": f"PRAGMA {name}"},
         "reason": (f"Measured ({claim}). " + _first_difference(turso, ref, sqls)
                    + f". SQLite {sqlean.version} observes "
@@ -147,7 +148,7 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
-        if check["area"] != "pragmas" or res.get("outcome") != "undocumented-difference":
+        if check["area"] != "pragmas" or res.get("outcome") != UNDOCUMENTED:
             continue
         name = check["id"].split("[", 1)[1].rstrip("]")
         if f"pragmas.{name}" not in existing:
@@ -169,7 +170,7 @@ def write(report: Path, out: Path) -> tuple[int, int]:
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
-        if check["area"] != "compat" or res.get("outcome") not in ("undocumented-difference",):
+        if check["area"] != "compat" or res.get("outcome") != UNDOCUMENTED:
             continue
         key = check["id"].split("[", 1)[1].rstrip("]")
         if f"compat.{key}" in existing:
