@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.connection import PASS_THROUGH
 from stc_harness.differences import Entry, Registry
 from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, exception_chain

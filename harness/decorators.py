@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.backend_registry import NOT_IN_ALL, available
 from stc_harness.capabilities import require_known
 from stc_harness.checks import DEFINED, MISSING, Body, CheckSpec

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.outcomes import ENGINE, ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
 
 

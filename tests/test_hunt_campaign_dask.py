@@ -18,6 +18,7 @@ import pytest
 pytest.importorskip("distributed", reason="the [campaign] extra (Dask's distributed) is not installed")
 
 from distributed import Client
+
 from stc_harness.differences import Registry
 from stc_harness.differential.campaign import CampaignConfig, _merge, connect, run_campaign
 from stc_harness.differential.corpus import Corpus

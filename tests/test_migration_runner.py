@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+
+from conftest import write_suite
 from stc_backends.sqlite import SQLiteBackend
 from stc_harness import schema
 from stc_harness.errors import ErrorKind, UsageError
@@ -19,8 +21,6 @@ from stc_harness.migrations import (
     rebuild_table,
     split_sql,
 )
-
-from conftest import write_suite
 
 
 @pytest_asyncio.fixture

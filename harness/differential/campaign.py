@@ -23,6 +23,7 @@ from typing import Any
 
 import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
+
 from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
 from stc_harness.differential.corpus import OPEN, Corpus, version_text

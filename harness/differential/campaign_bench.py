@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from distributed import Client
+
 from stc_harness.differences import Registry
 from stc_harness.differential.campaign import CampaignConfig, connect, run_campaign
 from stc_harness.differential.campaign_cli import CAMPAIGN_CASES, spec_of

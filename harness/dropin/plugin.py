@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.differences import Registry, builtin_folder, load_registry
 from stc_harness.dropin import anyrunner
 from stc_harness.dropin.causes import Knowledge

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.errors import exception_chain
 
 #: Outcomes of a user's test on one engine; the last three come from the runner, not from pytest.
