@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import re
@@ -35,6 +36,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
+import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,13 +45,14 @@ HARNESS = ROOT / "harness"
 SUITES = ROOT / "suites"
 PACKAGE = "stc_harness"
 ENGINE = "engine"
+#: ruff's line length (pyproject.toml): comments and docstrings a rewrite made longer are wrapped to it.
+LINE_LENGTH = 110
 
 #: Package -> (its docstring, the flat modules it takes).
 GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "safety": ("Run-time safety: a check cannot hang the run, kill it, leak a secret or lose its report.",
                ("hard_timeout", "watchdog", "exit_guard", "isolation", "secrets", "output_paths")),
-    "adapters": ("What every backend adapter shares: the protocol, capabilities, connections on a driver "
-                 "thread, pools, URLs, options, and finding and selecting backends.",
+    "adapters": ("What backend adapters share: protocol, capabilities, connections, pools, URLs, selection.",
                  ("protocol", "capabilities", "connection", "driver_thread", "pool", "urls", "options",
                   "backend_registry")),
     "toolkit": ("The toolkit check bodies use: the type codec, migrations, schema introspection, retries.",
@@ -249,6 +253,78 @@ def rewrite_all() -> list[Path]:
     return changed
 
 
+def new_names() -> re.Pattern[str]:
+    """What a rewrite puts in a line (a longer path), to tell the lines it lengthened."""
+    groups = "|".join(GROUPS)
+    return re.compile(rf"{PACKAGE}\.(?:{groups})\.|harness/(?:{groups})/|suites/{ENGINE}/|\"{ENGINE}\" /")
+
+
+def wrap_long_lines(path: Path) -> list[str]:
+    """Wrap the comments and docstring lines a rewrite made longer than the limit; the rest, named."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    docstrings = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            docstrings.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    marker = new_names()
+    lines, out, unwrapped = text.splitlines(keepends=True), [], []
+    for number, line in enumerate(lines, 1):
+        bare = line.rstrip("\n")
+        if len(bare) <= LINE_LENGTH or not marker.search(bare):
+            out.append(line)
+            continue
+        indent = bare[:len(bare) - len(bare.lstrip())]
+        if bare.lstrip().startswith("#"):
+            prefix = indent + re.match(r"#\s*", bare.lstrip())[0]  # type: ignore[index]
+            words = bare.lstrip()[len(prefix) - len(indent):]
+            out.extend(f"{w}\n" for w in textwrap.wrap(words, LINE_LENGTH, initial_indent=prefix,
+                                                       subsequent_indent=prefix, break_on_hyphens=False))
+        elif number in docstrings:
+            out.extend(f"{w}\n" for w in textwrap.wrap(bare.lstrip(), LINE_LENGTH, initial_indent=indent,
+                                                       subsequent_indent=indent, break_on_hyphens=False,
+                                                       break_long_words=False))
+        elif (split := split_at_comma(bare)) is not None:
+            out.extend(f"{part}\n" for part in split)
+        else:
+            out.append(line)
+            unwrapped.append(f"{path.relative_to(ROOT)}:{number}")
+    new = "".join(out)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return unwrapped
+
+
+def split_at_comma(line: str) -> list[str] | None:
+    """A code line inside brackets split after its last comma before the limit, the rest aligned under
+    the bracket's first item (`args = ["suites/engine/test_errors.py", "-k", ...` -> two lines); None when
+    the line has no such comma (a string too long on its own)."""
+    tokens = []
+    with contextlib.suppress(tokenize.TokenError, SyntaxError):  # the bracket closes on a later line
+        for tok in tokenize.generate_tokens(iter([line + "\n"]).__next__):
+            tokens.append(tok)
+    opened: list[int] = []
+    best: tuple[int, int] | None = None
+    for tok in tokens:
+        if tok.type != tokenize.OP:
+            continue
+        if tok.string in "([{":
+            opened.append(tok.end[1])
+        elif tok.string in ")]}" and opened:
+            opened.pop()
+        elif tok.string == "," and opened and tok.end[1] <= LINE_LENGTH:
+            best = (tok.end[1], opened[-1])
+    if best is None:
+        return None
+    cut, column = best
+    return [line[:cut].rstrip(), " " * column + line[cut:].strip()]
+
+
 def resort(paths: list[Path]) -> None:
     """Re-sort the imports of the rewritten Python files with ruff, when it is installed."""
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
@@ -342,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     moved = move_modules() + move_suites()
     changed = rewrite_all()
     resort(changed)
+    long = [where for path in changed if path.suffix == ".py" for where in wrap_long_lines(path)]
     for line in moved:
         print(f"moved {line}")
     for path in changed:
@@ -349,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     suites = engine_suites()
     for line in leftovers(suites):
         print(f"look at: {line}")
+    for where in long:
+        print(f"wrap by hand (longer than {LINE_LENGTH} after the rewrite): {where}")
     if not moved and not changed:
         print("nothing to do: the moves are in place")
     if before is not None:

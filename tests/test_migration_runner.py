@@ -160,7 +160,8 @@ async def test_rebuild_table_refuses_with_foreign_keys_on(conn):
 async def test_load_folder_reads_sql_and_python(tmp_path):
     (tmp_path / "001_init.sql").write_text("CREATE TABLE t (x);\nINSERT INTO t VALUES (1);\n")
     (tmp_path / "002_rebuild.py").write_text(
-        "from stc_harness.migrations import Rebuild\nSTEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
+        "from stc_harness.migrations import Rebuild\n"
+        "STEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
     (tmp_path / "_helper.py").write_text("X = 1\n")
     migs = load_folder(tmp_path)
     assert [x.name for x in migs] == ["001_init", "002_rebuild"]

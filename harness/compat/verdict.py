@@ -121,8 +121,8 @@ def sections(doc: dict[str, Any], table: tuple[Source, list[Row]] | None = None)
     every = {
         "id": "compat-claims", "title": "Turso's compatibility claims, measured",
         "intro": (f"Every row of Turso's own compatibility table ({source.cite()}), its claim, and what "
-                  f"its probe (suites/test_compat.py) observed on Turso against SQLite as Turso tracks it. "
-                  f"{len(judged)} rows: {tally}."),
+                  "its probe (suites/test_compat.py) observed on Turso "
+                  f"against SQLite as Turso tracks it. {len(judged)} rows: {tally}."),
         "columns": columns, "rows": [line(*j) for j in judged],
     }
     contradicted = [j for j in judged if j[1] in CONTRADICTED]
