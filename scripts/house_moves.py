@@ -169,6 +169,23 @@ def rewrite_from_package_imports(text: str) -> str:
     return "".join(lines)
 
 
+def rewrite_from_package_lines(text: str) -> str:
+    """The same for one-line statements ast does not see: in strings (a pytester suite) and docs."""
+    def split(match: re.Match[str]) -> str:
+        indent, names = match["indent"], [n.strip() for n in match["names"].split(",") if n.strip()]
+        if not any(n.split(" as ")[0] in MOVES for n in names):
+            return match[0]
+        kept = [n for n in names if n.split(" as ")[0] not in MOVES]
+        out = [f"{indent}from {PACKAGE} import {', '.join(kept)}"] if kept else []
+        by_group: dict[str, list[str]] = {}
+        for name in names:
+            if name.split(" as ")[0] in MOVES:
+                by_group.setdefault(MOVES[name.split(" as ")[0]], []).append(name)
+        out += [f"{indent}from {PACKAGE}.{group} import {', '.join(ns)}" for group, ns in by_group.items()]
+        return "\n".join(out)
+    return re.sub(rf"(?m)^(?P<indent>[ \t]*)from {PACKAGE} import (?P<names>[\w ,]+?)[ \t]*$", split, text)
+
+
 def _alias(alias: ast.alias) -> str:
     return alias.name if alias.asname is None else f"{alias.name} as {alias.asname}"
 
@@ -241,6 +258,7 @@ def rewrite_all() -> list[Path]:
         new = text
         if path.suffix == ".py":
             new = rewrite_from_package_imports(new)
+        new = rewrite_from_package_lines(new)
         new = rewrite_paths(new, suites)
         new = rewrite_special(rel, new)
         if path in moved_suites:
