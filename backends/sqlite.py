@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import aiosqlite
+
 from stc_backends.options import coerce_busy_timeout, reject_unknown
 from stc_harness.capabilities import CapabilitySet
 from stc_harness.connection import BaseConnection, closed_error

@@ -208,6 +208,7 @@ def driver_features() -> DriverFeatures:
     """Probe the installed pyturso for the APIs the adapter uses (cached for the process)."""
     import turso
     import turso.lib as lib
+
     from stc_backends.sqlite import dist_version
 
     database_open = hasattr(lib, "py_turso_database_open") and hasattr(lib, "PyTursoDatabaseConfig")

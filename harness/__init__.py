@@ -1,7 +1,7 @@
 """Cross-backend conformance harness: measure where Turso and SQLite behave the same and differ."""
 
-from stc_harness.checks import CheckContext, check
-from stc_harness.decorators import maketest, maketest_sqlite, maketest_turso
+from stc_harness.checks import CheckContext
+from stc_harness.decorators import check, maketest, maketest_sqlite, maketest_turso
 from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError
 from stc_harness.observe import canonical, rows, sql_value
 from stc_harness.protocol import Backend, Connection, EncryptionOpts, Result, TransactionMode

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from stc_harness.errors import Unsupported, UsageError
 from stc_harness.secrets import is_secret_option, mask, remember
-from stc_harness.urls import DatabaseURL
+from stc_harness.urls import DatabaseURL, parse_url
 
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
@@ -202,8 +202,6 @@ def select(values: list[str]) -> tuple[list[Selected], dict[str, str]]:
         elif value in known:
             chosen.append(Selected(value, load_target(known[value]), target=known[value]))
         elif ":" in value and value.partition(":")[0] in known:
-            from stc_harness.urls import parse_url
-
             url = parse_url(value, schemes=tuple(known))
             check_url_path(url, value)
             backend = load_target(known[url.scheme])

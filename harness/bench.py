@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stc_harness.backend_registry import BUILTIN, load_target
+
 INSERT = "INSERT INTO kv (id, v) VALUES (?, ?)"
 SELECT = "SELECT v FROM kv WHERE id = ?"
 CREATE = "CREATE TABLE kv (id INTEGER PRIMARY KEY, v TEXT)"
@@ -77,8 +79,6 @@ def raw_sync(name: str, n: int) -> float:
 
 
 async def _harness_conn(name: str) -> Any:
-    from stc_harness.backend_registry import BUILTIN, load_target
-
     backend = load_target(BUILTIN[name])
     conn = await backend.connect(f"{name}::memory:")
     await conn.execute(CREATE)

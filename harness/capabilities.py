@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from stc_harness.errors import UsageError
+from stc_harness.errors import DatabaseError, UsageError
 
-if TYPE_CHECKING:
-    from stc_harness.protocol import Backend
 
-Probe = Callable[["Backend"], Awaitable[tuple[bool, str]]]
+class Probed(Protocol):
+    """What probing needs of a backend (`stc_harness.protocol.Backend` has it): a name and `connect`."""
+
+    name: str
+
+    async def connect(self, url: str, **options: Any) -> Any:
+        """Open a connection to `url`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def require_known(name: str) -> Capability:
 class CapabilitySet:
     """A backend's capabilities: declared values plus probes run once against the live engine."""
 
-    def __init__(self, backend: Backend, declared: dict[str, tuple[bool, str]]) -> None:
+    def __init__(self, backend: Probed, declared: dict[str, tuple[bool, str]]) -> None:
         for name in declared:
             require_known(name)
         self._backend = backend
@@ -138,8 +142,6 @@ class CapabilitySet:
         return {name: await self.get(name) for name in known_names()}
 
     async def _probe(self, cap: Capability) -> tuple[bool, str]:
-        from stc_harness.errors import DatabaseError
-
         url = f"{self._backend.name}::memory:"
         try:
             conn = await self._backend.connect(url, **dict(cap.connect_options))

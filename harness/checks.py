@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
-import hashlib
-import inspect
 import json
-import re
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,36 +14,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.capabilities import require_known
+
 from stc_harness.connection import PASS_THROUGH
-from stc_harness.differences import AREA_NAME, AREAS, Entry, Registry
-from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, UsageError, exception_chain
+from stc_harness.differences import Entry, Registry
+from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, exception_chain
 from stc_harness.observe import canonical, unplain
+
+# The vocabulary; its sets re-exported `as` themselves for modules that still import them from here.
+from stc_harness.outcomes import ATTRIBUTIONS as ATTRIBUTIONS
+from stc_harness.outcomes import (
+    CRASH,
+    DOCUMENTED,
+    DRIFT,
+    ENGINE,
+    ERROR,
+    EXPECT,
+    OK,
+    SAME,
+    TIMEOUT,
+    TURSO_OWN,
+    UNAVAILABLE,
+    UNDOCUMENTED,
+    UNSUPPORTED,
+    VERSION_GAP,
+)
+from stc_harness.outcomes import LAYERS as LAYERS
+from stc_harness.outcomes import LOUD as LOUD
+from stc_harness.outcomes import OUTCOMES as OUTCOMES
 from stc_harness.sources import Source
 
-#: Outcomes, as in the design notes.
-SAME = "same"
-DOCUMENTED = "documented-difference"
-DRIFT = "drift"
-UNDOCUMENTED = "undocumented-difference"
-UNSUPPORTED = "unsupported"
-ERROR = "error"
-CRASH = "crash"
-TIMEOUT = "timeout"
-OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TIMEOUT)
-#: The layers a check can measure (see docs/design.md): SQL semantics through the protocol, the Python
-#: driver modules called directly, or real client code (SQLAlchemy, Alembic, a user's suite) on top.
-LAYERS = ("engine", "driver", "client")
-#: Outcomes that fail the run and are shown loudly: something changed, or a check could not complete.
-LOUD = (DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
-#: Whose difference it is, per result of a backend that differs from the baseline: Turso's own (the SQLite
-#: Turso tracks does not observe the same), a SQLite version gap (it does), or not measurable here.
-TURSO_OWN = "turso"
-VERSION_GAP = "sqlite-version"
-UNAVAILABLE = "unavailable"
-ATTRIBUTIONS = (TURSO_OWN, VERSION_GAP, UNAVAILABLE)
-
-_MISSING: Any = object()
+#: The sentinel of a check without `expect` or `param` (None is a value a check can state).
+MISSING: Any = object()
 
 #: Every check defined by an imported suite module, by id.
 DEFINED: dict[str, CheckSpec] = {}
@@ -86,25 +83,25 @@ class CheckSpec:
     source: Source
     requires: tuple[str, ...] = ()
     timeout: float = 15.0
-    expect: Any = _MISSING
-    param: Any = _MISSING
+    expect: Any = MISSING
+    param: Any = MISSING
     isolated: bool = False
     origin: str = field(default="", compare=False)
-    layer: str = "engine"
+    layer: str = ENGINE
     #: A Hypothesis strategy of further cases like `param` (see `stc_harness.variants`), or None.
     variants: Any = field(default=None, compare=False)
 
     @property
     def has_expect(self) -> bool:
         """Whether the check states its own expected observation (else: the reference's)."""
-        return self.expect is not _MISSING
+        return self.expect is not MISSING
 
 
 @dataclass
 class Run:
     """What happened when one backend ran one check."""
 
-    status: str  # "ok", UNSUPPORTED, ERROR, CRASH, TIMEOUT
+    status: str  # OK, UNSUPPORTED, ERROR, CRASH, TIMEOUT
     observation: Any = None
     message: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
@@ -217,14 +214,14 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
     """Run a check body on one backend and capture everything, panics and hangs included."""
     ctx = CheckContext(backend, folder, default_options)
     start = time.perf_counter()
-    args = () if spec.param is _MISSING else (spec.param,)
+    args = () if spec.param is MISSING else (spec.param,)
     try:
         missing = await backend.capabilities.missing(spec.requires)
         if missing:
             return Run(UNSUPPORTED, message="; ".join(f"needs {n}: {r}" for n, r in missing))
         obs = await asyncio.wait_for(body(ctx, *args), spec.timeout)
         bad = unplain(obs)
-        run = Run("ok", canonical(obs)) if bad is None else Run(ERROR, message=(
+        run = Run(OK, canonical(obs)) if bad is None else Run(ERROR, message=(
             f"the check returned a non-plain object at {bad}; return plain data (dict, list, str, int, "
             "float, bool, None, bytes) or use stc_harness.rows()/sql_value(); "
             "put anything else in ctx.note()"))
@@ -240,7 +237,7 @@ async def execute(spec: CheckSpec, body: Body, backend: Any, folder: Path,
         elif isinstance(exc, DatabaseError):
             # An error the body did not expect is still an observation: compared like any other.
             ctx.notes["uncaught"] = exc.raw.as_dict()
-            run = Run("ok", {"uncaught_error": exc.kind.value})
+            run = Run(OK, {"uncaught_error": exc.kind.value})
         else:
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-6))
             run = Run(ERROR, message=f"{type(exc).__name__}: {exc}\n{tb}")
@@ -296,7 +293,7 @@ def with_attribution(verdict: Verdict, run: Run, tracked: Run | None, tracked_id
     `tracked` is the tracked SQLite's run of the same check (None: it could not be run here).
     """
     attribution = attribute(run, tracked)
-    seen = tracked.observation if tracked is not None and tracked.status == "ok" else None
+    seen = tracked.observation if tracked is not None and tracked.status == OK else None
     out = dataclasses.replace(verdict, attribution=attribution, tracked_observed=seen)
     entry = verdict.entry
     if verdict.outcome != DOCUMENTED or entry is None or entry.attribution is None \
@@ -338,7 +335,7 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
     `sqlite-version` entry when it observes what that entry expects of another backend.
     """
     entry = registry.for_check(spec.id, backend)
-    if run.status != "ok":
+    if run.status != OK:
         # A crash or hang of the driver itself (a Rust panic, an interpreter frozen in a busy wait) can be
         # what a backend does: an entry expecting `{"crash": message}` or `{"timeout": message}` documents it.
         stopped = {run.status: run.message}
@@ -347,10 +344,10 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
             return Verdict(DOCUMENTED, f"{run.status} documented by {entry.id} ({entry.source})", entry=entry)
         return Verdict(run.status, run.message, entry=entry)
     if spec.has_expect:
-        baseline, base_from = canonical(spec.expect), "expect"
+        baseline, base_from = canonical(spec.expect), EXPECT
     elif backend == reference:
         baseline, base_from = run.observation, reference
-    elif ref_run is not None and ref_run.status == "ok":
+    elif ref_run is not None and ref_run.status == OK:
         baseline, base_from = ref_run.observation, reference
     else:
         why = ref_run.message if ref_run else "the reference was not run"
@@ -386,95 +383,3 @@ def judge(spec: CheckSpec, backend: str, run: Run, reference: str, ref_run: Run 
     return Verdict(UNDOCUMENTED, f"{backend} observed {run.observation!r}, {base_from} {baseline!r}; "
                                  "no registry entry documents this",
                    baseline, base_from, entry)
-
-
-def _area_of(module: str) -> str:
-    leaf = module.rsplit(".", 1)[-1]
-    return leaf.removeprefix("test_")
-
-
-def check_folder(factory: pytest.TempPathFactory, nodeid: str) -> Path:
-    """A check's private folder under the run's temporary folder, named after its test, made on first use.
-
-    Most checks never touch a file: pytest's `tmp_path` would make (and a later run delete) a folder
-    for each of them, a few milliseconds per check in a run of thousands.
-    """
-    name = re.sub(r"[^\w.-]+", "_", nodeid.rsplit("::", 1)[-1])[:40]
-    digest = hashlib.sha1(nodeid.encode(), usedforsecurity=False).hexdigest()[:10]
-    return factory.getbasetemp() / f"{name}-{digest}"
-
-
-def check(*, title: str, source: Source, area: str | None = None, requires: tuple[str, ...] = (),
-          timeout: float = 15.0, expect: Any = _MISSING, params: Mapping[str, Any] | None = None,
-          isolated: bool = False, layer: str = "engine",
-          variants: Any = None) -> Callable[[Body], Callable[..., Any]]:
-    """Make `async def test_<name>(ctx[, param]) -> observation` a check run once per selected backend.
-
-    The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
-    check per key, `<area>.<name>[<key>]`. `expect` states the observation every backend should make;
-    without it, the reference backend's live observation is the baseline. `isolated=True` runs the
-    body in a child process (`stc_harness.isolation`), so a check that may kill its process (a Rust panic
-    across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
-    `layer` says what the check measures: `engine` (SQL through the protocol), `driver` (the Python
-    modules called directly) or `client` (real client code on top).
-    `variants` is a Hypothesis strategy of cases like the `params` values (or a mapping param key ->
-    strategy for some keys only): besides its fixed case, each check then runs a seeded, bounded number
-    of variants on every backend and the reference, and reports the first and the shrunk differing one
-    (`stc_harness.variants`). Variants need `params` and a reference baseline (no `expect`).
-    """
-    if layer not in LAYERS:
-        raise UsageError(f"check {title!r}: unknown layer {layer!r}; choose one of {', '.join(LAYERS)}")
-    if timeout <= 0:
-        raise UsageError(f"check {title!r}: timeout must be a positive number of seconds, got {timeout!r}")
-    for name in requires:
-        require_known(name)
-    if not isinstance(source, Source):
-        raise UsageError(f"check {title!r}: source must be a stc_harness.sources.Source")
-    if variants is not None and isolated:
-        raise UsageError(f"check {title!r}: variants= cannot be combined with isolated=True (a child "
-                         "process per variant); isolate a separate check instead")
-    if variants is not None and (not params or expect is not _MISSING):
-        raise UsageError(f"check {title!r}: variants= needs params= (the fixed cases, whose values the "
-                         "strategy's cases resemble) and no expect= (each variant is compared with the "
-                         "reference)")
-    per_key = variants if isinstance(variants, Mapping) else dict.fromkeys(params or (), variants)
-    unknown = set(per_key) - set(params or ())
-    if unknown:
-        raise UsageError(f"check {title!r}: variants= names keys that are not params: {sorted(unknown)}")
-
-    def decorate(body: Body) -> Callable[..., Any]:
-        if not inspect.iscoroutinefunction(body) or not body.__name__.startswith("test_"):
-            raise UsageError(f"{body.__qualname__}: a check is an 'async def test_<name>(ctx)'")
-        the_area = area or _area_of(body.__module__)
-        if not AREA_NAME.match(the_area):
-            raise UsageError(f"{body.__module__}.{body.__name__}: area {the_area!r} must be a lowercase "
-                             f"identifier (built-in areas: {', '.join(AREAS)}; name the module "
-                             "test_<area>.py or pass area=)")
-        base_id = f"{the_area}.{body.__name__.removeprefix('test_')}"
-        origin = f"{body.__module__}.{body.__qualname__}"
-        specs: dict[str | None, CheckSpec] = {}
-        for key, value in (params or {None: _MISSING}).items():
-            cid = base_id if key is None else f"{base_id}[{key}]"
-            if cid in DEFINED and DEFINED[cid].origin != origin:
-                raise UsageError(f"check id {cid!r} is defined twice: "
-                                 f"by {DEFINED[cid].origin} and by {origin}")
-            specs[key] = DEFINED[cid] = CheckSpec(cid, the_area, title, source, tuple(requires), timeout,
-                                                  expect, value, isolated, origin, layer,
-                                                  per_key.get(key))
-
-        @functools.wraps(body)
-        async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> None:
-            from stc_harness.plugin import run_check_test
-
-            backend_name, key = conformance_target
-            folder = check_folder(tmp_path_factory, request.node.nodeid)
-            await run_check_test(specs[key], body, backend_name, request, folder, key)
-
-        test.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-            for n in ("conformance_target", "request", "tmp_path_factory")])
-        test.conformance_specs = specs  # type: ignore[attr-defined]
-        return pytest.mark.conformance_check(pytest.mark.asyncio(loop_scope="function")(test))
-
-    return decorate

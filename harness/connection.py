@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
-from stc_harness.errors import DatabaseError, ErrorKind
+from stc_harness.errors import DatabaseError, ErrorKind, RawError
 from stc_harness.protocol import Params, Result, Statement, TransactionMode
 
 T = TypeVar("T")
@@ -218,8 +218,6 @@ class BaseConnection(abc.ABC):
 
 def closed_error(backend: str, message: str = "connection is closed") -> DatabaseError:
     """The error raised when a closed harness connection is used."""
-    from stc_harness.errors import RawError
-
     return DatabaseError(ErrorKind.CLOSED, RawError("harness.Closed", message), backend)
 
 

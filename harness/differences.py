@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stc_harness import outcomes
 from stc_harness.errors import UsageError
 from stc_harness.sources import Source
 
@@ -38,20 +39,10 @@ AREA_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 REQUIRED = ("id", "check", "title", "source", "reason", "expect", "impact", "attribution")
 
 #: How much a difference hurts a migrating application, worst first (DESIGN.md, "Impact").
-IMPACTS = {
-    "silent-data-change": "a value stored or read differently, no error",
-    "lost-or-extra-writes": "writes lost, or writes that should not happen",
-    "error-appears-or-disappears": "an error where there was none, or none where there was one",
-    "different-error": "a different error class or kind (code that catches by class breaks)",
-    "missing-api": "a missing API or a refused feature (fails loudly)",
-    "cosmetic": "messages and other details nobody should depend on",
-}
-#: Whose difference an entry says it is: Turso's own, or a gap between SQLite releases that any current
-#: SQLite shares (the SQLite Turso tracks observes the same).
-ATTRIBUTIONS = {
-    "turso": "Turso's own: the SQLite release Turso tracks behaves like the old SQLite",
-    "sqlite-version": "SQLite version gap: the SQLite release Turso tracks behaves like Turso",
-}
+IMPACTS = outcomes.IMPACTS
+#: Whose difference an entry can say it is, with its meaning: Turso's own, or a gap between SQLite releases
+#: that any current SQLite shares (the SQLite Turso tracks observes the same).
+ATTRIBUTIONS = outcomes.ATTRIBUTION_MEANING
 OPTIONAL = ("area",)
 
 

@@ -22,6 +22,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from stc_harness.backend_registry import load_target
+from stc_harness.checks import Run, execute
+from stc_harness.outcomes import CRASH, ERROR, TIMEOUT
+
 #: Seconds a child may take to start (imports) on top of the check's own timeout.
 STARTUP_ALLOWANCE = 30.0
 
@@ -42,8 +46,6 @@ def _tail(text: str) -> str:
 
 def run_isolated(job: dict[str, Any], timeout: float) -> Any:
     """Run `job` (see `child_main`) in a child process and return the `Run` it reports."""
-    from stc_harness.checks import CRASH, ERROR, TIMEOUT, Run
-
     with tempfile.TemporaryDirectory(prefix="conformance-isolated-") as tmp:
         job_file, out_file = Path(tmp) / "job.json", Path(tmp) / "run.json"
         job_file.write_text(json.dumps({**job, "out": str(out_file)}), encoding="utf-8")
@@ -92,9 +94,6 @@ def _import_module(name: str, path: str) -> Any:
 
 def child_main(job_path: str) -> int:
     """In the child: run the job's check on its backend and write the `Run` as JSON."""
-    from stc_harness.backend_registry import load_target
-    from stc_harness.checks import execute
-
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     module = _import_module(job["module"], job["path"])
     wrapper = getattr(module, job["function"])

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+
 from stc_harness import backend_registry, reference_view, watchdog
 from stc_harness.backend_registry import Selected
 from stc_harness.capabilities import require_known

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from stc_harness import secrets
 from stc_harness.capabilities import CapabilitySet
 from stc_harness.urls import DatabaseURL
 
@@ -22,8 +23,6 @@ class EncryptionOpts:
     hexkey: str
 
     def __post_init__(self) -> None:
-        from stc_harness import secrets
-
         secrets.remember(self.hexkey)
 
     def __repr__(self) -> str:

@@ -14,14 +14,13 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, find
-from hypothesis import settings as hypothesis_settings
-from hypothesis.errors import NoSuchExample
-from hypothesis.strategies import SearchStrategy
 from stc_harness.errors import UsageError
 from stc_harness.observe import canonical
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 #: Variants per check and backend by default (`--variants` changes it): a run stays seconds.
 DEFAULT_COUNT = 12
@@ -115,6 +114,12 @@ def search(strategy: SearchStrategy[Any], differs: Callable[[Any], bool], seed: 
     """Drive Hypothesis: `count` generated cases from `seed`, then shrink the first one `differs` accepts."""
     if count == 0:
         return
+    # Hypothesis is imported when a check has variants, not by every process that imports the harness
+    # (the drop-in mode starts it in each Python process of a user's command).
+    from hypothesis import HealthCheck, Phase, find
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis.errors import NoSuchExample
+
     config = hypothesis_settings(max_examples=count, database=None, deadline=None,
                                  phases=(Phase.generate, Phase.shrink),
                                  suppress_health_check=list(HealthCheck))

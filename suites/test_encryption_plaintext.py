@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gc
 
-from stc_harness import CheckContext, check
 from test_encryption import ENCRYPTION, PAYLOAD, db_path, failed_open, new_key
+
+from stc_harness import CheckContext, check
 
 
 @check(title="A plaintext database opened with a key is refused as a wrong key, not read as if decrypted",

@@ -7,6 +7,7 @@ drawn by Hypothesis (`variants=`); the runner reports the smallest name that beh
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from stc_harness import CheckContext, Source, check, rows
 
 COLLATE = Source("https://sqlite.org/datatype3.html", "7. Collating Sequences")

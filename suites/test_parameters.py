@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
+
 from stc_harness import CheckContext, Source, check
 
 BINDING = Source("https://sqlite.org/lang_expr.html", "Parameters")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
+
 from stc_harness import CheckContext, Source, check
 from stc_harness.compat.observe import shaped_where
 from stc_harness.compat.pragmas import PRAGMAS, SHAPE, PragmaSpec

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import strategies as st
+
 from stc_harness import DISCOVERY, CheckContext, DatabaseError, Source, check, rows
 
 #: SQLite's documentation of statement vs transaction rollback (lang_transaction.html, "Response To Errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from stc_harness.backend_registry import BUILTIN, load_target
 
 STATEMENTS = [

@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from stc_backends import sqlite as sqlite_backend
 from stc_harness.errors import ErrorKind, UsageError
 from stc_harness.urls import parse_url

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stc_harness import codec
 from stc_harness.codec import CodecError, Json, Kind
 

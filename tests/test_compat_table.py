@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.compat import cli
 from stc_harness.compat.observe import shaped
 from stc_harness.compat.probes import not_probed, probe

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from stc_harness.report.write import write_all
 from test_plugin_backend import ran
 
 from conftest import load_report, outcomes, write_suite
+from stc_harness.report.write import write_all
 
 PANICKY = "fake_backend.backend:make_panicky"
 

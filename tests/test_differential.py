@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+
 from stc_harness.differences import load_registry, parse_entry
 from stc_harness.differential import cli
 from stc_harness.differential.case import Case, Stmt
@@ -473,6 +474,7 @@ def test_same_seed_same_findings(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_hunt_draws_ignore_the_literals_of_loaded_modules():
     """A seed names one case stream whatever modules are loaded: hypothesis's local constants are off."""
     from hypothesis.internal.conjecture import providers
+
     from stc_harness.differential.hunt import _no_local_constants
 
     original = providers._get_local_constants

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.checks import CheckContext
-from stc_harness.errors import Unsupported
 
 from conftest import ROOT, TESTS, load_report, run_repo
+from stc_harness.checks import CheckContext
+from stc_harness.errors import Unsupported
 
 sys.path.insert(0, str(ROOT / "suites" / "driver"))
 import driver_support

@@ -11,6 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from stc_harness.differences import Entry, Registry
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
 from stc_harness.dropin.align import align, blame, differing_cells, value_kind
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of

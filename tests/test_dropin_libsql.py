@@ -7,6 +7,7 @@ import json
 import sqlite3
 
 import pytest
+
 from stc_harness.dropin.route_libsql import LibsqlRouting, relabel
 
 libsql = pytest.importorskip("libsql")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.differences import Registry
 from stc_harness.differential import campaign, cli
 from stc_harness.differential.campaign import CampaignError, check_workers, connect

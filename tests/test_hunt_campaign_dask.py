@@ -19,6 +19,7 @@ import pytest
 pytest.importorskip("distributed", reason="the [campaign] extra (Dask's distributed) is not installed")
 
 from distributed import Client
+
 from stc_harness.differences import Registry
 from stc_harness.differential.campaign import CampaignConfig, CampaignResult, _merge, connect, run_campaign
 from stc_harness.differential.cores import affinities, current, usable

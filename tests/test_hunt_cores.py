@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+
 from stc_harness import __main__ as entry
 from stc_harness.differential import campaign_bench, cli
 from stc_harness.differential.cores import Seat, can_pin, confine, current, plan, usable

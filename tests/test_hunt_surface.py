@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.causes import TURSO_OWN, VERSION_GAP, attribution, cause, ulps
 from stc_harness.differential.engines import engine, run_cases

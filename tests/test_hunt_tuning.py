@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.differential import tuning
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.engines import Engine, dbapi_execute, engine, run_cases

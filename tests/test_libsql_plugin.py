@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conftest import TESTS, load_report, run_repo
 from stc_harness.backend_registry import available, select
 from stc_harness.differences import Entry, Registry, RegistryError
 from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 from stc_harness.report.migration import migration_section
 from stc_harness.sources import Source
-
-from conftest import TESTS, load_report, run_repo
 
 pytest.importorskip("libsql")
 backend_module = pytest.importorskip("conformance_libsql.backend")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from stc_harness.errors import DatabaseError, ErrorKind
 
 backend_module = pytest.importorskip("conformance_libsql.backend")

@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from stc_harness.report import matrix as mx
 
 # --- synthetic reports ----------------------------------------------------------------------------------
@@ -235,8 +236,9 @@ def test_dispatched_by_python_m_harness(tmp_path: Path) -> None:
 @pytest.fixture
 def old_pyturso(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     """Pretend pyturso lacks interrupt, encryption, the database-handle API and sqlite_version."""
-    import stc_backends.turso as bt
     import turso
+
+    import stc_backends.turso as bt
 
     real = turso.lib
 
@@ -317,8 +319,9 @@ def test_interrupt_without_driver_support_is_unsupported() -> None:
 
 
 def test_current_pyturso_keeps_its_capabilities() -> None:
-    import stc_backends.turso as bt
     import turso.lib as lib
+
+    import stc_backends.turso as bt
 
     bt.driver_features.cache_clear()
     feat = bt.driver_features()

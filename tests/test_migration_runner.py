@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+
+from conftest import write_suite
 from stc_backends.sqlite import SQLiteBackend
 from stc_harness import schema
 from stc_harness.errors import ErrorKind, UsageError
@@ -19,8 +21,6 @@ from stc_harness.migrations import (
     rebuild_table,
     split_sql,
 )
-
-from conftest import write_suite
 
 
 @pytest_asyncio.fixture
@@ -160,7 +160,8 @@ async def test_rebuild_table_refuses_with_foreign_keys_on(conn):
 async def test_load_folder_reads_sql_and_python(tmp_path):
     (tmp_path / "001_init.sql").write_text("CREATE TABLE t (x);\nINSERT INTO t VALUES (1);\n")
     (tmp_path / "002_rebuild.py").write_text(
-        "from stc_harness.migrations import Rebuild\nSTEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
+        "from stc_harness.migrations import Rebuild\n"
+        "STEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
     (tmp_path / "_helper.py").write_text("X = 1\n")
     migs = load_folder(tmp_path)
     assert [x.name for x in migs] == ["001_init", "002_rebuild"]

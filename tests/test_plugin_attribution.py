@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from stc_harness.report.schema import load_report as read_report
 from test_plugin_backend import ran
 
 from conftest import load_report, write_registry, write_suite
+from stc_harness.report.schema import load_report as read_report
 
 #: Turso differs from the stdlib SQLite; the tracked SQLite sides with Turso when GAP is set.
 SUITE = """

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stc_harness.report.build import comparable
 
 from conftest import ROOT, load_report, outcomes, start_repo, write_registry, write_suite
+from stc_harness.report.build import comparable
 
 #: The repository's suites compared by default: the quick ones, which between them have checks that
 #: are the same, documented differences (XFAIL), unsupported (SKIP) and parametrized. Set

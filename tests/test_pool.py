@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from stc_backends.sqlite import SQLiteBackend
 from stc_harness.errors import HarnessError
 from stc_harness.pool import Pool, PoolClosed, PoolTimeout

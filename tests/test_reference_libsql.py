@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from conftest import load_report, run_repo
 from stc_harness.checks import DOCUMENTED, DRIFT, SAME, UNDOCUMENTED, Run, Verdict
 from stc_harness.differences import Entry, Registry
 from stc_harness.reference_view import rejudge
 from stc_harness.sources import Source
-
-from conftest import load_report, run_repo
 
 pytest.importorskip("libsql")
 pytest.importorskip("conformance_libsql.backend")

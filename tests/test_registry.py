@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from stc_harness.differences import AREAS, RegistryError, load_file, load_registry
 from stc_harness.sources import Source
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report_render import EVIL, rich_doc, sample_doc
+
 from stc_harness.report import browser as browser_module
 from stc_harness.report.bench import replicate
 from stc_harness.report.browser import FLAGS, Browser, Page
 from stc_harness.report.write import write_all
-from test_report_render import EVIL, rich_doc, sample_doc
 
 
 def chromium_binary() -> str:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_report_render import sample_doc
+
 from stc_harness.report import cli
 from stc_harness.report.build import backend_labels, comparable, merge_reports
 from stc_harness.report.schema import ReportError, load_report
 from stc_harness.report.write import write_all, write_atomic
-from test_report_render import sample_doc
 
 
 def _write(path: Path, doc: Any) -> Path:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import stc_harness.report.matrix as mx
-from stc_harness.report.matrix_grid import grid
 from test_matrix import report, result, sqlite_point
 from test_report_browser import PHONE, Browser, Page, chromium_binary
+
+import stc_harness.report.matrix as mx
+from stc_harness.report.matrix_grid import grid
 
 
 def docs() -> list[tuple[str, dict]]:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conftest import ROOT, write_suite
 from stc_harness.crash_records import complete_crash_records, crash_record
 from stc_harness.differential import sqltest
 from stc_harness.dropin.terminal import cut
@@ -17,8 +19,6 @@ from stc_harness.report import cli
 from stc_harness.report.build import merge_reports
 from stc_harness.report.encode import printable
 from stc_harness.report.schema import validate
-
-from conftest import ROOT, write_suite
 
 # --- item 3: any string, whatever its bytes, is escaped and written (the main plugin) -----------------
 
@@ -170,8 +170,9 @@ def _git_dir() -> Path:
 
 
 def test_settle_keeps_a_tracked_report_that_differs_only_in_times(tmp_path: Path) -> None:
-    from stc_harness.report.write import write_all
     from test_report_render import sample_doc
+
+    from stc_harness.report.write import write_all
 
     tracked, new = tmp_path / "reports", tmp_path / "reports" / ".run"
     doc = sample_doc()

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from stc_harness.checks import OUTCOMES
 from stc_harness.differences import Entry, Registry
 from stc_harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports

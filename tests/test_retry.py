@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from stc_harness.errors import DatabaseError, ErrorKind, RawError
 from stc_harness.retry import Retrier, RetriesExhausted, RetryStats, retry
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.backend_registry import TRACKED, select
 from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import strategies as st
+
 from stc_harness import Source, check
 from stc_harness.errors import UsageError
 from stc_harness.variants import KEY, Neighbourhood, VariantSettings, explore, with_neighbourhood

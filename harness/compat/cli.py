@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from stc_harness.compat.registry import write, write_pragmas
 from stc_harness.compat.table import DEFAULT_PATH, Source, dump, parse
 from stc_harness.errors import UsageError
 
@@ -61,15 +62,11 @@ def main(argv: list[str]) -> int:
                         "PRAGMAs where Turso differs in this report")
     args = p.parse_args(argv[1:])
     if args.pragmas_registry:
-        from stc_harness.compat.registry import write_pragmas
-
         target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "pragmas.toml"
         added, kept = write_pragmas(Path(args.pragmas_registry), target)
         print(f"compat-update: {added} entries added to {target} ({kept} kept)")
         return 0
     if args.registry:
-        from stc_harness.compat.registry import write
-
         target = Path(__file__).resolve().parents[2] / "suites" / "differences" / "compat.toml"
         added, kept = write(Path(args.registry), target)
         print(f"compat-update: {added} entries added to {target} ({kept} kept)")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from stc_harness.compat.observe import shaped, shaped_where
+from stc_harness.compat.pragmas import PRAGMAS, SHAPE
 from stc_harness.compat.table import Row
 
 #: A table most statement probes start from.
@@ -35,8 +37,6 @@ class Probe:
 
     def observe(self, obs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """What is compared of the statements' outcomes (shape-only statements reduced)."""
-        from stc_harness.compat.observe import shaped, shaped_where
-
         return shaped(shaped_where(obs, self.sql, self.shape_sql), self.shape)
 
 
@@ -424,8 +424,6 @@ def not_probed(row: Row) -> str:
 
 
 def _pragma(name: str) -> Probe:
-    from stc_harness.compat.pragmas import PRAGMAS, SHAPE
-
     if name in PRAGMAS:  # the in-depth spec: read, set, read back, effect (as suites/test_pragmas.py)
         return Probe(PRAGMAS[name].statements(name), file=True, shape_sql=SHAPE)
     if name in PRAGMA_ARG:

@@ -10,11 +10,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from stc_harness.compat.observe import shaped_where
+from stc_harness.compat.pragmas import PRAGMAS, SHAPE
 from stc_harness.compat.probes import Probe, probe
 from stc_harness.compat.table import Row, load
+from stc_harness.differences import load_file
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.engines import Engine, run_cases, sqlean_engine
 from stc_harness.differential.toml_out import registry_text
+from stc_harness.outcomes import TURSO_OWN, UNDOCUMENTED, VERSION_GAP
 
 HEADER = """\
 # Documented differences of the compat area (suites/test_compat.py): rows of Turso's compatibility table
@@ -81,12 +85,12 @@ def entry_for(row: Row, check: dict[str, Any], reference: str, sqlean: Engine,
     assert p is not None
     turso = check["results"]["turso"]["observed"]
     if p.turso_only:
-        attribution, kind = "turso", "missing-api"
+        attribution, kind = TURSO_OWN, "missing-api"
         what = f"Turso's probe fails: {json.dumps(turso)}; the vendor claims {row.claim}"
     else:
         ref = check["results"][reference]["observed"]
         tracked = probe_on(sqlean, p)
-        attribution = "sqlite-version" if tracked == turso else "turso"
+        attribution = VERSION_GAP if tracked == turso else TURSO_OWN
         kind = impact(turso, ref)
         what = (_first_difference(turso, ref, p.sql) + f". SQLite {sqlean.version} observes "
                 + ("the same as Turso." if tracked == turso else "what the reference does."
@@ -114,9 +118,6 @@ PRAGMA_HEADER = """\
 def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engine,
                  claims: dict[str, Row]) -> dict[str, Any]:
     """A registry entry documenting a PRAGMA whose read/set/read-back/effect differs on Turso."""
-    from stc_harness.compat.observe import shaped_where
-    from stc_harness.compat.pragmas import PRAGMAS, SHAPE
-
     sqls = PRAGMAS[name].statements(name)
     turso, ref = check["results"]["turso"]["observed"], check["results"][reference]["observed"]
     tracked = shaped_where(run_on(sqlean, sqls, file=True, ordered=False), sqls, SHAPE)
@@ -126,7 +127,7 @@ def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engin
     return {
         "id": f"pragmas.{name}", "check": check["id"],
         "title": f"PRAGMA {name}: Turso's read, write, read-back or effect differs from SQLite",
-        "impact": impact(turso, ref), "attribution": "sqlite-version" if tracked == turso else "turso",
+        "impact": impact(turso, ref), "attribution": VERSION_GAP if tracked == turso else TURSO_OWN,
         "source": {"document": "https://www.sqlite.org/pragma.html", "section": f"PRAGMA {name}"},
         "reason": (f"Measured ({claim}). " + _first_difference(turso, ref, sqls)
                    + f". SQLite {sqlean.version} observes "
@@ -138,8 +139,6 @@ def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engin
 
 def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every pragmas check of `report` where Turso differs and no entry exists."""
-    from stc_harness.differences import load_file
-
     doc = json.loads(report.read_text(encoding="utf-8"))
     _, rows = load()
     claims = {r.feature.split()[-1]: r for r in rows if r.section == "PRAGMA"}
@@ -149,7 +148,7 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
-        if check["area"] != "pragmas" or res.get("outcome") != "undocumented-difference":
+        if check["area"] != "pragmas" or res.get("outcome") != UNDOCUMENTED:
             continue
         name = check["id"].split("[", 1)[1].rstrip("]")
         if f"pragmas.{name}" not in existing:
@@ -161,8 +160,6 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
 
 def write(report: Path, out: Path) -> tuple[int, int]:
     """Add an entry to `out` for every compat check of `report` where Turso differs and no entry exists."""
-    from stc_harness.differences import load_file
-
     doc = json.loads(report.read_text(encoding="utf-8"))
     source, rows = load()
     by_key = {r.key: r for r in rows}
@@ -173,7 +170,7 @@ def write(report: Path, out: Path) -> tuple[int, int]:
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
-        if check["area"] != "compat" or res.get("outcome") not in ("undocumented-difference",):
+        if check["area"] != "compat" or res.get("outcome") != UNDOCUMENTED:
             continue
         key = check["id"].split("[", 1)[1].rstrip("]")
         if f"compat.{key}" in existing:

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from stc_harness import backend_registry
 from stc_harness.compat.probes import LIMITATION_PROBED, probe
 from stc_harness.compat.table import Row, Source, load
+from stc_harness.outcomes import BROKEN, SAME, VERSION_GAP
 
 #: Outcomes that contradict the vendor's claim (its own section in the report).
 CONTRADICTED = ("claims Yes, differs", "claims Yes, errors", "claims Yes, fails", "claims No, works",
                 "claims Partial, the stated limitation does not hold")
-TRACKED = "sqlean"
+#: The tracked SQLite backend, whose observation the claims are judged against when the run has it.
+TRACKED = backend_registry.TRACKED
 
 
 def _has_new_error(turso: Any, ref: Any) -> bool:
@@ -44,14 +47,14 @@ def claim_outcome(row: Row, check: dict[str, Any] | None, reference: str) -> str
     turso = results.get("turso")
     if turso is None:
         return "not run on Turso"
-    if turso["outcome"] in ("error", "crash", "timeout"):
+    if turso["outcome"] in BROKEN:
         return f"claims {claim}, probe {turso['outcome']}"
     if p.turso_only:
-        return f"claims {claim}, works" if turso["outcome"] == "same" else f"claims {claim}, fails"
+        return f"claims {claim}, works" if turso["outcome"] == SAME else f"claims {claim}, fails"
     ref_name = TRACKED if TRACKED in results and results[TRACKED].get("observed") is not None else reference
     ref = results.get(ref_name, {}).get("observed")
     entry = (check or {}).get("entry") or {}
-    gap = ref_name != TRACKED and entry.get("attribution") == "sqlite-version"
+    gap = ref_name != TRACKED and entry.get("attribution") == VERSION_GAP
     same = turso.get("observed") == ref or gap
     if same:
         if claim == "Yes":
@@ -118,8 +121,8 @@ def sections(doc: dict[str, Any], table: tuple[Source, list[Row]] | None = None)
     every = {
         "id": "compat-claims", "title": "Turso's compatibility claims, measured",
         "intro": (f"Every row of Turso's own compatibility table ({source.cite()}), its claim, and what "
-                  f"its probe (suites/test_compat.py) observed on Turso against SQLite as Turso tracks it. "
-                  f"{len(judged)} rows: {tally}."),
+                  "its probe (suites/test_compat.py) observed on Turso "
+                  f"against SQLite as Turso tracks it. {len(judged)} rows: {tally}."),
         "columns": columns, "rows": [line(*j) for j in judged],
     }
     contradicted = [j for j in judged if j[1] in CONTRADICTED]

@@ -25,6 +25,7 @@ from typing import Any
 
 import dask
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_completed
+
 from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
 from stc_harness.differential.cores import Seat, confine, current, plan, usable, where

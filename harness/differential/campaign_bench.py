@@ -26,6 +26,7 @@ from typing import Any
 
 import psutil
 from distributed import Client
+
 from stc_harness.differences import Registry
 from stc_harness.differential.campaign import CampaignConfig, connect, pin_workers, run_campaign
 from stc_harness.differential.campaign_cli import CAMPAIGN_CASES, spec_of

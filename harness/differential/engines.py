@@ -117,6 +117,7 @@ def turso_engine() -> Engine:
     exceptions; with any other release, through the DB-API itself.
     """
     import turso
+
     from stc_backends.sqlite import dist_version
     from stc_backends.turso import classify
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
+
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
 from stc_harness.differential.values import (

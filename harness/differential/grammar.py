@@ -13,6 +13,7 @@ needs a toggle for them).
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.sqlast import Expr, hole
 

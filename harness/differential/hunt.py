@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+
 from stc_harness.differences import Registry
 from stc_harness.differential.case import Case
 from stc_harness.differential.causes import SQLITE_LANES

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter

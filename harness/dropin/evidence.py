@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.dropin.align import MAJOR, align
 from stc_harness.dropin.causes import Evidence, Signature, call_group, context_of
 from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from stc_harness.differences import Registry, load_registries
 from stc_harness.dropin import anyrunner, route_libsql
 from stc_harness.dropin.causes import Knowledge

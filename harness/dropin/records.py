@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from stc_harness.errors import exception_chain
 from stc_harness.secrets import redact, remember_environment
 

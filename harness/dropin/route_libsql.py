@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from stc_harness.differences import Registry
 from stc_harness.dropin.patches import Patches
 from stc_harness.dropin.routing import RoutingError

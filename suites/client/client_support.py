@@ -23,6 +23,7 @@ from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 import pytest
+
 from stc_harness import CheckContext
 
 sa = pytest.importorskip("sqlalchemy", reason="the client layer needs the 'clients' extra (SQLAlchemy)")

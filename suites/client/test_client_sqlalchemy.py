@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from client_support import error, target, with_engine
+
 from stc_harness import CheckContext, Source, check
 
 sa = pytest.importorskip("sqlalchemy", reason="the client layer needs the 'clients' extra (SQLAlchemy)")

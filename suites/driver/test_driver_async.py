@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from driver_support import STEP_BOUND, aoutcome, db_path, plain
+
 from stc_harness import CheckContext, Source, check
 
 # turso.aio's execute() returns a bare coroutine: `async with db.execute(...)` fails before awaiting it.

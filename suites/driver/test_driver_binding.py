@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from driver_support import MEMORY, blocking, outcome, pydoc
+
 from stc_harness import CheckContext, check
 
 ADAPT = pydoc("How to adapt custom Python types to SQLite values")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from driver_support import blocking, db_path, outcome, pydoc
+
 from stc_harness import CheckContext, Unsupported, check
 
 CONNECT = pydoc("Module functions")

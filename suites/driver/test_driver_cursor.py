@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from driver_support import MEMORY, blocking, outcome, plain, pydoc, raised
+
 from stc_harness import CheckContext, check
 
 CURSOR = pydoc("Cursor objects")

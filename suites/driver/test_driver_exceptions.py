@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from driver_support import blocking, db_path, pydoc
+
 from stc_harness import CheckContext, check
 
 EXCEPTIONS = pydoc("Exceptions")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from driver_support import MEMORY, blocking, db_path, outcome, pydoc
+
 from stc_harness import CheckContext, check
 
 #: Connection operations an application may still call after close(), with arguments.

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from driver_support import STDLIB, blocking, closing, db_path, outcome, pep249, plain, pydoc
+
 from stc_harness import CheckContext, Unsupported, check
 
 #: The public names of `sqlite3` on Python 3.11 plus the 3.12 additions (a fixed list, so check ids do not

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from driver_support import blocking, db_path, outcome, pydoc
+
 from stc_harness import CheckContext, check
 
 CURSOR = pydoc("Cursor objects")

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from driver_support import STEP_BOUND, blocking, db_path, outcome, pydoc
+
 from stc_harness import CheckContext, check
 
 TRANSACTIONS = pydoc("Transaction control")

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import aiosqlite
+
 from stc_backends.sqlite import SQLiteConnection
 from stc_harness.capabilities import CapabilitySet
 from stc_harness.pool import Pool

@@ -11,8 +11,6 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from stc_harness.errors import ErrorKind
-
 from mutants.engine import (
     CONSTRAINT_KINDS,
     Deviation,
@@ -36,6 +34,7 @@ from mutants.modules import (
     SYNC,
     SYNC_MODULES,
 )
+from stc_harness.errors import ErrorKind
 
 S = "suites/"
 D = "suites/driver/"

@@ -8,6 +8,8 @@ import itertools
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from conformance_libsql import probes, urls
+from conformance_libsql.errors import classify
 from stc_harness.backend_api import (
     BackendInfo,
     CapabilitySet,
@@ -21,9 +23,6 @@ from stc_harness.backend_api import (
     UsageError,
     coerce_busy_timeout,
 )
-
-from conformance_libsql import probes, urls
-from conformance_libsql.errors import classify
 
 try:
     import libsql
