@@ -17,13 +17,13 @@ from stc_backends.sqlite import (
     sqlite_library_busy_ms,
     sqlite_library_capabilities,
 )
-from stc_harness.capabilities import CapabilitySet
-from stc_harness.connection import DriverThreadConnection
-from stc_harness.driver_thread import DriverThread
+from stc_harness.adapters.capabilities import CapabilitySet
+from stc_harness.adapters.connection import DriverThreadConnection
+from stc_harness.adapters.driver_thread import DriverThread
+from stc_harness.adapters.pool import Pool
+from stc_harness.adapters.protocol import BackendInfo
+from stc_harness.adapters.urls import DatabaseURL, parse_url
 from stc_harness.errors import DatabaseError, ErrorKind, kind_from_message
-from stc_harness.pool import Pool
-from stc_harness.protocol import BackendInfo
-from stc_harness.urls import DatabaseURL, parse_url
 
 try:
     import sqlean

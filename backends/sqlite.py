@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from stc_backends.options import coerce_busy_timeout, reject_unknown
-from stc_harness.capabilities import CapabilitySet
-from stc_harness.connection import BaseConnection, closed_error
+from stc_harness.adapters.capabilities import CapabilitySet
+from stc_harness.adapters.connection import BaseConnection, closed_error
+from stc_harness.adapters.pool import Pool
+from stc_harness.adapters.protocol import BackendInfo
+from stc_harness.adapters.urls import DatabaseURL, parse_url
 from stc_harness.errors import DatabaseError, ErrorKind, RawError, Unsupported, kind_from_message
-from stc_harness.pool import Pool
-from stc_harness.protocol import BackendInfo
-from stc_harness.urls import DatabaseURL, parse_url
 
 T = TypeVar("T")
 

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stc_backends.options import coerce_bool, coerce_busy_timeout, reject_unknown
-from stc_harness.capabilities import CapabilitySet
-from stc_harness.connection import DriverThreadConnection
-from stc_harness.driver_thread import DriverThread
+from stc_harness.adapters.capabilities import CapabilitySet
+from stc_harness.adapters.connection import DriverThreadConnection
+from stc_harness.adapters.driver_thread import DriverThread
+from stc_harness.adapters.pool import Pool
+from stc_harness.adapters.protocol import BackendInfo, EncryptionOpts, TransactionMode
+from stc_harness.adapters.urls import DatabaseURL, parse_url
 from stc_harness.errors import (
     DatabaseError,
     ErrorKind,
@@ -22,9 +25,6 @@ from stc_harness.errors import (
     exception_chain,
     kind_from_message,
 )
-from stc_harness.pool import Pool
-from stc_harness.protocol import BackendInfo, EncryptionOpts, TransactionMode
-from stc_harness.urls import DatabaseURL, parse_url
 
 T = TypeVar("T")
 

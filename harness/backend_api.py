@@ -4,9 +4,20 @@ A backend written only against this module (and `stc_harness` itself) is a suppo
 `libsql` plugin in `plugins/libsql/` is one, and docs/adding-a-backend.md walks through it.
 """
 
-from stc_harness.capabilities import CATALOGUE, Capability, CapabilitySet
-from stc_harness.connection import BaseConnection, DriverThreadConnection, closed_error
-from stc_harness.driver_thread import DriverThread
+from stc_harness.adapters.capabilities import CATALOGUE, Capability, CapabilitySet
+from stc_harness.adapters.connection import BaseConnection, DriverThreadConnection, closed_error
+from stc_harness.adapters.driver_thread import DriverThread
+from stc_harness.adapters.options import coerce_bool, coerce_busy_timeout, reject_unknown
+from stc_harness.adapters.pool import Pool
+from stc_harness.adapters.protocol import (
+    Backend,
+    BackendInfo,
+    Connection,
+    EncryptionOpts,
+    Result,
+    TransactionMode,
+)
+from stc_harness.adapters.urls import MEMORY, DatabaseURL, parse_url
 from stc_harness.errors import (
     DatabaseError,
     ErrorKind,
@@ -16,10 +27,6 @@ from stc_harness.errors import (
     exception_chain,
     kind_from_message,
 )
-from stc_harness.options import coerce_bool, coerce_busy_timeout, reject_unknown
-from stc_harness.pool import Pool
-from stc_harness.protocol import Backend, BackendInfo, Connection, EncryptionOpts, Result, TransactionMode
-from stc_harness.urls import MEMORY, DatabaseURL, parse_url
 
 __all__ = [
     "CATALOGUE",

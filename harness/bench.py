@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from stc_harness.backend_registry import BUILTIN, load_target
+from stc_harness.adapters.backend_registry import BUILTIN, load_target
 
 INSERT = "INSERT INTO kv (id, v) VALUES (?, ?)"
 SELECT = "SELECT v FROM kv WHERE id = ?"

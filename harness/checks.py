@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from stc_harness.connection import PASS_THROUGH
+from stc_harness.adapters.connection import PASS_THROUGH
 from stc_harness.differences import Entry, Registry
 from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, exception_chain
 from stc_harness.observe import canonical, unplain

@@ -21,17 +21,17 @@ from typing import Any
 
 import pytest
 
-from stc_harness.backend_registry import NOT_IN_ALL, available
-from stc_harness.capabilities import require_known
+from stc_harness.adapters.backend_registry import NOT_IN_ALL, available
+from stc_harness.adapters.capabilities import require_known
 from stc_harness.checks import DEFINED, MISSING, Body, CheckSpec
 from stc_harness.differences import AREA_NAME, AREAS
 from stc_harness.errors import UsageError
-from stc_harness.hard_timeout import HardTimeout, run_on_own_thread
-from stc_harness.migrations import load_folder
-from stc_harness.migrations import migrate as run_migrations
 from stc_harness.outcomes import ENGINE, LAYERS
 from stc_harness.plugin import run_check_test, state_of
+from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
 from stc_harness.sources import Source
+from stc_harness.toolkit.migrations import load_folder
+from stc_harness.toolkit.migrations import migrate as run_migrations
 
 TestBody = Callable[[Any], Awaitable[Any]]
 
@@ -161,7 +161,8 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
     The id is `<area>.<name>` (area defaults to the module's `test_<area>` name); with `params`, one
     check per key, `<area>.<name>[<key>]`. `expect` states the observation every backend should make;
     without it, the reference backend's live observation is the baseline. `isolated=True` runs the
-    body in a child process (`stc_harness.isolation`), so a check that may kill its process (a Rust panic
+    body in a child process (`stc_harness.safety.isolation`), so a check that may kill its process (a Rust
+    panic
     across threads ends in SIGABRT, a C driver may segfault) is recorded as `crash` even in a serial run.
     `layer` says what the check measures: `engine` (SQL through the protocol), `driver` (the Python
     modules called directly) or `client` (real client code on top).

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from stc_harness import backend_registry, reference_view, watchdog
-from stc_harness.backend_registry import Selected
-from stc_harness.capabilities import require_known
+from stc_harness import reference_view
+from stc_harness.adapters import backend_registry
+from stc_harness.adapters.backend_registry import Selected
+from stc_harness.adapters.capabilities import require_known
 from stc_harness.checks import (
     DEFINED,
     DOCUMENTED,
@@ -44,11 +45,12 @@ from stc_harness.checks import (
 from stc_harness.crash_records import complete_crash_records, crash_record
 from stc_harness.differences import AREAS, Registry, RegistryError, builtin_folder, load_registries
 from stc_harness.errors import UsageError
-from stc_harness.hard_timeout import HardTimeout, run_on_own_thread
-from stc_harness.isolation import job_for, run_isolated
 from stc_harness.observe import canonical
-from stc_harness.output_paths import check_folder
-from stc_harness.secrets import redact, remember_environment
+from stc_harness.safety import watchdog
+from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
+from stc_harness.safety.isolation import job_for, run_isolated
+from stc_harness.safety.output_paths import check_folder
+from stc_harness.safety.secrets import redact, remember_environment
 from stc_harness.side_runs import side_run
 from stc_harness.test_records import record_of_test
 from stc_harness.variants import (
@@ -200,7 +202,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Make sure a driver thread a timed-out check left blocked cannot keep this process from exiting."""
-    from stc_harness import exit_guard
+    from stc_harness.safety import exit_guard
 
     exit_guard.arm(session.exitstatus)
 
@@ -592,9 +594,9 @@ class Progress:
 
 def write_report(st: PluginState, config: pytest.Config, interrupted: dict[str, int] | None) -> list[Path]:
     """Write the report: a partial one beside the complete one, never over it; a failed write elsewhere."""
-    from stc_harness.output_paths import write_or_fallback
     from stc_harness.report.build import build_report
     from stc_harness.report.write import STEM, write_all
+    from stc_harness.safety.output_paths import write_or_fallback
 
     assert st.report_dir is not None
     doc = redact(build_report(st, config))
@@ -645,7 +647,8 @@ class Collector:
                 st.records[(rec["check"], rec["backend"])] = rec
 
     def _watchdog_timeout(self, report: pytest.TestReport, rec: dict[str, Any]) -> None:
-        """Mark a crash record as a timeout when the worker's watchdog ended it (see stc_harness.watchdog)."""
+        """Mark a crash record as a timeout when the worker's watchdog ended it (see
+        stc_harness.safety.watchdog)."""
         worker = getattr(getattr(report, "node", None), "workerinput", {}).get("workerid")
         traceback = watchdog.fired(self.watchdog_dir, worker) if worker and self.watchdog_dir else None
         if traceback:
@@ -656,7 +659,7 @@ class Collector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Give each xdist worker the folder of watchdog files (see stc_harness.watchdog)."""
+        """Give each xdist worker the folder of watchdog files (see stc_harness.safety.watchdog)."""
         if self.watchdog_dir is None:
             self.watchdog_dir = tempfile.mkdtemp(prefix="conformance-watchdog-")
         node.workerinput[watchdog.INPUT_KEY] = self.watchdog_dir

@@ -9,8 +9,8 @@ thing do not differ from each other at all. `rejudge` applies exactly this to th
 
 from __future__ import annotations
 
-from stc_harness import backend_registry
-from stc_harness.backend_registry import Selected
+from stc_harness.adapters import backend_registry
+from stc_harness.adapters.backend_registry import Selected
 from stc_harness.checks import (
     DOCUMENTED,
     DRIFT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stc_harness.backend_registry import BUILTIN, load_target
+from stc_harness.adapters.backend_registry import BUILTIN, load_target
 
 STATEMENTS = [
     "CREATE TABLE t (id INTEGER PRIMARY KEY, v)",

@@ -1,7 +1,7 @@
 """The error classifiers on constructed raw exceptions (wrapped as each driver wraps them), the Turso
 toggle and encryption options, and an end-to-end search of a real run for the encryption key.
 
-The rows of `001_312a5f9792b0f890.txt`'s error table are triggered for real by `suites/test_errors.py`
+The rows of `001_312a5f9792b0f890.txt`'s error table are triggered for real by `suites/engine/test_errors.py`
 (`errors.table_*`); here each row is also pinned on a constructed exception, so a classifier change
 that breaks a row fails even where the engine cannot produce that error.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from stc_backends import sqlite as sqlite_backend
+from stc_harness.adapters.urls import parse_url
 from stc_harness.errors import ErrorKind, UsageError
-from stc_harness.urls import parse_url
 
 turso_lib = pytest.importorskip("turso.lib")
 engine = pytest.importorskip("turso._turso")
@@ -260,7 +260,7 @@ def test_encryption_key_never_in_report_or_output(project: pytest.Pytester,
     turso_backend.TursoBackend()  # importable and constructible, or this test is meaningless
     seed = os.urandom(16).hex()
     monkeypatch.setenv("CLASSIFIER_TEST_KEY_SEED", seed)
-    shutil.copy(ROOT / "suites" / "test_encryption.py", project.path / "test_encryption.py")
+    shutil.copy(ROOT / "suites" / "engine" / "test_encryption.py", project.path / "test_encryption.py")
     registry = project.path / "reg"
     registry.mkdir()
     shutil.copy(ROOT / "suites" / "differences" / "encryption.toml", registry / "encryption.toml")

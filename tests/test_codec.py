@@ -1,4 +1,5 @@
-"""Unit and property tests of harness/codec.py: the documented mapping, its refusals, and round-trips."""
+"""Unit and property tests of harness/toolkit/codec.py: the documented mapping, its refusals, and
+round-trips."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stc_harness import codec
-from stc_harness.codec import CodecError, Json, Kind
+from stc_harness.toolkit import codec
+from stc_harness.toolkit.codec import CodecError, Json, Kind
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from stc_harness.adapters.protocol import Result
 from stc_harness.differences import load_registry, parse_entry
 from stc_harness.differential import cli
 from stc_harness.differential.case import Case, Stmt
@@ -33,7 +34,6 @@ from stc_harness.differential.values import BLOBS, INTEGERS, REALS, TEXTS, value
 from stc_harness.differential.wire import unpack
 from stc_harness.differential.worker import ProcessExecutor
 from stc_harness.errors import DatabaseError, ErrorKind, RawError
-from stc_harness.protocol import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -546,7 +546,8 @@ def test_the_drop_ins_own_missing_feature_errors_cite_entries_that_exist() -> No
 def test_a_checks_evidence_is_its_own_run_not_the_reference_or_tracked_one(tmp_path: Path) -> None:
     """A differing check also runs the reference and the tracked SQLite: those calls are not traced."""
     root = Path(__file__).resolve().parents[1]
-    cmd = [sys.executable, "-m", "pytest", str(root / "suites" / "test_migrations.py"), "-q", "-n", "0",
+    suite = root / "suites" / "engine" / "test_migrations.py"
+    cmd = [sys.executable, "-m", "pytest", str(suite), "-q", "-n", "0",
            "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "schema_text_verbatim and after_rename",
            f"--report-dir={tmp_path / 'report'}", f"--dropin-evidence={tmp_path / 'traces'}"]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, check=False)

@@ -22,11 +22,11 @@ LAZY: dict[tuple[str, str], str] = {}
 #: Function-level imports in files another branch was changing (issue 23's house moves waited for them):
 #: no circle needs them (the cycle test below proves it); hoist each to module level after the merge.
 PENDING: dict[tuple[str, str], str] = {
-    ("stc_harness.plugin", "stc_harness.exit_guard"): "plugin.py",
+    ("stc_harness.plugin", "stc_harness.safety.exit_guard"): "plugin.py",
     ("stc_harness.plugin", "stc_harness.report.build"): "plugin.py",
     ("stc_harness.plugin", "stc_harness.report.render"): "plugin.py",
     ("stc_harness.plugin", "stc_harness.report.write"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.output_paths"): "plugin.py",
+    ("stc_harness.plugin", "stc_harness.safety.output_paths"): "plugin.py",
     ("stc_harness.plugin", "stc_harness.observe"): "plugin.py",
     ("stc_harness.report.bench", "stc_harness.report.build"): "report/",
     ("stc_harness.report.bench", "stc_harness.report.write"): "report/",
@@ -48,7 +48,7 @@ PENDING: dict[tuple[str, str], str] = {
     ("stc_harness.differential.findings", "stc_harness.differences"): "differential/",
     ("stc_harness.differential.generators", "stc_harness.differential.grammar"): "differential/",
     ("stc_harness.differential.hunt", "stc_harness.differential.triage"): "differential/",
-    ("stc_harness.differential.replay", "stc_harness.backend_registry"): "differential/",
+    ("stc_harness.differential.replay", "stc_harness.adapters.backend_registry"): "differential/",
     ("stc_harness.differential.replay", "stc_harness.differential.worker"): "differential/",
     ("stc_harness.differential.worker", "stc_harness.differential.engines"): "differential/",
     ("stc_harness.differential.worker", "stc_harness.differential.tuning"): "differential/",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import TESTS, load_report, run_repo
-from stc_harness.backend_registry import available, select
+from stc_harness.adapters.backend_registry import available, select
 from stc_harness.differences import Entry, Registry, RegistryError
 from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 from stc_harness.report.migration import migration_section
@@ -140,7 +140,8 @@ def test_from_libsql_to_turso_section_lists_changes_worst_first() -> None:
 
 def test_a_mutant_of_the_plugin_turns_a_check_red(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
-    args = ["suites/test_errors.py", "-k", "test_kind and unique", "--backend=sqlite", "--allow-undocumented",
+    args = ["suites/engine/test_errors.py", "-k", "test_kind and unique", "--backend=sqlite",
+            "--allow-undocumented",
             "-q", "-p", "no:randomly"]
     for name, target in (("real", "libsql"), ("mutant", "test_libsql_plugin_mutant:make_mutant")):
         result = run_repo([*args, f"--backend={target}", f"--report-dir={tmp_path / name}"],
@@ -161,7 +162,7 @@ def test_a_machine_without_a_libsql_wheel_runs_without_it(tmp_path: Path,
     (shadow / "libsql.py").write_text("raise ImportError('no libsql wheel for this platform')\n",
                                       encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", str(shadow))
-    result = run_repo(["suites/test_smoke.py", "--collect-only"], tmp_path / "b", timeout=120)
+    result = run_repo(["suites/engine/test_smoke.py", "--collect-only"], tmp_path / "b", timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "backend libsql: not installed (" in result.stdout, result.stdout[:1500]
     assert "the libsql package is not installed (no libsql wheel for this " \

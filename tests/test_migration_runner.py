@@ -1,4 +1,5 @@
-"""Unit tests of harness/migrations.py and harness/schema.py on SQLite, and maketest(migrate=True)."""
+"""Unit tests of harness/toolkit/migrations.py and harness/toolkit/schema.py on SQLite, and
+maketest(migrate=True)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import pytest_asyncio
 
 from conftest import write_suite
 from stc_backends.sqlite import SQLiteBackend
-from stc_harness import schema
 from stc_harness.errors import ErrorKind, UsageError
-from stc_harness.migrations import (
+from stc_harness.toolkit import schema
+from stc_harness.toolkit.migrations import (
     Migration,
     MigrationError,
     PythonStep,
@@ -160,7 +161,7 @@ async def test_rebuild_table_refuses_with_foreign_keys_on(conn):
 async def test_load_folder_reads_sql_and_python(tmp_path):
     (tmp_path / "001_init.sql").write_text("CREATE TABLE t (x);\nINSERT INTO t VALUES (1);\n")
     (tmp_path / "002_rebuild.py").write_text(
-        "from stc_harness.migrations import Rebuild\n"
+        "from stc_harness.toolkit.migrations import Rebuild\n"
         "STEPS = [Rebuild('t', '(x INTEGER NOT NULL)')]\n")
     (tmp_path / "_helper.py").write_text("X = 1\n")
     migs = load_folder(tmp_path)
@@ -194,7 +195,7 @@ def test_normalise_sql_keeps_real_differences(a, b):
 
 
 MAKETEST_SUITE = """
-from stc_harness import schema
+from stc_harness.toolkit import schema
 
 @maketest("sqlite", "turso", migrate=True, migrations="migs")
 async def fx_migrated(conn):
@@ -208,7 +209,7 @@ def test_maketest_migrate_uses_the_runner(project):
     migs.mkdir()
     (migs / "001_init.sql").write_text("CREATE TABLE t (x INTEGER);\nINSERT INTO t VALUES (1);\n")
     (migs / "002_rebuild.py").write_text(
-        "from stc_harness.migrations import Rebuild\n"
+        "from stc_harness.toolkit.migrations import Rebuild\n"
         "STEPS = [Rebuild('t', \"(x INTEGER NOT NULL, y TEXT NOT NULL DEFAULT '')\")]\n")
     write_suite(project, MAKETEST_SUITE, name="test_migrations")
     result = project.runpytest_inprocess("-q")

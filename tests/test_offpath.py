@@ -334,7 +334,7 @@ def test_a_module_factory_backend_matches_sqlite_in_children(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", path)
-    proc = run_repo(["suites/test_features.py", "suites/test_discovery.py", "-k",
+    proc = run_repo(["suites/engine/test_features.py", "suites/engine/test_discovery.py", "-k",
                      "plain_multiprocess_wal or replay and jsonarrow2 and crash",
                      "--backend=sqlite", "--backend=fake_backend.backend:make_fake",
                      f"--report-dir={tmp_path / 'out'}"], tmp_path / "tmp")

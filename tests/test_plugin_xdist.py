@@ -26,7 +26,7 @@ def suite_files() -> list[str]:
     if chosen == "all":
         return ["suites"]
     names = [n.strip() for n in chosen.split(",") if n.strip()] or list(QUICK)
-    files = [f"suites/{n}" for n in names if (ROOT / "suites" / n).exists()]
+    files = [f"suites/engine/{n}" for n in names if (ROOT / "suites" / "engine" / n).exists()]
     return files or ["suites"]
 
 

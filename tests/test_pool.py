@@ -1,4 +1,4 @@
-"""Unit tests of harness/pool.py: limits, timeouts with clear messages, clean returns, closing."""
+"""Unit tests of harness/adapters/pool.py: limits, timeouts with clear messages, clean returns, closing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from stc_backends.sqlite import SQLiteBackend
+from stc_harness.adapters.pool import Pool, PoolClosed, PoolTimeout
 from stc_harness.errors import HarnessError
-from stc_harness.pool import Pool, PoolClosed, PoolTimeout
 
 pytestmark = pytest.mark.asyncio
 

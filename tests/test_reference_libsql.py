@@ -54,18 +54,20 @@ def test_two_backends_that_differ_from_sqlite_alike_do_not_differ_from_each_othe
 
 def test_unknown_and_uninstalled_references_are_usage_errors(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    unknown = run_repo(["suites/test_smoke.py", "--reference=nosuch", "-q"], tmp_path / "a", timeout=120)
+    unknown = run_repo(["suites/engine/test_smoke.py", "--reference=nosuch", "-q"], tmp_path / "a",
+                       timeout=120)
     assert unknown.returncode == 4
     assert "--reference=nosuch: unknown backend 'nosuch'; known backends:" in unknown.stderr
     monkeypatch.setenv("CONFORMANCE_EXCLUDE_BACKENDS", "libsql")  # as if the plugin were not installed
-    missing = run_repo(["suites/test_smoke.py", "--reference=libsql", "-q"], tmp_path / "b", timeout=120)
+    missing = run_repo(["suites/engine/test_smoke.py", "--reference=libsql", "-q"], tmp_path / "b",
+                       timeout=120)
     assert missing.returncode == 4
     assert "--reference=libsql: the libsql backend is not installed; install it with pip install -e " \
            "plugins/libsql" in missing.stderr
 
 
 def test_a_libsql_reference_run_leads_with_what_changes_from_libsql_to_turso(tmp_path: Path) -> None:
-    result = run_repo(["suites/test_errors.py", "-k", "dbapi_class", "--reference=libsql", "-q",
+    result = run_repo(["suites/engine/test_errors.py", "-k", "dbapi_class", "--reference=libsql", "-q",
                        f"--report-dir={tmp_path / 'r'}"], tmp_path / "b", timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     doc = load_report(tmp_path / "r")

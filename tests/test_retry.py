@@ -1,4 +1,5 @@
-"""Unit tests of harness/retry.py: bounded attempts, only retryable kinds retried, every attempt counted."""
+"""Unit tests of harness/toolkit/retry.py: bounded attempts, only retryable kinds retried, every attempt
+counted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import pytest
 
 from stc_harness.errors import DatabaseError, ErrorKind, RawError
-from stc_harness.retry import Retrier, RetriesExhausted, RetryStats, retry
+from stc_harness.toolkit.retry import Retrier, RetriesExhausted, RetryStats, retry
 
 pytestmark = pytest.mark.asyncio
 

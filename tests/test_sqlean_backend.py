@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stc_harness.backend_registry import TRACKED, select
+from stc_harness.adapters.backend_registry import TRACKED, select
 from stc_harness.errors import DatabaseError, ErrorKind, UsageError
 
 sqlean = pytest.importorskip("sqlean")

@@ -16,7 +16,7 @@ TESTS = Path(__file__).resolve().parent
 def test_a_mutant_is_killed_by_a_variant_and_the_control_shows_no_difference(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
-    result = run_repo(["suites/test_parameters.py", "suites/test_names.py", "--backend=sqlite",
+    result = run_repo(["suites/engine/test_parameters.py", "suites/engine/test_names.py", "--backend=sqlite",
                        "--backend=mutants.catalog:make_control",
                        "--backend=mutants.catalog:make_at_dollar_unbound",
                        "--backend=mutants.catalog:make_unknown_collation_binary",

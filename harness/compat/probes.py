@@ -424,7 +424,7 @@ def not_probed(row: Row) -> str:
 
 
 def _pragma(name: str) -> Probe:
-    if name in PRAGMAS:  # the in-depth spec: read, set, read back, effect (as suites/test_pragmas.py)
+    if name in PRAGMAS:  # the in-depth spec: read, set, read back, effect (as suites/engine/test_pragmas.py)
         return Probe(PRAGMAS[name].statements(name), file=True, shape_sql=SHAPE)
     if name in PRAGMA_ARG:
         return Probe((*_PRAGMA_SETUP, f"PRAGMA {name}({PRAGMA_ARG[name]})"), shape=name in PRAGMA_SHAPE,

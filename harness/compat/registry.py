@@ -21,10 +21,11 @@ from stc_harness.differential.toml_out import registry_text
 from stc_harness.outcomes import TURSO_OWN, UNDOCUMENTED, VERSION_GAP
 
 HEADER = """\
-# Documented differences of the compat area (suites/test_compat.py): rows of Turso's compatibility table
+# Documented differences of the compat area (suites/engine/test_compat.py): rows of Turso's compatibility
+# table
 # whose probe observes something else on Turso than on the reference SQLite. Generated, with every
 # attribution measured on the SQLite release Turso tracks (sqlean.py, extensions off), by
-#   python -m stc_harness compat-update --registry <report.json of a run of suites/test_compat.py>
+#   python -m stc_harness compat-update --registry <report.json of a run of suites/engine/test_compat.py>
 # Entries already here are kept as they are; only new differences get a generated entry.
 """
 ERRORS_MEANING_MISSING = ("UNSUPPORTED", "SYNTAX", "NO_SUCH_FUNCTION", "NO_SUCH_TABLE", "NO_SUCH_COLUMN")
@@ -107,10 +108,11 @@ def entry_for(row: Row, check: dict[str, Any], reference: str, sqlean: Engine,
 
 
 PRAGMA_HEADER = """\
-# Documented differences of the pragmas area (suites/test_pragmas.py): PRAGMAs whose read, write,
+# Documented differences of the pragmas area (suites/engine/test_pragmas.py): PRAGMAs whose read, write,
 # read-back or effect differs on Turso from the reference SQLite. Generated, with every attribution
 # measured on the SQLite release Turso tracks (sqlean.py, extensions off), by
-#   python -m stc_harness compat-update --pragmas-registry <report.json of a run of suites/test_pragmas.py>
+#   python -m stc_harness compat-update --pragmas-registry <report.json of a run of
+#   suites/engine/test_pragmas.py>
 # Entries already here are kept as they are; only new differences get a generated entry.
 """
 

@@ -123,7 +123,7 @@ HEADER = """\
 # Turso's compatibility table (COMPAT.md in tursodatabase/turso) as data: one [[row]] per table row,
 # with the section, the feature, the claim (Yes / Partial / No / Not Needed; Turso-only for the tables
 # of Turso's own additions, which carry no status) and the comment, exactly as the vendor wrote them.
-# suites/test_compat.py probes every row. Regenerate, never edit by hand:
+# suites/engine/test_compat.py probes every row. Regenerate, never edit by hand:
 #   python -m stc_harness compat-update --from <turso checkout or bare git dir> [--commit REV] [--pyturso VER]
 """
 

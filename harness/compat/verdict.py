@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from stc_harness import backend_registry
+from stc_harness.adapters import backend_registry
 from stc_harness.compat.probes import LIMITATION_PROBED, probe
 from stc_harness.compat.table import Row, Source, load
 from stc_harness.outcomes import BROKEN, SAME, VERSION_GAP
@@ -121,7 +121,7 @@ def sections(doc: dict[str, Any], table: tuple[Source, list[Row]] | None = None)
     every = {
         "id": "compat-claims", "title": "Turso's compatibility claims, measured",
         "intro": (f"Every row of Turso's own compatibility table ({source.cite()}), its claim, and what "
-                  "its probe (suites/test_compat.py) observed on Turso "
+                  "its probe (suites/engine/test_compat.py) observed on Turso "
                   f"against SQLite as Turso tracks it. {len(judged)} rows: {tally}."),
         "columns": columns, "rows": [line(*j) for j in judged],
     }

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from stc_harness.backend_registry import REFERENCE, available, load_target
+from stc_harness.adapters.backend_registry import REFERENCE, available, load_target
 from stc_harness.differences import RegistryError, builtin_folder, load_registries
 from stc_harness.differential.causegroups import group
 from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
@@ -37,7 +37,7 @@ from stc_harness.differential.replay import (
     saved_cases,
 )
 from stc_harness.errors import UsageError
-from stc_harness.output_paths import check_file, write_or_fallback
+from stc_harness.safety.output_paths import check_file, write_or_fallback
 
 #: Cases of the default hunt (no --cases, no --budget): fixed, so a seed always names the same findings.
 DEFAULT_CASES = 12_500

@@ -16,7 +16,7 @@ from collections.abc import Callable, MutableSequence, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stc_harness.connection import PASS_THROUGH
+from stc_harness.adapters.connection import PASS_THROUGH
 from stc_harness.differential.case import Runnable
 from stc_harness.differential.normalise import Outcome, failed, observe, ok
 from stc_harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack

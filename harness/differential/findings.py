@@ -184,7 +184,7 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
 
 REGISTRY_HEADER = """\
 # Differences found by differential discovery (`python -m stc_harness hunt --save`), one per saved
-# regression case in suites/discovery_cases/<signature>.json, replayed by suites/test_discovery.py
+# regression case in suites/discovery_cases/<signature>.json, replayed by suites/engine/test_discovery.py
 # (except "tracked_only" cases: Turso observes what the stdlib SQLite does, only SQLite 3.50.4 differs).
 # Generated from the case files: delete a case file and run `python -m stc_harness hunt --cases 0 --save`
 # to drop its entry. None of these is stated by a seed document: each was measured.

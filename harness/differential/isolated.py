@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 
-from stc_harness.backend_registry import available, load_target
+from stc_harness.adapters.backend_registry import available, load_target
 from stc_harness.differential.replay import replay
 
 

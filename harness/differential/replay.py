@@ -92,7 +92,7 @@ async def replay_isolated(backend: str, case: dict[str, Any],
     import asyncio
     import sys
 
-    from stc_harness.backend_registry import child_environment
+    from stc_harness.adapters.backend_registry import child_environment
     from stc_harness.differential.worker import death_of
 
     proc = await asyncio.create_subprocess_exec(

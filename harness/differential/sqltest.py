@@ -21,7 +21,7 @@ from typing import Any
 from stc_harness.differential.engines import Engine, engine
 from stc_harness.differential.replay import default_cases_dir, load_cases
 from stc_harness.errors import UsageError
-from stc_harness.output_paths import check_folder
+from stc_harness.safety.output_paths import check_folder
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 

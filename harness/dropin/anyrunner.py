@@ -27,7 +27,7 @@ from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.trace import IMPORT_PREFIX, TRACER, TraceWriter
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import exception_chain
-from stc_harness.secrets import remember_environment
+from stc_harness.safety.secrets import remember_environment
 
 ENGINE_VAR, DIR_VAR, RAW_VAR, TIMEOUT_VAR = (
     "STC_DROPIN_ENGINE",

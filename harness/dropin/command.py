@@ -34,7 +34,7 @@ from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
 from stc_harness.report.schema import load_report
 from stc_harness.report.write import write_all
-from stc_harness.secrets import redact, remember_environment
+from stc_harness.safety.secrets import redact, remember_environment
 
 BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap"
 JUNIT = "{junit}"

@@ -31,7 +31,7 @@ from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
 from stc_harness.report.schema import ReportError, load_report
 from stc_harness.report.write import write_all
-from stc_harness.secrets import redact
+from stc_harness.safety.secrets import redact
 
 ENGINE_CHOICES = ("turso", route_libsql.ENGINE)
 #: The routing a Turso child installed (the child suspends it for tests on the harness's own backends).

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stc_harness.errors import exception_chain
-from stc_harness.secrets import redact, remember_environment
+from stc_harness.safety.secrets import redact, remember_environment
 
 #: Outcomes of a user's test on one engine; the last three come from the runner, not from pytest.
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"

@@ -18,7 +18,7 @@ from typing import Any
 from stc_harness.dropin.folders import EngineFolders
 from stc_harness.dropin.records import CRASH, TIMEOUT, read_events
 from stc_harness.report.encode import printable
-from stc_harness.secrets import redact
+from stc_harness.safety.secrets import redact
 
 ENGINES = ("sqlite", "turso")
 #: The id unittest gives its stand-in for a test module that did not import.

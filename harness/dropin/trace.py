@@ -22,7 +22,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from stc_harness import side_runs
-from stc_harness.secrets import mask
+from stc_harness.safety.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
 #: Trace keys of calls made while modules are imported: `<import> <conftest>`, `<import> tests/test_x.py`.

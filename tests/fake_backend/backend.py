@@ -9,10 +9,10 @@ from typing import Any
 import aiosqlite
 
 from stc_backends.sqlite import SQLiteConnection
-from stc_harness.capabilities import CapabilitySet
-from stc_harness.pool import Pool
-from stc_harness.protocol import BackendInfo, Params, Result
-from stc_harness.urls import DatabaseURL, parse_url
+from stc_harness.adapters.capabilities import CapabilitySet
+from stc_harness.adapters.pool import Pool
+from stc_harness.adapters.protocol import BackendInfo, Params, Result
+from stc_harness.adapters.urls import DatabaseURL, parse_url
 
 DRIVER_VERSION = "0.0.1-fake"
 

@@ -36,7 +36,7 @@ from mutants.modules import (
 )
 from stc_harness.errors import ErrorKind
 
-S = "suites/"
+S = "suites/engine/"
 D = "suites/driver/"
 C = "suites/client/"
 

@@ -4,7 +4,7 @@
 (`time.sleep`, a driver call made on the loop's thread, a C call that never returns) would hold it for
 ever. Here the coroutine runs on a fresh daemon thread with its own loop while the caller waits on a
 future with a deadline; past the deadline the thread is abandoned (it holds nothing the run needs) and
-the caller gets `HardTimeout`. `stc_harness.exit_guard` makes sure such a thread, or a driver thread it
+the caller gets `HardTimeout`. `stc_harness.safety.exit_guard` makes sure such a thread, or a driver thread it
 left stuck, cannot keep the process from exiting.
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from stc_harness.errors import UsageError
-from stc_harness.secrets import mask
+from stc_harness.safety.secrets import mask
 
 MEMORY = ":memory:"
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from stc_harness import CheckContext, DatabaseError, Source, check, orm_backend, rows
-from stc_harness.connection import run_batch
+from stc_harness.adapters.connection import run_batch
 
 LIMITATIONS = orm_backend("Limitations")
 

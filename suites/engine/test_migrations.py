@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from stc_harness import CheckContext, DatabaseError, Unsupported, check, driver_guide, orm_backend, rows
-from stc_harness import schema as introspect
-from stc_harness.migrations import Migration, MigrationError, Rebuild, migrate
+from stc_harness.toolkit import schema as introspect
+from stc_harness.toolkit.migrations import Migration, MigrationError, Rebuild, migrate
 
 UNCHANGED = orm_backend("Migration from SQLite")
 RUNNER = driver_guide("Migrations")

@@ -1,6 +1,6 @@
 """A process-level watchdog for xdist workers: a check stuck while holding the interpreter ends its worker.
 
-The per-check timeout (`stc_harness.hard_timeout`) abandons a blocked thread, but a C call that never
+The per-check timeout (`stc_harness.safety.hard_timeout`) abandons a blocked thread, but a C call that never
 releases the GIL stops every thread of the process, the timeout's included. Under xdist each check is
 watched by faulthandler's own C thread, which needs no GIL: past the check's timeout plus `GRACE` it
 writes every thread's traceback to a file named after the worker and ends the process. xdist then

@@ -10,7 +10,8 @@ from stc_harness.errors import DatabaseError, UsageError
 
 
 class Probed(Protocol):
-    """What probing needs of a backend (`stc_harness.protocol.Backend` has it): a name and `connect`."""
+    """What probing needs of a backend (`stc_harness.adapters.protocol.Backend` has it): a name and
+    `connect`."""
 
     name: str
 

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from stc_harness import DISCOVERY, CheckContext, DatabaseError, TransactionMode, check, driver_guide, rows
-from stc_harness.retry import Retrier, RetriesExhausted
+from stc_harness.toolkit.retry import Retrier, RetriesExhausted
 
 CONCURRENT_WRITES = driver_guide("Concurrent writes")
 OVERRIDING = driver_guide("Overriding the default per-transaction")

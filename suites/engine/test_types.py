@@ -1,7 +1,8 @@
 """Types: the documented mapping value by value, affinity, STRICT, CAST, binding, rowcount and lastrowid.
 
 `001_312a5f9792b0f890.txt`, "Type mapping and SQL behavior": Turso uses the same type mapping as SQLite.
-Round-trips go through `stc_harness.codec` (what an ORM hands the driver); the driver-level checks pass
+Round-trips go through `stc_harness.toolkit.codec` (what an ORM hands the driver); the driver-level checks
+pass
 Python values straight to each driver, where any difference is the driver's own.
 """
 
@@ -17,18 +18,9 @@ import struct
 import uuid
 from typing import Any
 
-from stc_harness import (
-    DISCOVERY,
-    CheckContext,
-    canonical,
-    check,
-    codec,
-    driver_guide,
-    orm_backend,
-    rows,
-    sql_value,
-)
-from stc_harness.codec import Json, Kind
+from stc_harness import DISCOVERY, CheckContext, canonical, check, driver_guide, orm_backend, rows, sql_value
+from stc_harness.toolkit import codec
+from stc_harness.toolkit.codec import Json, Kind
 
 MAPPING = driver_guide("Type mapping and SQL behavior")
 MODELS = orm_backend("Migration from SQLite")

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness import DISCOVERY, CheckContext, Unsupported, UsageError, check
-from stc_harness.backend_registry import target_of
+from stc_harness.adapters.backend_registry import target_of
 from stc_harness.differential.engines import engine
 from stc_harness.differential.replay import load_cases, needs_isolation, replay, replay_isolated
 
 #: Replayable cases (a "tracked_only" case differs only from SQLite 3.50.4, not from the stdlib SQLite).
-ALL_CASES = load_cases(Path(__file__).parent / "discovery_cases")
+ALL_CASES = load_cases(Path(__file__).parent.parent / "discovery_cases")
 CASES = {sig: case for sig, case in ALL_CASES.items() if not case.get("tracked_only")}
 
 
@@ -44,7 +44,7 @@ if CASES:  # @check with no params would define one unparametrised check
 
 #: The hunt the main command runs: seeded and fixed in size, so every run finds the same things.
 HUNT_SEED, HUNT_CASES = 0, 12_500
-REGISTRY = Path(__file__).parent / "differences"
+REGISTRY = Path(__file__).parent.parent / "differences"
 
 
 def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -77,7 +77,7 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 @check(title=f"A seeded differential hunt (seed {HUNT_SEED}, {HUNT_CASES} cases) finds no difference "
              "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
 async def test_hunt(ctx: CheckContext) -> object:
-    from stc_harness.backend_registry import REFERENCE
+    from stc_harness.adapters.backend_registry import REFERENCE
     from stc_harness.differential.causes import SQLITE_LANES
 
     if ctx.name == REFERENCE or ctx.name in SQLITE_LANES:

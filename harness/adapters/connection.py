@@ -8,8 +8,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+from stc_harness.adapters.protocol import Params, Result, Statement, TransactionMode
 from stc_harness.errors import DatabaseError, ErrorKind, RawError
-from stc_harness.protocol import Params, Result, Statement, TransactionMode
 
 T = TypeVar("T")
 
@@ -83,7 +83,8 @@ BEGIN_SQL: dict[TransactionMode, str] = {
 
 
 class BaseConnection(abc.ABC):
-    """Shared implementation of `stc_harness.protocol.Connection` over a blocking DB-API connection."""
+    """Shared implementation of `stc_harness.adapters.protocol.Connection` over a blocking DB-API
+    connection."""
 
     backend_name: str = "?"
     #: Whether `batch` may run every statement on one cursor (see `run_batch`).

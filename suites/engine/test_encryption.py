@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness import CheckContext, DatabaseError, EncryptionOpts, check, driver_guide, rows
-from stc_harness.backend_registry import available, load_target
+from stc_harness.adapters.backend_registry import available, load_target
 
 ENCRYPTION = driver_guide("Encryption")
 

@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from stc_harness import DISCOVERY, CheckContext, DatabaseError, check, driver_guide, rows
-from stc_harness.pool import PoolClosed, PoolTimeout
+from stc_harness.adapters.pool import PoolClosed, PoolTimeout
 
 MEMORY_POOL = driver_guide("In-memory databases share state across the pool")
 POOL_ERRORS = driver_guide("Errors and the connection pool")

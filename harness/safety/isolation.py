@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from stc_harness.backend_registry import load_target
+from stc_harness.adapters.backend_registry import load_target
 from stc_harness.checks import Run, execute
 from stc_harness.outcomes import CRASH, ERROR, TIMEOUT
 
@@ -51,7 +51,7 @@ def run_isolated(job: dict[str, Any], timeout: float) -> Any:
         job_file.write_text(json.dumps({**job, "out": str(out_file)}), encoding="utf-8")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
-            proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "stc_harness.isolation",
+            proc = subprocess.run([sys.executable, "-X", "faulthandler", "-m", "stc_harness.safety.isolation",
                                    str(job_file)], capture_output=True, text=True, env=env,
                                   timeout=timeout + STARTUP_ALLOWANCE, check=False)
         except subprocess.TimeoutExpired as exc:

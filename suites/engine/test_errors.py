@@ -26,7 +26,7 @@ from stc_harness import (
     driver_guide,
     rows,
 )
-from stc_harness.connection import run_statement
+from stc_harness.adapters.connection import run_statement
 from stc_harness.errors import RawError
 
 ERROR_TABLE = driver_guide("Errors and the connection pool")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from stc_harness.adapters.urls import DatabaseURL, parse_url
 from stc_harness.errors import Unsupported, UsageError
-from stc_harness.secrets import is_secret_option, mask, remember
-from stc_harness.urls import DatabaseURL, parse_url
+from stc_harness.safety.secrets import is_secret_option, mask, remember
 
 ENTRY_POINT_GROUP = "conformance.backends"
 BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
@@ -86,7 +86,7 @@ def load_target(target: str) -> Any:
     for need in ("name", "connect", "pool", "capabilities", "info"):
         if not hasattr(backend, need):
             raise UsageError(f"backend target {target!r}: the object it made has no {need!r}; "
-                             "see stc_harness.protocol.Backend")
+                             "see stc_harness.adapters.protocol.Backend")
     if not str(backend.name).isidentifier():
         raise UsageError(f"backend target {target!r}: name {backend.name!r} must be an identifier")
     with contextlib.suppress(AttributeError, TypeError):  # a backend with __slots__ keeps no target

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from stc_harness.errors import DatabaseError, ErrorKind, RawError, UsageError
-from stc_harness.schema import quote_ident, sql_tokens
+from stc_harness.toolkit.schema import quote_ident, sql_tokens
 
 TRACKING_TABLE = "_conformance_migrations"
 

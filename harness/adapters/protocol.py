@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from stc_harness import secrets
-from stc_harness.capabilities import CapabilitySet
-from stc_harness.urls import DatabaseURL
+from stc_harness.adapters.capabilities import CapabilitySet
+from stc_harness.adapters.urls import DatabaseURL
+from stc_harness.safety import secrets
 
 Params = Sequence[Any] | Mapping[str, Any]
 Statement = str | tuple[str, Params]
@@ -139,7 +139,7 @@ class Backend(Protocol):
 
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Any:
-        """Return a connection pool (see `stc_harness.pool.Pool`)."""
+        """Return a connection pool (see `stc_harness.adapters.pool.Pool`)."""
         ...
 
 

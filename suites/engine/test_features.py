@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stc_harness import CheckContext, DatabaseError, UsageError, check, driver_guide, rows
-from stc_harness.backend_registry import child_environment, target_of
+from stc_harness.adapters.backend_registry import child_environment, target_of
 
 TOGGLES = driver_guide("Experimental features")
 ENCRYPTION = driver_guide("Encryption")
@@ -64,7 +64,7 @@ ON_ENCRYPTED = Gated("encryption", ("CREATE TABLE t (x TEXT)", "INSERT INTO t VA
 #: What a second process runs: open the same database through the harness and read `t`.
 CHILD = """
 import asyncio, json, sys
-from stc_harness.backend_registry import load_target
+from stc_harness.adapters.backend_registry import load_target
 from stc_harness.errors import DatabaseError
 
 async def main(target, url, options):

@@ -1,0 +1,1 @@
+"""What backend adapters share: protocol, capabilities, connections, pools, URLs, selection."""

@@ -1,0 +1,1 @@
+"""The toolkit check bodies use: the type codec, migrations, schema introspection, retries."""
