@@ -19,6 +19,7 @@ from stc_harness.dropin.align import align, blame, differing_cells, value_kind
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
 from stc_harness.dropin.evidence import build
 from stc_harness.dropin.explain import Traces
+from stc_harness.dropin.grading import substance
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
@@ -565,3 +566,13 @@ def test_calls_made_in_a_side_run_are_not_traced() -> None:
     with side_run():  # the reference's or the tracked SQLite's run inside a Turso test
         TRACER.add("Connection.execute", "'select 2'", "ok", "<Cursor>", None)
     assert [e[1] for e in TRACER.take()[0]] == ["'select 1'"]
+
+
+def test_a_grade_survives_rewording_but_not_another_cause() -> None:
+    first = "Cursor.fetchall(of 'x') at ../a/site-packages/m/t.py:3: SQLite → 1; Turso → 2 [int-vs-real]"
+    cause = "proven: e.one (a title cut here); check c diverges"
+    line = {"confidence": "proven", "first": first, "cause": cause}
+    reworded = {**line, "first": line["first"].replace("../a/", "../../b/"),
+                "cause": "proven: e.one (a title cut …); check c diverges"}
+    assert substance(reworded) == substance(line)
+    assert substance({**line, "cause": "proven: e.two (a title); check d"}) != substance(line)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -53,6 +54,22 @@ def said(row: dict[str, Any]) -> dict[str, str]:
     index = ev.get("cause")
     first = divergence_text(ev["divergences"][index]) if index is not None else ""
     return {"first": first, "cause": cause_text(row), "confidence": str(row.get("confidence", ""))}
+
+
+_CAUSE_REF = re.compile(r"^([a-z ]+: [^ (]+)")
+_CALL_HEAD = re.compile(r"^(.*?\)) at (?:\S*/)?(\S+)")
+_KIND_TAIL = re.compile(r"(\[[\w-]+\])$")
+
+
+def substance(line: dict[str, str]) -> tuple[str, ...]:
+    """What a grade judged: the confidence, the cause's entry or check, the call with its place and kind.
+
+    The wording around them (a title cut at another length, a value's escapes) can change without the
+    explanation changing; a grade then still holds."""
+    cause, first = line.get("cause", ""), line.get("first", "")
+    ref, head, kind = _CAUSE_REF.match(cause), _CALL_HEAD.match(first), _KIND_TAIL.search(first)
+    where = f"{head.group(1)} at {head.group(2)}" if head else first  # the file's name: runs' folders differ
+    return (line.get("confidence", ""), ref.group(1) if ref else cause, where, kind.group(1) if kind else "")
 
 
 def sample(out: Path, reports: dict[str, dict[str, Any]], n: int, seed: int,
@@ -125,14 +142,19 @@ def check(path: Path, reports: dict[str, dict[str, Any]]) -> int:
 def refresh(path: Path, reports: dict[str, dict[str, Any]]) -> int:
     """Take the current explanation into every stale line and clear its grade (it must be graded again)."""
     lines = [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    stale = 0
+    stale = reworded = 0
     for line in lines:
         row = reports.get(line["suite"], {}).get(line["nodeid"])
         if row is not None and {k: line[k] for k in ("first", "cause", "confidence")} != said(row):
+            if substance(line) == substance(said(row)) and line.get("grade") is not None:
+                line.update(said(row))  # re-worded only: the same call, place, kind and cause
+                reworded += 1
+                continue
             line.update(said(row), grade=None, note=f"(was {line.get('grade')}: {line.get('note', '')})")
             stale += 1
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-    print(f"dropin-grade: {stale} stale lines refreshed (grade cleared) in {path}")
+    print(f"dropin-grade: {stale} stale lines refreshed (grade cleared), {reworded} re-worded lines kept "
+          f"their grade, in {path}")
     return 0
 
 

@@ -2,7 +2,6 @@
 
 import glob
 import os
-import sqlite3
 
 import pytest
 from sqlalchemy import event
@@ -19,17 +18,17 @@ def _attach_test_schema(dbapi_connection: object, record: object, proxy: object)
     SQLite's provisioning attaches it on the engines it configures, not on every engine the tests make.
     """
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    names = [row[1] for row in cursor.execute("PRAGMA database_list").fetchall()]
+    # the names only: the files' paths name the driver (SQLite's provisioning attaches `<driver>_test_schema`)
+    names = [row[0] for row in cursor.execute("SELECT name FROM pragma_database_list").fetchall()]
     if "test_schema" not in names:
-        # one file per driver module: the drop-in runs both engines at once in this folder
-        driver = type(dbapi_connection).__module__.split(".")[0]
-        cursor.execute(f'ATTACH DATABASE "{driver}_test_schema.db" AS test_schema')
+        # the drop-in runs each engine in a working folder of its own: one name serves both
+        cursor.execute('ATTACH DATABASE "test_schema.db" AS test_schema')
     cursor.close()
 
 
 # Start from an empty `test_schema` file: one left by an earlier run holds its tables. (At import, not in
 # pytest_sessionstart: the star import above brings SQLAlchemy's own hook of that name.)
-for _path in glob.glob(f"{type(sqlite3.connect(':memory:')).__module__.split('.')[0]}_test_schema.db*"):
+for _path in glob.glob("test_schema.db*"):
     os.remove(_path)
 
 
