@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -576,3 +578,43 @@ def test_a_grade_survives_rewording_but_not_another_cause() -> None:
                 "cause": "proven: e.one (a title cut …); check c diverges"}
     assert substance(reworded) == substance(line)
     assert substance({**line, "cause": "proven: e.two (a title); check d"}) != substance(line)
+
+
+#: The second test blocks until the run is stopped; the first one finishes on both engines.
+BLOCKING = """\
+import pathlib, sqlite3, threading, unittest
+
+
+class Blocking(unittest.TestCase):
+    def test_a_finishes(self):
+        self.assertEqual(sqlite3.connect(":memory:").execute("select 1").fetchone(), (1,))
+
+    def test_b_blocks(self):
+        pathlib.Path(f"blocked.{sqlite3.connect(':memory:').__class__.__module__}").touch()
+        threading.Event().wait()
+"""
+
+
+def test_sigterm_to_the_command_form_stops_both_engines_and_keeps_what_finished(tmp_path: Path) -> None:
+    (tmp_path / "test_blocking.py").write_text(BLOCKING, encoding="utf-8")
+    cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable, "-m",
+           "unittest", "discover", "-s", ".", "-p", "test_blocking.py"]
+    parent = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("blocked.*"))) < 2:  # both engines are inside the blocking test
+            assert parent.poll() is None, parent.stdout.read()
+            assert time.monotonic() < deadline, "the engines never reached the blocking test"
+            time.sleep(0.05)
+        parent.send_signal(signal.SIGTERM)
+        out, _ = parent.communicate(timeout=120)
+    finally:
+        parent.kill()
+    assert parent.returncode == 2, out
+    doc = json.loads((tmp_path / "out" / "dropin-interrupted.json").read_text(encoding="utf-8"))
+    rows = {r["nodeid"].rsplit(".", 1)[-1]: r for r in doc["dropin"]["tests"]}
+    assert rows["test_a_finishes"]["category"] == "same"
+    assert (doc["interrupted"]["signal"], doc["interrupted"]["ran"]) == ("SIGTERM", 1)
+    assert not (tmp_path / "out" / "dropin.json").exists()
+    left = subprocess.run(["pgrep", "-f", "test_blocking.py"], capture_output=True, text=True, check=False)
+    assert left.stdout.strip() == "", "an engine's command outlived the drop-in"

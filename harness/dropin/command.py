@@ -10,6 +10,7 @@ pytest plugin (through PYTEST_ADDOPTS). A runner that reports neither way can wr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import shutil
@@ -37,6 +38,9 @@ from stc_harness.report.write import write_all
 from stc_harness.safety.secrets import redact, remember_environment
 
 BOOTSTRAP = Path(__file__).resolve().parent / "bootstrap"
+#: The engines' running commands (each in a process group of its own), and the signal that stopped the run.
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_STOPPED: list[int] = []
 JUNIT = "{junit}"
 
 
@@ -138,12 +142,19 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
             )
         except OSError as exc:
             raise UsageError(f"cannot start {cmd[0]!r}: {exc}; fix: give a command that exists") from None
+        _RUNNING.add(proc)
+        if _STOPPED:  # stopped while this one was starting
+            _stop_group(proc, signal.SIGTERM)
         try:
             code = proc.wait(timeout=args.run_timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             code = proc.wait()
             run.aborted = f"the run took longer than --run-timeout={args.run_timeout:g}s and was stopped"
+        finally:
+            _RUNNING.discard(proc)
+        if _STOPPED:
+            run.aborted = f"stopped by {signal.Signals(_STOPPED[0]).name}"
     clean_log(log_path)
     run.duration = time.perf_counter() - start
     run.log = str(log_path)
@@ -163,10 +174,23 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
     return run
 
 
+def _stop_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)
+
+
+def _on_stop(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM (a CI time limit, `timeout`): stop both engines' commands, keep their records."""
+    if not _STOPPED:
+        _STOPPED.append(signum)
+    for proc in list(_RUNNING):
+        _stop_group(proc, signal.SIGTERM)
+
+
 def _read_records(run: EngineRun, folder: Path, engine: str, code: int, timeout: float) -> None:
     for path in [folder / f"{engine}.jsonl", *sorted(folder.glob(f"{engine}.results.*.jsonl"))]:
         started, _ = run.absorb(read_events(path))
-        if started is not None:  # the process died during this test (a hang past --timeout, or a crash)
+        if started is not None and not _STOPPED:  # the process died in this test (a hang or a crash)
             fault = path.with_name(path.name.replace(".results.", ".fault.").removesuffix(".jsonl"))
             run.results[started] = died(started, code, fault, timeout, resumed=False)
 
@@ -211,6 +235,8 @@ def main(argv: Iterable[str]) -> int:
     folder = args.report_dir.resolve() / "dropin-runs"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_stop)
     try:
         if args.serial:
             runs = {e: run_command(e, args, folder) for e in ENGINES}
@@ -225,11 +251,23 @@ def main(argv: Iterable[str]) -> int:
         return 2
     nodeids = list(dict.fromkeys([*runs["sqlite"].results, *runs["turso"].results]))
     rows = merge(nodeids, runs, Knowledge(registry, checks, load_evidence()), folder)
-    doc = redact(build_doc(rows, not args.raw, runs, f"Command: {shlex.join(args.command)}."))
-    write_all(doc, args.report_dir, "dropin")
+    known = f"Command: {shlex.join(args.command)}."
+    name = "dropin"
+    if _STOPPED:
+        both = sum(1 for r in rows if r["category"] != "did-not-run-on-both")
+        stop = signal.Signals(_STOPPED[0]).name
+        known = (f"INTERRUPTED ({stop}): {both} of {len(rows)} tests ran on both engines before the run "
+                 f"was stopped; the others are listed as not run on both. " + known)
+        name = "dropin-interrupted"  # beside a complete report, never over it
+    doc = redact(build_doc(rows, not args.raw, runs, known))
+    if _STOPPED:
+        doc["interrupted"] = {"ran": both, "total": len(rows), "signal": stop}
+    write_all(doc, args.report_dir, name)
     for line in summary_lines(doc):
         print(line)
-    print(f"report: {args.report_dir}/dropin.json (.md, .html)")
+    print(f"report: {args.report_dir}/{name}.json (.md, .html)")
+    if _STOPPED:
+        return 2
     if not nodeids:
         print(
             "dropin: the command reported no tests on either engine. It is not a unittest or pytest run the "
