@@ -154,6 +154,11 @@ def render(nodes: dict[str, Node]) -> str:
     return "\n".join(lines)
 
 
+def _without_sizes(text: str) -> str:
+    text = re.sub(r", [\d,]+ lines", "", text)
+    return re.sub(r"(\| \d+ \| )[\d,]+ \|", r"\1 |", text)
+
+
 def main(argv: list[str]) -> int:
     """Rewrite (or, with --check, compare) the block in docs/architecture.md."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -167,7 +172,8 @@ def main(argv: list[str]) -> int:
     block = f"{START}\n{render(collect())}\n{END}"
     new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda m: block, text, flags=re.S)
     if args.check:
-        if new != text:
+        # sizes drift with every edit: the check is about the folders, their modules and their imports
+        if _without_sizes(new) != _without_sizes(text):
             print(f"{DOC.relative_to(ROOT)} is out of date: run python scripts/package_graph.py",
                   file=sys.stderr)
             return 1
