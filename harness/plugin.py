@@ -309,7 +309,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 strict=reference_view.is_default(st.reference), raises=DocumentedDifference,
                 reason=f"{entry.id}: {entry.title} ({entry.source}); an XPASS means the difference is "
                        f"gone: remove the {sel.backend.name!r} expectation of entry {entry.id!r}"))
-    problem = registry_problem(st)
+    problem = registry_problem(st) or shadowing_problem(st)
     if problem:
         _usage_problem(session, items, problem)
         return
@@ -329,16 +329,32 @@ def own_suite_areas() -> set[str]:
     Only for these are built-in entries naming undefined checks an error: a user's suite of the same
     area name is not ours to judge, and an installed package ships the registry without the suites.
     """
-    suites = builtin_folder().resolve().parent
-    out = set()
+    return {spec.area for spec in DEFINED.values() if _from_own_suites(spec)}
+
+
+def _from_own_suites(spec: CheckSpec) -> bool:
+    """True for a check defined in this project's own suites (not in a user's)."""
+    parts = spec.origin.split(".")
+    module = next((sys.modules[m] for m in (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+                   if m in sys.modules), None)
+    path = getattr(module, "__file__", None)
+    return bool(path) and Path(path).resolve().is_relative_to(builtin_folder().resolve().parent)
+
+
+def shadowing_problem(st: PluginState) -> str | None:
+    """A user's check with the id of a built-in one would inherit its registry entry: named, with the fix."""
+    clashes = []
     for spec in DEFINED.values():
-        parts = spec.origin.split(".")
-        module = next((sys.modules[m] for m in (".".join(parts[:i]) for i in range(len(parts), 0, -1))
-                       if m in sys.modules), None)
-        path = getattr(module, "__file__", None)
-        if path and Path(path).resolve().is_relative_to(suites):
-            out.add(spec.area)
-    return out
+        if _from_own_suites(spec):
+            continue
+        builtin = [e for e in st.registry.entries.values() if e.id in st.builtin_ids and spec.id in e.checks]
+        if builtin:
+            clashes.append(f"your check {spec.id!r} ({spec.origin}) has the id of a built-in check that "
+                           f"registry entry {builtin[0].id!r} ({builtin[0].origin}) documents")
+    if not clashes:
+        return None
+    return ("; ".join(clashes) + ". Fix: rename the check or its module (the area is the module's name "
+            "after test_), so it does not take over the built-in entry.")
 
 
 def registry_problem(st: PluginState) -> str | None:

@@ -451,6 +451,20 @@ def test_own_tests_and_areas_get_a_report_and_the_builtin_registry_loads(project
     assert [e["id"] for e in doc["registry"]] == ["myapp.mine"]
 
 
+def test_a_users_check_named_like_a_built_in_one_is_a_usage_error(project: pytest.Pytester) -> None:
+    """It would inherit the built-in registry entry and be reported as drift against it."""
+    write_suite(project, """
+@check(title="mine", source=SRC)
+async def test_default_journal_mode(ctx: CheckContext) -> object:
+    return 1
+""", name="test_transactions")
+    result = project.runpytest_inprocess("--backend=sqlite")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*your check 'transactions.default_journal_mode' (*) has the id of a "
+                                 "built-in check that registry entry "
+                                 "'transactions.file-databases-start-in-wal' (*"])
+
+
 @pytest.mark.parametrize("value", ["missing", "empty"])
 def test_a_mistyped_registry_is_a_usage_error(project: pytest.Pytester, value: str) -> None:
     write_suite(project, ONE)
