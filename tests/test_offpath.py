@@ -458,7 +458,7 @@ def test_a_users_check_named_like_a_built_in_one_is_a_usage_error(project: pytes
 async def test_default_journal_mode(ctx: CheckContext) -> object:
     return 1
 """, name="test_transactions")
-    result = project.runpytest_inprocess("--backend=sqlite")
+    result = project.runpytest_subprocess("--backend=sqlite")  # this process may hold the built-in one
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*your check 'transactions.default_journal_mode' (*) has the id of a "
                                  "built-in check that registry entry "
