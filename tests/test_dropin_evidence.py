@@ -590,13 +590,14 @@ class Blocking(unittest.TestCase):
         self.assertEqual(sqlite3.connect(":memory:").execute("select 1").fetchone(), (1,))
 
     def test_b_blocks(self):
-        pathlib.Path(f"blocked.{sqlite3.connect(':memory:').__class__.__module__}").touch()
+        module = sqlite3.connect(":memory:").__class__.__module__
+        (pathlib.Path(MARKERS) / f"blocked.{module}").touch()  # each engine runs in a folder of its own
         threading.Event().wait()
 """
 
 
 def test_sigterm_to_the_command_form_stops_both_engines_and_keeps_what_finished(tmp_path: Path) -> None:
-    (tmp_path / "test_blocking.py").write_text(BLOCKING, encoding="utf-8")
+    (tmp_path / "test_blocking.py").write_text(f"MARKERS = {str(tmp_path)!r}\n" + BLOCKING, encoding="utf-8")
     cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable, "-m",
            "unittest", "discover", "-s", ".", "-p", "test_blocking.py"]
     parent = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -618,3 +619,22 @@ def test_sigterm_to_the_command_form_stops_both_engines_and_keeps_what_finished(
     assert not (tmp_path / "out" / "dropin.json").exists()
     left = subprocess.run(["pgrep", "-f", "test_blocking.py"], capture_output=True, text=True, check=False)
     assert left.stdout.strip() == "", "an engine's command outlived the drop-in"
+
+
+def test_the_command_form_runs_each_engine_in_a_working_folder_of_its_own(tmp_path: Path) -> None:
+    """A test that creates a fixed file name in its working folder passes on both engines, not on one."""
+    (tmp_path / "test_fixed_name.py").write_text(textwrap.dedent("""\
+        import sqlite3, unittest
+
+        class FixedName(unittest.TestCase):
+            def test_creates_marker(self):
+                with open("marker.txt", "x") as fh:  # the second engine would fail in a shared folder
+                    fh.write(str(sqlite3.connect(":memory:").execute("select 1").fetchone()))
+    """), encoding="utf-8")
+    cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable, "-m",
+           "unittest", "discover", "-s", ".", "-p", "test_fixed_name.py"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads((tmp_path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    assert [r["category"] for r in doc["dropin"]["tests"]] == ["same"]
+    assert not (tmp_path / "marker.txt").exists()  # written in the engines' own folders, removed after

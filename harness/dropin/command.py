@@ -28,6 +28,7 @@ from stc_harness.differences import builtin_folder, load_registry
 from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, RAW_VAR, TIMEOUT_VAR
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
+from stc_harness.dropin.folders import EngineFolders
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
 from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died
 from stc_harness.dropin.section import build_doc, merge
@@ -122,8 +123,8 @@ def _env(engine: str, folder: Path, args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRun:
-    """Run the command once on `engine`; read what its processes recorded."""
+def run_command(engine: str, args: argparse.Namespace, folder: Path, cwd: Path | None = None) -> EngineRun:
+    """Run the command once on `engine` (in `cwd`: its own working folder); read what it recorded."""
     run = EngineRun(engine, attempts=1)
     junit = folder / f"{engine}.junit.xml"
     cmd = [part.replace(JUNIT, str(junit)) for part in args.command]
@@ -135,6 +136,7 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path) -> EngineRu
         try:
             proc = subprocess.Popen(
                 cmd,
+                cwd=cwd,
                 env=_env(engine, folder, args),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -237,18 +239,23 @@ def main(argv: Iterable[str]) -> int:
     folder.mkdir(parents=True)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _on_stop)
+    # each engine's command in a working folder of its own (links to the project's entries), so files a
+    # test writes by a relative name do not meet the other engine's
+    folders = EngineFolders(Path.cwd(), exclude=(args.report_dir.resolve(),))
     try:
         if args.serial:
-            runs = {e: run_command(e, args, folder) for e in ENGINES}
+            runs = {e: run_command(e, args, folder, folders.workdir(e)) for e in ENGINES}
         else:
             with ThreadPoolExecutor(len(ENGINES)) as pool:
-                futures = {e: pool.submit(run_command, e, args, folder) for e in ENGINES}
+                futures = {e: pool.submit(run_command, e, args, folder, folders.workdir(e)) for e in ENGINES}
                 runs = {e: f.result() for e, f in futures.items()}
         registry = load_registry(args.registry or builtin_folder())
         checks = list(load_report(args.checks)["checks"]) if args.checks else shipped_checks()
     except UsageError as exc:
         print(f"dropin: {exc}", file=sys.stderr)
         return 2
+    finally:
+        folders.remove()
     nodeids = list(dict.fromkeys([*runs["sqlite"].results, *runs["turso"].results]))
     rows = merge(nodeids, runs, Knowledge(registry, checks, load_evidence()), folder)
     known = f"Command: {shlex.join(args.command)}."
