@@ -24,16 +24,17 @@ from typing import Any
 from stc_harness.dropin.patches import Patches
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, XFAILED, XPASSED, RecordWriter
 from stc_harness.dropin.routing import Routing
-from stc_harness.dropin.trace import IMPORT_PREFIX, TRACER, TraceWriter
+from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import exception_chain
 from stc_harness.safety.secrets import remember_environment
 
-ENGINE_VAR, DIR_VAR, RAW_VAR, TIMEOUT_VAR = (
+ENGINE_VAR, DIR_VAR, RAW_VAR, TIMEOUT_VAR, PROJECT_VAR = (
     "STC_DROPIN_ENGINE",
     "STC_DROPIN_DIR",
     "STC_DROPIN_RAW",
     "STC_DROPIN_TIMEOUT",
+    "STC_DROPIN_PROJECT",  # the folder the command was given in (it runs in a working folder of its own)
 )
 #: Set once this process routes and traces (the pytest plugin then leaves both alone).
 ACTIVE = False
@@ -76,10 +77,15 @@ class UnittestRecorder:
     def __init__(self, folder: Path, engine: str, timeout: float) -> None:
         pid = os.getpid()
         self.results = RecordWriter(folder / f"{engine}.results.{pid}.jsonl")
-        self.traces = TraceWriter(folder / f"{engine}.trace.{pid}.jsonl")
+        project = os.environ.get(PROJECT_VAR, "")
+        detour = ""
+        if project and os.path.realpath(project) != os.path.realpath(os.getcwd()):
+            detour = os.path.relpath(project, os.getcwd()) + os.sep
+            RUN_FOLDERS.append(os.getcwd())
+        self.traces = TraceWriter(folder / f"{engine}.trace.{pid}.jsonl", detour)
         self.fault = (folder / f"{engine}.fault.{pid}").open("a", encoding="utf-8")
         self.timeout = timeout
-        self.root = Path.cwd()
+        self.root = Path(project) if project else Path.cwd()  # failing lines read as from the project
         self.current: dict[str, Any] = {}
         self.started = False
         self.pending: list[list[str]] = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.differences import builtin_folder, load_registry
-from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, RAW_VAR, TIMEOUT_VAR
+from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, PROJECT_VAR, RAW_VAR, TIMEOUT_VAR
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
 from stc_harness.dropin.folders import EngineFolders
@@ -106,6 +106,7 @@ def _env(engine: str, folder: Path, args: argparse.Namespace) -> dict[str, str]:
             DIR_VAR: str(folder),
             RAW_VAR: "1" if args.raw else "0",
             TIMEOUT_VAR: f"{args.timeout:g}",
+            PROJECT_VAR: str(Path.cwd()),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )

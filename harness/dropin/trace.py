@@ -293,11 +293,19 @@ TRACER = Tracer()
 class TraceWriter:
     """One line per test: `nodeid<TAB>{"events": [...], "dropped": n}`, flushed (a crash keeps them)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, detour: str = "") -> None:
         self.fh = path.open("a", encoding="utf-8", errors="backslashreplace")
+        #: How paths start for the project's files when the process runs in a working folder of its own:
+        #: taken off, so they read as from the project folder (stc_harness.dropin.folders).
+        self.detour = detour
 
     def write(self, nodeid: str, events: list[list[str]], dropped: int) -> None:
         """Write one test's trace (also an empty one: the test ran with tracing on)."""
+        if self.detour:
+            for event in events:
+                for i in (4, 5):  # where the call was made, and the test's line
+                    if i < len(event) and event[i].startswith(self.detour):
+                        event[i] = event[i][len(self.detour):]
         line = json.dumps({"events": events, "dropped": dropped}, ensure_ascii=False)
         self.fh.write(f"{nodeid.replace(chr(9), ' ')}\t{line}\n")
         self.fh.flush()
