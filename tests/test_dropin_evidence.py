@@ -623,18 +623,24 @@ def test_sigterm_to_the_command_form_stops_both_engines_and_keeps_what_finished(
 
 def test_the_command_form_runs_each_engine_in_a_working_folder_of_its_own(tmp_path: Path) -> None:
     """A test that creates a fixed file name in its working folder passes on both engines, not on one."""
-    (tmp_path / "test_fixed_name.py").write_text(textwrap.dedent("""\
+    (tmp_path / "test_fixed_name.py").write_text(f"PROJECT = {str(tmp_path)!r}\n" + textwrap.dedent("""\
         import sqlite3, unittest
 
         class FixedName(unittest.TestCase):
             def test_creates_marker(self):
                 with open("marker.txt", "x") as fh:  # the second engine would fail in a shared folder
                     fh.write(str(sqlite3.connect(":memory:").execute("select 1").fetchone()))
+
+            def test_writes_outside(self):  # by an absolute path: outside the engine's folder, named
+                with open(PROJECT + "/outside.txt", "a") as fh:
+                    fh.write("x")
     """), encoding="utf-8")
     cmd = [sys.executable, "-m", "stc_harness", "dropin", "--report-dir", "out", "--", sys.executable, "-m",
            "unittest", "discover", "-s", ".", "-p", "test_fixed_name.py"]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads((tmp_path / "out" / "dropin.json").read_text(encoding="utf-8"))
-    assert [r["category"] for r in doc["dropin"]["tests"]] == ["same"]
+    assert [r["category"] for r in doc["dropin"]["tests"]] == ["same", "same"]
     assert not (tmp_path / "marker.txt").exists()  # written in the engines' own folders, removed after
+    assert "WARNING: tests changed 1 files outside their engine's own working and temp folders " \
+           "(outside.txt)" in doc["sections"][0]["intro"]

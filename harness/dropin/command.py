@@ -28,7 +28,7 @@ from stc_harness.differences import builtin_folder, load_registry
 from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, PROJECT_VAR, RAW_VAR, TIMEOUT_VAR
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
-from stc_harness.dropin.folders import EngineFolders
+from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
 from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died
 from stc_harness.dropin.section import build_doc, merge
@@ -243,6 +243,8 @@ def main(argv: Iterable[str]) -> int:
     # each engine's command in a working folder of its own (links to the project's entries), so files a
     # test writes by a relative name do not meet the other engine's
     folders = EngineFolders(Path.cwd(), exclude=(args.report_dir.resolve(),))
+    mine = (args.report_dir.resolve(), folders.root)
+    before = snapshot(Path.cwd(), mine)
     try:
         if args.serial:
             runs = {e: run_command(e, args, folder, folders.workdir(e)) for e in ENGINES}
@@ -257,9 +259,10 @@ def main(argv: Iterable[str]) -> int:
         return 2
     finally:
         folders.remove()
+    outside = changed(before, snapshot(Path.cwd(), mine))
     nodeids = list(dict.fromkeys([*runs["sqlite"].results, *runs["turso"].results]))
     rows = merge(nodeids, runs, Knowledge(registry, checks, load_evidence()), folder)
-    known = f"Command: {shlex.join(args.command)}."
+    known = f"Command: {shlex.join(args.command)}." + outside_text(outside, args.serial)
     name = "dropin"
     if _STOPPED:
         both = sum(1 for r in rows if r["category"] != "did-not-run-on-both")

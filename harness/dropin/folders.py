@@ -83,3 +83,18 @@ class EngineFolders:
     def remove(self) -> None:
         """Delete the folders (links are removed, never followed)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def outside_text(outside: list[str] | None, serial: bool) -> str:
+    """The headline's sentence on files the tests changed outside their engine's own folders (or none)."""
+    if outside is None:
+        return " The project has too many files to check which ones the tests changed."
+    if not outside:
+        return ""
+    shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
+    text = (f" WARNING: tests changed {len(outside)} files outside their engine's own working and temp "
+            f"folders ({shown})")
+    if serial:
+        return text + "."
+    return text + ("; the two engines' runs, running at once, may have shared them: if a verdict looks "
+                   "wrong, rerun with --dropin-serial.")

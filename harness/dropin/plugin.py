@@ -20,7 +20,7 @@ from stc_harness.dropin import anyrunner, route_libsql
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.child import ChildRun
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
-from stc_harness.dropin.folders import EngineFolders, changed, snapshot
+from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.records import NOT_RUN
 from stc_harness.dropin.routing import Routing, RoutingError
@@ -277,7 +277,7 @@ class Parent:
         if dropped:
             known += (f" Not passed to the engines' runs: {' '.join(dropped)} (every test must run on both "
                       "engines to be compared).")
-        known += _outside_text(outside, serial)
+        known += outside_text(outside, serial)
         if stopped is not None:
             ran = sum(1 for r in rows if NOT_RUN not in (r["sqlite"]["outcome"], r["turso"]["outcome"]))
             known = (f"INTERRUPTED ({_signal(stopped)}): {ran} of {len(rows)} tests ran on "
@@ -346,17 +346,3 @@ def _refuse_runs_that_never_started(runs: dict[str, EngineRun]) -> None:
         why = "; ".join(f"{e}: {r.aborted} (log: {r.log})" for e, r in runs.items())
         raise pytest.UsageError(f"neither engine's run could start, so nothing was compared: {why}")
 
-
-def _outside_text(outside: list[str] | None, serial: bool) -> str:
-    """The headline's sentence on files tests changed outside their engine's own folders."""
-    if outside is None:
-        return " The project has too many files to check which ones the tests changed."
-    if not outside:
-        return ""
-    shown = ", ".join(outside[:5]) + (f" and {len(outside) - 5} more" if len(outside) > 5 else "")
-    text = (f" WARNING: tests changed {len(outside)} files outside their engine's own working and temp "
-            f"folders ({shown})")
-    if serial:
-        return text + "."
-    return text + ("; the two engines' runs, running at once, may have shared them: if a verdict looks "
-                   "wrong, rerun with --dropin-serial.")
