@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import sys
 import tempfile
@@ -338,19 +339,22 @@ def _from_own_suites(spec: CheckSpec) -> bool:
     module = next((sys.modules[m] for m in (".".join(parts[:i]) for i in range(len(parts), 0, -1))
                    if m in sys.modules), None)
     path = getattr(module, "__file__", None)
-    return bool(path) and Path(path).resolve().is_relative_to(builtin_folder().resolve().parent)
+    return bool(path) and Path(path).resolve().is_relative_to(_own_suites_folder())
+
+
+@functools.cache
+def _own_suites_folder() -> Path:
+    """The folder of this project's own suites (the built-in registry's parent), resolved once."""
+    return builtin_folder().resolve().parent
 
 
 def shadowing_problem(st: PluginState) -> str | None:
     """A user's check with the id of a built-in one would inherit its registry entry: named, with the fix."""
-    clashes = []
-    for spec in DEFINED.values():
-        if _from_own_suites(spec):
-            continue
-        builtin = [e for e in st.registry.entries.values() if e.id in st.builtin_ids and spec.id in e.checks]
-        if builtin:
-            clashes.append(f"your check {spec.id!r} ({spec.origin}) has the id of a built-in check that "
-                           f"registry entry {builtin[0].id!r} ({builtin[0].origin}) documents")
+    builtin = {check: e for e in reversed(st.registry.entries.values()) if e.id in st.builtin_ids
+               for check in e.checks}  # reversed: the first entry naming a check wins, as before
+    clashes = [f"your check {spec.id!r} ({spec.origin}) has the id of a built-in check that registry entry "
+               f"{builtin[spec.id].id!r} ({builtin[spec.id].origin}) documents"
+               for spec in DEFINED.values() if spec.id in builtin and not _from_own_suites(spec)]
     if not clashes:
         return None
     return ("; ".join(clashes) + ". Fix: rename the check or its module (the area is the module's name "

@@ -229,7 +229,7 @@ def _divergence(s: list[str] | None, t: list[str] | None, position: int) -> Dive
         call=ref[0],
         args=ref[1],
         where=(t or s or ["", "", "", "", ""])[4] or ref[4],
-        origin=_origin(t) or _origin(s),
+        origin=origin_of(t) or origin_of(s),
         sqlite=outcome_text(s),
         turso=outcome_text(t),
         kind=kind,
@@ -261,7 +261,8 @@ def _same(s: list[str], t: list[str]) -> bool:
     return s[2] == t[2] and s[3] == t[3]
 
 
-def _origin(event: list[str] | None) -> str:
+def origin_of(event: list[str] | None) -> str:
+    """The test line that was running when an event was recorded (empty if none)."""
     return event[5] if event is not None and len(event) > 5 else ""
 
 

@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from stc_harness.differences import Registry
@@ -98,10 +99,11 @@ class Signature:
         features = set(sql_features(sql)) if sql else set()
         if group == "execute":
             features |= param_types(d.args)
+        statement = statement_kind(sql) if sql else ""
         # a PRAGMA's columns are fixed (table_info's 4th is dflt_value); a SELECT's depend on its list
         cells = differing_cells(d.sqlite.removeprefix("→ "), d.turso.removeprefix("→ ")) \
-            if group == "fetch" and sql.lstrip().lower().startswith("pragma") else frozenset()
-        return cls(group, d.kind, _classes(d), statement_kind(sql) if sql else "", frozenset(features), cells)
+            if group == "fetch" and statement.startswith("pragma") else frozenset()
+        return cls(group, d.kind, _classes(d), statement, frozenset(features), cells)
 
     def as_list(self) -> list[Any]:
         """JSON-ready form."""
@@ -168,6 +170,16 @@ class Evidence:
         """
         return len((self.context & self.signature.features) - context)
 
+    @cached_property
+    def changed(self) -> frozenset[tuple[str, str]]:
+        """The values this divergence changed (see `changed_values`), worked out once per check."""
+        return changed_values(self.sqlite, self.turso)
+
+    @cached_property
+    def error_kind(self) -> Any:
+        """The kind of the error Turso raised: the taxonomy's, else its message with names taken out."""
+        return kind_from_message(self.turso) or error_template(self.turso)
+
 
 class Knowledge:
     """The registry, the measured checks and the checks' traced divergences, indexed by structure."""
@@ -227,9 +239,10 @@ class Knowledge:
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
         best: tuple[float, tuple[int, int, int, int, int], Evidence] | None = None
-        user_kind: Any = kind_from_message(d.turso) if d.kind.startswith("error") else None
-        if user_kind is None and d.kind.startswith("error"):
-            user_kind = error_template(d.turso) or None  # an error the taxonomy has no kind for
+        # an error the taxonomy has no kind for is compared by its message with names taken out
+        user_kind: Any = (kind_from_message(d.turso) or error_template(d.turso) or None
+                          if d.kind.startswith("error") else None)
+        mine = changed_values(d.sqlite, d.turso)
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
@@ -237,12 +250,12 @@ class Knowledge:
         for ev in candidates:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
-                same_kind = (kind_from_message(ev.turso) or error_template(ev.turso)) == user_kind
+                same_kind = ev.error_kind == user_kind
                 matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
                 score = 1.0 if matched else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
-            tie = (same_values(ev.sqlite, ev.turso, d.sqlite, d.turso), -ev.unshared_context(context),
+            tie = (int(bool(mine) and mine == ev.changed), -ev.unshared_context(context),
                    sum(1 for s in names if s in check_id), sum(1 for s in subjects if s in check_id),
                    len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
@@ -320,16 +333,13 @@ def param_types(args: str) -> set[str]:
     return found
 
 
-def same_values(check_sqlite: str, check_turso: str, sqlite: str, turso: str) -> int:
-    """1 if a check's divergence and a user's change the very same values (`'delete'` to `'wal'`), else 0."""
-    def changed(a: str, b: str) -> set[tuple[str, str]]:
-        x, y = flat_values(a.removeprefix("→ ")), flat_values(b.removeprefix("→ "))
-        if x is None or y is None or len(x) != len(y):
-            return set()
-        return {(repr(p), repr(q)) for p, q in zip(x, y, strict=True) if p != q}
-
-    mine = changed(sqlite, turso)
-    return int(bool(mine) and mine == changed(check_sqlite, check_turso))
+def changed_values(sqlite: str, turso: str) -> frozenset[tuple[str, str]]:
+    """The (SQLite, Turso) pairs of values a divergence changed (`'delete'` to `'wal'`); a check's and a
+    user's divergence that change the very same values fit each other best."""
+    x, y = flat_values(sqlite.removeprefix("→ ")), flat_values(turso.removeprefix("→ "))
+    if x is None or y is None or len(x) != len(y):
+        return frozenset()
+    return frozenset((repr(p), repr(q)) for p, q in zip(x, y, strict=True) if p != q)
 
 
 _QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")

@@ -52,11 +52,10 @@ class ChildRun:
         self.routing = routing
         #: This engine's working folder: every test runs in it (see stc_harness.dropin.folders).
         self.workdir = workdir
-        #: How the trace's paths (relative to the working folder) start for files of the project.
-        self._detour = ""
         if workdir is not None:
             RUN_FOLDERS.append(str(workdir))
-            self._detour = os.path.relpath(config.invocation_params.dir, workdir) + os.sep
+            # paths in traces made in the working folder read as from the project folder
+            self.traces.detour = os.path.relpath(config.invocation_params.dir, workdir) + os.sep
         self._flush_imports("<conftest>")
 
     def _flush_imports(self, where: str) -> None:
@@ -123,17 +122,7 @@ class ChildRun:
             os.chdir(here)
             faulthandler.cancel_dump_traceback_later()
             events, dropped = TRACER.take()
-            self.traces.write(item.nodeid, self._as_from_project(events), dropped)
-
-    def _as_from_project(self, events: list[list[str]]) -> list[list[str]]:
-        """Paths in a trace made in the working folder, shown as from the project folder (as before)."""
-        if not self._detour:
-            return events
-        for event in events:
-            for i in (4, 5):  # where the call was made, and the test's line (stc_harness.dropin.trace)
-                if i < len(event) and isinstance(event[i], str) and event[i].startswith(self._detour):
-                    event[i] = event[i][len(self._detour):]
-        return events
+            self.traces.write(item.nodeid, events, dropped)
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Say which test starts, so a crash or a hang can be pinned on it."""

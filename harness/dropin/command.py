@@ -31,7 +31,7 @@ from stc_harness.dropin.evidence import load_evidence, shipped_checks
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
 from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died
-from stc_harness.dropin.section import build_doc, merge
+from stc_harness.dropin.section import build_doc, interrupted, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
 from stc_harness.report.schema import load_report
@@ -265,14 +265,12 @@ def main(argv: Iterable[str]) -> int:
     known = f"Command: {shlex.join(args.command)}." + outside_text(outside, args.serial)
     name = "dropin"
     if _STOPPED:
-        both = sum(1 for r in rows if r["category"] != "did-not-run-on-both")
-        stop = signal.Signals(_STOPPED[0]).name
-        known = (f"INTERRUPTED ({stop}): {both} of {len(rows)} tests ran on both engines before the run "
-                 f"was stopped; the others are listed as not run on both. " + known)
+        sentence, stop = interrupted(rows, signal.Signals(_STOPPED[0]).name)
+        known = sentence + known
         name = "dropin-interrupted"  # beside a complete report, never over it
     doc = redact(build_doc(rows, not args.raw, runs, known))
     if _STOPPED:
-        doc["interrupted"] = {"ran": both, "total": len(rows), "signal": stop}
+        doc["interrupted"] = stop
     write_all(doc, args.report_dir, name)
     for line in summary_lines(doc):
         print(line)

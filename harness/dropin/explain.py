@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, blame
+from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, blame, origin_of
 from stc_harness.dropin.causes import Explanation, Knowledge, context_of, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
@@ -93,15 +93,11 @@ class Traces:
         for key in (nodeid, CONFTEST, IMPORT_PREFIX + module, *enclosing):
             events = self.turso.get(key, {}).get("events", [])
             names.extend(e[0] for e in events if e[2] == INERT
-                         and not (key == CONFTEST and _other_test_module(_origin(e), nodeid)))
+                         and not (key == CONFTEST and _other_test_module(origin_of(e), nodeid)))
         return list(dict.fromkeys(names))
 
 
 _TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
-
-
-def _origin(event: list[str]) -> str:
-    return event[5] if len(event) > 5 else ""
 
 
 def _other_test_module(origin: str, nodeid: str) -> bool:

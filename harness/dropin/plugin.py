@@ -22,10 +22,9 @@ from stc_harness.dropin.child import ChildRun
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.matching import entry_lookup
-from stc_harness.dropin.records import NOT_RUN
 from stc_harness.dropin.routing import Routing, RoutingError
 from stc_harness.dropin.runner import EngineRun, Interrupted, Setup, run_both, withheld
-from stc_harness.dropin.section import CATEGORY_LABELS, build_doc, merge
+from stc_harness.dropin.section import CATEGORY_LABELS, build_doc, interrupted, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
@@ -279,14 +278,13 @@ class Parent:
                       "engines to be compared).")
         known += outside_text(outside, serial)
         if stopped is not None:
-            ran = sum(1 for r in rows if NOT_RUN not in (r["sqlite"]["outcome"], r["turso"]["outcome"]))
-            known = (f"INTERRUPTED ({_signal(stopped)}): {ran} of {len(rows)} tests ran on "
-                     "both engines before the run was stopped; the others are listed as not run. " + known)
+            sentence, stop = interrupted(rows, _signal(stopped))
+            known = sentence + known
         self.doc = build_doc(rows, not self.config.getoption("dropin_raw"), runs, known)
         self.doc = route_libsql.relabel(self.doc) if libsql else self.doc
         self.doc["dropin"]["wrote_outside"] = outside
         if stopped is not None:
-            self.doc["interrupted"] = {"ran": ran, "total": len(rows), "signal": _signal(stopped)}
+            self.doc["interrupted"] = stop
             self.written = "dropin-interrupted"  # beside a complete report, never over it
         write_all(redact(self.doc), self.report_dir, self.written)
         self._count(session, rows)

@@ -428,6 +428,14 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def interrupted(rows: list[dict[str, Any]], signal_name: str) -> tuple[str, dict[str, Any]]:
+    """A stopped run's headline sentence and the report's `interrupted` record: the tests that ran on both."""
+    ran = sum(1 for r in rows if NOT_RUN not in (r["sqlite"]["outcome"], r["turso"]["outcome"]))
+    sentence = (f"INTERRUPTED ({signal_name}): {ran} of {len(rows)} tests ran on both engines before the run "
+                "was stopped; the others are listed as not run. ")
+    return sentence, {"ran": ran, "total": len(rows), "signal": signal_name}
+
+
 def build_doc(
     rows: list[dict[str, Any]], adapt: bool, runs: dict[str, EngineRun], known: str = ""
 ) -> dict[str, Any]:
