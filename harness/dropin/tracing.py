@@ -303,6 +303,10 @@ def module_getattr(module: str, shown: str) -> Callable[[str], Any]:
 EARLIER_WALL = "missing on Turso: made inert when this connection was set up, earlier in the run"
 
 
+#: Whether any connection of this process has a wall remembered.
+_WALLED = [False]
+
+
 def remember_wall(connection: Any, qualname: str, args: str) -> None:
     """Note on a connection that its set-up made a call inert (without the stand-in it would not exist)."""
     walls = getattr(connection, "_stc_walls", None)
@@ -312,6 +316,7 @@ def remember_wall(connection: Any, qualname: str, args: str) -> None:
             object.__setattr__(connection, "_stc_walls", walls)
         except (AttributeError, TypeError):
             return
+        _WALLED[0] = True
     if len(walls) < 50:
         walls.append((qualname, args, TRACER.generation, user_lines(sys._getframe(2))[0]))
 
@@ -320,7 +325,7 @@ def show_walls(owner: Any, frame: Any) -> None:
     """Before a traced call on a connection (or its cursor) set up in an earlier test with calls made
     inert, record those calls again, once per test: on Turso without the stand-ins this connection would
     not have been set up, so they are what breaks this test too."""
-    if owner is None:
+    if owner is None or not _WALLED[0]:  # no connection has a wall (always so on SQLite): a hot path
         return
     connection = owner if hasattr(owner, "_stc_walls") else getattr(owner, "connection", None)
     walls = getattr(connection, "_stc_walls", None)
