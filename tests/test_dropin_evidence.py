@@ -19,8 +19,8 @@ import pytest
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
 from stc_harness.dropin.align import align, blame, differing_cells, value_kind
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
-from stc_harness.dropin.evidence import build
-from stc_harness.dropin.explain import Traces
+from stc_harness.dropin.evidence import build, divergences_of
+from stc_harness.dropin.explain import Traces, evidence
 from stc_harness.dropin.grading import substance
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
@@ -644,3 +644,80 @@ def test_the_command_form_runs_each_engine_in_a_working_folder_of_its_own(tmp_pa
     assert not (tmp_path / "marker.txt").exists()  # written in the engines' own folders, removed after
     assert "WARNING: tests changed 1 files outside their engine's own working and temp folders " \
            "(outside.txt)" in doc["sections"][0]["intro"]
+
+
+def test_a_library_error_is_blamed_on_the_read_just_before_the_code_took_another_path() -> None:
+    """Nothing ties an `AlterError` raised inside a library to a call: the divergence just before the first
+    call only SQLite made (the table listed lower-cased, so its columns were never read) breaks the test,
+    not the earlier schema text that differs only in spacing and was read and left unused."""
+    schema = ev("Cursor.fetchone", "of 'select sql from sqlite_master where name = ?'",
+                outcome="('CREATE TABLE t (\\n  a TEXT\\n)',)", where="lib.py:10")
+    listing = ev("Cursor.fetchall", "of 'select name from sqlite_master'", outcome="[('Species',)]",
+                 where="lib.py:20")
+    columns = ev("Connection.execute", "'PRAGMA table_info(\"Species\")'", outcome="<Cursor>",
+                 where="lib.py:30")
+    sqlite = [schema, listing, columns]
+    turso = [[*schema[:3], "('CREATE TABLE t (a TEXT)',)", schema[4]],
+             [*listing[:3], "[('species',)]", listing[4]]]
+    found = align(sqlite, turso)
+    assert [d.kind for d in found] == ["whitespace-collapsed", "case-folded", "sqlite-only-call"]
+    failure = {"exc_type": "AlterError", "message": "No such column: Species.id", "line": "lib.py:99"}
+    assert blame(found, failure) is found[1]
+
+
+def test_a_value_read_on_the_failing_line_is_blamed_on_the_earlier_write_that_went_otherwise() -> None:
+    """RELEASE went through on Turso while an INSERT ... RETURNING was unfetched (SQLite refused, so the code
+    read the rows): the count the assertion compares is short because of that, not a difference of its own."""
+    release = ev("Connection.execute", "'RELEASE \"q\"'", "raise",
+                 "OperationalError: cannot release savepoint - SQL statements in progress", where="lib.py:5")
+    count = ev("Cursor.fetchone", "of 'select count(*) from dogs'", outcome="(2,)", where="t.py:16")
+    sqlite = [[*release, "t.py:12"], [*count, "t.py:16"]]
+    turso = [[*release[:2], "ok", "<Cursor>", "lib.py:5", "t.py:12"],
+             [*count[:3], "(1,)", "t.py:16", "t.py:16"]]
+    found = align(sqlite, turso)
+    assert [d.kind for d in found] == ["error-disappears", "value"]
+    failure = {"exc_type": "AssertionError", "message": "assert 1 == 2", "line": "t.py:16"}
+    assert blame(found, failure) is found[0]
+    # a read that differs before the failing line's read changes nothing: the failing line's read is blamed
+    read = ev("Connection.execute", "'SELECT 1'", "raise", "OperationalError: x", where="lib.py:5")
+    found = align([[*read, "t.py:12"], [*count, "t.py:16"]],
+                  [[*read[:2], "ok", "<Cursor>", "lib.py:5", "t.py:12"],
+                   [*count[:3], "(1,)", "t.py:16", "t.py:16"]])
+    assert blame(found, failure) is found[1]
+
+
+def test_one_library_call_reached_from_two_test_lines_is_two_divergences() -> None:
+    """`db.journal_mode` read before and after the CLI changed it: the second read is what the test checks."""
+    mode = ev("Cursor.fetchone", "of 'PRAGMA journal_mode;'", outcome="('delete',)", where="lib.py:1204")
+    sqlite = [[*mode, "t.py:1724"], [*mode, "t.py:1730"]]
+    turso = [[*mode[:3], "('wal',)", "lib.py:1204", "t.py:1724"],
+             [*mode[:3], "('wal',)", "lib.py:1204", "t.py:1730"]]
+    traces = Traces({"t": {"events": sqlite}}, {"t": {"events": turso}}, {})
+    failure = {"exc_type": "AssertionError", "message": "assert 'wal' == 'delete'", "line": "t.py:1730"}
+    found = evidence(traces, "t", "t", failure, Knowledge(Registry({})))
+    assert [d.origin for d in found.divergences] == ["t.py:1724", "t.py:1730"]
+    assert found.cause == 1
+
+
+def test_a_long_string_is_kept_whole_enough_to_name_its_kind() -> None:
+    """A table's stored SQL past the common clip still compares by kind (spacing), not as a clipped value."""
+    laid_out = "CREATE TABLE \"t\" (\n" + ",\n".join(f'   "c{i}" INTEGER' for i in range(30)) + "\n)"
+    one_line = "CREATE TABLE \"t\" (" + ", ".join(f'"c{i}" INTEGER' for i in range(30)) + ")"
+    assert len(laid_out) > 400
+    assert value_kind(render((laid_out,)), render((one_line,))) == "whitespace-collapsed"
+
+
+def test_a_reading_statement_without_columns_is_evidence_of_no_row() -> None:
+    """The engine layer does not fetch a PRAGMA Turso answers without columns; the evidence says no row, as
+    a user's `fetchone()` sees it (`None`)."""
+    pragma = "of 'PRAGMA defer_foreign_keys'"
+    sqlite = [ev("Cursor.execute", "'PRAGMA defer_foreign_keys'", outcome="<Cursor>"),
+              ev("Cursor.description", pragma, outcome="(('defer_foreign_keys', None),)"),
+              ev("Cursor.fetchall", pragma, outcome="[(0,)]")]
+    turso = [ev("Connection.execute", "'PRAGMA defer_foreign_keys'", outcome="<Cursor>"),
+             ev("Cursor.description", pragma, outcome="None")]
+    found = [d for d in divergences_of(sqlite, turso) if d.call == "fetch"]
+    assert [(d.kind, d.sqlite, d.turso) for d in found] == [("row-count", "→ [(0,)]", "→ []")]
+    user = align([ev("Cursor.fetchone", pragma, outcome="(0,)")],
+                 [ev("Cursor.fetchone", pragma, outcome="None")])
+    assert Signature.of(user[0]).as_list()[:4] == Signature.of(found[0]).as_list()[:4]

@@ -339,8 +339,11 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
 
     1. a name Turso lacks that the code used (without the drop-in's stand-in it fails right there);
     2. the call that raised the very exception the test failed with (or lacked the name it names);
-    3. a diverging call on the line where the test failed;
-    4. the first major divergence, else the first at all.
+    3. a diverging call on the line where the test failed (unless it read a value that an earlier write
+       or transaction statement, failing on one engine only, had already changed);
+    4. for an assertion, the divergence whose values it shows, else the last read before it;
+    5. the divergence just before the code took another path (the first call one engine alone made);
+    6. the first major divergence, else the first at all.
     """
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:
@@ -364,7 +367,7 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
                 return d
     at_line = _at_failing_line(majors, line)
     if at_line is not None:
-        return at_line
+        return _state_changed_before(majors, at_line) or at_line
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in _ONE_SIDED], "\n".join(messages))
         if shown is not None:
@@ -372,7 +375,40 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         read = _last_read_before(majors, line)
         if read is not None:
             return read
-    return majors[0] if majors else (divergences[0] if divergences else None)
+    if majors:
+        return _path_parted(majors) or majors[0]
+    return divergences[0] if divergences else None
+
+
+#: The first word of a statement that only reads: its divergence changes no state.
+_READS = re.compile(r"^\s*['\"]?\s*(?:select|pragma\s+\w+\s*(?:['\"]|;|\(|$)|with|values|explain)",
+                    re.IGNORECASE)
+_EXECUTES = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
+
+
+def _state_changed_before(majors: list[Divergence], read: Divergence) -> Divergence | None:
+    """For a value the failing statement read, the earlier statement that changed state on one engine
+    only (a write or transaction control that failed on one side and not the other): the value read is
+    its consequence (RELEASE went through on Turso with an INSERT ... RETURNING unfetched, so the count
+    read later is short)."""
+    if read.kind.startswith("error") or read.kind in _ONE_SIDED:
+        return None
+    for d in majors[: majors.index(read)]:
+        leaf = d.call.rsplit(".", 1)[-1]
+        if leaf in _EXECUTES and d.kind in ("error-appears", "error-disappears") and not _READS.match(d.args):
+            return d
+    return None
+
+
+def _path_parted(majors: list[Divergence]) -> Divergence | None:
+    """When nothing ties the failure to a call: the latest divergence before the first call only one
+    engine made, the one that sent the code down another path (a table listed lower-cased, so its
+    columns were never read); earlier divergences were read and left unused on that path."""
+    first = next((i for i, d in enumerate(majors) if d.kind in _ONE_SIDED), None)
+    if first is None:
+        return None
+    before = [d for d in majors[:first] if d.kind != "missing-name"]
+    return before[-1] if before else None
 
 
 def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:

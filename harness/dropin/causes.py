@@ -238,7 +238,7 @@ class Knowledge:
                 return found
         sig = Signature.of(d)
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
-        best: tuple[float, tuple[int, int, int, int, int], Evidence] | None = None
+        best: tuple[float, tuple[int, ...], Evidence] | None = None
         # an error the taxonomy has no kind for is compared by its message with names taken out
         user_kind: Any = (kind_from_message(d.turso) or error_template(d.turso) or None
                           if d.kind.startswith("error") else None)
@@ -256,8 +256,8 @@ class Knowledge:
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
             tie = (int(bool(mine) and mine == ev.changed), -ev.unshared_context(context),
-                   sum(1 for s in names if s in check_id), sum(1 for s in subjects if s in check_id),
-                   len(words & _words(check_text)))
+                   sum(1 for s in names if s in check_id), len(ev.context & context),
+                   sum(1 for s in subjects if s in check_id), len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:

@@ -195,11 +195,15 @@ def _ident(d: Divergence) -> tuple[str, str, str, int]:
 
 
 def _once(divergences: list[Divergence]) -> list[Divergence]:
-    """Each divergence once (a module's import and its test may make the same call at the same line)."""
+    """Each divergence once (a module's import and its test may make the same call at the same line).
+
+    The same library line reached from two lines of the test (a property read before and after a change)
+    is two divergences: the later one may be the one the test's assertion is about.
+    """
     seen: set[tuple[str, ...]] = set()
     out = []
     for d in divergences:
-        key = (d.call, d.args, d.where, d.kind, d.sqlite, d.turso)
+        key = (d.call, d.args, d.where, d.origin, d.kind, d.sqlite, d.turso)
         if key not in seen:
             seen.add(key)
             out.append(d)

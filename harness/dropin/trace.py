@@ -29,6 +29,9 @@ OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
 IMPORT_PREFIX = "<import> "
 #: Per-test bounds: events kept, characters of one rendered value, rows or items rendered per value.
 MAX_EVENTS, MAX_TEXT, MAX_ITEMS = 2000, 240, 25
+#: Characters kept of a string value: enough for a table's stored SQL, so two layouts of one statement
+#: are told apart by kind (spacing, quoting, case) rather than as an unparsable clipped value.
+MAX_STRING = 1200
 
 #: Callers whose calls are the drivers' own business (a driver calling itself, aiosqlite's worker thread
 #: calling sqlite3, a dialect's connect-time set-up), not calls the code under test made.
@@ -101,10 +104,10 @@ def _stamp(match: re.Match[str]) -> str:
 RUN_FOLDERS: list[str] = []
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, limit: int = 4 * MAX_TEXT) -> str:
     """A string with run-dependent parts replaced: addresses, temp folders, uuids, the current time."""
-    if len(text) > 4 * MAX_TEXT:
-        text = text[: 4 * MAX_TEXT]
+    if len(text) > limit:
+        text = text[:limit]
     for folder in RUN_FOLDERS:
         if folder in text:
             text = text.replace(folder, "<tmp>")
@@ -121,10 +124,10 @@ def clean_text(text: str) -> str:
     return text
 
 
-def _clip(text: str) -> str:
-    if len(text) <= MAX_TEXT:
+def _clip(text: str, width: int = MAX_TEXT) -> str:
+    if len(text) <= width:
         return text
-    return f"{text[:MAX_TEXT]}…[{len(text)} chars, crc {zlib.crc32(text.encode('utf-8', 'replace')):08x}]"
+    return f"{text[:width]}…[{len(text)} chars, crc {zlib.crc32(text.encode('utf-8', 'replace')):08x}]"
 
 
 def _number(value: float) -> str:
@@ -142,7 +145,7 @@ def render(value: Any, shape_only: bool = False, depth: int = 0) -> str:
     if isinstance(value, (int, float)):
         return _number(value)
     if isinstance(value, str):
-        return _clip(repr(clean_text(value)))
+        return _clip(repr(clean_text(value, MAX_STRING)), MAX_STRING)
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
         return _clip(

@@ -101,6 +101,37 @@ async def test_unfetched_returning_commit(ctx: CheckContext, sql: str) -> object
     return await blocking(_unfetched_in_transaction, ctx.sync_module(), db_path(ctx), sql)
 
 
+def _unfetched_release(module: Any, path: str, sql: str) -> Any:
+    _schema(module, path)
+    conn = module.connect(path, isolation_level=None)
+    try:
+        conn.execute('SAVEPOINT "s"')
+        cur = conn.execute(sql)
+        released = outcome(conn.execute, 'RELEASE "s"')
+        if "raises" in released:  # what a careful caller then does: read the rows, release again
+            cur.fetchall()
+            conn.execute('RELEASE "s"')
+    finally:
+        conn.close()
+    other = module.connect(path)
+    try:
+        return {"release": released, "rows": other.execute("SELECT id, v FROM t ORDER BY id").fetchall()}
+    finally:
+        other.close()
+
+
+@check(
+    title="RELEASE of a savepoint while a DML ... RETURNING is unfetched: refused, statements in progress",
+    source=CURSOR,
+    params=UNFETCHED,
+    layer="driver",
+)
+async def test_unfetched_returning_release(ctx: CheckContext, sql: str) -> object:
+    """sqlite3 has stepped the statement, so SQLite refuses RELEASE until its rows are read (code such as
+    sqlite-utils' `query()` relies on that refusal to know it must fetch); the changes then stay."""
+    return await blocking(_unfetched_release, ctx.sync_module(), db_path(ctx), sql)
+
+
 #: Row-returning PRAGMAs run and never fetched; observed: the setting as a fresh connection reads it.
 PRAGMAS = {
     "journal_mode_wal": ("PRAGMA journal_mode = WAL", "PRAGMA journal_mode"),
