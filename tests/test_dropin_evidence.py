@@ -721,3 +721,31 @@ def test_a_reading_statement_without_columns_is_evidence_of_no_row() -> None:
     user = align([ev("Cursor.fetchone", pragma, outcome="(0,)")],
                  [ev("Cursor.fetchone", pragma, outcome="None")])
     assert Signature.of(user[0]).as_list()[:4] == Signature.of(found[0]).as_list()[:4]
+
+
+def test_an_engine_error_raised_as_another_class_is_likely_the_class_mapping() -> None:
+    """`duplicate column` raised as DatabaseError: no check raised that very error, but one shows Turso
+    raising another engine error as DatabaseError where sqlite3 raises OperationalError."""
+    def raised(sql: str, message: str) -> Any:
+        (d,) = align([ev("Connection.execute", sql, "raise", f"OperationalError: {message}")],
+                     [ev("Connection.execute", sql, "raise", f"DatabaseError: {message}")])
+        return d
+    seen = raised("'RELEASE never_opened', ()", "no such savepoint: never_opened")
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence("errors.dbapi_class[release_unknown_savepoint]", "", Signature.of(seen), "execute",
+                 seen.sqlite, seen.turso)])
+    found = knowledge.explain(raised("'ALTER TABLE t ADD COLUMN a'", "duplicate column name: a"))
+    assert (found.confidence, found.check) == (LIKELY, "errors.dbapi_class[release_unknown_savepoint]")
+    assert "another engine error raised as the same class" in found.why
+    (other,) = align([ev("Connection.execute", "'INSERT INTO t VALUES (1)'", "raise", "IntegrityError: x")],
+                     [ev("Connection.execute", "'INSERT INTO t VALUES (1)'", "raise", "DatabaseError: x")])
+    assert knowledge.explain(other).confidence == UNKNOWN  # another class pair: not the same mapping
+
+
+def test_a_call_sqlite_made_after_the_failing_line_is_never_the_cause() -> None:
+    """Turso failed on line 16; the calls SQLite went on to make from line 17 are consequences."""
+    later = ev("Connection.in_transaction", "", outcome="False", where="lib.py:962")
+    found = align([[*later, "t.py:17"]], [])
+    failure = {"exc_type": "AssertionError", "message": "assert 2 == 1", "line": "t.py:16"}
+    assert blame(found, failure) is None
+    assert blame(found, {**failure, "line": "t.py:17"}) is found[0]

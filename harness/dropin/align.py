@@ -345,12 +345,13 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     5. the divergence just before the code took another path (the first call one engine alone made);
     6. the first major divergence, else the first at all.
     """
+    failure = failure or {}
+    line = str(failure.get("line") or "")
+    divergences = [d for d in divergences if not _after_failure(d, line)]
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:
         if d.kind == "missing-name":
             return d
-    failure = failure or {}
-    line = str(failure.get("line") or "")
     messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
     heads = [_WRAPPED.sub("", m.strip()).splitlines()[0][:80] for m in messages if m.strip()]
     # an exception shown inside an assertion (`<Result DatabaseError('Parse error: ...')>` of a CLI runner)
@@ -409,6 +410,15 @@ def _path_parted(majors: list[Divergence]) -> Divergence | None:
         return None
     before = [d for d in majors[:first] if d.kind != "missing-name"]
     return before[-1] if before else None
+
+
+def _after_failure(d: Divergence, line: str) -> bool:
+    """A call made from a line of the failing test after the one it failed on: Turso stopped before it, so
+    only SQLite went on to make it (a consequence of the failure, never its cause)."""
+    path, _, number = line.rpartition(":")
+    o_path, _, o_number = d.origin.rpartition(":")
+    return bool(path) and o_path == path and number.isdigit() and o_number.isdigit() \
+        and int(o_number) > int(number)
 
 
 def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:

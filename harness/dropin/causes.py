@@ -252,12 +252,15 @@ class Knowledge:
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 same_kind = ev.error_kind == user_kind
                 matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
-                score = 1.0 if matched else min(score, 0.4)
+                # another engine error raised as the same other class: the class mapping is Turso's rule
+                mapped = d.kind == "error-class" and sig.classes == ev.signature.classes
+                score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
             tie = (int(bool(mine) and mine == ev.changed), -ev.unshared_context(context),
                    sum(1 for s in names if s in check_id), len(ev.context & context),
-                   sum(1 for s in subjects if s in check_id), len(words & _words(check_text)))
+                   -len(ev.context - context), sum(1 for s in subjects if s in check_id),
+                   len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
@@ -268,6 +271,13 @@ class Knowledge:
                     ev.check,
                     f"check {ev.check} diverges at the same kind of call: "
                     f"{ev.call} {_short(ev.sqlite)} on SQLite, {_short(ev.turso)} on Turso",
+                )
+            if score >= LIKELY_OVERLAP and user_kind is not None and ev.error_kind != user_kind:
+                return self._explained(
+                    LIKELY,
+                    ev.check,
+                    f"check {ev.check} sees another engine error raised as the same class: "
+                    f"{ev.signature.classes[0]} on SQLite, {ev.signature.classes[1]} on Turso",
                 )
             if score >= LIKELY_OVERLAP:
                 return self._explained(

@@ -163,6 +163,10 @@ def cause_text(row: dict[str, Any]) -> str:
     d = _cause(row)
     if d is None:
         ev = row.get("evidence") or {}
+        if ev.get("divergences"):
+            return (f"{UNKNOWN}: no call diverged before the failure (the calls listed are what SQLite "
+                    f"went on to make after it; the difference is outside the traced calls: files, time, "
+                    f"environment); the failure itself: {_exception(row['turso'])}")
         return (
             f"{UNKNOWN}: no divergent call in the traces ({'traced' if ev.get('traced') else 'not traced'});"
             f" the failure itself: {_exception(row['turso'])}"

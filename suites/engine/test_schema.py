@@ -131,12 +131,13 @@ async def test_schema_read_back(ctx: CheckContext, sql: str) -> object:
     return {"table": name, "columns": rows(info), "stored_sql": rows(stored)}
 
 
-#: DEFAULT clauses whose text PRAGMA table_info reads back (dflt_value): the first five are written anew by
+#: DEFAULT clauses whose text PRAGMA table_info reads back (dflt_value): the first seven are written anew by
 #: some engines (quotes, keyword case, brackets, spacing); the rest are controls read back as written.
 DEFAULTS = {
     "double_quoted_string": 'DEFAULT "abc"',
     "true_keyword": "DEFAULT true",
     "false_keyword": "DEFAULT false",
+    "time_keyword_lower_case": "DEFAULT current_timestamp",
     "parenthesised_constant": "DEFAULT (5)",
     "parenthesised_expression": "DEFAULT (1+2)",
     "negative_number": "DEFAULT -1",
