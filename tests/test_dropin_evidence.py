@@ -552,7 +552,8 @@ def test_a_checks_evidence_is_its_own_run_not_the_reference_or_tracked_one(tmp_p
     suite = root / "suites" / "engine" / "test_migrations.py"
     cmd = [sys.executable, "-m", "pytest", str(suite), "-q", "-n", "0",
            "-p", "no:randomly", "-p", "no:cacheprovider", "-k", "schema_text_verbatim and after_rename",
-           f"--report-dir={tmp_path / 'report'}", f"--dropin-evidence={tmp_path / 'traces'}"]
+           "--backend=sqlite", "--backend=turso", f"--report-dir={tmp_path / 'report'}",
+           f"--dropin-evidence={tmp_path / 'traces'}"]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:]
     report = json.loads((tmp_path / "report" / "compatibility.json").read_text(encoding="utf-8"))
@@ -560,6 +561,20 @@ def test_a_checks_evidence_is_its_own_run_not_the_reference_or_tracked_one(tmp_p
     (found,) = [e for e in doc["evidence"] if e["check"] == "migrations.schema_text_verbatim[after_rename]"]
     assert found["signature"][1] == "requoted"
     assert "CREATE TABLE q (" in found["turso"]
+
+
+def test_a_check_whose_reference_made_no_traced_call_is_listed_not_aligned(tmp_path: Path) -> None:
+    """The reference's test reused a baseline another test ran: an empty SQLite trace is not evidence that
+    every Turso call diverged; it is listed, and the evidence command refuses a run with many of them."""
+    (tmp_path / "traces").mkdir()
+    call = ["Cursor.fetchall", "of 'SELECT 1'", "ok", "[(1,)]", "t.py:1"]
+    lines = [f"s\t{json.dumps({'events': [], 'dropped': 0})}",
+             f"t\t{json.dumps({'events': [call], 'dropped': 0})}"]
+    (tmp_path / "traces" / "trace.gw0.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    turso = {"nodeid": "t", "outcome": "undocumented-difference"}
+    report = {"checks": [{"id": "a.b", "results": {"sqlite": {"nodeid": "s"}, "turso": turso}}]}
+    doc = build(tmp_path / "traces", report)
+    assert (doc["untraced_reference"], doc["evidence"]) == (["a.b"], [])
 
 
 def test_calls_made_in_a_side_run_are_not_traced() -> None:
@@ -749,3 +764,23 @@ def test_a_call_sqlite_made_after_the_failing_line_is_never_the_cause() -> None:
     failure = {"exc_type": "AssertionError", "message": "assert 2 == 1", "line": "t.py:16"}
     assert blame(found, failure) is None
     assert blame(found, {**failure, "line": "t.py:17"}) is found[0]
+
+
+def test_a_syntax_error_is_explained_only_by_a_statement_of_its_shape() -> None:
+    """Every syntax error has one kind: `UPDATE ... LIMIT` refused says nothing of a statement led by a
+    byte-order mark, which has its own check."""
+    def refused(sql: str, near: str) -> Any:
+        (d,) = align([ev("Connection.execute", sql, outcome="<Cursor>")],
+                     [ev("Connection.execute", sql, "raise", f'DatabaseError: near "{near}": syntax error')])
+        return d
+    limit = refused("'UPDATE t SET a = 1 ORDER BY a LIMIT 1'", "LIMIT")
+    bom = refused("'\ufeffBEGIN'", "\ufeffBEGIN")
+    def seen(check: str, d: Any) -> Evidence:
+        return Evidence(check, "", Signature.of(d), "execute", d.sqlite, d.turso)
+    knowledge = Knowledge(Registry({}), evidence=[seen("grammar.update[order_by_limit]", limit)])
+    user = refused("'\ufeffbegin'", "\ufeffbegin")
+    assert knowledge.explain(user).confidence == UNKNOWN
+    knowledge = Knowledge(Registry({}), evidence=[seen("grammar.update[order_by_limit]", limit),
+                                                  seen("grammar.byte_order_mark_led[begin]", bom)])
+    found = knowledge.explain(user)
+    assert (found.confidence, found.check) == (PROVEN, "grammar.byte_order_mark_led[begin]")

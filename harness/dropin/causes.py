@@ -23,7 +23,7 @@ from typing import Any
 from stc_harness.differences import Registry
 from stc_harness.dropin.align import Divergence, differing_cells, flat_values
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
-from stc_harness.errors import kind_from_message
+from stc_harness.errors import ErrorKind, kind_from_message
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
 #: How much of the SQL's features a likely match must share.
@@ -251,7 +251,9 @@ class Knowledge:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 same_kind = ev.error_kind == user_kind
-                matched = same_kind and (score > 0 or sig.classes == ev.signature.classes)
+                # a syntax error is about the statement's own text: it must share the statement's shape
+                matched = same_kind and (score > 0 or (sig.classes == ev.signature.classes
+                                                       and user_kind != ErrorKind.SYNTAX))
                 # another engine error raised as the same other class: the class mapping is Turso's rule
                 mapped = d.kind == "error-class" and sig.classes == ev.signature.classes
                 score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stc_harness import CheckContext, Source, check, rows
+from stc_harness import DISCOVERY, CheckContext, Source, check, rows
 
 
 def lang(page: str, section: str) -> Source:
@@ -285,3 +285,14 @@ async def test_column_conflict_clause(ctx: CheckContext, key: str) -> object:
     setup = (f"CREATE TABLE u (id INTEGER PRIMARY KEY, k TEXT UNIQUE ON CONFLICT {COLUMN_CONFLICTS[key]}, "
              "v INTEGER)", "INSERT INTO u VALUES (1, 'a', 1), (2, 'b', 2)")
     return await _in_transaction(ctx, setup, "INSERT INTO u VALUES (10, 'a', 10)")
+
+
+#: Statements led by a byte-order mark (U+FEFF), as text read from a file saved with one arrives.
+BOM_LED = {"select": ("\ufeffSELECT 1",), "begin": ("\ufeffBEGIN", "COMMIT"),
+           "create_table": ("\ufeffCREATE TABLE b (x)", "SELECT name FROM sqlite_schema")}
+
+
+@check(title="A statement led by a byte-order mark (U+FEFF) runs as it does without one", source=DISCOVERY,
+       params={k: k for k in BOM_LED})
+async def test_byte_order_mark_led(ctx: CheckContext, key: str) -> object:
+    return await _run_all(ctx, BOM_LED[key], ())
