@@ -89,6 +89,6 @@ def sql_features(sql: str) -> frozenset[str]:
     out.update(f"src:{m.group(1).lower().replace('master', 'schema')}"
                for m in _SYSTEM_TABLE.finditer(cleaned))
     out.update(f"module:{m.group(1).lower()}" for m in _MODULE.finditer(cleaned))
-    if sql.lstrip().startswith("\ufeff"):
+    if sql.lstrip().startswith(("\ufeff", "\\ufeff")):  # the character, or as a trace renders it
         out.add("byte-order-mark")  # text read from a file saved with one: invisible, and not SQL
     return frozenset(out)
