@@ -785,3 +785,38 @@ def test_a_syntax_error_is_explained_only_by_a_statement_of_its_shape() -> None:
                                                   seen("grammar.byte_order_mark_led[begin]", bom)])
     found = knowledge.explain(user)
     assert (found.confidence, found.check) == (PROVEN, "grammar.byte_order_mark_led[begin]")
+
+
+def test_where_turso_stopped_is_the_test_functions_frame_to_the_end_of_its_statement() -> None:
+    """A helper defined above the test fails on line 261, called from line 272; a multi-line `assert (`
+    on line 606 reads on line 607: neither call came after the failure."""
+    made = ev("Connection.execute", "'\\ufeffselect 1'", "raise", "DatabaseError: near: syntax error",
+              where="t.py:261")
+    (d,) = align([[*made[:2], "ok", "<Cursor>", "t.py:261", "t.py:272"]], [[*made, "t.py:272"]])
+    longrepr = 'File "/src/t.py", line 272, in test_x\n  helper()\nFile "/src/t.py", line 261, in helper\n'
+    failure = {"exc_type": "DatabaseError", "message": "x", "line": "t.py:261", "longrepr": longrepr}
+    assert blame([d], failure) is d
+    read = ev("Cursor.fetchone", "of 'select sql from sqlite_master'", outcome="('a',)", where="lib.py:1")
+    (d,) = align([[*read, "t.py:607"]], [[*read[:3], "('b',)", "lib.py:1", "t.py:607"]])
+    failure = {"exc_type": "AssertionError", "message": "assert 'b' == 'a'", "line": "t.py:606",
+               "source": "assert ("}
+    assert blame([d], failure) is d
+    assert blame([d], {**failure, "source": "assert x == 1"}) is None
+
+
+def test_a_tables_stored_sql_is_explained_by_a_table_check_not_an_index_one() -> None:
+    """Both checks read sqlite_schema.sql laid out anew; the user's value was a CREATE TABLE's text."""
+    def read(before: str, after: str) -> Any:
+        (d,) = align([ev("Cursor.fetchone", "of 'select sql from sqlite_master where name = ?'",
+                         outcome=f"({before!r},)")],
+                     [ev("Cursor.fetchone", "of 'select sql from sqlite_master where name = ?'",
+                         outcome=f"({after!r},)")])
+        return d
+    index = read("CREATE INDEX  i ON t ( a )", "CREATE INDEX i ON t (a)")
+    table = read("CREATE TABLE  t ( a  INTEGER )", "CREATE TABLE t (a INTEGER)")
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence(cid, "", Signature.of(d), "fetch", d.sqlite, d.turso, frozenset(context))
+        for cid, d, context in (("m.verbatim[create_index]", index, {"index"}),
+                                ("m.verbatim[create_table_spacing]", table, set()))])
+    user = read('CREATE TABLE "s" (\n   "id" INTEGER\n)', 'CREATE TABLE "s" ("id" INTEGER)')
+    assert knowledge.explain(user, context=frozenset({"index"})).check == "m.verbatim[create_table_spacing]"

@@ -347,7 +347,8 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     """
     failure = failure or {}
     line = str(failure.get("line") or "")
-    divergences = [d for d in divergences if not _after_failure(d, line)]
+    stopped = _stopped_at(failure)
+    divergences = [d for d in divergences if not _after_failure(d, stopped)]
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:
         if d.kind == "missing-name":
@@ -412,13 +413,28 @@ def _path_parted(majors: list[Divergence]) -> Divergence | None:
     return before[-1] if before else None
 
 
-def _after_failure(d: Divergence, line: str) -> bool:
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _stopped_at(failure: dict[str, Any]) -> tuple[str, int] | None:
+    """The test file and the last line of it Turso reached: the outermost frame of that file in the
+    traceback (a helper defined above the test is called from a later line), to the end of its statement."""
+    path, _, number = str(failure.get("line") or "").rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    frames = [int(n) for f, n in _FRAME.findall(str(failure.get("longrepr") or ""))
+              if f == path or f.endswith("/" + path)]
+    source = str(failure.get("source") or "").strip()
+    opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
+    span = STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0  # `assert (` goes on below
+    return path, (frames[0] if frames else int(number)) + span
+
+
+def _after_failure(d: Divergence, stopped: tuple[str, int] | None) -> bool:
     """A call made from a line of the failing test after the one it failed on: Turso stopped before it, so
     only SQLite went on to make it (a consequence of the failure, never its cause)."""
-    path, _, number = line.rpartition(":")
     o_path, _, o_number = d.origin.rpartition(":")
-    return bool(path) and o_path == path and number.isdigit() and o_number.isdigit() \
-        and int(o_number) > int(number)
+    return stopped is not None and o_path == stopped[0] and o_number.isdigit() and int(o_number) > stopped[1]
 
 
 def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:

@@ -176,6 +176,11 @@ class Evidence:
         return changed_values(self.sqlite, self.turso)
 
     @cached_property
+    def stored(self) -> frozenset[str]:
+        """The kinds of stored statement among the values this divergence changed (see `stored_kinds`)."""
+        return stored_kinds(self.changed)
+
+    @cached_property
     def error_kind(self) -> Any:
         """The kind of the error Turso raised: the taxonomy's, else its message with names taken out."""
         return kind_from_message(self.turso) or error_template(self.turso)
@@ -243,6 +248,7 @@ class Knowledge:
         user_kind: Any = (kind_from_message(d.turso) or error_template(d.turso) or None
                           if d.kind.startswith("error") else None)
         mine = changed_values(d.sqlite, d.turso)
+        stored = stored_kinds(mine)
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
@@ -259,7 +265,8 @@ class Knowledge:
                 score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
-            tie = (int(bool(mine) and mine == ev.changed), -ev.unshared_context(context),
+            tie = (int(bool(mine) and mine == ev.changed), len(stored & ev.stored),
+                   -ev.unshared_context(context),
                    sum(1 for s in names if s in check_id), len(ev.context & context),
                    -len(ev.context - context), sum(1 for s in subjects if s in check_id),
                    len(words & _words(check_text)))
@@ -352,6 +359,15 @@ def changed_values(sqlite: str, turso: str) -> frozenset[tuple[str, str]]:
     if x is None or y is None or len(x) != len(y):
         return frozenset()
     return frozenset((repr(p), repr(q)) for p, q in zip(x, y, strict=True) if p != q)
+
+
+_STORED = re.compile(r"^['\"]\s*(create\s+(?:unique\s+)?(?:table|index|view|trigger))\b", re.IGNORECASE)
+
+
+def stored_kinds(changed: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """`create table`, `create index`...: what kind of schema text the changed values were (a table's
+    stored SQL re-rendered is not an index's, though both differ the same way)."""
+    return frozenset(" ".join(m.group(1).lower().split()) for s, _ in changed if (m := _STORED.match(s)))
 
 
 _QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")
