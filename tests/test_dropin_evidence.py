@@ -820,3 +820,28 @@ def test_a_tables_stored_sql_is_explained_by_a_table_check_not_an_index_one() ->
                                 ("m.verbatim[create_table_spacing]", table, set()))])
     user = read('CREATE TABLE "s" (\n   "id" INTEGER\n)', 'CREATE TABLE "s" ("id" INTEGER)')
     assert knowledge.explain(user, context=frozenset({"index"})).check == "m.verbatim[create_table_spacing]"
+
+
+def test_a_failure_reported_on_a_with_line_came_after_its_block() -> None:
+    """`with pytest.raises(E):` fails in its exit, after the block's lines below it ran."""
+    made = ev("Connection.in_transaction", "", "raise", "ProgrammingError: closed", where="lib.py:962")
+    (d,) = align([[*made, "t.py:63"]], [[*made[:2], "ok", "False", "lib.py:962", "t.py:63"]])
+    failure = {"exc_type": "Failed", "message": "DID NOT RAISE ProgrammingError", "line": "t.py:62",
+               "source": "with pytest.raises(sqlite3.ProgrammingError):"}
+    assert blame([d], failure) is d
+
+
+def test_a_statement_spanning_many_lines_ends_where_python_says(tmp_path: Path) -> None:
+    """`assert (` on line 2 compares with a value read on line 8: both are one statement."""
+    test = tmp_path / "tests" / "test_x.py"
+    test.parent.mkdir()
+    test.write_text("def test_x(t):\n    assert (\n        'a'\n        'b'\n        'c'\n        'd'\n"
+                    "        'e'\n    ) == t.schema\n    assert t.pks == []\n", encoding="utf-8")
+    read = ev("Cursor.fetchone", "of 'select sql from sqlite_master'", outcome="('a',)", where="lib.py:1")
+    (d,) = align([[*read, "tests/test_x.py:8"]], [[*read[:3], "('b',)", "lib.py:1", "tests/test_x.py:8"]])
+    longrepr = f'File "{test}", line 2, in test_x\n    assert (\n'
+    failure = {"exc_type": "AssertionError", "message": "assert 'b' == 'a'", "line": "tests/test_x.py:2",
+               "source": "assert (", "longrepr": longrepr}
+    assert blame([d], failure) is d
+    (later,) = align([[*read, "tests/test_x.py:9"]], [[*read[:3], "('b',)", "lib.py:1", "tests/test_x.py:9"]])
+    assert blame([later], failure) is None

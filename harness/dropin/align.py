@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.trace import INERT, MISSING, OK, RAISE
@@ -422,12 +424,36 @@ def _stopped_at(failure: dict[str, Any]) -> tuple[str, int] | None:
     path, _, number = str(failure.get("line") or "").rpartition(":")
     if not path or not number.isdigit():
         return None
-    frames = [int(n) for f, n in _FRAME.findall(str(failure.get("longrepr") or ""))
+    frames = [(f, int(n)) for f, n in _FRAME.findall(str(failure.get("longrepr") or ""))
               if f == path or f.endswith("/" + path)]
     source = str(failure.get("source") or "").strip()
-    opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
-    span = STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0  # `assert (` goes on below
-    return path, (frames[0] if frames else int(number)) + span
+    if source.startswith(("with ", "async with ", "for ", "async for ", "while ")):
+        return None  # a block's exit or next round is reported on its first line, after its body ran
+    file, line = frames[0] if frames else ("", int(number))
+    end = _statement_end(file, line) if file else None
+    if end is None:  # the file cannot be read: a statement that opens a bracket goes on below
+        opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
+        end = line + (STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0)
+    return path, end
+
+
+@functools.lru_cache(maxsize=64)
+def _statements(file: str) -> dict[int, int]:
+    """First line -> last line of every statement of a Python file (empty if it cannot be read)."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    spans: dict[int, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
+    return spans
+
+
+def _statement_end(file: str, line: int) -> int | None:
+    """The last line of the statement that starts on `line` of `file` (a multi-line `assert (`)."""
+    return _statements(file).get(line)
 
 
 def _after_failure(d: Divergence, stopped: tuple[str, int] | None) -> bool:

@@ -26,6 +26,13 @@ from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.errors import ErrorKind, kind_from_message
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
+#: Error kinds too broad to tie two statements' errors together by themselves.
+BROAD_KINDS = frozenset({ErrorKind.SYNTAX, ErrorKind.UNSUPPORTED, ErrorKind.DRIVER_OPERATION_FAILED,
+                         ErrorKind.MISUSE})
+#: Constraint violations: which class one raises depends on the statement (OR FAIL, a trigger's RAISE).
+CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIOLATION,
+                              ErrorKind.CHECK_VIOLATION, ErrorKind.FOREIGN_KEY_VIOLATION,
+                              ErrorKind.CONSTRAINT_VIOLATION})
 #: How much of the SQL's features a likely match must share.
 LIKELY_OVERLAP = 0.5
 #: Impact class of a drafted entry, by kind of difference.
@@ -249,6 +256,9 @@ class Knowledge:
                           if d.kind.startswith("error") else None)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
+        user_template = error_template(d.turso)
+        remapped = (d.kind == "error-class" and user_kind not in CONSTRAINT_KINDS
+                    and error_template("raised " + d.sqlite.removeprefix("raised ")) == user_template)
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
@@ -257,18 +267,21 @@ class Knowledge:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 same_kind = ev.error_kind == user_kind
-                # a syntax error is about the statement's own text: it must share the statement's shape
+                # a kind as broad as "syntax error" or "unsupported" is about the statement's own text:
+                # it must share the statement's shape, or (not for syntax) the message without names
+                same_message = user_kind != ErrorKind.SYNTAX and user_template == error_template(ev.turso)
                 matched = same_kind and (score > 0 or (sig.classes == ev.signature.classes
-                                                       and user_kind != ErrorKind.SYNTAX))
-                # another engine error raised as the same other class: the class mapping is Turso's rule
-                mapped = d.kind == "error-class" and sig.classes == ev.signature.classes
+                                                       and (user_kind not in BROAD_KINDS or same_message)))
+                # the same error raised as another class, as a check sees another engine error raised:
+                # the class mapping is Turso's rule (a constraint's class depends on the statement: not so)
+                mapped = remapped and sig.classes == ev.signature.classes
                 score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
             tie = (int(bool(mine) and mine == ev.changed), len(stored & ev.stored),
                    -ev.unshared_context(context),
                    sum(1 for s in names if s in check_id), len(ev.context & context),
-                   -len(ev.context - context), sum(1 for s in subjects if s in check_id),
+                   sum(1 for s in subjects if s in check_id),
                    len(words & _words(check_text)))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
