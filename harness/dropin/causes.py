@@ -190,7 +190,12 @@ class Evidence:
     @cached_property
     def error_kind(self) -> Any:
         """The kind of the error Turso raised: the taxonomy's, else its message with names taken out."""
-        return kind_from_message(self.turso) or error_template(self.turso)
+        return _kind(self.turso)
+
+    @cached_property
+    def sqlite_error_kind(self) -> Any:
+        """The kind of the error SQLite raised, the same way (empty when SQLite raised none)."""
+        return _kind(self.sqlite)
 
 
 class Knowledge:
@@ -254,6 +259,7 @@ class Knowledge:
         # an error the taxonomy has no kind for is compared by its message with names taken out
         user_kind: Any = (kind_from_message(d.turso) or error_template(d.turso) or None
                           if d.kind.startswith("error") else None)
+        user_sqlite_kind = _kind(d.sqlite)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
         user_template = error_template(d.turso)
@@ -266,7 +272,8 @@ class Knowledge:
         for ev in candidates:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
-                same_kind = ev.error_kind == user_kind
+                # the same error on Turso, and the same (or no) error on SQLite
+                same_kind = ev.error_kind == user_kind and ev.sqlite_error_kind == user_sqlite_kind
                 # a kind as broad as "syntax error" or "unsupported" is about the statement's own text:
                 # it must share the statement's shape, or (not for syntax) the message without names
                 same_message = user_kind != ErrorKind.SYNTAX and user_template == error_template(ev.turso)
@@ -279,10 +286,9 @@ class Knowledge:
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
             tie = (int(bool(mine) and mine == ev.changed), len(stored & ev.stored),
-                   -ev.unshared_context(context),
-                   sum(1 for s in names if s in check_id), len(ev.context & context),
-                   sum(1 for s in subjects if s in check_id),
-                   len(words & _words(check_text)))
+                   -ev.unshared_context(context), sum(1 for s in names if s in check_id),
+                   sum(1 for s in subjects if s in check_id), len(words & _words(check_text)),
+                   len(ev.context & context))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:
@@ -386,6 +392,13 @@ def stored_kinds(changed: frozenset[tuple[str, str]]) -> frozenset[str]:
 _QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")
 _OBJECT = re.compile(r"\b(?:table|view|index|trigger|column|function|module|collation)\s+(?:\?|[\w.$]+)",
                      re.IGNORECASE)
+
+
+def _kind(outcome: str) -> Any:
+    """An outcome's kind of error: the taxonomy's, else its message with names taken out; "" for none."""
+    if not outcome.startswith("raised "):
+        return ""
+    return kind_from_message(outcome) or error_template(outcome)
 
 
 def error_template(outcome: str) -> str:
