@@ -18,6 +18,7 @@ from stc_harness.outcomes import BROKEN, SAME, TRACKED_BACKEND, VERSION_GAP
 CONTRADICTED = ("claims Yes, differs", "claims Yes, errors", "claims Yes, fails", "claims No, works",
                 "claims Partial, the stated limitation does not hold")
 
+
 def _has_new_error(turso: Any, ref: Any) -> bool:
     if not isinstance(turso, list) or not isinstance(ref, list):
         return isinstance(turso, dict) and "error" in turso
