@@ -33,6 +33,10 @@ except ImportError as exc:  # no wheel for this platform or Python: the backend 
 
 T = TypeVar("T")
 
+#: The backend's id (in test ids, reports and `--backend`): its implementation's name, as `sqlite` and
+#: `turso` are. It plays the tracked role (`stc_harness.outcomes.TRACKED_BACKEND`) at TRACKED_SQLITE and
+#: is a point of the SQLite-version axis at any other release, so the id does not name the role.
+NAME = "sqlean"
 #: Why this backend is in the run, as the header and the report say it.
 PURPOSE = "the SQLite release Turso tracks (attribution reference)"
 #: The SQLite release Turso tracks (pyturso 0.8.3 reports it); a different sqlean.py is a matrix point.
@@ -41,7 +45,7 @@ TRACKED_SQLITE = "3.50.4"
 _ids = itertools.count(1)
 
 
-def classify(exc: BaseException, backend: str = "sqlean") -> DatabaseError:
+def classify(exc: BaseException, backend: str = NAME) -> DatabaseError:
     """Classify a sqlean exception as the sqlite adapter classifies sqlite3's (same API).
 
     sqlean.py's `sqlite_errorname` is the primary result code (`SQLITE_CONSTRAINT`) where the stdlib
@@ -61,7 +65,7 @@ def classify(exc: BaseException, backend: str = "sqlean") -> DatabaseError:
 class SqleanConnection(DriverThreadConnection):
     """A harness connection over one sqlean connection, on its own driver thread."""
 
-    backend_name = "sqlean"
+    backend_name = NAME
     batch_reuses_cursor = True  # the sqlite3 API: cursors report rowcount/lastrowid the same either way
 
     def classify(self, exc: BaseException) -> DatabaseError:
@@ -76,7 +80,7 @@ class SqleanConnection(DriverThreadConnection):
 class SqleanBackend:
     """SQLite 3.50.4 through sqlean.py's sqlite3 API, with the sqlite adapter's semantics (busy timeout 0)."""
 
-    name = "sqlean"
+    name = NAME
     #: The blocking DB-API module (what a user would import instead of sqlite3).
     sync_module = "sqlean"
     #: sqlean.py has no asyncio module of its own.
@@ -97,13 +101,13 @@ class SqleanBackend:
         version = sqlean.sqlite_version
         purpose = PURPOSE if version == TRACKED_SQLITE else (
             f"SQLite {version}, a point of the SQLite-version axis (Turso tracks {TRACKED_SQLITE})")
-        return BackendInfo("sqlean", "sqlean.py", dist_version("sqlean.py"), version, {"purpose": purpose})
+        return BackendInfo(NAME, "sqlean.py", dist_version("sqlean.py"), version, {"purpose": purpose})
 
     def parse_url(self, url: str | DatabaseURL) -> DatabaseURL:
         """Parse a `sqlean:` URL."""
         parsed = url if isinstance(url, DatabaseURL) else parse_url(url, schemes=(self.name,))
         if parsed.scheme != self.name:
-            raise ValueError(f"sqlean backend cannot open {parsed}")
+            raise ValueError(f"{NAME} backend cannot open {parsed}")
         return parsed
 
     def _options(self, url: DatabaseURL, options: dict[str, Any]) -> int:
@@ -113,7 +117,7 @@ class SqleanBackend:
         """Open a connection in autocommit mode (the harness issues BEGIN itself)."""
         parsed = self.parse_url(url)
         busy_ms = self._options(parsed, options)
-        thread = DriverThread(f"sqlean-{next(_ids)}")
+        thread = DriverThread(f"{NAME}-{next(_ids)}")
         try:
             raw = await thread.call(lambda: sqlean.connect(parsed.path, isolation_level=None,
                                                            timeout=busy_ms / 1000))

@@ -104,3 +104,16 @@ ROLE_LABELS = {
     TRACKED: "the tracked SQLite (the release Turso tracks: attributes each difference)",
     EXPECT: "the check's own expectation",
 }
+
+# --- backend ids that play a role by default ---------------------------------------------------------
+
+#: The backend that plays the tracked role unless `--tracked-reference` (or the hunt's `--reference`)
+#: names another. Backend ids name implementations, as `sqlite` (the stdlib sqlite3) and `turso`
+#: (pyturso) do: this one is sqlean.py's SQLite, the tracked SQLite at its pinned release and a point of
+#: the SQLite-version axis at any other (docs/attribution.md, "Names: the role and its implementation").
+TRACKED_BACKEND = "sqlean"
+#: Backends that are SQLite itself, one release each (the stdlib's, and sqlean.py's): lanes a hunt runs
+#: beside its subjects, and the points of the version matrix's SQLite axis.
+SQLITE_BACKENDS = ("sqlite", TRACKED_BACKEND)
+#: How a reader names the tracked SQLite, before its implementation: "tracked SQLite (sqlean.py 3.50.4)".
+TRACKED_LABEL = "tracked SQLite"

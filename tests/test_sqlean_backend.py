@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from stc_harness.adapters.backend_registry import TRACKED, select
+from stc_harness.adapters.backend_registry import select
 from stc_harness.errors import DatabaseError, ErrorKind, UsageError
+from stc_harness.outcomes import TRACKED_BACKEND
 
 sqlean = pytest.importorskip("sqlean")
 
@@ -61,8 +62,8 @@ def test_constraint_kinds_match_the_stdlib_classification(tmp_path: Path) -> Non
 
 def test_all_leaves_the_tracked_sqlite_out_and_a_name_selects_it() -> None:
     chosen, broken = select([])
-    assert TRACKED not in {s.id for s in chosen} | set(broken)
-    assert [s.id for s in select([TRACKED])[0]] == [TRACKED]
+    assert TRACKED_BACKEND not in {s.id for s in chosen} | set(broken)
+    assert [s.id for s in select([TRACKED_BACKEND])[0]] == [TRACKED_BACKEND]
 
 
 def test_without_sqlean_py_the_backend_fails_to_load_saying_attribution_unavailable(
@@ -77,7 +78,7 @@ def test_without_sqlean_py_the_backend_fails_to_load_saying_attribution_unavaila
     monkeypatch.setattr(builtins, "__import__", no_sqlean)
     monkeypatch.delitem(sys.modules, "stc_backends.sqlean", raising=False)
     with pytest.raises(UsageError) as info:
-        select([TRACKED])
+        select([TRACKED_BACKEND])
     assert "attribution unavailable" in str(info.value)
     monkeypatch.undo()
     importlib.import_module("stc_backends.sqlean")

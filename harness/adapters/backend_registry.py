@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from stc_harness.adapters.urls import DatabaseURL, parse_url
 from stc_harness.errors import Unsupported, UsageError
+from stc_harness.outcomes import TRACKED_BACKEND
 from stc_harness.safety.secrets import is_secret_option, mask, remember
 
 ENTRY_POINT_GROUP = "conformance.backends"
@@ -23,13 +24,14 @@ BUILTIN: dict[str, str] = {"sqlite": "stc_backends.sqlite:SQLiteBackend",
                            "turso": "stc_backends.turso:TursoBackend",
                            "sqlean": "stc_backends.sqlean:SqleanBackend"}
 REFERENCE = "sqlite"
-#: The tracked SQLite: the release Turso tracks, through the stdlib sqlite3 API. It attributes each
-#: difference (Turso's own or a SQLite version gap) and runs only for checks that differ, so `all` leaves
-#: it out (name it with --backend to run every check on it, as the matrix's SQLite axis does).
-TRACKED = "sqlean"
-NOT_IN_ALL = (TRACKED,)
+#: The tracked SQLite (`outcomes.TRACKED_BACKEND`): the release Turso tracks, through the stdlib sqlite3
+#: API. It attributes each difference (Turso's own or a SQLite version gap) and runs only for checks that
+#: differ, so `all` leaves it out (name it with --backend to run every check on it, as the matrix's SQLite
+#: axis does). `TRACKED` is the name the plugin reads it by (kept until the plugin package lands).
+TRACKED = TRACKED_BACKEND
+NOT_IN_ALL = (TRACKED_BACKEND,)
 #: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
-#: Others (a third-party backend, `sqlean`) are optional: their absence is shown in the header only.
+#: Others (a third-party backend, the tracked SQLite) are optional: their absence is shown in the header.
 DEFAULT_BACKENDS = ("sqlite", "turso")
 
 #: Plugin backends this repository ships as distributions of their own (plugins/<name>/): the built-in

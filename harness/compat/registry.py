@@ -1,5 +1,5 @@
 """Registry entries for the compat rows where Turso differs, measured: impact from what changed, and
-attribution from running the same probe on the SQLite release Turso tracks (sqlean.py 3.50.4)."""
+attribution from running the same probe on the tracked SQLite (the release Turso tracks: sqlean.py 3.50.4)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from stc_harness.compat.probes import Probe, probe
 from stc_harness.compat.table import Row, load
 from stc_harness.differences import load_file
 from stc_harness.differential.case import Case, Stmt
-from stc_harness.differential.engines import Engine, run_cases, sqlean_engine
+from stc_harness.differential.engines import Engine, run_cases, tracked_engine
 from stc_harness.differential.toml_out import registry_text
 from stc_harness.outcomes import TURSO_OWN, UNDOCUMENTED, VERSION_GAP
 
@@ -79,7 +79,7 @@ def _first_difference(turso: list[Any], ref: list[Any], sql: tuple[str, ...]) ->
     return "the observations differ in length"
 
 
-def entry_for(row: Row, check: dict[str, Any], reference: str, sqlean: Engine,
+def entry_for(row: Row, check: dict[str, Any], reference: str, tracked: Engine,
               document: str) -> dict[str, Any]:
     """A registry entry documenting a compat check where Turso differs, attribution measured."""
     p = probe(row)
@@ -90,12 +90,12 @@ def entry_for(row: Row, check: dict[str, Any], reference: str, sqlean: Engine,
         what = f"Turso's probe fails: {json.dumps(turso)}; the vendor claims {row.claim}"
     else:
         ref = check["results"][reference]["observed"]
-        tracked = probe_on(sqlean, p)
-        attribution = VERSION_GAP if tracked == turso else TURSO_OWN
+        seen = probe_on(tracked, p)
+        attribution = VERSION_GAP if seen == turso else TURSO_OWN
         kind = impact(turso, ref)
-        what = (_first_difference(turso, ref, p.sql) + f". SQLite {sqlean.version} observes "
-                + ("the same as Turso." if tracked == turso else "what the reference does."
-                   if tracked == ref else f"{json.dumps(tracked)[:160]}."))
+        what = (_first_difference(turso, ref, p.sql) + f". SQLite {tracked.version} observes "
+                + ("the same as Turso." if seen == turso else "what the reference does."
+                   if seen == ref else f"{json.dumps(seen)[:160]}."))
     comment = f" ({row.comment})" if row.comment else ""
     return {
         "id": f"compat.{row.key}", "check": check["id"],
@@ -117,24 +117,24 @@ PRAGMA_HEADER = """\
 """
 
 
-def pragma_entry(name: str, check: dict[str, Any], reference: str, sqlean: Engine,
+def pragma_entry(name: str, check: dict[str, Any], reference: str, tracked: Engine,
                  claims: dict[str, Row]) -> dict[str, Any]:
     """A registry entry documenting a PRAGMA whose read/set/read-back/effect differs on Turso."""
     sqls = PRAGMAS[name].statements(name)
     turso, ref = check["results"]["turso"]["observed"], check["results"][reference]["observed"]
-    tracked = shaped_where(run_on(sqlean, sqls, file=True, ordered=False), sqls, SHAPE)
+    seen = shaped_where(run_on(tracked, sqls, file=True, ordered=False), sqls, SHAPE)
     row = claims.get(name)
     claim = f"COMPAT.md claims {row.claim}" + (f" ({row.comment})" if row and row.comment else "") \
         if row else "not in COMPAT.md"
     return {
         "id": f"pragmas.{name}", "check": check["id"],
         "title": f"PRAGMA {name}: Turso's read, write, read-back or effect differs from SQLite",
-        "impact": impact(turso, ref), "attribution": VERSION_GAP if tracked == turso else TURSO_OWN,
+        "impact": impact(turso, ref), "attribution": VERSION_GAP if seen == turso else TURSO_OWN,
         "source": {"document": "https://www.sqlite.org/pragma.html", "section": f"PRAGMA {name}"},
         "reason": (f"Measured ({claim}). " + _first_difference(turso, ref, sqls)
-                   + f". SQLite {sqlean.version} observes "
-                   + ("the same as Turso." if tracked == turso else "what the reference does."
-                      if tracked == ref else f"{json.dumps(tracked)[:160]}.")),
+                   + f". SQLite {tracked.version} observes "
+                   + ("the same as Turso." if seen == turso else "what the reference does."
+                      if seen == ref else f"{json.dumps(seen)[:160]}.")),
         "expect": {"turso": turso},
     }
 
@@ -146,7 +146,7 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
     claims = {r.feature.split()[-1]: r for r in rows if r.section == "PRAGMA"}
     existing = {e.id for e in load_file(out)} if out.exists() else set()
     kept = out.read_text(encoding="utf-8") if out.exists() else PRAGMA_HEADER
-    sqlean = sqlean_engine()
+    tracked = tracked_engine()
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
@@ -154,7 +154,7 @@ def write_pragmas(report: Path, out: Path) -> tuple[int, int]:
             continue
         name = check["id"].split("[", 1)[1].rstrip("]")
         if f"pragmas.{name}" not in existing:
-            new.append(pragma_entry(name, check, doc["reference"], sqlean, claims))
+            new.append(pragma_entry(name, check, doc["reference"], tracked, claims))
     text = kept.rstrip() + "\n" + registry_text("", new).lstrip("\n") if new else kept
     out.write_text(text, encoding="utf-8")
     return len(new), len(existing)
@@ -168,7 +168,7 @@ def write(report: Path, out: Path) -> tuple[int, int]:
     document = f"{source.repository}@{source.commit[:12]}:{source.path}"
     existing = {e.id for e in load_file(out)} if out.exists() else set()
     kept = out.read_text(encoding="utf-8") if out.exists() else HEADER
-    sqlean = sqlean_engine()
+    tracked = tracked_engine()
     new = []
     for check in doc["checks"]:
         res = check["results"].get("turso", {})
@@ -177,7 +177,7 @@ def write(report: Path, out: Path) -> tuple[int, int]:
         key = check["id"].split("[", 1)[1].rstrip("]")
         if f"compat.{key}" in existing:
             continue
-        new.append(entry_for(by_key[key], check, doc["reference"], sqlean, document))
+        new.append(entry_for(by_key[key], check, doc["reference"], tracked, document))
     text = kept.rstrip() + "\n" + registry_text("", new).lstrip("\n") if new else kept
     out.write_text(text, encoding="utf-8")
     return len(new), len(existing)

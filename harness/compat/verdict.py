@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from stc_harness.adapters import backend_registry
 from stc_harness.compat.probes import LIMITATION_PROBED, probe
 from stc_harness.compat.table import Row, Source, load
-from stc_harness.outcomes import BROKEN, SAME, VERSION_GAP
+from stc_harness.outcomes import BROKEN, SAME, TRACKED_BACKEND, VERSION_GAP
 
 #: Outcomes that contradict the vendor's claim (its own section in the report).
 CONTRADICTED = ("claims Yes, differs", "claims Yes, errors", "claims Yes, fails", "claims No, works",
                 "claims Partial, the stated limitation does not hold")
-#: The tracked SQLite backend, whose observation the claims are judged against when the run has it.
-TRACKED = backend_registry.TRACKED
 
 
 def _has_new_error(turso: Any, ref: Any) -> bool:
@@ -51,10 +48,12 @@ def claim_outcome(row: Row, check: dict[str, Any] | None, reference: str) -> str
         return f"claims {claim}, probe {turso['outcome']}"
     if p.turso_only:
         return f"claims {claim}, works" if turso["outcome"] == SAME else f"claims {claim}, fails"
-    ref_name = TRACKED if TRACKED in results and results[TRACKED].get("observed") is not None else reference
+    # the claims are judged against the tracked SQLite's observation when the run has it
+    tracked = results.get(TRACKED_BACKEND, {}).get("observed") is not None
+    ref_name = TRACKED_BACKEND if tracked else reference
     ref = results.get(ref_name, {}).get("observed")
     entry = (check or {}).get("entry") or {}
-    gap = ref_name != TRACKED and entry.get("attribution") == VERSION_GAP
+    gap = ref_name != TRACKED_BACKEND and entry.get("attribution") == VERSION_GAP
     same = turso.get("observed") == ref or gap
     if same:
         if claim == "Yes":

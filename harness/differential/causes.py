@@ -1,6 +1,6 @@
 """What a finding is about, beyond its signature: whose difference it is, and its cause.
 
-Attribution: a hunt compares with the SQLite release Turso tracks (`sqlean`) by default, so a Turso
+Attribution: a hunt compares with the tracked SQLite (backend `sqlean`) by default, so a Turso
 finding is Turso's own; a stdlib-SQLite lane that differs from it shows a SQLite version gap. With
 the stdlib SQLite as the reference, a Turso finding the tracked SQLite shares is a version gap too.
 
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from stc_harness.differential.compare import first_disagreement
+from stc_harness.outcomes import SQLITE_BACKENDS, TRACKED_BACKEND, TURSO_OWN, VERSION_GAP
 
-#: The SQLite Turso tracks, and every backend that is a SQLite release (a lane, not a subject).
-TRACKED = "sqlean"
-SQLITE_LANES = ("sqlite", "sqlean")
-TURSO_OWN, VERSION_GAP, UNKNOWN = "turso", "sqlite-version", "unknown"
+#: A hunt's attribution when nothing measured it (no tracked SQLite ran).
+UNKNOWN = "unknown"
 #: Float differences up to this many units in the last place are "last-digit" (one `ulp` cause).
 ULP_LIMIT = 4096
 #: Aliases: one function under two names is one cause.
@@ -30,21 +29,21 @@ ALIASES = {"substring": "substr", "ceiling": "ceil", "power": "pow", "format": "
 
 
 def default_reference() -> str:
-    """`sqlean` (the SQLite Turso tracks) when sqlean.py is installed, else the stdlib `sqlite`."""
+    """The tracked SQLite (`TRACKED_BACKEND`) when sqlean.py is installed, else the stdlib `sqlite`."""
     try:
         import sqlean  # noqa: F401
     except ImportError:
         return "sqlite"
-    return TRACKED
+    return TRACKED_BACKEND
 
 
 def attribution(backend: str, reference: str, outcomes: dict[str, Any]) -> str:
     """Whose difference a finding of `backend` against `reference` is (`outcomes`: every backend's)."""
-    if backend in SQLITE_LANES:
+    if backend in SQLITE_BACKENDS:
         return VERSION_GAP  # one SQLite release against another
-    if reference == TRACKED:
+    if reference == TRACKED_BACKEND:
         return TURSO_OWN
-    tracked = outcomes.get(TRACKED)
+    tracked = outcomes.get(TRACKED_BACKEND)
     if tracked is None:
         return UNKNOWN
     return VERSION_GAP if first_disagreement(tracked, outcomes[backend]) is None else TURSO_OWN

@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from stc_harness.adapters.backend_registry import REFERENCE, available, load_target
 from stc_harness.differences import RegistryError, builtin_folder, load_registries
 from stc_harness.differential.causegroups import group
-from stc_harness.differential.causes import TRACKED, VERSION_GAP, default_reference
+from stc_harness.differential.causes import VERSION_GAP, default_reference
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.engines import Engine, lineup
 from stc_harness.differential.findings import (
@@ -36,7 +38,9 @@ from stc_harness.differential.replay import (
     replay_isolated,
     saved_cases,
 )
+from stc_harness.differential.triage import retriage
 from stc_harness.errors import UsageError
+from stc_harness.outcomes import TRACKED_BACKEND, TRACKED_LABEL
 from stc_harness.safety.output_paths import check_file, write_or_fallback
 
 #: Cases of the default hunt (no --cases, no --budget): fixed, so a seed always names the same findings.
@@ -80,8 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--backend", action="append", default=[], metavar="NAME",
                    help="backend to hunt on (repeatable; default: sqlite and turso)")
     p.add_argument("--reference", default=None,
-                   help="backend whose results are the baseline (default: sqlean, the SQLite release Turso "
-                        "tracks, when sqlean.py is installed; else sqlite)")
+                   help=f"backend whose results are the baseline (default: the {TRACKED_LABEL}, the release "
+                        f"Turso tracks: backend {TRACKED_BACKEND}, when sqlean.py is installed; else sqlite)")
     p.add_argument("--no-stdlib-lane", action="store_true",
                    help="do not also run the stdlib SQLite (which shows SQLite version gaps)")
     p.add_argument("--retriage", action="store_true",
@@ -260,8 +264,6 @@ def closing_line(res: HuntResult, saved: bool) -> str:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
@@ -371,10 +373,6 @@ def tracked_only_cases(folder: Path) -> frozenset[str]:
 
 def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     """`--retriage`: label every saved case Turso's own or a version gap (measured); rewrite the registry."""
-    from collections import Counter
-
-    from stc_harness.differential.triage import retriage
-
     folder = Path(args.cases_dir)
     labels = retriage(folder)
     path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
@@ -439,10 +437,10 @@ def main(argv: list[str]) -> int:
     ref = next(e for e in engines if e.name == args.reference)
     others = ", ".join(e.describe() for e in engines if e.name != args.reference)
     print(f"hunt: seed {args.seed}, {budget}; reference {ref.describe()}; others: {others}", file=out)
-    if ref.name != TRACKED:
-        print("note: the reference is not the SQLite release Turso tracks: a Turso finding the tracked "
-              "SQLite shares is labelled a version gap only when sqlean runs too (else: attribution "
-              "unavailable)", file=out)
+    if ref.name != TRACKED_BACKEND:
+        print(f"note: the reference is not the {TRACKED_LABEL}: a Turso finding the {TRACKED_LABEL} "
+              f"shares is labelled a version gap only when it runs too (--backend {TRACKED_BACKEND}; "
+              "else: attribution unavailable)", file=out)
     res = hunt(config)
     if res.skipped_functions:
         print(f"not generated (the reference lacks them): {', '.join(res.skipped_functions)}", file=out)

@@ -20,7 +20,8 @@ from stc_harness.adapters.connection import PASS_THROUGH
 from stc_harness.differential.case import Runnable
 from stc_harness.differential.normalise import Outcome, failed, observe, ok
 from stc_harness.differential.wire import PROTOCOL, Packed, WireCase, to_wire, unpack
-from stc_harness.errors import DatabaseError, ErrorKind, UsageError
+from stc_harness.errors import DatabaseError, ErrorKind, UsageError, kind_from_message
+from stc_harness.outcomes import TRACKED_BACKEND, TRACKED_LABEL
 
 
 def dbapi_execute(conn: Any, sql: str) -> tuple[Sequence[Any], int]:
@@ -50,8 +51,10 @@ class Engine:
     execute: Callable[[Any, str], tuple[Sequence[Any], int]] = dbapi_execute
 
     def describe(self) -> str:
-        """`name (driver version)` for the run header."""
-        return f"{self.name} ({self.driver} {self.version})"
+        """`name (driver version)` for the run header; the tracked SQLite is named by its role:
+        `tracked SQLite (sqlean.py 3.50.4)`."""
+        who = TRACKED_LABEL if self.name == TRACKED_BACKEND else self.name
+        return f"{who} ({self.driver} {self.version})"
 
 
 def _replace_invalid_utf8(data: bytes) -> str:
@@ -134,22 +137,23 @@ def turso_engine() -> Engine:
     return Engine("turso", "pyturso", version, open_, lambda exc: classify(exc, "turso"), execute=execute)
 
 
-def _sqlean_classify(exc: BaseException) -> DatabaseError:
-    """Classify a sqlean exception like the `sqlean` backend does (its classifier, when it is installed)."""
+def _tracked_classify(exc: BaseException) -> DatabaseError:
+    """Classify a sqlean.py exception like the tracked SQLite's backend does (its classifier, when the
+    backend module imports: it needs sqlean.py, which raised the exception, so it normally does)."""
     try:
         from stc_backends.sqlean import classify
     except ImportError:  # the backend module is absent: the same rules, on the sqlite3 classifier
         from stc_backends.sqlite import classify as classify_sqlite3
-        from stc_harness.errors import kind_from_message
 
-        err = classify_sqlite3(exc, "sqlean")
+        err = classify_sqlite3(exc, TRACKED_BACKEND)
         kind = kind_from_message(err.raw.message) if err.raw.code == "SQLITE_CONSTRAINT" else None
-        return DatabaseError(kind, err.raw, "sqlean") if kind is not None else err
-    return classify(exc, "sqlean")
+        return DatabaseError(kind, err.raw, TRACKED_BACKEND) if kind is not None else err
+    return classify(exc, TRACKED_BACKEND)
 
 
-def sqlean_engine() -> Engine:
-    """The SQLite release Turso tracks: sqlean.py's sqlite3-compatible module, extensions off, autocommit.
+def tracked_engine() -> Engine:
+    """The tracked SQLite (the release Turso tracks): sqlean.py's sqlite3-compatible module, extensions
+    off, autocommit.
 
     The hunt's default reference: a difference between Turso and this SQLite is Turso's own; one that
     only the older stdlib SQLite shows is a SQLite version gap.
@@ -168,12 +172,12 @@ def sqlean_engine() -> Engine:
         conn.text_factory = _replace_invalid_utf8
         return conn
 
-    return Engine("sqlean", "sqlean.py", sqlean.sqlite_version, open_, _sqlean_classify,
+    return Engine(TRACKED_BACKEND, "sqlean.py", sqlean.sqlite_version, open_, _tracked_classify,
                   execute=_kept_cursor_execute)
 
 
 ENGINES: dict[str, Callable[[], Engine]] = {"sqlite": sqlite_engine, "turso": turso_engine,
-                                            "sqlean": sqlean_engine}
+                                            TRACKED_BACKEND: tracked_engine}
 
 
 def engine(name: str) -> Engine:

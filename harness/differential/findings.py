@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stc_harness.differences import Entry, Registry
+from stc_harness.differences import Entry, Registry, load_file
 from stc_harness.differential.case import Case
-from stc_harness.differential.causes import CauseKey, cause_key
+from stc_harness.differential.causes import CauseKey, attribution, cause, cause_key, ulps
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.normalise import Outcome, observation
 from stc_harness.differential.toml_out import registry_text
@@ -49,8 +49,6 @@ class Finding:
     @property
     def cause(self) -> str:
         """What the finding is about (`stc_harness.differential.causes.cause`)."""
-        from stc_harness.differential.causes import cause
-
         return cause(self.signature, self.kind, self.returned(self.reference), self.returned(self.backend),
                      self.message(self.reference), self.message(self.backend))
 
@@ -64,8 +62,6 @@ class Finding:
     @property
     def ulps(self) -> float | None:
         """How far the REAL values are apart, in units in the last place, if that is all that differs."""
-        from stc_harness.differential.causes import ulps
-
         return ulps(self.returned(self.reference), self.returned(self.backend))
 
     def returned(self, backend: str) -> Any:
@@ -102,8 +98,6 @@ def match(registry: Registry, signature: str) -> Entry | None:
 def classify(findings: list[Finding], registry: Registry, tracked_only: frozenset[str] = frozenset()) -> None:
     """Mark each finding documented (naming the entry, or a saved tracked-only case) or undocumented, and
     say whose difference it is."""
-    from stc_harness.differential.causes import attribution
-
     for f in findings:
         f.entry = match(registry, f.signature)
         f.status = DOCUMENTED if f.entry is not None or f.signature in tracked_only else UNDOCUMENTED
@@ -193,8 +187,6 @@ REGISTRY_HEADER = """\
 
 def write_registry(cases: dict[str, dict[str, Any]], path: Path) -> Path:
     """Regenerate the discovery registry file from every saved case (but the tracked-only ones)."""
-    from stc_harness.differences import load_file
-
     default = "measured (differential discovery)"
     known = {e.id: (str(e.impact), str(e.attribution)) for e in load_file(path)} if path.exists() else {}
     entries = [registry_entry(c, c.get("found_with", {}).get("document", default), known)

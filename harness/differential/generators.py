@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from stc_harness.differential.case import Case, Stmt
+from stc_harness.differential.grammar import query_cases
 from stc_harness.differential.sqlast import BINARY, POSTFIX, PREFIX, Expr, binary, call, col, hole
 from stc_harness.differential.values import (
     INT64_MAX,
@@ -330,8 +331,6 @@ def plans(functions: Sequence[str], aggregates: Sequence[str],
           categories: Iterable[str] = CATEGORIES) -> st.SearchStrategy[Plan]:
     """Hypothesis examples: `TEMPLATES_PER_EXAMPLE` templates of the chosen categories, weighted."""
     cats = [c for c in CATEGORIES if c in set(categories)]
-    from stc_harness.differential.grammar import query_cases
-
     family = {"expr": expr_cases(functions), "agg": agg_cases(aggregates), "affinity": affinity_cases(),
               "dml": dml_cases(), "query": query_cases()}
     weighted = [c for c in cats for _ in range(WEIGHTS[c])]

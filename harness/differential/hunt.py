@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from stc_harness.differences import Registry
 from stc_harness.differential.case import Case
-from stc_harness.differential.causes import SQLITE_LANES
 from stc_harness.differential.engines import Engine
 from stc_harness.differential.expand import Concrete, Expander
 from stc_harness.differential.findings import Finding, classify
@@ -27,6 +26,8 @@ from stc_harness.differential.generators import AGGREGATES, CATEGORIES, FUNCTION
 from stc_harness.differential.runner import DifferentialRunner, Disagreement, Stats, Ticket
 from stc_harness.differential.shrink import shrink_disagreement
 from stc_harness.differential.signature import signature
+from stc_harness.differential.triage import as_case
+from stc_harness.outcomes import SQLITE_BACKENDS
 
 
 class _Stop(BaseException):
@@ -325,7 +326,7 @@ def _findings(runner: DifferentialRunner, config: HuntConfig,
     by_sig: dict[tuple[str, str], Finding] = {}
     deadline = None if config.shrink_seconds is None else time.perf_counter() + config.shrink_seconds
     # Turso's disagreements first: the shrinking budget goes to them before the SQLite lanes' version gaps
-    ordered = sorted(first.items(), key=lambda kv: (kv[0][0] in SQLITE_LANES, kv[1][1]))
+    ordered = sorted(first.items(), key=lambda kv: (kv[0][0] in SQLITE_BACKENDS, kv[1][1]))
     for n, (key, (dis, position)) in enumerate(ordered):
         if n >= config.max_shrinks or (deadline is not None and n and time.perf_counter() > deadline):
             result.unshrunk = len(ordered) - n
@@ -352,8 +353,6 @@ def _known(runner: DifferentialRunner, config: HuntConfig, dis: Disagreement, po
            key: tuple[str, ...]) -> tuple[Disagreement, str, int, bool] | None:
     """A raw disagreement a saved case was shrunk from (same seed, position and key): its minimal case
     re-run once instead of shrinking again, if it still disagrees the same way; else None."""
-    from stc_harness.differential.triage import as_case
-
     record = config.known.get((position, key))
     if record is None:
         return None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+from stc_harness.adapters.backend_registry import child_environment
 from stc_harness.differential.normalise import Outcome, failed, observation, ok
+from stc_harness.differential.worker import death_of
 from stc_harness.errors import DatabaseError, UsageError
 
 #: The saved cases that ship with the package (a link to the repository's suites/discovery_cases, copied
@@ -89,12 +93,6 @@ async def replay_isolated(backend: str, case: dict[str, Any],
 
     `backend` is a backend name or its `package.module:factory` target (see `target_of`).
     """
-    import asyncio
-    import sys
-
-    from stc_harness.adapters.backend_registry import child_environment
-    from stc_harness.differential.worker import death_of
-
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "stc_harness.differential.isolated", backend,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

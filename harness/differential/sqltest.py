@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.engines import Engine, engine, tracked_engine
 from stc_harness.differential.replay import default_cases_dir, load_cases
 from stc_harness.errors import UsageError
 from stc_harness.safety.output_paths import check_folder
@@ -108,7 +108,7 @@ def export_case(case: dict[str, Any], tracked: Engine, turso: Engine | None) -> 
 def export(cases: dict[str, dict[str, Any]], folder: Path,
            with_turso: bool = True) -> tuple[list[Path], dict[str, str]]:
     """Write one `differential-<family>.sqltest` per case family; the files, and the cases skipped (why)."""
-    tracked = engine("sqlean")
+    tracked = tracked_engine()
     turso = engine("turso") if with_turso else None
     blocks: dict[str, list[str]] = {}
     skipped: dict[str, str] = {}

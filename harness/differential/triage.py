@@ -9,7 +9,7 @@ from typing import Any
 
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.compare import first_disagreement
-from stc_harness.differential.engines import Engine, engine, run_cases
+from stc_harness.differential.engines import Engine, engine, run_cases, tracked_engine
 from stc_harness.differential.replay import ISOLATED_KINDS, load_cases
 
 
@@ -32,7 +32,7 @@ def measure(record: dict[str, Any], tracked: Engine, other: Engine) -> str:
 
 def retriage(folder: Path) -> dict[str, str]:
     """Measure and record the attribution of every saved case in `folder` (rewrites the case files)."""
-    tracked = engine("sqlean")
+    tracked = tracked_engine()
     engines: dict[str, Engine] = {}
     out = {}
     for sig, record in load_cases(folder).items():

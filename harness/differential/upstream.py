@@ -13,7 +13,7 @@ from typing import Any
 
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.corpus import OPEN, CauseRow, Corpus
-from stc_harness.differential.engines import Engine, engine
+from stc_harness.differential.engines import Engine, engine, tracked_engine
 from stc_harness.differential.sqltest import export_case, sqltest_name
 
 FOLDER = "sqltest"
@@ -40,7 +40,7 @@ def export_new(corpus: Corpus, folder: Path | None = None,
         return []
     target = folder or corpus.folder / FOLDER
     target.mkdir(parents=True, exist_ok=True)
-    tracked, turso = engines or (engine("sqlean"), engine("turso"))
+    tracked, turso = engines or (tracked_engine(), engine("turso"))
     out = []
     for row in rows:
         block, why = export_case(as_case(row), tracked, turso)

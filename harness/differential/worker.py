@@ -26,7 +26,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from stc_harness.differential.case import Runnable
+from stc_harness.differential.engines import Progress, engine, run_packed
 from stc_harness.differential.normalise import Outcome
+from stc_harness.differential.tuning import tune_worker
 from stc_harness.differential.wire import Packed, WireBatch, WireCase, dumps, pack_outcomes, unpack
 
 #: How much lower a worker's priority is once it yields the CPU (`ProcessExecutor.yield_cpu`).
@@ -38,9 +40,6 @@ NOT_RUN = "NOT_RUN"
 
 def serve(conn: Connection, engine_name: str, cells: Any, stderr_path: str) -> None:
     """Worker main loop: receive pickled batches of wire cases, send back each case's outcomes packed."""
-    from stc_harness.differential.engines import Progress, engine, run_packed
-    from stc_harness.differential.tuning import tune_worker
-
     tune_worker()
     fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 2)

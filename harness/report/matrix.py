@@ -23,8 +23,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stc_harness.checks import LOUD, OUTCOMES
+import jinja2
+
+from stc_harness.outcomes import LOUD, OUTCOMES, SQLITE_BACKENDS
 from stc_harness.report.matrix_grid import grid, version_key
+from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.write import write_atomic
 
 MATRIX_SCHEMA_VERSION = 1
 ABSENT = "absent"
@@ -243,16 +247,15 @@ def build_matrix(reports: list[tuple[str, dict[str, Any]]], title: str = "Compat
     }
 
 
-#: Backends whose columns are points of the SQLite-version axis (the same sqlite3 API, one SQLite each).
-SQLITE_BACKENDS = ("sqlite", "sqlean")
 DIFFERS = ("documented-difference", "undocumented-difference", "drift")
 
 
 def sqlite_axis(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
     """For each check where Turso differs, the SQLite releases observing what Turso does, and the first.
 
-    The points are the columns of the SQLite backends (the stdlib one and sqlean.py's), one per engine
-    version (the newest Python's column where several); Turso's column is its newest driver version.
+    The points are the columns of the SQLite backends (`SQLITE_BACKENDS`: the stdlib one and sqlean.py's,
+    the tracked SQLite at its pinned release), one per engine version (the newest Python's column where
+    several); Turso's column is its newest driver version.
     """
     points: dict[str, Column] = {}
     for col in sorted(columns, key=lambda c: version_key(c.python)):
@@ -406,8 +409,6 @@ def md_sqlite_axis(matrix: dict[str, Any]) -> list[str]:
 
 def render_html(matrix: dict[str, Any]) -> str:
     """The matrix as one self-contained HTML page (Jinja2, autoescaped, inline CSS, no scripts)."""
-    import jinja2
-
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["compact"] = compact
@@ -422,8 +423,6 @@ def render_html(matrix: dict[str, Any]) -> str:
 
 def write_matrix(matrix: dict[str, Any], out: Path) -> list[Path]:
     """Write matrix.json, matrix.md and matrix.html into `out` (atomically)."""
-    from stc_harness.report.write import write_atomic
-
     files = [(out / "matrix.json", json.dumps(matrix, indent=2) + "\n"),
              (out / "matrix.md", render_markdown(matrix)),
              (out / "matrix.html", render_html(matrix))]
@@ -434,8 +433,6 @@ def write_matrix(matrix: dict[str, Any], out: Path) -> list[Path]:
 
 def main(argv: list[str]) -> int:
     """`matrix [--out DIR] [--title TEXT] REPORT...`: merge reports into the version matrix."""
-    from stc_harness.report.schema import ReportError, load_report
-
     parser = argparse.ArgumentParser(prog="python -m stc_harness matrix", description=main.__doc__)
     parser.add_argument("reports", nargs="+", metavar="REPORT",
                         help="compatibility.json, a folder holding one, or LABEL=PATH")

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from stc_harness.outcomes import SQLITE_BACKENDS
+
 #: Outcomes counted as "differs" and as "could not be judged" in a cell.
 DIFFERS = ("documented-difference", "undocumented-difference", "drift")
 BROKEN = ("error", "crash", "timeout")
 NOT_RUN = ("unsupported", "absent")
-#: Backends whose columns are SQLite releases; Turso's columns are pyturso releases.
-SQLITE_BACKENDS = ("sqlite", "sqlean")
+#: Turso's columns are pyturso releases; the SQLite backends' (`SQLITE_BACKENDS`) are SQLite releases.
 TURSO = "turso"
 #: Colour steps for the share of an area's checks that differ (upper bound, background, text).
 SCALE = ((0.0, "#e3f4e6", "#1e5f2b"), (0.1, "#fff4cc", "#5c4600"), (0.25, "#fde2cc", "#7a3300"),

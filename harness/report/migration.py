@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from stc_harness.differences import IMPACTS
+from stc_harness.outcomes import SQLITE_BACKENDS
 from stc_harness.report.entries import entry_of
 
 TARGET = "turso"
@@ -114,7 +115,7 @@ def migration_sections(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """A "from X to Turso" section for every backend of the report but SQLite, the reference and Turso."""
     out = []
     for backend in doc.get("backends", []):
-        if backend["id"] in (doc.get("reference"), TARGET, "sqlean", "sqlite"):
+        if backend["id"] in (doc.get("reference"), TARGET, *SQLITE_BACKENDS):
             continue
         section = migration_section(doc, backend["id"])
         if section is not None:

@@ -48,7 +48,7 @@ REGISTRY = Path(__file__).parent.parent / "differences"
 
 
 def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the seeded hunt of `other` against the SQLite release Turso tracks (sqlean.py; the stdlib
+    """Run the seeded hunt of `other` against the tracked SQLite (the release Turso tracks; the stdlib
     SQLite where it is not installed), blocking; called in a worker thread. A finding the tracked
     SQLite shares is a SQLite version gap, never a failure."""
     from stc_harness.differences import load_registry
@@ -78,9 +78,9 @@ def _hunt(other: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
              "the registry does not document", source=DISCOVERY, expect={"undocumented": []}, timeout=150)
 async def test_hunt(ctx: CheckContext) -> object:
     from stc_harness.adapters.backend_registry import REFERENCE
-    from stc_harness.differential.causes import SQLITE_LANES
+    from stc_harness.outcomes import SQLITE_BACKENDS
 
-    if ctx.name == REFERENCE or ctx.name in SQLITE_LANES:
+    if ctx.name == REFERENCE or ctx.name in SQLITE_BACKENDS:
         raise Unsupported("differential_hunt", "a SQLite release: the hunt compares every other backend with "
                           "the SQLite release Turso tracks")
     try:
