@@ -22,23 +22,8 @@ LAZY: dict[tuple[str, str], str] = {}
 #: Function-level imports in files another branch was changing (issue 23's house moves waited for them):
 #: no circle needs them (the cycle test below proves it); hoist each to module level after the merge.
 PENDING: dict[tuple[str, str], str] = {
-    ("stc_harness.plugin", "stc_harness.safety.exit_guard"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.build"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.render"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.write"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.safety.output_paths"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.observe"): "plugin.py",
-    ("stc_harness.report.bench", "stc_harness.report.build"): "report/",
-    ("stc_harness.report.bench", "stc_harness.report.write"): "report/",
-    ("stc_harness.report.build", "stc_harness.checks"): "report/",
-    ("stc_harness.report.build", "stc_harness.compat.verdict"): "report/",
-    ("stc_harness.report.build", "stc_harness.report.layers"): "report/",
     ("stc_harness.report.matrix", "stc_harness.report.schema"): "report/",
     ("stc_harness.report.matrix", "stc_harness.report.write"): "report/",
-    ("stc_harness.report.view", "stc_harness.sources"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.markdown"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.render"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.summary"): "report/",
     ("stc_harness.differential.cli", "stc_harness.differential.campaign_bench"): "differential/",
     ("stc_harness.differential.cli", "stc_harness.differential.campaign_cli"): "differential/",
     ("stc_harness.differential.cli", "stc_harness.differential.triage"): "differential/",
