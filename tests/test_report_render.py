@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from stc_harness.checks import OUTCOMES
-from stc_harness.core.records import check_record
+from stc_harness.core.records import RECORD_FIELDS, check_record
+from stc_harness.crash_records import crash_record
 from stc_harness.differences import Entry, Registry
-from stc_harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
+from stc_harness.report.build import RESULT_FIELDS, SCHEMA_VERSION, build_report, comparable, merge_reports
 from stc_harness.report.facts import RunFacts, backend_facts, tracked_facts
 from stc_harness.report.render import (
     DIFF_OUTCOMES,
@@ -142,6 +143,14 @@ def test_build_is_complete_and_sorted() -> None:
     assert doc["area_summary"]["errors"]["turso"] == {**dict.fromkeys(OUTCOMES, 0), "same": 0, "crash": 1,
                                                       "error": 1, "timeout": 1, "undocumented-difference": 1}
     assert list(doc["area_summary"]) == ["errors", "limits", "types"]
+
+
+def test_every_record_has_one_shape_and_the_builder_reads_only_its_fields() -> None:
+    """Live, crash and user-test records come from one constructor: the same fields, in the same order."""
+    crash = crash_record("suites/test_errors.py::test_crashes[turso]", "worker crashed", ["sqlite", "turso"])
+    assert crash is not None
+    assert tuple(crash) == tuple(record("errors.crashes", "sqlite", "same")) == RECORD_FIELDS
+    assert set(RESULT_FIELDS) <= set(RECORD_FIELDS)
 
 
 def test_a_crash_record_gets_its_entry_from_the_registry_and_keeps_the_others_title() -> None:
