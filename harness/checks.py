@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from stc_harness.adapters.connection import PASS_THROUGH
 from stc_harness.differences import Entry, Registry
 from stc_harness.errors import DatabaseError, ErrorKind, Unsupported, exception_chain
@@ -48,29 +46,6 @@ MISSING: Any = object()
 
 #: Every check defined by an imported suite module, by id.
 DEFINED: dict[str, CheckSpec] = {}
-
-
-class VerdictFailure(pytest.fail.Exception):
-    """Base of the verdict exceptions: a pytest failure shown as its message alone, no traceback.
-
-    (pytest's traceback of a failure parses the source of every frame: ~0.1 s per documented
-    difference, most of a run's time; the message already says everything.)
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, pytrace=False)
-
-
-class DocumentedDifference(VerdictFailure):
-    """Raised for a difference the registry documents: pytest reports it as XFAIL."""
-
-
-class DriftError(VerdictFailure):
-    """A registry entry no longer matches what the backend does."""
-
-
-class UndocumentedDifference(VerdictFailure):
-    """The backend differs from the baseline and nothing documents it."""
 
 
 @dataclass(frozen=True)

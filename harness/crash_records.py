@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from stc_harness.checks import CRASH
+from stc_harness.core.records import check_record
 from stc_harness.differences import Registry
+from stc_harness.outcomes import CRASH
 
 _CRASH_ID = re.compile(r"::(?P<func>test_\w+)\[(?P<target>.+)\]$")
 
@@ -35,10 +36,7 @@ def crash_record(nodeid: str, message: str, backend_ids: Iterable[str] = ()) -> 
     module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py").removeprefix("test_")
     target, key = split_target(match["target"], backend_ids)
     cid = f"{module}.{match['func'].removeprefix('test_')}" + (f"[{key}]" if key else "")
-    return {"check": cid, "area": module, "layer": None, "title": "", "source": None, "backend": target,
-            "outcome": CRASH, "message": message, "observed": None, "baseline": None,
-            "baseline_from": None, "entry": None, "attribution": None, "tracked_observed": None,
-            "notes": {}, "duration": 0.0, "nodeid": nodeid}
+    return check_record(cid, module, target, CRASH, message=message, nodeid=nodeid)
 
 
 def _sibling_key(nodeid: str, backend_ids: Iterable[str]) -> tuple[str, str | None] | None:

@@ -2,8 +2,9 @@
 
 `@check` makes `async def test_<name>(ctx)` a check judged against the baseline and the registry;
 `maketest`, `maketest_turso` and `maketest_sqlite` make one `async def f(conn)` a test per backend.
-Both are the pytest side of the harness: they call into the plugin's runner, which calls the check model
-(`stc_harness.checks`); the model never imports them.
+Both are the pytest side of the harness, without importing the plugin: a check's test asks for the
+plugin's `conformance_run` fixture (which calls the core, `stc_harness.core`), a maketest test for
+`conformance_state`; the model and the core never import them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from stc_harness.checks import DEFINED, MISSING, Body, CheckSpec
 from stc_harness.differences import AREA_NAME, AREAS
 from stc_harness.errors import UsageError
 from stc_harness.outcomes import ENGINE, LAYERS
-from stc_harness.plugin import run_check_test, state_of
 from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
 from stc_harness.sources import Source
 from stc_harness.toolkit.migrations import load_folder
@@ -43,13 +43,13 @@ CLOSE_LIMIT = 2.0
 
 def _make_one(fn: TestBody, backend: str, migrate: bool, migrations: str | Path | None, memory: bool,
               requires: tuple[str, ...], timeout: float) -> Callable[..., Any]:
-    async def test(request: pytest.FixtureRequest, tmp_path: Path) -> None:
-        st = state_of(request.config)
-        sel = next((s for s in st.selected.values() if s.backend.name == backend), None)
-        if sel is None and backend in st.broken:
-            pytest.skip(f"backend {backend!r} is not installed: {st.broken[backend]}")
+    async def test(request: pytest.FixtureRequest, tmp_path: Path, conformance_state: Any) -> None:
+        selected = conformance_state.session.selected  # the plugin's PluginState
+        sel = next((s for s in selected.values() if s.backend.name == backend), None)
+        if sel is None and backend in conformance_state.broken:
+            pytest.skip(f"backend {backend!r} is not installed: {conformance_state.broken[backend]}")
         if sel is None:
-            pytest.skip(f"backend {backend!r} not selected (selected: {', '.join(st.selected)})")
+            pytest.skip(f"backend {backend!r} not selected (selected: {', '.join(selected)})")
         needs = [*requires, *(n for m in request.node.iter_markers("requires") for n in m.args)]
         missing = await sel.backend.capabilities.missing(list(dict.fromkeys(needs)))
         if missing:
@@ -213,14 +213,15 @@ def check(*, title: str, source: Source, area: str | None = None, requires: tupl
 
         @functools.wraps(body)
         async def test(conformance_target: tuple[str, str | None], request: pytest.FixtureRequest,
-                       tmp_path_factory: pytest.TempPathFactory) -> None:
+                       tmp_path_factory: pytest.TempPathFactory,
+                       conformance_run: Callable[..., Awaitable[None]]) -> None:
             backend_name, key = conformance_target
             folder = check_folder(tmp_path_factory, request.node.nodeid)
-            await run_check_test(specs[key], body, backend_name, request, folder, key)
+            await conformance_run(specs[key], body, backend_name, folder, key)
 
         test.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
             inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-            for n in ("conformance_target", "request", "tmp_path_factory")])
+            for n in ("conformance_target", "request", "tmp_path_factory", "conformance_run")])
         test.conformance_specs = specs  # type: ignore[attr-defined]
         return pytest.mark.conformance_check(pytest.mark.asyncio(loop_scope="function")(test))
 

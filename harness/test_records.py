@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from stc_harness.core.records import check_record
 from stc_harness.outcomes import ENGINE, ERROR, SAME, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
 
 
@@ -67,8 +68,7 @@ def record_of_test(item: pytest.Item, report: pytest.TestReport, call: pytest.Ca
     doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
     outcome, message = _outcome(report, call)
     cid = f"{area}.{name}" + (f"[{key}]" if key else "")
-    return {"check": cid, "area": area, "layer": ENGINE, "title": doc[0] if doc else f"{name} (your test)",
-            "source": {"document": Path(str(item.path)).name, "section": name},
-            "backend": sel_id, "outcome": outcome, "message": message, "observed": None, "baseline": None,
-            "baseline_from": None, "entry": None, "notes": {}, "duration": round(report.duration, 4),
-            "nodeid": item.nodeid}
+    return check_record(cid, area, sel_id, outcome, layer=ENGINE,
+                        title=doc[0] if doc else f"{name} (your test)",
+                        source={"document": Path(str(item.path)).name, "section": name}, message=message,
+                        duration=report.duration, nodeid=item.nodeid)

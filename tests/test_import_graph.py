@@ -9,6 +9,8 @@ matches the code fails too, so the lists stay true.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,25 +28,12 @@ LAZY: dict[tuple[str, str], str] = {
     ("stc_harness.differential.engines", "stc_harness.differential.turso_raw"):
         "imports pyturso's internals (turso._turso): only when the Turso engine is built, and a pyturso "
         "without them falls back to its DB-API",
+    ("stc_harness", "stc_harness.decorators"): "the decorators import pytest; `import stc_harness` (the "
+    "core, the report, the command-line tools) must not (test_importing_the_core_loads_no_pytest_...)",
 }
 #: Function-level imports in files another branch was changing (issue 23's house moves waited for them):
 #: no circle needs them (the cycle test below proves it); hoist each to module level after the merge.
 PENDING: dict[tuple[str, str], str] = {
-    ("stc_harness.plugin", "stc_harness.safety.exit_guard"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.build"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.render"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.report.write"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.safety.output_paths"): "plugin.py",
-    ("stc_harness.plugin", "stc_harness.observe"): "plugin.py",
-    ("stc_harness.report.bench", "stc_harness.report.build"): "report/",
-    ("stc_harness.report.bench", "stc_harness.report.write"): "report/",
-    ("stc_harness.report.build", "stc_harness.checks"): "report/",
-    ("stc_harness.report.build", "stc_harness.compat.verdict"): "report/",
-    ("stc_harness.report.build", "stc_harness.report.layers"): "report/",
-    ("stc_harness.report.view", "stc_harness.sources"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.markdown"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.render"): "report/",
-    ("stc_harness.report.write", "stc_harness.report.summary"): "report/",
 }
 #: Circles among modules other branches were changing, by their members -> the file to fix after the merge.
 PENDING_CYCLES: dict[frozenset[str], str] = {
@@ -186,3 +175,79 @@ def test_the_graph_sees_a_circle_and_a_hidden_import(tmp_path: Path) -> None:
     edges = {m: {t for t, _, _ in imports(m, p, known)} for m, p in known.items()}
     assert cycles(edges) == [frozenset(known)]
     assert [lazy for _, lazy, _ in imports("stc_harness.b", known["stc_harness.b"], known)] == [True]
+
+
+# --- the core never imports pytest or the plugin ------------------------------------------------------
+
+#: The core: the check model, running it, its records, and the report built from records (no pytest).
+CORE = ("stc_harness.checks", "stc_harness.core", "stc_harness.crash_records", "stc_harness.report.build",
+        "stc_harness.report.write")
+#: What the core must not reach: pytest itself, its asyncio plugin, and our plugin (the adapter).
+ADAPTER_SIDE = ("pytest", "_pytest", "pytest_asyncio", "stc_harness.plugin")
+
+
+def _is_under(name: str, roots: tuple[str, ...]) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in roots)
+
+
+def outside_imports(path: Path) -> set[str]:
+    """Every absolute module name a file imports (any level), ours or not."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+    return found
+
+
+def adapter_paths(roots: tuple[str, ...], known: dict[str, Path],
+                  edges: dict[str, set[str]]) -> list[list[str]]:
+    """Each way a module under `roots` reaches the adapter side: the chain of imports, shortest first."""
+    start = sorted(m for m in known if _is_under(m, roots))
+    parent = {m: "" for m in start}
+    queue, found = list(start), []
+    while queue:
+        module = queue.pop(0)
+        chain = [module]
+        while parent[chain[-1]]:
+            chain.append(parent[chain[-1]])
+        bad = sorted(n for n in outside_imports(known[module]) if _is_under(n, ADAPTER_SIDE))
+        found += [[*reversed(chain), name] for name in bad]
+        for target in sorted(edges[module]):
+            if target not in parent:
+                parent[target] = module
+                queue.append(target)
+    return found
+
+
+def test_the_core_never_imports_pytest_or_the_plugin() -> None:
+    """The core's modules, and all of ours they import, transitively, import no pytest and no plugin."""
+    edges, _ = graph()
+    paths = adapter_paths(CORE, modules(), edges)
+    assert not paths, ("the core reaches pytest or the plugin (move the pytest side into "
+                       "stc_harness.plugin): " + "; ".join(" -> ".join(p) for p in paths))
+
+
+def test_importing_the_core_loads_no_pytest_and_importing_the_package_no_plugin() -> None:
+    """At run time too (third-party imports included): a fresh interpreter imports the core without pytest."""
+    code = ("import sys, importlib\n"
+            f"for name in {sorted(CORE)!r}: importlib.import_module(name)\n"
+            f"core = sorted(m for m in sys.modules if m.split('.')[0] in {ADAPTER_SIDE[:3]!r} "
+            "or m.startswith('stc_harness.plugin'))\n"
+            "import stc_harness\n"
+            "plugin = sorted(m for m in sys.modules if m.startswith('stc_harness.plugin'))\n"
+            "print(core, plugin)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=True)
+    assert out.stdout.strip() == "[] []", out.stdout + out.stderr
+
+
+def test_the_core_reader_sees_pytest_through_a_helper(tmp_path: Path) -> None:
+    """The reader itself: a core module importing a helper that imports pytest is caught, with its chain."""
+    known = {"stc_harness.core.a": tmp_path / "a.py", "stc_harness.helper": tmp_path / "helper.py"}
+    known["stc_harness.core.a"].write_text("from stc_harness import helper\n", encoding="utf-8")
+    known["stc_harness.helper"].write_text("def f():\n    import pytest\n", encoding="utf-8")
+    edges = {m: {t for t, _, _ in imports(m, p, known)} for m, p in known.items()}
+    assert adapter_paths(("stc_harness.core",), known, edges) == [
+        ["stc_harness.core.a", "stc_harness.helper", "pytest"]]

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 
 from stc_harness.checks import OUTCOMES
+from stc_harness.core.records import RECORD_FIELDS, check_record
+from stc_harness.crash_records import crash_record
 from stc_harness.differences import Entry, Registry
-from stc_harness.report.build import SCHEMA_VERSION, build_report, comparable, merge_reports
+from stc_harness.report.build import RESULT_FIELDS, SCHEMA_VERSION, build_report, comparable, merge_reports
+from stc_harness.report.facts import RunFacts, backend_facts, tracked_facts
 from stc_harness.report.render import (
     DIFF_OUTCOMES,
     make_view,
@@ -48,14 +51,14 @@ ENTRIES = [
 def record(check: str, backend: str, outcome: str, observed: Any = 1, baseline: Any = 1, *,
            title: str | None = None, source: Any = None, entry: Entry | None = None, message: str = "",
            notes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One record as stc_harness.plugin.run_check_test makes it."""
+    """One record as the core makes it (`stc_harness.core.run`), without a layer."""
     area = check.split(".")[0]
-    return {"check": check, "area": area, "title": title if title is not None else f"Title of {check}",
-            "source": (source or driver_guide("Error handling")).as_dict() if source is not False else None,
-            "backend": backend, "outcome": outcome, "message": message, "observed": observed,
-            "baseline": baseline, "baseline_from": "sqlite", "entry": entry.as_dict() if entry else None,
-            "notes": notes or {}, "duration": round(random.random(), 4),
-            "nodeid": f"suites/test_{area}.py::test_{check.split('.', 1)[1]}[{backend}]"}
+    return check_record(
+        check, area, backend, outcome, title=title if title is not None else f"Title of {check}",
+        source=(source or driver_guide("Error handling")).as_dict() if source is not False else None,
+        message=message, observed=observed, baseline=baseline, baseline_from="sqlite",
+        entry=entry.as_dict() if entry else None, notes=notes or {}, duration=random.random(),
+        nodeid=f"suites/test_{area}.py::test_{check.split('.', 1)[1]}[{backend}]")
 
 
 def sample_records() -> list[dict[str, Any]]:
@@ -97,21 +100,22 @@ def sample_records() -> list[dict[str, Any]]:
     return recs
 
 
-def fake_state(records: list[dict[str, Any]], backends: tuple[str, ...] = ("sqlite", "turso")) -> Any:
-    """A stand-in for stc_harness.plugin.PluginState with what build_report reads."""
+def report_of(records: list[dict[str, Any]],
+              backends: tuple[str, ...] = ("sqlite", "turso")) -> dict[str, Any]:
+    """The report of `records` from a run of `backends`, built as the plugin builds it (facts + records)."""
     versions = {"sqlite": ("aiosqlite", "0.22.1", "3.40.1"), "turso": ("pyturso", "0.8.3", "3.50.4")}
     selected = {}
     for b in backends:
         driver, dv, ev = versions.get(b, ("x", "1", "1"))
         info = SimpleNamespace(name=b, driver=driver, driver_version=dv, engine_version=ev)
         selected[b] = SimpleNamespace(id=b, backend=SimpleNamespace(info=info), options={})
-    return SimpleNamespace(selected=selected, reference=selected[backends[0]], registry=Registry(ENTRIES),
-                           records={(r["check"], r["backend"]): r for r in records})
+    facts = RunFacts(backend_facts(selected), backends[0], tracked_facts(None, ""), Registry(ENTRIES))  # type: ignore[arg-type]
+    return build_report(facts, records)
 
 
 def sample_doc() -> dict[str, Any]:
     """A report document built the way a run builds it, covering every outcome."""
-    return build_report(fake_state(sample_records()))
+    return report_of(sample_records())
 
 
 # --- build ---------------------------------------------------------------------------------------------
@@ -141,24 +145,32 @@ def test_build_is_complete_and_sorted() -> None:
     assert list(doc["area_summary"]) == ["errors", "limits", "types"]
 
 
+def test_every_record_has_one_shape_and_the_builder_reads_only_its_fields() -> None:
+    """Live, crash and user-test records come from one constructor: the same fields, in the same order."""
+    crash = crash_record("suites/test_errors.py::test_crashes[turso]", "worker crashed", ["sqlite", "turso"])
+    assert crash is not None
+    assert tuple(crash) == tuple(record("errors.crashes", "sqlite", "same")) == RECORD_FIELDS
+    assert set(RESULT_FIELDS) <= set(RECORD_FIELDS)
+
+
 def test_a_crash_record_gets_its_entry_from_the_registry_and_keeps_the_others_title() -> None:
     doc = sample_doc()
     row = next(c for c in doc["checks"] if c["id"] == "errors.crashes")
     assert row["entry"]["id"] == "errors.crash-entry"  # sqlite's record brought it first here
     only_crash = [r for r in sample_records() if r["check"] == "errors.crashes" and r["backend"] == "turso"]
-    alone = build_report(fake_state(only_crash))["checks"][0]
+    alone = report_of(only_crash)["checks"][0]
     assert alone["entry"]["id"] == "errors.crash-entry"  # looked up in the registry
     assert alone["title"].startswith("(unknown")
     assert alone["source"] is None
-    assert "crash" in render_markdown(build_report(fake_state(only_crash)))
+    assert "crash" in render_markdown(report_of(only_crash))
 
 
 def test_record_order_does_not_matter_and_comparable_strips_only_volatile_fields() -> None:
     recs = sample_records()
-    first = build_report(fake_state(recs))
+    first = report_of(recs)
     shuffled = recs[:]
     random.Random(7).shuffle(shuffled)
-    second = build_report(fake_state([{**r, "duration": 9.9} for r in shuffled]))
+    second = report_of([{**r, "duration": 9.9} for r in shuffled])
     assert first != second  # durations differ
     assert comparable(first) == comparable(second)
     assert json.dumps(comparable(first)) == json.dumps(comparable(second))  # key order too
@@ -177,7 +189,7 @@ def test_temporary_folders_are_named_alike_in_serial_and_xdist_runs() -> None:
                        notes={"raw": {"message": f"Locking error: '{folder}/run/db1.db'"},
                               "n": [f"{folder}/x"]})
                 for b in ("sqlite", "turso")]
-        return build_report(fake_state(recs))
+        return report_of(recs)
 
     serial = run("/tmp/pytest-of-ci/pytest-12/test_locked0")
     parallel = run("/tmp/pytest-of-ci/pytest-13/popen-gw1/test_locked1")

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stc_harness.report.build import summarise
 from stc_harness.report.schema import ReportError, load_report
+from stc_harness.report.write import write_all
 
 #: The default report to replicate: the one this checkout's last run wrote.
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "reports" / "compatibility.json"
@@ -53,9 +55,6 @@ def _peak_mb() -> float:
 
 def _measure(source: str, results: int, out: str, queue: Any) -> None:
     """In the child: build the large document, write it, and report the numbers on `queue`."""
-    from stc_harness.report.build import summarise
-    from stc_harness.report.write import write_all
-
     try:
         doc = summarise(replicate(load_report(source), results))
     except (ReportError, OSError) as exc:

@@ -10,9 +10,12 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
-from stc_harness.checks import OUTCOMES
+from stc_harness.checks import DEFINED, OUTCOMES
+from stc_harness.compat.verdict import sections as compat_sections
 from stc_harness.differences import IMPACTS
 from stc_harness.report.entries import entry_of
+from stc_harness.report.facts import RunFacts
+from stc_harness.report.layers import driver_theme_section
 from stc_harness.report.migration import migration_sections, reference_lead
 
 SCHEMA_VERSION = 2
@@ -49,15 +52,6 @@ def scrub_paths(value: Any, pattern: re.Pattern[str]) -> Any:
     if isinstance(value, list):
         return [scrub_paths(v, pattern) for v in value]
     return value
-
-
-def _basetemp(config: Any) -> Any:
-    """The run's base temporary folder, if pytest made one (it holds every test's `tmp_path`)."""
-    factory = getattr(config, "_tmp_path_factory", None)
-    try:
-        return factory.getbasetemp() if factory is not None else None
-    except OSError:
-        return None
 
 
 def now_iso() -> str:
@@ -175,22 +169,20 @@ def add_attribution(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _tracked_info(state: Any) -> dict[str, Any]:
-    """The tracked SQLite of the run (name, versions, purpose), or why attribution is unavailable."""
-    tracked = getattr(state, "tracked", None)
-    if tracked is None:
-        return {"available": False, "why": getattr(state, "tracked_why", "") or "not configured",
-                "note": "attribution unavailable"}
-    info = tracked.backend.info
-    return {"available": True, "id": tracked.id, "driver": info.driver, "driver_version": info.driver_version,
-            "engine_version": info.engine_version, "purpose": info.extra.get("purpose", "")}
+def new_row(check_id: str, area: str, **more: Any) -> dict[str, Any]:
+    """An empty report row of one check (`more` fields before its results): records or rows fill it in."""
+    return {"id": check_id, "area": area, "layer": None, "title": "", "source": None, "entry": None, **more,
+            "results": {}}
 
 
-def _known_check(check_id: str) -> Any:
-    """The spec of a check defined in this process, if any (a crash record lacks title and source)."""
-    from stc_harness.checks import DEFINED
+def fill_row(row: dict[str, Any], part: dict[str, Any]) -> None:
+    """Take layer, title and source from a record or another report's row where `row` lacks them.
 
-    return DEFINED.get(check_id)
+    A crash record (and a version 1 report) may not know them: the first that does wins.
+    """
+    row["layer"] = row["layer"] or part.get("layer")
+    row["title"] = row["title"] or part.get("title") or ""
+    row["source"] = row["source"] or part.get("source")
 
 
 def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
@@ -203,19 +195,17 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
     tmp = tmp or tmp_pattern()
     rows: dict[str, dict[str, Any]] = {}
     for rec in sorted(records, key=lambda r: (r["check"], r["backend"])):
-        row = rows.setdefault(rec["check"], {"id": rec["check"], "area": rec["area"],
-                                             "layer": None, "title": "",
-                                             "source": None, "entry": None, "results": {}})
-        row["layer"] = row["layer"] or rec.get("layer")  # a crash record may not know it
-        row["title"] = row["title"] or rec.get("title") or ""
-        row["source"] = row["source"] or rec.get("source")
+        row = rows.get(rec["check"])
+        if row is None:
+            row = rows[rec["check"]] = new_row(rec["check"], rec["area"])
+        fill_row(row, rec)
         if rec.get("entry"):
             row.setdefault("_entries", {})[rec["backend"]] = rec["entry"]
         res = {k: rec.get(k) for k in RESULT_FIELDS}
         res["message"], res["notes"] = scrub_paths(res["message"], tmp), scrub_paths(res["notes"], tmp)
         row["results"][rec["backend"]] = res
     for row in rows.values():
-        spec = _known_check(row["id"])
+        spec = DEFINED.get(row["id"])  # a check defined in this process: a crash record lacks its title
         if spec is not None:
             row["title"] = row["title"] or spec.title
             row["source"] = row["source"] or spec.source.as_dict()
@@ -232,30 +222,22 @@ def check_rows(records: Iterable[dict[str, Any]], registry: Any = None,
     return [rows[k] for k in sorted(rows)]
 
 
-def build_report(state: Any, config: Any = None) -> dict[str, Any]:
+def build_report(facts: RunFacts, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The report: schema version, backends with versions, the registry, summaries, one row per check."""
-    backends = []
-    for sel in state.selected.values():
-        info = sel.backend.info
-        backends.append({"id": sel.id, "name": info.name, "driver": info.driver,
-                         "driver_version": info.driver_version, "engine_version": info.engine_version,
-                         "options": {k: str(v) for k, v in sorted(sel.options.items())}})
     doc = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": now_iso(),
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}".strip(),
-        "reference": state.reference.id,
-        "tracked": _tracked_info(state),
-        "backends": backends,
-        "registry": sorted((e.as_dict() for e in state.registry.entries.values()), key=lambda e: e["id"]),
+        "reference": facts.reference,
+        "tracked": facts.tracked,
+        "backends": facts.backends,
+        "registry": sorted((e.as_dict() for e in facts.registry.entries.values()), key=lambda e: e["id"]),
         "summary": {},
         "area_summary": {},
-        "checks": check_rows(state.records.values(), state.registry, tmp_pattern(_basetemp(config))),
+        "checks": check_rows(records, facts.registry, tmp_pattern(facts.basetemp)),
     }
     add_sections(add_attribution(summarise(doc)))
-    from stc_harness.report.layers import driver_theme_section
-
     section = driver_theme_section(doc)
     if section is not None:
         doc.setdefault("sections", []).append(section)
@@ -265,9 +247,7 @@ def build_report(state: Any, config: Any = None) -> dict[str, Any]:
 
 def add_sections(doc: dict[str, Any]) -> dict[str, Any]:
     """Append the compat sections (Turso's compatibility claims, measured) when the run has compat checks."""
-    from stc_harness.compat.verdict import sections
-
-    found = sections(doc)
+    found = compat_sections(doc)
     if found:
         doc.setdefault("sections", []).extend(found)
     return doc
@@ -369,12 +349,10 @@ def merge_reports(docs: list[tuple[str, dict[str, Any]]], mode: str = "auto") ->
             if known is None or (entry.get("impact") and not known.get("impact")):  # v2's entry over v1's
                 registry[str(entry.get("id"))] = entry
         for raw in doc["checks"]:
-            row = rows.setdefault(raw["id"], {"id": raw["id"], "area": raw["area"], "layer": None,
-                                              "title": "", "source": None, "entry": None, "entries": {},
-                                              "results": {}})
-            row["layer"] = row["layer"] or raw.get("layer")
-            row["title"] = row["title"] or raw.get("title") or ""
-            row["source"] = row["source"] or raw.get("source")
+            row = rows.get(raw["id"])
+            if row is None:
+                row = rows[raw["id"]] = new_row(raw["id"], raw["area"], entries={})
+            fill_row(row, raw)
             newer = raw.get("entry") or {}
             if not row["entry"] or (not row["entry"].get("impact") and newer.get("impact")):
                 row["entry"] = newer or row["entry"]

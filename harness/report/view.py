@@ -13,7 +13,7 @@ from typing import Any
 
 from stc_harness.checks import CRASH, DOCUMENTED, DRIFT, ERROR, OUTCOMES, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
 from stc_harness.report.encode import compact
-from stc_harness.sources import DISCOVERY, DOCUMENTS
+from stc_harness.sources import DISCOVERY, DOCUMENTS, DRIVER_CONTRACTS
 
 #: Outcomes that get a section of their own: what each backend observed against the baseline.
 DIFF_OUTCOMES = (DOCUMENTED, DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
@@ -356,8 +356,6 @@ def upstream_documented(entry: dict[str, Any] | None) -> bool:
     """Whether a registry entry cites a source document or an upstream reference (not only a measurement)."""
     if not entry:
         return False
-    from stc_harness.sources import DRIVER_CONTRACTS
-
     document = str(entry["source"]["document"])
     return (document in (*DOCUMENTS, *DRIVER_CONTRACTS) or document.startswith(("http://", "https://"))
             or ":COMPAT.md" in document)

@@ -12,6 +12,9 @@ from typing import Any
 
 from stc_harness.report.encode import printable
 from stc_harness.report.jsonout import json_chunks
+from stc_harness.report.markdown import details_dir, details_files
+from stc_harness.report.render import html_chunks, make_view
+from stc_harness.report.summary import summary_lines
 
 #: The file name (without suffix) of the report files a run writes.
 STEM = "compatibility"
@@ -60,8 +63,6 @@ def _no_gc() -> Iterator[None]:
 def write_details(view: Any, folder: Path, stem: str) -> list[Path]:
     """Write the details folder `<stem>-details/` (one file per area, and the rest); remove files of areas
     an earlier report had and this one has not. Nothing is written for a report without checks."""
-    from stc_harness.report.markdown import details_dir, details_files
-
     target = folder / details_dir(stem)
     if not view.rows:
         return []
@@ -79,9 +80,6 @@ def write_details(view: Any, folder: Path, stem: str) -> list[Path]:
 def write_renderings(doc: dict[str, Any], folder: Path, stem: str = STEM) -> list[Path]:
     """Write `<stem>.md` (the summary), its details folder and `<stem>.html` into `folder` (each file
     atomically, streamed from one view); returns the summary, the HTML, and the details folder (if any)."""
-    from stc_harness.report.render import html_chunks, make_view
-    from stc_harness.report.summary import summary_lines
-
     md, html = folder / f"{stem}.md", folder / f"{stem}.html"
     with _no_gc():
         view = make_view(doc)
