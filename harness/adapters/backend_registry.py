@@ -27,8 +27,7 @@ REFERENCE = "sqlite"
 #: The tracked SQLite (`outcomes.TRACKED_BACKEND`): the release Turso tracks, through the stdlib sqlite3
 #: API. It attributes each difference (Turso's own or a SQLite version gap) and runs only for checks that
 #: differ, so `all` leaves it out (name it with --backend to run every check on it, as the matrix's SQLite
-#: axis does). `TRACKED` is the name the plugin reads it by (kept until the plugin package lands).
-TRACKED = TRACKED_BACKEND
+#: axis does).
 NOT_IN_ALL = (TRACKED_BACKEND,)
 #: Backends a default run must load: one that does not is an error (else a CI that lost pyturso goes green).
 #: Others (a third-party backend, the tracked SQLite) are optional: their absence is shown in the header.

@@ -16,6 +16,7 @@ from stc_harness.checks import TIMEOUT, Body, CheckSpec, Run, execute
 from stc_harness.differences import Registry
 from stc_harness.errors import UsageError
 from stc_harness.observe import canonical
+from stc_harness.outcomes import TRACKED_BACKEND
 from stc_harness.safety import watchdog
 from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
 from stc_harness.safety.isolation import job_for, run_isolated
@@ -47,7 +48,7 @@ class CheckSession:
     @property
     def tracked_name(self) -> str:
         """The tracked SQLite's backend name (the default one's when attribution is off)."""
-        return self.tracked.backend.name if self.tracked is not None else backend_registry.TRACKED
+        return self.tracked.backend.name if self.tracked is not None else TRACKED_BACKEND
 
     async def run_on(self, spec: CheckSpec, body: Body, key: str | None, sel: Selected, folder: Path) -> Run:
         """Run the check on one backend, in this process or (isolated) in a child process."""

@@ -9,6 +9,7 @@ from stc_harness.adapters import backend_registry
 from stc_harness.core.session import CheckSession, tracked_backend
 from stc_harness.differences import RegistryError, load_registries
 from stc_harness.errors import UsageError
+from stc_harness.outcomes import TRACKED_BACKEND
 from stc_harness.plugin.collector import Collector
 from stc_harness.plugin.options import path_option
 from stc_harness.plugin.state import STATE, PluginState
@@ -44,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                    config.getoption("conformance_variant_seed"))
     except (UsageError, RegistryError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    tracked_name = config.getoption("conformance_tracked") or backend_registry.TRACKED
+    tracked_name = config.getoption("conformance_tracked") or TRACKED_BACKEND
     tracked, tracked_why = tracked_backend(tracked_name, by_id)
     session = CheckSession(selected=by_id, reference=reference, registry=registry, tracked=tracked,
                            tracked_why=tracked_why, isolate=config.getoption("conformance_isolate"),

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from stc_harness.adapters import backend_registry
+from stc_harness.outcomes import TRACKED_BACKEND
 from stc_harness.variants import DEFAULT_COUNT, DEFAULT_SEED
 
 
@@ -20,8 +21,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="backend whose observations are the baseline (default: sqlite); --reference=libsql "
                          "reports what changes from libSQL to Turso")
     group.addoption("--tracked-reference", default=None, dest="conformance_tracked", metavar="NAME|none",
-                    help="the SQLite release Turso tracks, run on the checks where a backend differs to "
-                         f"attribute the difference (default: {backend_registry.TRACKED}; none: off)")
+                    help="the tracked SQLite (the release Turso tracks), run on the checks where a backend "
+                         f"differs to attribute the difference (default: {TRACKED_BACKEND}; none: off)")
     group.addoption("--registry", default=None, dest="conformance_registry", metavar="DIR",
                     help="folder of your own documented-difference files, added to the built-in "
                          "registry (default: ini conformance_registry)")
