@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
-from stc_harness.dropin.align import align, blame, differing_cells, value_kind
+from stc_harness.dropin.align import align
+from stc_harness.dropin.blame import blame
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
 from stc_harness.dropin.evidence import build, divergences_of
 from stc_harness.dropin.explain import Traces, evidence
@@ -27,6 +28,7 @@ from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.dropin.trace import TRACER, clean_text, render
 from stc_harness.dropin.tracing import Tracing
+from stc_harness.dropin.values import differing_cells, value_kind
 from stc_harness.side_runs import side_run
 from stc_harness.sources import Source
 

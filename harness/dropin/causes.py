@@ -21,8 +21,9 @@ from functools import cached_property
 from typing import Any
 
 from stc_harness.differences import Registry
-from stc_harness.dropin.align import Divergence, differing_cells, flat_values
+from stc_harness.dropin.align import Divergence
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
+from stc_harness.dropin.values import differing_cells, flat_values
 from stc_harness.errors import ErrorKind, kind_from_message
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"

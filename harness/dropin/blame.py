@@ -1,0 +1,218 @@
+"""Which of a test's divergences breaks it, by evidence: the call that raised its exception, the line it
+failed on, the values its assertion shows, the path the code took; never a call made after it stopped.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+from stc_harness.dropin.align import MAJOR, ONE_SIDED, Divergence
+
+#: The prefix a client library puts on a driver's message (`(turso.lib.DatabaseError) ...`).
+_WRAPPED = re.compile(r"^\([\w.]+\)\s*")
+
+
+def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) -> Divergence | None:
+    """The divergence that breaks the test, by evidence, in this order.
+
+    1. a name Turso lacks that the code used (without the drop-in's stand-in it fails right there);
+    2. the call that raised the very exception the test failed with (or lacked the name it names);
+    3. a diverging call on the line where the test failed (unless it read a value that an earlier write
+       or transaction statement, failing on one engine only, had already changed);
+    4. for an assertion, the divergence whose values it shows, else the last read before it;
+    5. the divergence just before the code took another path (the first call one engine alone made);
+    6. the first major divergence, else the first at all.
+    """
+    failure = failure or {}
+    line = str(failure.get("line") or "")
+    stopped = _stopped_at(failure)
+    divergences = [d for d in divergences if not _after_failure(d, stopped)]
+    majors = [d for d in divergences if d.severity == MAJOR]
+    for d in majors:
+        if d.kind == "missing-name":
+            return d
+    messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+    heads = [_WRAPPED.sub("", m.strip()).splitlines()[0][:80] for m in messages if m.strip()]
+    # an exception shown inside an assertion (`<Result DatabaseError('Parse error: ...')>` of a CLI runner)
+    heads += [e.group(3)[:80] for m in messages for e in _EMBEDDED.finditer(m)]
+    for head in heads:
+        for d in divergences:
+            if d.kind == "missing-name" and f"'{d.missing_name}'" in head:
+                return d
+            if d.turso.startswith("raised ") and head and head in d.turso:
+                return _flow_parted_before(majors, d) or d
+    if any("DID NOT RAISE" in m or " not raised" in m for m in messages):
+        for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
+            if d.kind == "error-disappears":
+                return d
+    at_line = _at_failing_line(majors, line)
+    if at_line is not None:
+        return _state_changed_before(majors, at_line) or at_line
+    if majors and _asserted(failure):
+        shown = _shown_by_assertion([d for d in majors if d.kind not in ONE_SIDED], "\n".join(messages))
+        if shown is not None:
+            return shown
+        read = _last_read_before(majors, line)
+        if read is not None:
+            return read
+    if majors:
+        return _path_parted(majors) or majors[0]
+    return divergences[0] if divergences else None
+
+
+#: The first word of a statement that only reads: its divergence changes no state.
+_READS = re.compile(r"^\s*['\"]?\s*(?:select|pragma\s+\w+\s*(?:['\"]|;|\(|$)|with|values|explain)",
+                    re.IGNORECASE)
+_EXECUTES = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
+
+
+def _state_changed_before(majors: list[Divergence], read: Divergence) -> Divergence | None:
+    """For a value the failing statement read, the earlier statement that changed state on one engine
+    only (a write or transaction control that failed on one side and not the other): the value read is
+    its consequence (RELEASE went through on Turso with an INSERT ... RETURNING unfetched, so the count
+    read later is short)."""
+    if read.kind.startswith("error") or read.kind in ONE_SIDED:
+        return None
+    for d in majors[: majors.index(read)]:
+        leaf = d.call.rsplit(".", 1)[-1]
+        if leaf in _EXECUTES and d.kind in ("error-appears", "error-disappears") and not _READS.match(d.args):
+            return d
+    return None
+
+
+def _path_parted(majors: list[Divergence]) -> Divergence | None:
+    """When nothing ties the failure to a call: the latest divergence before the first call only one
+    engine made, the one that sent the code down another path (a table listed lower-cased, so its
+    columns were never read); earlier divergences were read and left unused on that path."""
+    first = next((i for i, d in enumerate(majors) if d.kind in ONE_SIDED), None)
+    if first is None:
+        return None
+    before = [d for d in majors[:first] if d.kind != "missing-name"]
+    return before[-1] if before else None
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _stopped_at(failure: dict[str, Any]) -> tuple[str, int] | None:
+    """The test file and the last line of it Turso reached: the outermost frame of that file in the
+    traceback (a helper defined above the test is called from a later line), to the end of its statement."""
+    path, _, number = str(failure.get("line") or "").rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    frames = [(f, int(n)) for f, n in _FRAME.findall(str(failure.get("longrepr") or ""))
+              if f == path or f.endswith("/" + path)]
+    source = str(failure.get("source") or "").strip()
+    if source.startswith(("with ", "async with ", "for ", "async for ", "while ")):
+        return None  # a block's exit or next round is reported on its first line, after its body ran
+    file, line = frames[0] if frames else ("", int(number))
+    end = _statement_end(file, line) if file else None
+    if end is None:  # the file cannot be read: a statement that opens a bracket goes on below
+        opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
+        end = line + (STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0)
+    return path, end
+
+
+@functools.lru_cache(maxsize=64)
+def _statements(file: str) -> dict[int, int]:
+    """First line -> last line of every statement of a Python file (empty if it cannot be read)."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    spans: dict[int, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.end_lineno is not None:
+            spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
+    return spans
+
+
+def _statement_end(file: str, line: int) -> int | None:
+    """The last line of the statement that starts on `line` of `file` (a multi-line `assert (`)."""
+    return _statements(file).get(line)
+
+
+def _after_failure(d: Divergence, stopped: tuple[str, int] | None) -> bool:
+    """A call made from a line of the failing test after the one it failed on: Turso stopped before it, so
+    only SQLite went on to make it (a consequence of the failure, never its cause)."""
+    o_path, _, o_number = d.origin.rpartition(":")
+    return stopped is not None and o_path == stopped[0] and o_number.isdigit() and int(o_number) > stopped[1]
+
+
+def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:
+    """For a call SQLite never made, the value that sent Turso down another path: the latest value
+    divergence before the first call only one engine made (`exists()` read a lower-cased name, so the
+    code created the table again and Turso refused it)."""
+    if d.sqlite != "(no such call)" or d not in majors:
+        return None
+    before = majors[: majors.index(d)]
+    first_one_sided = next((i for i, m in enumerate(before) if m.kind in ONE_SIDED), len(before))
+    values = [m for m in before[:first_one_sided]
+              if m.kind not in ONE_SIDED and not m.kind.startswith("error") and m.kind != "missing-name"]
+    return values[-1] if values else None
+
+
+#: How many lines above the reported one a statement that failed may start (a multi-line assert).
+STATEMENT_SPAN = 3
+
+
+def _at_failing_line(majors: list[Divergence], line: str) -> Divergence | None:
+    """The divergence made while the failing statement ran: its test line at or just above the reported
+    one (the closest, the latest of equals), or one made on the reported line itself."""
+    path, _, number = line.rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    best: tuple[int, int, int] | None = None
+    for i, d in enumerate(majors):
+        if d.kind in ONE_SIDED:
+            continue  # a call one engine never made is a consequence, not what a statement compared
+        if d.where == line:
+            return d
+        o_path, _, o_number = d.origin.rpartition(":")
+        if o_path != path or not o_number.isdigit():
+            continue
+        gap = int(number) - int(o_number)
+        if -STATEMENT_SPAN <= gap <= STATEMENT_SPAN:  # the statement may start above or end below it
+            key = (-abs(gap), gap <= 0, i)  # the closest; then one within the statement; then the latest
+            best = key if best is None or key > best else best
+    return majors[best[2]] if best is not None else None
+
+
+def _last_read_before(majors: list[Divergence], line: str) -> Divergence | None:
+    """The latest divergence the test itself made before its failing assertion (same file, no later line)."""
+    path, _, number = line.rpartition(":")
+    if not path or not number.isdigit():
+        return None
+    for d in reversed(majors):
+        o_path, _, o_number = d.origin.rpartition(":")
+        if d.kind in ONE_SIDED or o_path != path or not o_number.isdigit():
+            continue
+        if int(o_number) <= int(number):
+            return d
+    return None
+
+
+_EMBEDDED = re.compile(r"(\w+(?:Error|Exception))\((['\"])(.+?)\2\)")
+
+
+def _asserted(failure: dict[str, Any]) -> bool:
+    return "AssertionError" in str(failure.get("exc_type") or "") or \
+        str(failure.get("message") or "").lstrip().startswith("assert")
+
+
+_TOKEN = re.compile(r"[A-Za-z_][\w.-]{2,}|\d{2,}")
+
+
+def _shown_by_assertion(majors: list[Divergence], message: str) -> Divergence | None:
+    """The divergence with the most of its Turso-only words in the assertion's message (none: None)."""
+    best, best_hits = None, 1  # one shared word is chance; two are evidence
+    for d in majors:
+        on_turso, on_sqlite = set(_TOKEN.findall(d.turso)), set(_TOKEN.findall(d.sqlite))
+        hits = sum(1 for token in on_turso ^ on_sqlite if token in message)  # what one engine alone had
+        if hits > best_hits:
+            best, best_hits = d, hits
+    return best
