@@ -19,12 +19,13 @@ import pytest
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
 from stc_harness.dropin.align import align
 from stc_harness.dropin.blame import blame
-from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge, Signature, context_of
+from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge
 from stc_harness.dropin.evidence import build, divergences_of
 from stc_harness.dropin.explain import Traces, evidence
 from stc_harness.dropin.grading import substance
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
+from stc_harness.dropin.signature import Signature, context_of
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.dropin.trace import TRACER, clean_text, render
 from stc_harness.dropin.tracing import Tracing
@@ -847,3 +848,51 @@ def test_a_statement_spanning_many_lines_ends_where_python_says(tmp_path: Path) 
     assert blame([d], failure) is d
     (later,) = align([[*read, "tests/test_x.py:9"]], [[*read[:3], "('b',)", "lib.py:1", "tests/test_x.py:9"]])
     assert blame([later], failure) is None
+
+
+def test_a_refused_parameter_is_explained_by_the_check_of_its_type() -> None:
+    """Every refused parameter raises the same error: the check that bound a memoryview explains a
+    memoryview, not the one that bound a bytearray."""
+    def refused(args: str) -> Any:
+        (d,) = align([ev("Cursor.execute", args, outcome="<Cursor>")],
+                     [ev("Cursor.execute", args, "raise", "DatabaseError: unexpected parameter value")])
+        return d
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence(f"types.driver_native[{name}]", "", Signature.of(d), "execute", d.sqlite, d.turso)
+        for name, d in (("bytearray", refused("'SELECT ?', (bytearray(6162, len 2),)")),
+                        ("memoryview", refused("'SELECT ?', (memoryview(6162, len 2),)")))])
+    found = knowledge.explain(refused("'INSERT INTO t VALUES (?)', [memoryview(68, len 1)]"))
+    assert found.check == "types.driver_native[memoryview]"
+
+
+def test_a_default_rewritten_with_brackets_and_spacing_matches_the_check_that_saw_both() -> None:
+    """`STRFTIME(...)` read back as `(STRFTIME (...))`: the expression check (`1+2` -> `(1 + 2)`), not the
+    constant one (`5` -> `(5)`)."""
+    def default(before: str, after: str) -> Any:
+        return _table_info(f"[(0, 'a', 'TEXT', 0, {before!r}, 0)]", f"[(0, 'a', 'TEXT', 0, {after!r}, 0)]")
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence(f"schema.default_read_back[{name}]", "", Signature.of(d), "fetch", d.sqlite, d.turso)
+        for name, d in (("parenthesised_constant", default("5", "(5)")),
+                        ("parenthesised_expression", default("1+2", "(1 + 2)")))])
+    user = default("STRFTIME('%Y', 'NOW')", "(STRFTIME ('%Y', 'NOW'))")
+    assert knowledge.explain(user).check == "schema.default_read_back[parenthesised_expression]"
+
+
+def test_the_value_a_multi_line_assert_compares_is_read_at_its_end(tmp_path: Path) -> None:
+    """`assert (<literal>) == db.table("dogs").schema`: the read on the statement's last line is what it
+    compares, not a listing read on the line just above the assert."""
+    test = tmp_path / "tests" / "test_x.py"
+    test.parent.mkdir()
+    test.write_text("def test_x(db):\n    db.tables\n    assert (\n        'a'\n        'b'\n        'c'\n"
+                    "    ) == db.schema\n", encoding="utf-8")
+    listing = ev("Cursor.fetchall", "of 'select name from sqlite_master'", outcome="[('Gosh',)]",
+                 where="lib.py:1")
+    schema = ev("Cursor.fetchone", "of 'select sql from sqlite_master'", outcome="('a\\nb',)",
+                where="lib.py:2")
+    found = align([[*listing, "tests/test_x.py:2"], [*schema, "tests/test_x.py:7"]],
+                  [[*listing[:3], "[('gosh',)]", "lib.py:1", "tests/test_x.py:2"],
+                   [*schema[:3], "('a b',)", "lib.py:2", "tests/test_x.py:7"]])
+    failure = {"exc_type": "AssertionError", "message": "assert 'a b' == 'a\\nb'",
+               "line": "tests/test_x.py:3", "source": "assert (",
+               "longrepr": f'File "{test}", line 3, in test_x\n'}
+    assert blame(found, failure) is found[1]

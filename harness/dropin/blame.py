@@ -49,7 +49,7 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
                 return d
-    at_line = _at_failing_line(majors, line)
+    at_line = _within_statement(majors, line, stopped) or _at_failing_line(majors, line)
     if at_line is not None:
         return _state_changed_before(majors, at_line) or at_line
     if majors and _asserted(failure):
@@ -98,7 +98,7 @@ def _path_parted(majors: list[Divergence]) -> Divergence | None:
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
-def _stopped_at(failure: dict[str, Any]) -> tuple[str, int] | None:
+def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
     """The test file and the last line of it Turso reached: the outermost frame of that file in the
     traceback (a helper defined above the test is called from a later line), to the end of its statement."""
     path, _, number = str(failure.get("line") or "").rpartition(":")
@@ -114,7 +114,7 @@ def _stopped_at(failure: dict[str, Any]) -> tuple[str, int] | None:
     if end is None:  # the file cannot be read: a statement that opens a bracket goes on below
         opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
         end = line + (STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0)
-    return path, end
+    return path, line, end
 
 
 @functools.lru_cache(maxsize=64)
@@ -136,11 +136,11 @@ def _statement_end(file: str, line: int) -> int | None:
     return _statements(file).get(line)
 
 
-def _after_failure(d: Divergence, stopped: tuple[str, int] | None) -> bool:
+def _after_failure(d: Divergence, stopped: tuple[str, int, int] | None) -> bool:
     """A call made from a line of the failing test after the one it failed on: Turso stopped before it, so
     only SQLite went on to make it (a consequence of the failure, never its cause)."""
     o_path, _, o_number = d.origin.rpartition(":")
-    return stopped is not None and o_path == stopped[0] and o_number.isdigit() and int(o_number) > stopped[1]
+    return stopped is not None and o_path == stopped[0] and o_number.isdigit() and int(o_number) > stopped[2]
 
 
 def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:
@@ -158,6 +158,19 @@ def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence |
 
 #: How many lines above the reported one a statement that failed may start (a multi-line assert).
 STATEMENT_SPAN = 3
+
+
+def _within_statement(majors: list[Divergence], line: str,
+                      stopped: tuple[str, int, int] | None) -> Divergence | None:
+    """The latest divergence made from a line of the failing statement, first line to last (an `assert (`
+    that compares a literal with `db.table("dogs").schema` eight lines below), when the test file could
+    be read to know where the statement ends."""
+    if stopped is None or f"{stopped[0]}:{stopped[1]}" != line or stopped[2] <= stopped[1]:
+        return None  # failed in a helper the test called, or a one-line statement: the lines nearby decide
+    path, start, end = stopped
+    inside = [d for d in majors if d.kind not in ONE_SIDED and d.origin.rpartition(":")[0] == path
+              and d.origin.rpartition(":")[2].isdigit() and start <= int(d.origin.rpartition(":")[2]) <= end]
+    return inside[-1] if inside else None
 
 
 def _at_failing_line(majors: list[Divergence], line: str) -> Divergence | None:

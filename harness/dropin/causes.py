@@ -22,8 +22,8 @@ from typing import Any
 
 from stc_harness.differences import Registry
 from stc_harness.dropin.align import Divergence
-from stc_harness.dropin.sqlshape import sql_features, statement_kind
-from stc_harness.dropin.values import differing_cells, flat_values
+from stc_harness.dropin.signature import Signature
+from stc_harness.dropin.values import flat_values
 from stc_harness.errors import ErrorKind, kind_from_message
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
@@ -47,98 +47,7 @@ DRAFT_IMPACT = {
     "sqlite-only-call": "error-appears-or-disappears",
     "turso-only-call": "cosmetic",
 }
-_GROUPS = {
-    "execute": "execute",
-    "executemany": "execute",
-    "executescript": "execute",
-    "execute_fetchall": "execute",
-    "execute_insert": "execute",
-    "fetchone": "fetch",
-    "fetchmany": "fetch",
-    "fetchall": "fetch",
-    "__next__": "fetch",
-    "__anext__": "fetch",
-}
 _PARAM = re.compile(r"\[([^\]]+)\]$")
-_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
-
-
-def call_group(call: str) -> str:
-    """The kind of call: `execute`, `fetch`, or the method/function name (`create_function`, `rowcount`)."""
-    leaf = call.rsplit(".", 1)[-1].split("(")[0]
-    if call == "sqlalchemy.execute":
-        return "execute"
-    return _GROUPS.get(leaf, leaf)
-
-
-def statement_of(args: str) -> str:
-    """The SQL text of a call's arguments (its first quoted string), or empty."""
-    text = args.removeprefix("of ")
-    found = _QUOTED.match(text)
-    if not found:
-        return ""
-    return (found.group(1) if found.group(1) is not None else found.group(2) or "").replace("\\'", "'")
-
-
-def _classes(d: Divergence) -> tuple[str, str]:
-    def cls(text: str) -> str:
-        return text.removeprefix("raised ").split(":", 1)[0].strip() if text.startswith("raised ") else ""
-
-    return cls(d.sqlite), cls(d.turso)
-
-
-@dataclass(frozen=True)
-class Signature:
-    """The structure of a divergence that a check's divergence and a user's are compared by."""
-
-    group: str
-    kind: str
-    classes: tuple[str, str]
-    statement: str
-    features: frozenset[str]
-    #: The column positions whose values differ, when both sides fetched rows of one shape.
-    cells: frozenset[int] = frozenset()
-
-    @classmethod
-    def of(cls, d: Divergence) -> Signature:
-        """The signature of one divergence."""
-        group = call_group(d.call)
-        sql = statement_of(d.args) if group == "execute" or d.args.startswith("of ") else ""
-        features = set(sql_features(sql)) if sql else set()
-        if group == "execute":
-            features |= param_types(d.args)
-        statement = statement_kind(sql) if sql else ""
-        # a PRAGMA's columns are fixed (table_info's 4th is dflt_value); a SELECT's depend on its list
-        cells = differing_cells(d.sqlite.removeprefix("→ "), d.turso.removeprefix("→ ")) \
-            if group == "fetch" and statement.startswith("pragma") else frozenset()
-        return cls(group, d.kind, _classes(d), statement, frozenset(features), cells)
-
-    def as_list(self) -> list[Any]:
-        """JSON-ready form."""
-        return [self.group, self.kind, list(self.classes), self.statement, sorted(self.features),
-                sorted(self.cells)]
-
-    @classmethod
-    def from_list(cls, data: list[Any]) -> Signature:
-        """Inverse of `as_list`."""
-        cells = frozenset(data[5]) if len(data) > 5 else frozenset()
-        return cls(data[0], data[1], (data[2][0], data[2][1]), data[3], frozenset(data[4]), cells)
-
-
-def context_of(events: list[list[str]], position: int) -> frozenset[str]:
-    """What the statements run before a call were about (their SQL features): the call's context.
-
-    The call's own statement (the execute a fetch reads from) is not context.
-    """
-    own = statement_of(events[position][1]) if 0 <= position < len(events) else ""
-    found: set[str] = set()
-    for event in events[: max(position, 0)]:
-        if call_group(event[0]) == "execute":
-            sql = statement_of(event[1])
-            if sql and sql != own:
-                found.update(sql_features(sql))
-    return frozenset(found)
-
 
 @dataclass(frozen=True)
 class Explanation:
@@ -182,6 +91,11 @@ class Evidence:
     def changed(self) -> frozenset[tuple[str, str]]:
         """The values this divergence changed (see `changed_values`), worked out once per check."""
         return changed_values(self.sqlite, self.turso)
+
+    @cached_property
+    def rewrites(self) -> frozenset[str]:
+        """How this divergence's text values were written anew (see `text_rewrites`)."""
+        return text_rewrites(self.changed)
 
     @cached_property
     def stored(self) -> frozenset[str]:
@@ -263,6 +177,8 @@ class Knowledge:
         user_sqlite_kind = _kind(d.sqlite)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
+        rewrites = text_rewrites(mine)
+        params = {f for f in sig.features if f.startswith("param:")}
         user_template = error_template(d.turso)
         remapped = (d.kind == "error-class" and user_kind not in CONSTRAINT_KINDS
                     and error_template("raised " + d.sqlite.removeprefix("raised ")) == user_template)
@@ -286,7 +202,8 @@ class Knowledge:
                 score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
-            tie = (int(bool(mine) and mine == ev.changed), len(stored & ev.stored),
+            tie = (len(params & ev.signature.features), int(bool(mine) and mine == ev.changed),
+                   len(stored & ev.stored), -len(rewrites ^ ev.rewrites),
                    -ev.unshared_context(context), sum(1 for s in names if s in check_id),
                    sum(1 for s in subjects if s in check_id), len(words & _words(check_text)),
                    len(ev.context & context))
@@ -356,22 +273,6 @@ class Knowledge:
         )
 
 
-_PARAM_TYPES = {"datetime.date(": "date", "datetime.datetime(": "datetime", "datetime.time(": "time",
-                "datetime.timedelta(": "timedelta", "Decimal(": "Decimal", "bytearray(": "bytearray",
-                "memoryview(": "memoryview", "UUID(": "UUID", "PosixPath(": "Path"}
-
-
-def param_types(args: str) -> set[str]:
-    """`param:<type>` for each parameter of a type the drivers may bind differently (not int/str/bytes...)."""
-    tail = args[len(statement_of(args)) + 2:] if statement_of(args) else args
-    found = {f"param:{name}" for marker, name in _PARAM_TYPES.items() if marker in tail}
-    if re.search(r"[(,] \{'|\(\{", tail):
-        found.add("param:dict")
-    if re.search(r"<(?!Cursor|Connection)\w+>", tail):
-        found.add("param:object")
-    return found
-
-
 def changed_values(sqlite: str, turso: str) -> frozenset[tuple[str, str]]:
     """The (SQLite, Turso) pairs of values a divergence changed (`'delete'` to `'wal'`); a check's and a
     user's divergence that change the very same values fit each other best."""
@@ -388,6 +289,26 @@ def stored_kinds(changed: frozenset[tuple[str, str]]) -> frozenset[str]:
     """`create table`, `create index`...: what kind of schema text the changed values were (a table's
     stored SQL re-rendered is not an index's, though both differ the same way)."""
     return frozenset(" ".join(m.group(1).lower().split()) for s, _ in changed if (m := _STORED.match(s)))
+
+
+def text_rewrites(changed: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """What changed in text values written anew: brackets, spacing, letter case, quotes (`STRFTIME(...)` read
+    back as `(STRFTIME (...))` is brackets and spacing; `(5)` for `5` is brackets alone)."""
+    found: set[str] = set()
+    for s, t in changed:
+        if not (s[:1] in "'\"" and t[:1] in "'\""):
+            continue
+        if s.count("(") != t.count("("):
+            found.add("brackets")
+        if s.split() != t.split() and (sum(c.isspace() for c in s) != sum(c.isspace() for c in t)
+                                       or "".join(s.split()) == "".join(t.split())):
+            found.add("spacing")
+        letters = ("".join(c for c in s if c.isalpha()), "".join(c for c in t if c.isalpha()))
+        if letters[0] != letters[1] and letters[0].lower() == letters[1].lower():
+            found.add("case")
+        if s.count("'") + s.count('"') != t.count("'") + t.count('"'):
+            found.add("quotes")
+    return frozenset(found)
 
 
 _QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from stc_harness.dropin.align import MAJOR, align
-from stc_harness.dropin.causes import Evidence, Signature, call_group, context_of
+from stc_harness.dropin.causes import Evidence
+from stc_harness.dropin.signature import Signature, call_group, context_of
 from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces
 from stc_harness.report.build import now_iso
 

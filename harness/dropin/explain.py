@@ -15,8 +15,9 @@ from typing import Any
 
 from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, origin_of
 from stc_harness.dropin.blame import blame
-from stc_harness.dropin.causes import Explanation, Knowledge, context_of, message_words
+from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
+from stc_harness.dropin.signature import context_of
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
 
 CONFTEST = IMPORT_PREFIX + "<conftest>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from stc_harness.dropin.align import Divergence
-from stc_harness.dropin.causes import call_group, statement_of
+from stc_harness.dropin.signature import call_group, statement_of
 from stc_harness.dropin.sqlshape import statement_kind
 
 #: Statements kept before the divergent one (the most recent ones that change state).
