@@ -203,8 +203,8 @@ class Knowledge:
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
             tie = (len(params & ev.signature.features), int(bool(mine) and mine == ev.changed),
-                   len(stored & ev.stored), -len(rewrites ^ ev.rewrites),
-                   -ev.unshared_context(context), sum(1 for s in names if s in check_id),
+                   len(stored & ev.stored), -ev.unshared_context(context),
+                   sum(1 for s in names if s in check_id), -len(rewrites ^ ev.rewrites) if rewrites and ev.rewrites else 0,
                    sum(1 for s in subjects if s in check_id), len(words & _words(check_text)),
                    len(ev.context & context))
             if best is None or (score, tie) > (best[0], best[1]):
