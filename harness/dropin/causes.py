@@ -202,9 +202,10 @@ class Knowledge:
                 score = 1.0 if matched else LIKELY_OVERLAP if mapped else min(score, 0.4)
             check_text = ev.check + " " + self.titles.get(ev.check, "")
             check_id = ev.check.lower()
+            rewritten = -len(rewrites ^ ev.rewrites) if rewrites and ev.rewrites else 0
             tie = (len(params & ev.signature.features), int(bool(mine) and mine == ev.changed),
                    len(stored & ev.stored), -ev.unshared_context(context),
-                   sum(1 for s in names if s in check_id), -len(rewrites ^ ev.rewrites) if rewrites and ev.rewrites else 0,
+                   sum(1 for s in names if s in check_id), rewritten,
                    sum(1 for s in subjects if s in check_id), len(words & _words(check_text)),
                    len(ev.context & context))
             if best is None or (score, tie) > (best[0], best[1]):
