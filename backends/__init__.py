@@ -1,1 +1,1 @@
-"""Backend adapters: `sqlite` (aiosqlite) and `turso` (pyturso)."""
+"""Backend adapters: `sqlite` (aiosqlite), `turso` (pyturso) and `sqlean` (sqlean.py: the tracked SQLite)."""

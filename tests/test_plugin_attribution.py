@@ -59,7 +59,8 @@ def test_a_true_attribution_is_documented_and_reported(project: pytest.Pytester,
         "documented-difference", attribution, "new" if gap else "old")
     doc = load_report(project.path / "out")
     assert doc["schema_version"] == 2
-    assert doc["sections"][0]["intro"].startswith("Attributed by SQLite 3.50.4 (sqlean.py ")
+    intro = doc["sections"][0]["intro"]
+    assert intro.startswith("Attributed by the tracked SQLite, SQLite 3.50.4 (sqlean.py ")
     assert doc["attribution_summary"]["by_backend"]["turso"][attribution] == 1
     section = doc["sections"][0]
     assert section["id"] == "what-will-change"

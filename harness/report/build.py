@@ -13,6 +13,7 @@ from typing import Any
 from stc_harness.checks import DEFINED, OUTCOMES
 from stc_harness.compat.verdict import sections as compat_sections
 from stc_harness.differences import IMPACTS
+from stc_harness.outcomes import TRACKED_LABEL
 from stc_harness.report.entries import entry_of
 from stc_harness.report.facts import RunFacts
 from stc_harness.report.layers import driver_theme_section
@@ -143,8 +144,9 @@ def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
     rows.sort(key=lambda r: r[:3])
     tracked = doc.get("tracked") or {}
     if tracked.get("available"):
-        by = (f"Attributed by SQLite {tracked.get('engine_version')} ({tracked.get('driver')} "
-              f"{tracked.get('driver_version')}), {tracked.get('purpose') or 'the tracked SQLite'}. ")
+        by = (f"Attributed by the {TRACKED_LABEL}, SQLite {tracked.get('engine_version')} "
+              f"({tracked.get('driver')} {tracked.get('driver_version')})"
+              f"{': ' + tracked['purpose'] if tracked.get('purpose') else ''}. ")
     else:
         why = tracked.get("why") or "no tracked SQLite"
         by = f"Attribution unavailable ({why}): no difference is called Turso's own or a version gap. "
