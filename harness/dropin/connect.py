@@ -9,7 +9,7 @@ from typing import Any
 
 from stc_harness.dropin.shims import MissingFeatureError, missing_message
 from stc_harness.dropin.trace import INERT, OK, RAISE, TRACER, render, render_exception
-from stc_harness.dropin.tracing import args_text
+from stc_harness.dropin.wrappers import args_text
 
 _LEGACY: Any = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", -1)
 _STD_CONNECTION = sqlite3.Connection

@@ -265,7 +265,7 @@ class Tracer:
         self.dropped = 0
         self.enabled = True
         self.context = ""
-        #: Counts the traces taken: a connection's walls are shown once per test (see tracing.show_walls).
+        #: Counts the traces taken: a connection's walls are shown once per test (see walls.show_walls).
         self.generation = 0
         self.walls_shown: set[int] = set()
 

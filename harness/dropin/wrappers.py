@@ -1,0 +1,206 @@
+"""The traced wrappers of the drivers' methods, functions and properties.
+
+Each call is recorded with its arguments, its outcome and the line of the user's code that made it;
+reads of a statement's rows are marked on their cursor.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from stc_harness.dropin.trace import (
+    OK,
+    RAISE,
+    TRACER,
+    internal_caller,
+    render,
+    render_exception,
+    render_sql,
+    volatile_sql,
+)
+from stc_harness.dropin.walls import show_walls
+
+_SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
+_FETCH = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__", "execute_fetchall")
+_READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
+
+_QUIET = threading.local()
+
+
+def args_text(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The arguments of a call as normalised text (the statement first for execute-like methods)."""
+    parts: list[str] = []
+    for i, value in enumerate(args):
+        if i == 0 and method in _SQL_FIRST:
+            parts.append(render_sql(value))
+        elif isinstance(value, type):
+            parts.append(value.__name__)
+        elif callable(value):
+            parts.append("<callable>")
+        elif isinstance(value, (list, tuple, dict, str, bytes, int, float, type(None))) or _plain(value):
+            parts.append(render(value))
+        else:
+            parts.append(f"<{type(value).__name__}>")
+    parts.extend(
+        f"{k}={'<callable>' if callable(v) and not isinstance(v, type) else render(v)}"
+        for k, v in sorted(kwargs.items())
+    )
+    return ", ".join(parts)
+
+
+def _plain(value: Any) -> bool:
+    return type(value).__module__ in ("datetime", "decimal", "pathlib", "uuid")
+
+
+def _result_text(method: str, result: Any, owner: Any) -> str:
+    """A call's result as text (a fetch from a clock- or random-dependent statement: its shape only)."""
+    if method in _FETCH:
+        return render(result, shape_only=bool(getattr(owner, "_stc_volatile", False)))
+    return render(result)
+
+
+def _mark(owner: Any, method: str, args: tuple[Any, ...], result: Any) -> None:
+    """Remember on the cursor its statement, and whether its results depend on the clock or randomness."""
+    if method not in _SQL_FIRST or not args:
+        return
+    sql = args[0]
+    flag = volatile_sql(str(sql))
+    for target in (owner, result):
+        if target is None or not hasattr(target, "fetchone"):  # cursors only, never a connection
+            continue
+        try:
+            object.__setattr__(target, "_stc_volatile", flag)
+            object.__setattr__(target, "_stc_sql", sql)
+        except (AttributeError, TypeError):
+            pass
+
+
+def _fetch_args(owner: Any, leaf: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """A fetch is shown with the statement whose rows it reads (and its own arguments, if any)."""
+    sql = getattr(owner, "_stc_sql", None)
+    own = args_text(leaf, args, kwargs)
+    head = f"of {render_sql(sql)}" if sql is not None else ""
+    return f"{head}, {own}".strip(", ") if own else head
+
+
+def _quiet() -> bool:
+    return getattr(_QUIET, "depth", 0) > 0
+
+
+def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callable[..., Any]:
+    """`fn` recording one event per call from user code (never for the drivers' own calls)."""
+    leaf = qualname.rsplit(".", 1)[-1]
+
+    @functools.wraps(fn)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        if not TRACER.enabled or _quiet() or internal_caller(frame):
+            result = fn(*args, **kwargs)
+            if method and args:
+                _mark(args[0], leaf, args[1:], result)
+            return result
+        shown = args[1:] if method else args
+        owner = args[0] if method and args else None
+        show_walls(owner, frame)
+        text = _fetch_args(owner, leaf, shown, kwargs) if leaf in _READS else args_text(leaf, shown, kwargs)
+        try:
+            result = fn(*args, **kwargs)
+        except StopIteration:
+            TRACER.add(qualname, text, OK, "StopIteration", frame)
+            raise
+        except BaseException as exc:
+            TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
+            raise
+        if owner is not None:
+            _mark(owner, leaf, shown, result)
+        TRACER.add(qualname, text, OK, _result_text(leaf, result, owner), frame)
+        return result
+
+    return traced
+
+
+def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A coroutine method recording one event when it completes (or raises)."""
+    leaf = qualname.rsplit(".", 1)[-1]
+
+    @functools.wraps(fn)
+    async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__") == "aiosqlite.context":
+            frame = frame.f_back  # `async with conn.execute(...)` awaits through aiosqlite's Result
+        record = TRACER.enabled and not internal_caller(frame)
+        if record:
+            show_walls(self, frame)
+        text = (
+            (_fetch_args(self, leaf, args, kwargs) if leaf in _READS else args_text(leaf, args, kwargs))
+            if record
+            else ""
+        )
+        try:
+            result = await fn(self, *args, **kwargs)
+        except StopAsyncIteration:
+            if record:
+                TRACER.add(qualname, text, OK, "StopAsyncIteration", frame)
+            raise
+        except BaseException as exc:
+            if record:
+                TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
+            raise
+        _mark(self, leaf, args, result)
+        if record:
+            TRACER.add(qualname, text, OK, "await→" + _result_text(leaf, result, self), frame)
+        return result
+
+    return traced
+
+
+def property_wrapper(qualname: str, getter: Callable[[Any], Any], setter: Any = None) -> property:
+    """A read-only view of `getter` (a descriptor's __get__) that records each read by user code."""
+
+    def get(self: Any) -> Any:
+        frame = sys._getframe(1)
+        if not TRACER.enabled or internal_caller(frame):
+            return getter(self)
+        text = _fetch_args(self, "", (), {})
+        try:
+            value = getter(self)
+        except BaseException as exc:
+            TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
+            raise
+        TRACER.add(qualname, text, OK, render(value), frame)
+        return value
+
+    return property(get, setter)
+
+
+class _SADepth:
+    def __enter__(self) -> None:
+        _QUIET.depth = getattr(_QUIET, "depth", 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        _QUIET.depth -= 1
+
+
+def sa_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLAlchemy's `do_execute*`: one `sqlalchemy.execute` event; DBAPI calls beneath are not recorded."""
+
+    @functools.wraps(fn)
+    def traced(self: Any, cursor: Any, statement: str, *rest: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        params = rest[0] if rest and not hasattr(rest[0], "execution_options") else ()
+        args = render_sql(statement) + (", " + render(params) if params else "")
+        with _SADepth():
+            try:
+                result = fn(self, cursor, statement, *rest, **kwargs)
+            except BaseException as exc:
+                TRACER.add("sqlalchemy.execute", args, RAISE, render_exception(exc), frame)
+                raise
+        _mark(cursor, "execute", (statement,), None)
+        TRACER.add("sqlalchemy.execute", args, OK, "None", frame)
+        return result
+
+    return traced
