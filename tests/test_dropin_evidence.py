@@ -25,6 +25,7 @@ from stc_harness.dropin.explain import Traces, evidence
 from stc_harness.dropin.grading import substance
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
+from stc_harness.dropin.section import cause_text
 from stc_harness.dropin.signature import Signature, context_of
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
 from stc_harness.dropin.trace import TRACER, clean_text, render
@@ -896,3 +897,24 @@ def test_the_value_a_multi_line_assert_compares_is_read_at_its_end(tmp_path: Pat
                "line": "tests/test_x.py:3", "source": "assert (",
                "longrepr": f'File "{test}", line 3, in test_x\n'}
     assert blame(found, failure) is found[1]
+
+
+def test_behind_a_wall_the_report_names_what_the_run_met_next() -> None:
+    """Pony's connection set-up calls `create_function` unguarded: on plain Turso every test stops there
+    (the cause), and the run, with the call made inert, shows what breaks next (an INT[] column refused)."""
+    wall = ev("Connection.create_function", "'power', 2, <callable>", "inert", "missing on Turso: made inert",
+              where="pony/sqlite.py:10")
+    create = ev("Connection.execute", "'CREATE TABLE \"Foo\" (a INT[])'", "raise",
+                "DatabaseError: Parse error: array type columns require STRICT tables: Foo.a",
+                where="pony/sqlite.py:20")
+    traces = Traces({"t": {"events": [[*wall[:2], "ok", "None", *wall[4:]],
+                                      [*create[:2], "ok", "<Cursor>", *create[4:]]]}},
+                    {"t": {"events": [wall, create]}}, {})
+    message = "Parse error: array type columns require STRICT tables: Foo.a"
+    failure = {"exc_type": "DatabaseError", "message": message, "line": "pony/sqlite.py:20"}
+    found = evidence(traces, "t", "t", failure, Knowledge(Registry({})))
+    assert [d.kind for d in found.divergences] == ["missing-name", "error-appears"]
+    assert (found.cause, found.then) == (0, 1)
+    row = {"evidence": found.as_dict(), "turso": failure}
+    behind = "Behind that wall (with the name made inert) the test fails at Connection.execute"
+    assert behind in cause_text(row)

@@ -33,12 +33,16 @@ class TestEvidence:
     cause: int | None = None
     repro: str = ""
     inert: list[str] = field(default_factory=list)
+    #: When the cause is a name made inert: the divergence that breaks the test once that name exists
+    #: (what the run showed behind the wall).
+    then: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: divergences with their explanations, the index of the cause, the repro."""
         return {
             "traced": self.traced,
             "cause": self.cause,
+            "then": self.then,
             "repro": self.repro,
             "inert": self.inert,
             "divergences": [
@@ -135,7 +139,16 @@ def evidence(
     chosen = blame(divergences, failure)
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
-    return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id))
+    then = None
+    if chosen is not None and is_wall(chosen):  # what the run met behind the wall
+        behind = blame([d for d in divergences if not is_wall(d)], failure)
+        then = divergences.index(behind) if behind is not None else None
+    return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id), then)
+
+
+def is_wall(d: Divergence) -> bool:
+    """A name Turso lacks that the drop-in made inert so the run could go on (a wall on plain Turso)."""
+    return d.kind == "missing-name" and ("made the call inert" in d.turso or "made it inert" in d.turso)
 
 
 _NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)

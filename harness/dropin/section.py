@@ -172,7 +172,14 @@ def cause_text(row: dict[str, Any]) -> str:
             f" the failure itself: {_exception(row['turso'])}"
         )
     e = d["explanation"]
-    return f"{e['confidence']}: {e['ref']} ({cut(e['title'], 160)}); {cut(e['why'], 200)}"
+    text = f"{e['confidence']}: {e['ref']} ({cut(e['title'], 160)}); {cut(e['why'], 200)}"
+    ev = row.get("evidence") or {}
+    if ev.get("then") is not None:  # the cause is a name made inert: what the run met behind it
+        n = ev["divergences"][ev["then"]]
+        behind = n["explanation"]
+        text += (f". Behind that wall (with the name made inert) the test fails at {n['call']} "
+                 f"[{n['kind']}]: {behind['confidence']}: {behind['ref']} ({cut(behind['title'], 120)})")
+    return text
 
 
 def _cause_key(d: dict[str, Any]) -> str:

@@ -171,3 +171,23 @@ async def test_identifier_case_lookup(ctx: CheckContext) -> object:
     await conn.execute("INSERT INTO mixedcase (camelcol) VALUES (1)")
     result = await conn.execute("SELECT CAMELCOL, camelCol FROM MIXEDCASE")
     return {"rows": rows(result.rows), "columns": list(result.columns)}
+
+
+#: Declared types that look like arrays: SQLite takes any type name (its affinity comes from the words:
+#: `INT[]` is INTEGER affinity); an ORM with array fields (Pony) declares them so.
+ARRAY_LOOKING = {"int_array": "INT[]", "text_array_not_null": "TEXT[] NOT NULL",
+                 "spaced_real_array": "REAL []"}
+
+
+@check(title="A column declared with an array-looking type name (INT[]) is created, with the affinity its "
+             "words give",
+       source=Source("https://sqlite.org/datatype3.html", "Determination Of Column Affinity"),
+       params=ARRAY_LOOKING)
+async def test_array_looking_type(ctx: CheckContext, declared: str) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    created = await ctx.attempt(conn.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, a {declared})"),
+                                "raw_create")
+    if "error" in created:
+        return {"create": created}
+    await conn.execute("INSERT INTO t (a) VALUES ('7')")
+    return {"create": "ok", "stored": rows(await conn.fetch_all("SELECT a, typeof(a) FROM t"))}
