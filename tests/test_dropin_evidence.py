@@ -918,3 +918,20 @@ def test_behind_a_wall_the_report_names_what_the_run_met_next() -> None:
     row = {"evidence": found.as_dict(), "turso": failure}
     behind = "Behind that wall (with the name made inert) the test fails at Connection.execute"
     assert behind in cause_text(row)
+
+
+def test_behind_a_create_function_wall_a_missing_function_is_the_same_wall() -> None:
+    """`no such function: f` after `create_function('f')` was made inert is that wall again, not a cause of
+    its own: the cause line says so instead of naming a second, unknown cause."""
+    wall = ev("Connection.create_function", "'f', 1, <callable>", "inert", "missing on Turso: made inert",
+              where="lib.py:10")
+    call = ev("Connection.execute", "'select f(1)'", "raise", "DatabaseError: no such function: f",
+              where="t.py:5")
+    traces = Traces({"t": {"events": [[*wall[:2], "ok", "None", *wall[4:]],
+                                      [*call[:2], "ok", "<Cursor>", "t.py:5"]]}},
+                    {"t": {"events": [wall, call]}}, {}, inert={"f": wall})
+    failure = {"exc_type": "DatabaseError", "message": "no such function: f", "line": "t.py:5"}
+    found = evidence(traces, "t", "t", failure, Knowledge(Registry({})))
+    assert (found.cause, found.then, found.same_wall) == (0, None, True)
+    assert "Behind that wall the run fails on the same missing name" in cause_text(
+        {"evidence": found.as_dict(), "turso": failure})

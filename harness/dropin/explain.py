@@ -36,6 +36,8 @@ class TestEvidence:
     #: When the cause is a name made inert: the divergence that breaks the test once that name exists
     #: (what the run showed behind the wall).
     then: int | None = None
+    #: The run failed behind the wall on what the inert call would have registered (no such function).
+    same_wall: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: divergences with their explanations, the index of the cause, the repro."""
@@ -43,6 +45,7 @@ class TestEvidence:
             "traced": self.traced,
             "cause": self.cause,
             "then": self.then,
+            "same_wall": self.same_wall,
             "repro": self.repro,
             "inert": self.inert,
             "divergences": [
@@ -140,10 +143,14 @@ def evidence(
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     then = None
-    if chosen is not None and is_wall(chosen):  # what the run met behind the wall
-        behind = blame([d for d in divergences if not is_wall(d)], failure)
+    if chosen is not None and is_wall(chosen):  # what the run met behind the wall, if not the wall again
+        rest = [d for d in divergences if not is_wall(d) and d.severity == MAJOR]
+        behind = blame(rest, failure) if rest else None
         then = divergences.index(behind) if behind is not None else None
-    return TestEvidence(True, divergences, explanations, cause, text, traces.inert_names(turso_id), then)
+    needs = [str(failure.get("message") or ""), *(d.turso for d in divergences)]
+    same = chosen is not None and is_wall(chosen) and then is None and any(_NEEDS.search(m) for m in needs)
+    inert = traces.inert_names(turso_id)
+    return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
 
 
 def is_wall(d: Divergence) -> bool:

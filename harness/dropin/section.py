@@ -179,6 +179,9 @@ def cause_text(row: dict[str, Any]) -> str:
         behind = n["explanation"]
         text += (f". Behind that wall (with the name made inert) the test fails at {n['call']} "
                  f"[{n['kind']}]: {behind['confidence']}: {behind['ref']} ({cut(behind['title'], 120)})")
+    elif ev.get("same_wall"):
+        text += (". Behind that wall the run fails on the same missing name: what the inert call would have "
+                 "registered is absent (no such function)")
     return text
 
 
