@@ -54,6 +54,22 @@ def _dist_version() -> str:
         return "unknown"
 
 
+def _open(path: str, busy_ms: int, extra: dict[str, Any]) -> Any:
+    """On the connection's thread: connect with the busy timeout set, and set it again by PRAGMA (one hop).
+
+    `timeout=` already sets it (libsql 0.1.11 reads back what it was given); the PRAGMA makes it hold
+    whatever a release does with `timeout=`. A first statement that fails (a wrong encryption key) closes
+    the connection before the error goes up.
+    """
+    raw = libsql.connect(path, isolation_level=None, timeout=busy_ms / 1000, **extra)
+    try:
+        raw.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
 class LibsqlConnection(DriverThreadConnection):
     """A harness connection over one `libsql.Connection`, on its own driver thread."""
 
@@ -121,16 +137,13 @@ class LibsqlBackend:
         extra = {"encryption_key": key} if key is not None else {}
         thread = DriverThread(f"libsql-{next(_ids)}")
         try:
-            raw = await thread.call(lambda: libsql.connect(parsed.path, isolation_level=None,
-                                                           timeout=busy_ms / 1000, **extra))
+            raw = await thread.call(lambda: _open(parsed.path, busy_ms, extra))
         except BaseException as exc:
             thread.stop()
             if isinstance(exc, (KeyboardInterrupt, SystemExit, asyncio.CancelledError)):
                 raise
             raise classify(exc) from exc
-        conn = LibsqlConnection(thread, raw)
-        await conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        return conn
+        return LibsqlConnection(thread, raw)
 
     def pool(self, url: str | DatabaseURL, *, max_size: int = 4, acquire_timeout: float = 5.0,
              **options: Any) -> Pool:
