@@ -142,13 +142,14 @@ def evidence(
     chosen = blame(divergences, failure)
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
-    then = None
+    then, same = None, False
     if chosen is not None and is_wall(chosen):  # what the run met behind the wall, if not the wall again
+        messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+        same = any(_NEEDS.search(m) for m in messages)  # the run failed on what the wall would have made
         rest = [d for d in divergences if not is_wall(d) and d.severity == MAJOR]
-        behind = blame(rest, failure) if rest else None
+        behind = blame(rest, failure) if rest and not same else None
         then = divergences.index(behind) if behind is not None else None
-    needs = [str(failure.get("message") or ""), *(d.turso for d in divergences)]
-    same = chosen is not None and is_wall(chosen) and then is None and any(_NEEDS.search(m) for m in needs)
+        same = same or (then is None and any(_NEEDS.search(d.turso) for d in divergences))
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
 
