@@ -30,6 +30,8 @@ OUTCOMES = (SAME, DOCUMENTED, DRIFT, UNDOCUMENTED, UNSUPPORTED, ERROR, CRASH, TI
 LOUD = (DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
 #: Outcomes of a check that could not be judged: it did not complete on that backend.
 BROKEN = (ERROR, CRASH, TIMEOUT)
+#: Outcomes whose result differs from the reference (documented, undocumented, or an entry gone stale).
+DIFFERS = (DOCUMENTED, UNDOCUMENTED, DRIFT)
 #: A report cell for a check a backend has no record of (a merged or partial report).
 NOT_RUN = "not-run"
 #: Outcomes of a check that did not run on a backend (nothing was measured).
@@ -73,22 +75,34 @@ ATTRIBUTION_ORDER = (TURSO_OWN, UNAVAILABLE, "", VERSION_GAP)
 
 #: The impact of a difference no registry entry classifies (an undocumented difference).
 UNKNOWN_IMPACT = "unknown"
+#: A value stored or read differently, no error.
+SILENT_DATA_CHANGE = "silent-data-change"
+#: Writes lost, or writes that should not happen.
+LOST_OR_EXTRA_WRITES = "lost-or-extra-writes"
+#: An error where there was none, or none where there was one.
+ERROR_APPEARS_OR_DISAPPEARS = "error-appears-or-disappears"
+#: A different error class or kind.
+DIFFERENT_ERROR = "different-error"
+#: A missing API or a refused feature.
+MISSING_API = "missing-api"
+#: Messages and other details nobody should depend on.
+COSMETIC = "cosmetic"
 #: Impact classes a registry entry can state, worst first, with what each means.
 IMPACTS = {
-    "silent-data-change": "a value stored or read differently, no error",
-    "lost-or-extra-writes": "writes lost, or writes that should not happen",
-    "error-appears-or-disappears": "an error where there was none, or none where there was one",
-    "different-error": "a different error class or kind (code that catches by class breaks)",
-    "missing-api": "a missing API or a refused feature (fails loudly)",
-    "cosmetic": "messages and other details nobody should depend on",
+    SILENT_DATA_CHANGE: "a value stored or read differently, no error",
+    LOST_OR_EXTRA_WRITES: "writes lost, or writes that should not happen",
+    ERROR_APPEARS_OR_DISAPPEARS: "an error where there was none, or none where there was one",
+    DIFFERENT_ERROR: "a different error class or kind (code that catches by class breaks)",
+    MISSING_API: "a missing API or a refused feature (fails loudly)",
+    COSMETIC: "messages and other details nobody should depend on",
 }
 #: Impact classes in the order a decision lists them: unknown first (nobody has judged it yet).
 IMPACT_ORDER = (UNKNOWN_IMPACT, *IMPACTS)
 #: Labels of the impact classes, as a reader says them.
 IMPACT_LABELS = {UNKNOWN_IMPACT: "impact unknown", **{k: k.replace("-", " ") for k in IMPACTS},
-                 "missing-api": "missing API"}
+                 MISSING_API: "missing API"}
 #: Impact classes that change or lose data without an error.
-DATA_IMPACTS = ("silent-data-change", "lost-or-extra-writes")
+DATA_IMPACTS = (SILENT_DATA_CHANGE, LOST_OR_EXTRA_WRITES)
 
 # --- reference roles: the backends others are compared with -----------------------------------------
 

@@ -18,7 +18,15 @@ from stc_harness.differences import load_file
 from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.engines import Engine, run_cases, tracked_engine
 from stc_harness.differential.toml_out import registry_text
-from stc_harness.outcomes import TURSO_OWN, UNDOCUMENTED, VERSION_GAP
+from stc_harness.outcomes import (
+    DIFFERENT_ERROR,
+    ERROR_APPEARS_OR_DISAPPEARS,
+    MISSING_API,
+    SILENT_DATA_CHANGE,
+    TURSO_OWN,
+    UNDOCUMENTED,
+    VERSION_GAP,
+)
 
 HEADER = """\
 # Documented differences of the compat area (suites/engine/test_compat.py): rows of Turso's compatibility
@@ -62,13 +70,13 @@ def impact(turso: Any, ref: Any) -> str:
             continue
         t_err, r_err = t.get("error"), r.get("error")
         if t_err and not r_err:
-            return "missing-api" if t_err in ERRORS_MEANING_MISSING else "error-appears-or-disappears"
+            return MISSING_API if t_err in ERRORS_MEANING_MISSING else ERROR_APPEARS_OR_DISAPPEARS
         if r_err and not t_err:
-            return "error-appears-or-disappears"
+            return ERROR_APPEARS_OR_DISAPPEARS
         if t_err and r_err:
-            return "different-error"
-        return "silent-data-change"
-    return "silent-data-change"
+            return DIFFERENT_ERROR
+        return SILENT_DATA_CHANGE
+    return SILENT_DATA_CHANGE
 
 
 def _first_difference(turso: list[Any], ref: list[Any], sql: tuple[str, ...]) -> str:
@@ -86,7 +94,7 @@ def entry_for(row: Row, check: dict[str, Any], reference: str, tracked: Engine,
     assert p is not None
     turso = check["results"]["turso"]["observed"]
     if p.turso_only:
-        attribution, kind = TURSO_OWN, "missing-api"
+        attribution, kind = TURSO_OWN, MISSING_API
         what = f"Turso's probe fails: {json.dumps(turso)}; the vendor claims {row.claim}"
     else:
         ref = check["results"][reference]["observed"]

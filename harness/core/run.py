@@ -11,8 +11,6 @@ from stc_harness import reference_view
 from stc_harness.adapters import backend_registry
 from stc_harness.adapters.backend_registry import Selected
 from stc_harness.checks import (
-    DRIFT,
-    UNDOCUMENTED,
     Body,
     CheckSpec,
     Run,
@@ -26,6 +24,7 @@ from stc_harness.core.records import check_record
 from stc_harness.core.session import CheckSession
 from stc_harness.differences import Registry
 from stc_harness.observe import canonical
+from stc_harness.outcomes import DRIFT, UNDOCUMENTED
 from stc_harness.report.view import value_diff
 from stc_harness.safety.secrets import redact
 from stc_harness.side_runs import side_run

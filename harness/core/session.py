@@ -12,11 +12,11 @@ from typing import Any
 
 from stc_harness.adapters import backend_registry
 from stc_harness.adapters.backend_registry import Selected
-from stc_harness.checks import TIMEOUT, Body, CheckSpec, Run, execute
+from stc_harness.checks import Body, CheckSpec, Run, execute
 from stc_harness.differences import Registry
 from stc_harness.errors import UsageError
 from stc_harness.observe import canonical
-from stc_harness.outcomes import TRACKED_BACKEND
+from stc_harness.outcomes import TIMEOUT, TRACKED_BACKEND
 from stc_harness.safety import watchdog
 from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
 from stc_harness.safety.isolation import job_for, run_isolated

@@ -30,9 +30,10 @@ from stc_harness.differences import Registry
 from stc_harness.differential.causegroups import CauseGroup, group
 from stc_harness.differential.cores import Seat, confine, current, plan, usable, where
 from stc_harness.differential.corpus import OPEN, Corpus, version_text
-from stc_harness.differential.findings import DOCUMENTED, classify
+from stc_harness.differential.findings import classify
 from stc_harness.differential.seedtask import RECORD_VERSION, SeedSpec, finding_of, probe, recheck, run_seed
 from stc_harness.errors import UsageError
+from stc_harness.outcomes import DOCUMENTED
 
 #: Times Dask runs a seed again after the worker running it died, before reporting it failed.
 ALLOWED_FAILURES = 2

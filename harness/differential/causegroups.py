@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from stc_harness.differential.causes import VERSION_GAP, CauseKey
-from stc_harness.differential.findings import DOCUMENTED, Finding
+from stc_harness.differential.causes import CauseKey
+from stc_harness.differential.findings import Finding
+from stc_harness.outcomes import DOCUMENTED, VERSION_GAP
 
 
 def repro_size(statements: Sequence[str]) -> tuple[int, int, str]:

@@ -15,12 +15,10 @@ from typing import Any
 from stc_harness.adapters.backend_registry import REFERENCE, available, load_target
 from stc_harness.differences import RegistryError, builtin_folder, load_registries
 from stc_harness.differential.causegroups import group
-from stc_harness.differential.causes import VERSION_GAP, default_reference
+from stc_harness.differential.causes import default_reference
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.engines import Engine, lineup
 from stc_harness.differential.findings import (
-    DOCUMENTED,
-    UNDOCUMENTED,
     Finding,
     case_record,
     save_case,
@@ -40,7 +38,14 @@ from stc_harness.differential.replay import (
 )
 from stc_harness.differential.triage import retriage
 from stc_harness.errors import UsageError
-from stc_harness.outcomes import TRACKED_BACKEND, TRACKED_LABEL
+from stc_harness.outcomes import (
+    DOCUMENTED,
+    TRACKED_BACKEND,
+    TRACKED_LABEL,
+    TURSO_OWN,
+    UNDOCUMENTED,
+    VERSION_GAP,
+)
 from stc_harness.safety.output_paths import check_file, write_or_fallback
 
 #: Cases of the default hunt (no --cases, no --budget): fixed, so a seed always names the same findings.
@@ -377,8 +382,8 @@ def retriage_cases(args: argparse.Namespace, out: Any) -> int:
     labels = retriage(folder)
     path = write_registry(load_cases(folder), Path(args.registry or builtin_folder()) / "discovery.toml")
     counts = Counter(labels.values())
-    print(f"retriage: {len(labels)} saved cases: {counts.get('turso', 0)} Turso's own, "
-          f"{counts.get('sqlite-version', 0)} SQLite version gaps (SQLite 3.50.4 observes the same); "
+    print(f"retriage: {len(labels)} saved cases: {counts.get(TURSO_OWN, 0)} Turso's own, "
+          f"{counts.get(VERSION_GAP, 0)} SQLite version gaps (SQLite 3.50.4 observes the same); "
           f"registry {path} regenerated", file=out)
     return 0
 

@@ -13,9 +13,17 @@ from stc_harness.differential.causes import CauseKey, attribution, cause, cause_
 from stc_harness.differential.compare import KINDS
 from stc_harness.differential.normalise import Outcome, observation
 from stc_harness.differential.toml_out import registry_text
+from stc_harness.outcomes import (
+    DIFFERENT_ERROR,
+    ERROR_APPEARS_OR_DISAPPEARS,
+    SILENT_DATA_CHANGE,
+    TURSO_OWN,
+)
 
-DOCUMENTED = "documented-difference"
-UNDOCUMENTED = "undocumented-difference"
+# The two outcomes a finding is classified as; kept importable from here for the tests and suites.
+from stc_harness.outcomes import DOCUMENTED as DOCUMENTED
+from stc_harness.outcomes import UNDOCUMENTED as UNDOCUMENTED
+
 REPLAY_CHECK = "discovery.replay"
 
 
@@ -143,11 +151,11 @@ def _at(obs: Any, idx: int) -> Any:
 
 
 #: The impact class of each kind of disagreement (docs/design.md, "Whose difference it is").
-KIND_IMPACTS = {"value": "silent-data-change", "class": "silent-data-change", "rows": "silent-data-change",
-                "rowcount": "silent-data-change", "only-reference-fails": "error-appears-or-disappears",
-                "only-other-fails": "error-appears-or-disappears", "error-kind": "different-error",
-                "panic": "error-appears-or-disappears", "crash": "error-appears-or-disappears",
-                "hang": "error-appears-or-disappears"}
+KIND_IMPACTS = {"value": SILENT_DATA_CHANGE, "class": SILENT_DATA_CHANGE, "rows": SILENT_DATA_CHANGE,
+                "rowcount": SILENT_DATA_CHANGE, "only-reference-fails": ERROR_APPEARS_OR_DISAPPEARS,
+                "only-other-fails": ERROR_APPEARS_OR_DISAPPEARS, "error-kind": DIFFERENT_ERROR,
+                "panic": ERROR_APPEARS_OR_DISAPPEARS, "crash": ERROR_APPEARS_OR_DISAPPEARS,
+                "hang": ERROR_APPEARS_OR_DISAPPEARS}
 
 
 def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[str, str]] | None = None
@@ -166,7 +174,7 @@ def registry_entry(case: dict[str, Any], document: str, known: dict[str, tuple[s
               f"{_short(_at(case['observed'][backend], idx))}.")
     category, head = sig.split(".")[0], sig.split(".")[1]
     impact, attribution = (known or {}).get(f"discovery.{sig}") or (
-        KIND_IMPACTS.get(case["kind"], "silent-data-change"), case.get("attribution", "turso"))
+        KIND_IMPACTS.get(case["kind"], SILENT_DATA_CHANGE), case.get("attribution", TURSO_OWN))
     attribution = case.get("attribution", attribution)
     return {
         "id": f"discovery.{sig}", "attribution": attribution, "impact": impact, "check": check_id(sig),

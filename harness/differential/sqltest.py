@@ -21,6 +21,7 @@ from typing import Any
 from stc_harness.differential.engines import Engine, engine, tracked_engine
 from stc_harness.differential.replay import default_cases_dir, load_cases
 from stc_harness.errors import UsageError
+from stc_harness.outcomes import VERSION_GAP
 from stc_harness.safety.output_paths import check_folder
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -81,7 +82,7 @@ def sqltest_name(signature: str) -> str:
 
 def export_case(case: dict[str, Any], tracked: Engine, turso: Engine | None) -> tuple[str, str]:
     """One case as a `test ... expect ...` block, or ("", why) when it cannot be exported."""
-    if case.get("attribution") == "sqlite-version":
+    if case.get("attribution") == VERSION_GAP:
         return "", "a SQLite version gap: Turso already behaves like the SQLite it tracks"
     sqls = [s["sql"] for s in case["statements"][: case["index"] + 1]]
     lines, error, at = run_sql(tracked, sqls)

@@ -11,6 +11,7 @@ from stc_harness.differential.case import Case, Stmt
 from stc_harness.differential.compare import first_disagreement
 from stc_harness.differential.engines import Engine, engine, run_cases, tracked_engine
 from stc_harness.differential.replay import ISOLATED_KINDS, load_cases
+from stc_harness.outcomes import TURSO_OWN, VERSION_GAP
 
 
 def as_case(record: dict[str, Any]) -> Case:
@@ -24,10 +25,10 @@ def measure(record: dict[str, Any], tracked: Engine, other: Engine) -> str:
     """`sqlite-version` when the tracked SQLite observes exactly what the case's backend does, else
     `turso`."""
     if record.get("kind") in ISOLATED_KINDS:
-        return "turso"  # a crash or hang is the engine's own by nature; never re-run it in this process
+        return TURSO_OWN  # a crash or hang is the engine's own by nature; never re-run it in this process
     case = as_case(record)
     a, b = run_cases(tracked, [case])[0], run_cases(other, [case])[0]
-    return "sqlite-version" if first_disagreement(a, b) is None else "turso"
+    return VERSION_GAP if first_disagreement(a, b) is None else TURSO_OWN
 
 
 def retriage(folder: Path) -> dict[str, str]:

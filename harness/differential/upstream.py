@@ -15,6 +15,7 @@ from stc_harness.differential.compare import KINDS
 from stc_harness.differential.corpus import OPEN, CauseRow, Corpus
 from stc_harness.differential.engines import Engine, engine, tracked_engine
 from stc_harness.differential.sqltest import export_case, sqltest_name
+from stc_harness.outcomes import TURSO_OWN
 
 FOLDER = "sqltest"
 SKIPPED = "skipped: "
@@ -28,7 +29,8 @@ def exportable(row: CauseRow) -> bool:
 def as_case(row: CauseRow) -> dict[str, Any]:
     """The cause's repro in the saved-case form `export_case` reads, named after the cause."""
     repro = row.repro
-    return {**repro, "signature": row.id, "attribution": "turso", "kind_means": KINDS.get(repro["kind"], "")}
+    return {**repro, "signature": row.id, "attribution": TURSO_OWN,
+            "kind_means": KINDS.get(repro["kind"], "")}
 
 
 def export_new(corpus: Corpus, folder: Path | None = None,

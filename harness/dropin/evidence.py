@@ -27,12 +27,11 @@ from stc_harness.dropin.align import MAJOR, align
 from stc_harness.dropin.causes import Evidence
 from stc_harness.dropin.signature import Signature, call_group, context_of
 from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces
+from stc_harness.outcomes import DIFFERS  # a check's results whose divergences are evidence
 from stc_harness.report.build import now_iso
 
 DATA = Path(__file__).resolve().parent / "data" / "evidence.json"
 SCHEMA = 2
-#: Results of a check whose divergences are evidence: the registry (or nobody) says Turso differs.
-DIFFERS = ("documented-difference", "undocumented-difference", "drift")
 #: Calls compared only where both backends ran the same code (the driver layer): the engine layer's two
 #: adapters read cursor attributes at different moments, so their reads say nothing about the engines.
 SAME_CODE_ONLY = ("rowcount", "lastrowid", "description", "cursor", "close", "commit", "rollback")

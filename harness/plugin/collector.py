@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from stc_harness.checks import LOUD, TIMEOUT
 from stc_harness.crash_records import complete_crash_records, crash_record
+from stc_harness.outcomes import LOUD, TIMEOUT
 from stc_harness.plugin.progress import Progress, is_crash_report
 from stc_harness.plugin.state import RECORD_KEY, USAGE_KEY, PluginState, state_of
 from stc_harness.report.build import build_report, outcome_counts

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stc_harness.checks import DOCUMENTED, DRIFT, SAME, UNDOCUMENTED, UNSUPPORTED, Body, CheckSpec
+from stc_harness.checks import Body, CheckSpec
 from stc_harness.core.run import run_check
+from stc_harness.outcomes import DOCUMENTED, DRIFT, SAME, UNDOCUMENTED, UNSUPPORTED
 from stc_harness.plugin.state import RECORD_KEY, state_of
 
 

@@ -10,10 +10,17 @@ from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any
 
-from stc_harness.checks import DEFINED, OUTCOMES
+from stc_harness.checks import DEFINED
 from stc_harness.compat.verdict import sections as compat_sections
-from stc_harness.differences import IMPACTS
-from stc_harness.outcomes import TRACKED_LABEL
+from stc_harness.outcomes import (
+    ATTRIBUTION_LABELS,
+    ATTRIBUTIONS,
+    IMPACTS,
+    OUTCOMES,
+    TRACKED_LABEL,
+    TURSO_OWN,
+    UNAVAILABLE,
+)
 from stc_harness.report.entries import entry_of
 from stc_harness.report.facts import RunFacts
 from stc_harness.report.layers import driver_theme_section
@@ -94,10 +101,13 @@ def summarise(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-#: Impact classes, worst first (the order "What will change for your application" lists them in).
-IMPACT_ORDER = tuple(IMPACTS)
-ATTRIBUTION_LABELS = {"turso": "Turso's own", "sqlite-version": "SQLite version gap",
-                      "unavailable": "attribution unavailable"}
+#: Impact classes a registry entry states, worst first (the order "What will change for your application"
+#: lists them in; a difference without an entry is "undocumented", listed first).
+ENTRY_IMPACTS = tuple(IMPACTS)
+#: The attributions as "What will change for your application" names them (an unmeasured one in full).
+WHOSE = {**ATTRIBUTION_LABELS, UNAVAILABLE: "attribution unavailable"}
+#: The order of its groups: Turso's own first, then the unmeasured, then the version gaps.
+WHOSE_GROUP = {TURSO_OWN: 0, UNAVAILABLE: 1}
 WHAT_WILL_CHANGE = "what-will-change"
 
 
@@ -112,10 +122,10 @@ def attribution_counts(checks: Iterable[dict[str, Any]],
                 continue
             impact = entry_of(row, backend, registry or {}).get("impact") or "undocumented"
             for part, key in (("by_backend", backend), ("by_area", row["area"]), ("by_impact", impact)):
-                per = out[part].setdefault(key, {"turso": 0, "sqlite-version": 0, "unavailable": 0})
+                per = out[part].setdefault(key, dict.fromkeys(ATTRIBUTIONS, 0))
                 per[found] = per.get(found, 0) + 1
     for part in ("by_area", "by_impact"):
-        order = IMPACT_ORDER if part == "by_impact" else sorted(out[part])
+        order = ENTRY_IMPACTS if part == "by_impact" else sorted(out[part])
         keys = [*order, *sorted(set(out[part]) - set(order))]
         out[part] = {k: out[part][k] for k in keys if k in out[part]}
     return out
@@ -136,9 +146,9 @@ def what_will_change(doc: dict[str, Any]) -> dict[str, Any]:
                 continue
             entry = entry_of(row, backend, registry)
             impact = entry.get("impact") or "undocumented"
-            rank = IMPACT_ORDER.index(impact) if impact in IMPACT_ORDER else -1
-            group = {"turso": 0, "unavailable": 1}.get(found, 2)
-            rows.append((group, rank, row["id"], [ATTRIBUTION_LABELS.get(found, found), impact,
+            rank = ENTRY_IMPACTS.index(impact) if impact in ENTRY_IMPACTS else -1
+            group = WHOSE_GROUP.get(found, 2)
+            rows.append((group, rank, row["id"], [WHOSE.get(found, found), impact,
                                                   _cell(row["id"]), backend, entry.get("id") or "(none)",
                                                   entry.get("title") or row["title"]]))
     rows.sort(key=lambda r: r[:3])

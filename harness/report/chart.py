@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from stc_harness.outcomes import ERROR_APPEARS_OR_DISAPPEARS, IMPACT_LABELS
+
 #: Width of the drawing (viewBox units; the page scales it to its column).
 WIDTH = 380
 #: Where the bars start (the labels are left of it) and the room kept right of them for the total.
@@ -17,8 +19,7 @@ ROW_H, BAR_H, TOP = 20, 13, 22
 #: Per layer: colour and fill pattern (by position; a fourth layer and on reuse them with outlines).
 STYLES = (("#2f62a3", "solid"), ("#c46a12", "hatch"), ("#4b8a2c", "dots"))
 #: Short labels of the impact classes, for the chart's left column.
-SHORT = {"unknown": "impact unknown", "error-appears-or-disappears": "error appears/disappears",
-         "missing-api": "missing API"}
+SHORT = {**IMPACT_LABELS, ERROR_APPEARS_OR_DISAPPEARS: "error appears/disappears"}
 
 
 def _label(impact: str) -> str:

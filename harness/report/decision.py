@@ -10,33 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stc_harness.checks import CRASH, DOCUMENTED, ERROR, LAYERS, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
-from stc_harness.differences import IMPACTS
-from stc_harness.report.view import NOT_RUN, View
+from stc_harness.outcomes import (
+    ATTRIBUTION_LABELS,
+    ATTRIBUTION_ORDER,
+    BROKEN,
+    COSMETIC,
+    DATA_IMPACTS,
+    DOCUMENTED,
+    ENGINE,
+    IMPACT_LABELS,
+    IMPACT_ORDER,
+    IMPACTS,
+    LAYERS,
+    NOT_RUN_OUTCOMES,
+    TURSO_OWN,
+    UNDOCUMENTED,
+    UNKNOWN_IMPACT,
+    VERSION_GAP,
+)
+from stc_harness.report.view import View
 
-#: The impact of a difference no registry entry classifies (an undocumented difference): shown first,
-#: since nobody has judged how bad it is yet.
-UNKNOWN = "unknown"
-#: Impact classes, in the order the decision lists them (worst first).
-IMPACT_ORDER = (UNKNOWN, *IMPACTS)
-#: Labels of the impact classes, as a reader says them.
-IMPACT_LABELS = {UNKNOWN: "impact unknown", **{k: k.replace("-", " ") for k in IMPACTS},
-                 "missing-api": "missing API"}
-#: What each impact class means, one line.
-IMPACT_MEANING = {UNKNOWN: "no registry entry classifies it (an undocumented difference): read it first",
-                  **IMPACTS}
-#: Impact classes that change or lose data without an error.
-DATA_IMPACTS = ("silent-data-change", "lost-or-extra-writes")
-#: Whose difference a result is, as the decision counts it (no attribution: the run did not say).
-WHOSE_ORDER = ("turso", "unavailable", "", "sqlite-version")
-WHOSE_LABELS = {"turso": "Turso's own", "sqlite-version": "SQLite version gap", "unavailable": "unattributed",
-                "": "unattributed"}
+#: What each impact class means, one line (unknown first: nobody has judged how bad it is yet).
+IMPACT_MEANING = {
+    UNKNOWN_IMPACT: "no registry entry classifies it (an undocumented difference): read it first", **IMPACTS}
 #: How many worst differences the decision lists per backend.
 WORST = 5
-#: Outcomes that count as "could not be judged" (the check itself failed to complete).
-BROKEN = (ERROR, CRASH, TIMEOUT)
-#: Outcomes of a check that did not run on a backend.
-NOT_RUN_OUTCOMES = (UNSUPPORTED, NOT_RUN)
 #: Verdict words (never colour alone): the worst kind of difference a layer or backend shows.
 STATUS_DATA, STATUS_LOUD, STATUS_COSMETIC, STATUS_SAME, STATUS_NONE = (
     "data at risk", "breaks loudly", "cosmetic only", "same", "not measured")
@@ -61,14 +59,15 @@ class Worst:
     @property
     def rank(self) -> tuple[int, int, int, str]:
         """Sort key: impact worst first, Turso's own before version gaps, more checks first."""
-        return (IMPACT_ORDER.index(self.impact), WHOSE_ORDER.index(self.whose), -self.count, self.key)
+        return (IMPACT_ORDER.index(self.impact), ATTRIBUTION_ORDER.index(self.whose), -self.count, self.key)
 
     @property
     def line(self) -> str:
         """The one-line description: impact, whose, title, how many checks in which layers."""
-        layers = ", ".join(x for x in LAYERS if x in self.layers) or "engine"
+        layers = ", ".join(x for x in LAYERS if x in self.layers) or ENGINE
         checks = f"{self.count} check{'s' if self.count != 1 else ''}"
-        return f"{IMPACT_LABELS[self.impact]} \u00b7 {WHOSE_LABELS[self.whose]} \u00b7 {checks} ({layers})"
+        whose = ATTRIBUTION_LABELS[self.whose]
+        return f"{IMPACT_LABELS[self.impact]} \u00b7 {whose} \u00b7 {checks} ({layers})"
 
 
 @dataclass
@@ -101,9 +100,9 @@ class LayerVerdict:
         if not self.differ:
             out = f"{self.layer.capitalize()}: {self.ran:,} checks ran, none differs"
         else:
-            worst = self.worst_impact or UNKNOWN
-            pairs = (("turso", self.own), ("sqlite-version", self.gap))
-            whose = [f"{n:,} {WHOSE_LABELS[w]}" for w, n in pairs if n]
+            worst = self.worst_impact or UNKNOWN_IMPACT
+            pairs = ((TURSO_OWN, self.own), (VERSION_GAP, self.gap))
+            whose = [f"{n:,} {ATTRIBUTION_LABELS[w]}" for w, n in pairs if n]
             out = (f"{self.layer.capitalize()}: {self.differ:,} of {self.ran:,} checks differ"
                    + (f" ({', '.join(whose)})" if whose else "")
                    + f"; worst: {IMPACT_LABELS[worst]} ({self.by_impact[worst]:,})")
@@ -114,11 +113,11 @@ class LayerVerdict:
 
 def status_of(ran: int, by_impact: dict[str, int]) -> str:
     """The verdict word for counts of differences by impact (among `ran` checks)."""
-    if any(by_impact.get(i) for i in (UNKNOWN, *DATA_IMPACTS)):
+    if any(by_impact.get(i) for i in (UNKNOWN_IMPACT, *DATA_IMPACTS)):
         return STATUS_DATA
-    if any(n for i, n in by_impact.items() if i != "cosmetic"):
+    if any(n for i, n in by_impact.items() if i != COSMETIC):
         return STATUS_LOUD
-    if by_impact.get("cosmetic"):
+    if by_impact.get(COSMETIC):
         return STATUS_COSMETIC
     return STATUS_SAME if ran else STATUS_NONE
 
@@ -171,7 +170,7 @@ class BackendDecision:
             return f"{self.backend}: no check ran to a verdict."
         if not self.differ:
             return f"{self.backend}: all {self.ran:,} checks behave as on {self.reference}."
-        data = [f"{self.impact_total(i):,} {IMPACT_LABELS[i]}" for i in (UNKNOWN, *DATA_IMPACTS)
+        data = [f"{self.impact_total(i):,} {IMPACT_LABELS[i]}" for i in (UNKNOWN_IMPACT, *DATA_IMPACTS)
                 if self.impact_total(i)]
         return (f"{self.backend}: {self.differ:,} of {self.ran:,} checks behave differently from "
                 f"{self.reference}" + (f"; {', '.join(data)}" if data else "; none changes data") + ".")
@@ -228,11 +227,11 @@ def _decide(v: View) -> Decision:
     at = {b: i for i, b in enumerate(v.backend_ids)}
     wanted = [(b, at[b]) for b in order]
     for row in v.rows:
-        layer = row.layer or "engine"
+        layer = row.layer or ENGINE
         entry = row.entry
-        impact = (entry or {}).get("impact") or UNKNOWN
+        impact = (entry or {}).get("impact") or UNKNOWN_IMPACT
         if impact not in IMPACT_ORDER:
-            impact = UNKNOWN
+            impact = UNKNOWN_IMPACT
         for b, i in wanted:
             outcome = row.outcomes[i]
             if outcome in NOT_RUN_OUTCOMES:
@@ -248,22 +247,23 @@ def _decide(v: View) -> Decision:
             if not whose and outcome not in (DOCUMENTED, UNDOCUMENTED):
                 continue
             verdict.differ += 1
-            if whose == "turso":
+            if whose == TURSO_OWN:
                 verdict.own += 1
-            elif whose == "sqlite-version":
+            elif whose == VERSION_GAP:
                 verdict.gap += 1
             verdict.by_impact[impact] = verdict.by_impact.get(impact, 0) + 1
             per = counts[b].setdefault(impact, {})
             per[layer] = per.get(layer, 0) + 1
             key = (entry or {}).get("id") or row.id
-            whose = whose if whose in WHOSE_ORDER else ""
+            whose = whose if whose in ATTRIBUTION_ORDER else ""
             item = worst[b].get((whose, key))
             if item is None:
                 title = (entry or {}).get("title") or row.title
                 item = worst[b][(whose, key)] = Worst(key, title, impact, whose, row.id, row.area)
             item.count += 1
             item.layers.add(layer)
-    impacts = [i for i in IMPACT_ORDER if i != UNKNOWN or any(UNKNOWN in counts[b] for b in order)]
+    unknown = any(UNKNOWN_IMPACT in counts[b] for b in order)
+    impacts = [i for i in IMPACT_ORDER if i != UNKNOWN_IMPACT or unknown]
     out = []
     for b in order:
         layers = [verdicts[b][x] for x in verdicts[b] if x in LAYERS or verdicts[b][x].ran

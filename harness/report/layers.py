@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stc_harness.differences import IMPACTS
+from stc_harness.outcomes import DRIVER, IMPACTS, SAME, UNSUPPORTED
 
 #: Outcomes that mean "behaves like the reference".
-ALIKE = ("same",)
+ALIKE = (SAME,)
 #: How many differing examples a row names (worst impact first).
 EXAMPLES = 3
 
@@ -22,7 +22,7 @@ def driver_theme_section(doc: dict[str, Any]) -> dict[str, Any] | None:
     reference = doc.get("reference")
     areas: dict[str, list[dict[str, Any]]] = {}
     for row in doc.get("checks", []):
-        if row.get("layer") == "driver":
+        if row.get("layer") == DRIVER:
             areas.setdefault(row["area"], []).append(row)
     if not areas:
         return None
@@ -31,7 +31,7 @@ def driver_theme_section(doc: dict[str, Any]) -> dict[str, Any] | None:
     for area in sorted(areas):
         for backend in backends:
             ran = [r for r in areas[area] if backend in r["results"]
-                   and r["results"][backend]["outcome"] != "unsupported"]
+                   and r["results"][backend]["outcome"] != UNSUPPORTED]
             differ = [r for r in ran if r["results"][backend]["outcome"] not in ALIKE]
             examples: list[dict[str, str]] = []
             seen: set[str] = set()

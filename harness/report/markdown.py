@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from stc_harness.checks import DOCUMENTED, DRIFT, UNSUPPORTED
-from stc_harness.report.view import NOT_RUN, Cell, Row, View, make_view, upstream_documented
+from stc_harness.outcomes import DOCUMENTED, DRIFT, NOT_RUN, UNSUPPORTED
+from stc_harness.report.view import Cell, Row, View, make_view, upstream_documented
 
 #: Longest value shown whole in the Markdown (the HTML and JSON always show all of it).
 MD_VALUE_LIMIT = 600

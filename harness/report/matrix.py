@@ -25,19 +25,18 @@ from typing import Any
 
 import jinja2
 
-from stc_harness.outcomes import LOUD, OUTCOMES, SQLITE_BACKENDS
-from stc_harness.report.matrix_grid import grid, version_key
+from stc_harness.outcomes import DIFFERS, DOCUMENTED, LOUD, OUTCOMES, SAME, SQLITE_BACKENDS, UNDOCUMENTED
+from stc_harness.report.matrix_grid import ABSENT, grid, version_key
 from stc_harness.report.schema import ReportError, load_report
 from stc_harness.report.write import write_atomic
 
 MATRIX_SCHEMA_VERSION = 1
-ABSENT = "absent"
 TEMPLATES = Path(__file__).parent / "templates"
 OUTCOME_ORDER = (*OUTCOMES, ABSENT)
 #: What the "changed in" column says of a check that differs for another reason than the version.
 STATUS_NOTE = {"python": "Python version", "unstable": "between runs"}
 #: Shorter names of the two long outcomes, for table cells.
-SHORT = {"documented-difference": "documented", "undocumented-difference": "undocumented"}
+SHORT = {DOCUMENTED: "documented", UNDOCUMENTED: "undocumented"}
 
 
 @dataclass(frozen=True)
@@ -247,9 +246,6 @@ def build_matrix(reports: list[tuple[str, dict[str, Any]]], title: str = "Compat
     }
 
 
-DIFFERS = ("documented-difference", "undocumented-difference", "drift")
-
-
 def sqlite_axis(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
     """For each check where Turso differs, the SQLite releases observing what Turso does, and the first.
 
@@ -343,10 +339,10 @@ def render_markdown(matrix: dict[str, Any]) -> str:
     for col in cols:
         counts = matrix["summary"][col["label"]]
         other = ", ".join(f"{n} {'not in report' if o == ABSENT else SHORT.get(o, o)}"
-                          for o, n in counts.items() if n and o not in ("same", "documented-difference"))
+                          for o, n in counts.items() if n and o not in (SAME, DOCUMENTED))
         out.append(f"| {md(col['header'])} ({md_code(col['label'])}) | {md(col['backend'])} | "
                    f"{md(col['driver'])} {md(col['driver_version'])} | {md(col['engine_version'])} | "
-                   f"{md(col['python'])} | {counts['same']} | {counts['documented-difference']} | "
+                   f"{md(col['python'])} | {counts[SAME]} | {counts[DOCUMENTED]} | "
                    f"{md(other) or '0'} |")
     out.append("")
     for group in matrix["changes"]:

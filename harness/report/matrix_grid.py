@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from stc_harness.outcomes import SQLITE_BACKENDS
+from stc_harness.outcomes import BROKEN, DIFFERS, SQLITE_BACKENDS, UNSUPPORTED
 
-#: Outcomes counted as "differs" and as "could not be judged" in a cell.
-DIFFERS = ("documented-difference", "undocumented-difference", "drift")
-BROKEN = ("error", "crash", "timeout")
-NOT_RUN = ("unsupported", "absent")
+#: A matrix cell of a check a report has no result for.
+ABSENT = "absent"
+#: Outcomes counted as "did not run there" in a cell (those that differ: `DIFFERS`; not judged: `BROKEN`).
+NOT_RUN_CELL = (UNSUPPORTED, ABSENT)
 #: Turso's columns are pyturso releases; the SQLite backends' (`SQLITE_BACKENDS`) are SQLite releases.
 TURSO = "turso"
 #: Colour steps for the share of an area's checks that differ (upper bound, background, text).
@@ -110,7 +110,7 @@ def grid(matrix: dict[str, Any]) -> tuple[list[str], list[Series]]:
                     cell.differ += 1
                 elif outcome in BROKEN:
                     cell.broken += 1
-                elif outcome in NOT_RUN:
+                elif outcome in NOT_RUN_CELL:
                     cell.not_run += 1
         out.append(series)
     return areas, out

@@ -10,20 +10,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stc_harness.differences import IMPACTS
-from stc_harness.outcomes import SQLITE_BACKENDS
+from stc_harness.outcomes import (
+    CRASH,
+    DIFFERS,
+    DOCUMENTED,
+    IMPACTS,
+    MISSING_API,
+    SAME,
+    SQLITE_BACKENDS,
+    TIMEOUT,
+    UNSUPPORTED,
+)
 from stc_harness.report.entries import entry_of
 
 TARGET = "turso"
-IMPACT_ORDER = (*IMPACTS, "undocumented")
+#: Impact classes, worst first; a change no entry explains is "undocumented", listed last.
+CHANGE_IMPACTS = (*IMPACTS, "undocumented")
 #: Results that say what the backend does (an unsupported feature is an observation too).
-OBSERVED = ("same", "documented-difference", "undocumented-difference", "drift", "unsupported", "crash",
-            "timeout")
+OBSERVED = (SAME, *DIFFERS, UNSUPPORTED, CRASH, TIMEOUT)
 
 
 def _seen(res: dict[str, Any]) -> Any:
     """What a result says the backend does, comparable across backends."""
-    if res["outcome"] in ("unsupported", "crash", "timeout"):
+    if res["outcome"] in (UNSUPPORTED, CRASH, TIMEOUT):
         return {res["outcome"]: res.get("message", "")[:200]}
     return res.get("observed")
 
@@ -33,12 +42,12 @@ def _impact(row: dict[str, Any], backend: str, registry: dict[str, dict[str, Any
     """The impact of `backend`'s result differing from the reference SQLite (None: it does not)."""
     res = row["results"][backend]
     reference = row["results"].get(reference_id) or {}
-    both_absent = res["outcome"] == "unsupported" and reference.get("outcome") == "unsupported"
-    if res["outcome"] == "same" or both_absent:
+    both_absent = res["outcome"] == UNSUPPORTED and reference.get("outcome") == UNSUPPORTED
+    if res["outcome"] == SAME or both_absent:
         return None
     entry = entry_of(row, backend, registry)
-    if res["outcome"] == "unsupported":
-        return entry.get("impact") or "missing-api"
+    if res["outcome"] == UNSUPPORTED:
+        return entry.get("impact") or MISSING_API
     return entry.get("impact") or "undocumented"
 
 
@@ -46,9 +55,9 @@ def _against_source(row: dict[str, Any], target: str, source: str,
                     registry: dict[str, dict[str, Any]]) -> tuple[str | None, str | None]:
     """(target's, source's) impact in a run judged against `source`: whose entry explains the change."""
     res = row["results"][target]
-    if res["outcome"] == "unsupported":
-        return entry_of(row, target, registry).get("impact") or "missing-api", None
-    entry = entry_of(row, target, registry) if res["outcome"] == "documented-difference" else {}
+    if res["outcome"] == UNSUPPORTED:
+        return entry_of(row, target, registry).get("impact") or MISSING_API, None
+    entry = entry_of(row, target, registry) if res["outcome"] == DOCUMENTED else {}
     expect = registry.get(entry.get("id", ""), entry).get("expect") or {}
     impact = entry.get("impact") or "undocumented"
     if target in expect and source not in expect:
@@ -86,7 +95,7 @@ def migration_section(doc: dict[str, Any], source: str, target: str = TARGET) ->
         a, b = row["results"].get(source), row["results"].get(target)
         if not a or not b or a["outcome"] not in OBSERVED or b["outcome"] not in OBSERVED:
             continue
-        if a["outcome"] == b["outcome"] == "unsupported" or \
+        if a["outcome"] == b["outcome"] == UNSUPPORTED or \
                 json.dumps(_seen(a), sort_keys=True) == json.dumps(_seen(b), sort_keys=True):
             continue  # the same on both (two absent features differ only in their reasons)
         ref = str(doc.get("reference"))
@@ -95,10 +104,10 @@ def migration_section(doc: dict[str, Any], source: str, target: str = TARGET) ->
         else:
             to_impact, from_impact = _impact(row, target, registry, ref), _impact(row, source, registry, ref)
         impacts = [i for i in (to_impact, from_impact) if i]
-        impact = min(impacts, key=IMPACT_ORDER.index) if impacts else "undocumented"
+        impact = min(impacts, key=CHANGE_IMPACTS.index) if impacts else "undocumented"
         side = ("both differ from SQLite" if len(impacts) == 2 else f"{target} differs from SQLite"
                 if to_impact else f"{source} differs from SQLite")
-        rows.append((IMPACT_ORDER.index(impact), row["id"],
+        rows.append((CHANGE_IMPACTS.index(impact), row["id"],
                      [impact, {"text": row["id"], "href": f"#{row['id']}"}, side,
                       _short(_seen(a)), _short(_seen(b)), row["title"]]))
     rows.sort(key=lambda r: r[:2])

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stc_harness.checks import LOUD, UNSUPPORTED
+from stc_harness.outcomes import IMPACT_LABELS, LOUD, UNSUPPORTED
 from stc_harness.report.chart import chart_svg
 from stc_harness.report.decision import (
-    IMPACT_LABELS,
     IMPACT_MEANING,
     STATUS_MARK,
     Decision,

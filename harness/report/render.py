@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stc_harness.outcomes import NOT_RUN
 from stc_harness.report.markdown import (
     MD_DETAIL_LIMIT,
     MD_VALUE_LIMIT,
@@ -23,7 +24,6 @@ from stc_harness.report.page import html_chunks, render_html
 from stc_harness.report.summary import summary_lines
 from stc_harness.report.view import (
     DIFF_OUTCOMES,
-    NOT_RUN,
     Cell,
     Row,
     View,

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from stc_harness.outcomes import ATTRIBUTION_LABELS, ATTRIBUTION_ORDER, IMPACT_LABELS
 from stc_harness.report.decision import (
-    IMPACT_LABELS,
     IMPACT_MEANING,
     STATUS_MARK,
-    WHOSE_LABELS,
-    WHOSE_ORDER,
     BackendDecision,
     Decision,
     Worst,
@@ -115,8 +113,8 @@ def _what_will_change(decision: Decision, folder: str, budget: Budget, full: fro
             yield f"### {md_text(d.backend)}"
             yield ""
         groups: dict[tuple[str, str], list[Worst]] = {}
-        for item in sorted(d.groups, key=lambda w: (WHOSE_ORDER.index(w.whose), w.rank)):
-            groups.setdefault((WHOSE_LABELS[item.whose], item.impact), []).append(item)
+        for item in sorted(d.groups, key=lambda w: (ATTRIBUTION_ORDER.index(w.whose), w.rank)):
+            groups.setdefault((ATTRIBUTION_LABELS[item.whose], item.impact), []).append(item)
         if not groups:
             yield "Nothing: no check differs."
             yield ""

@@ -11,14 +11,25 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from stc_harness.checks import CRASH, DOCUMENTED, DRIFT, ERROR, OUTCOMES, TIMEOUT, UNDOCUMENTED, UNSUPPORTED
+from stc_harness.outcomes import (
+    ATTRIBUTIONS,
+    CRASH,
+    DOCUMENTED,
+    DRIFT,
+    ERROR,
+    IMPACTS,
+    LAYERS,
+    NOT_RUN,
+    OUTCOMES,
+    TIMEOUT,
+    UNDOCUMENTED,
+    UNSUPPORTED,
+)
 from stc_harness.report.encode import compact
 from stc_harness.sources import DISCOVERY, DOCUMENTS, DRIVER_CONTRACTS
 
 #: Outcomes that get a section of their own: what each backend observed against the baseline.
 DIFF_OUTCOMES = (DOCUMENTED, DRIFT, UNDOCUMENTED, ERROR, CRASH, TIMEOUT)
-#: Shown where a (merged) report has no result of a check for a backend.
-NOT_RUN = "not-run"
 UNKNOWN_SOURCE = {"document": "unknown", "section": "(the check never reported its source)"}
 #: Top-level fields shown at the head of a rendering, with their labels.
 META = (("generated_at", "generated at"), ("python", "Python"), ("platform", "platform"),
@@ -277,8 +288,7 @@ class View:
         if not any(r.layer for r in self.rows):
             return []
         seen = {r.layer or "engine" for r in self.rows}  # the contract's default layer
-        return [x for x in ("engine", "driver", "client") if x in seen] + sorted(seen - {"engine", "driver",
-                                                                                            "client"})
+        return [x for x in LAYERS if x in seen] + sorted(seen - set(LAYERS))
 
     @cached_property
     def attributions(self) -> list[str]:
@@ -288,8 +298,8 @@ class View:
         seen = {a for r in self.rows for a in r.attributions()}
         if seen <= {None}:
             return []
-        named = [x for x in ("turso", "sqlite-version", "unavailable") if x in seen]
-        rest = sorted(str(x) for x in seen - {None, "turso", "sqlite-version", "unavailable"})
+        named = [x for x in ATTRIBUTIONS if x in seen]
+        rest = sorted(str(x) for x in seen - {None, *ATTRIBUTIONS})
         return [*named, *rest, *([NO_VALUE] if None in seen else [])]
 
     @cached_property
@@ -298,8 +308,7 @@ class View:
         seen = {impact_of(r.entry) for r in self.rows}
         if seen <= {None}:
             return []
-        order = ("silent-data-change", "lost-or-extra-writes", "error-appears-or-disappears",
-                 "different-error", "missing-api", "cosmetic")
+        order = tuple(IMPACTS)
         rest = sorted(str(x) for x in seen - {None, *order})
         return [*(x for x in order if x in seen), *rest, *([NO_VALUE] if None in seen else [])]
 
