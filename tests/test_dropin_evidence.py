@@ -935,3 +935,24 @@ def test_behind_a_create_function_wall_a_missing_function_is_the_same_wall() -> 
     assert (found.cause, found.then, found.same_wall) == (0, None, True)
     assert "Behind that wall the run fails on the same missing name" in cause_text(
         {"evidence": found.as_dict(), "turso": failure})
+
+
+def test_behind_a_wall_that_registers_nothing_the_call_that_would_have_is_named() -> None:
+    """`enable_callback_tracebacks` is the first wall; the run failed on `no such function: fn`, which the
+    inert `create_function('fn', ...)` would have registered: that call is what breaks it behind the wall."""
+    first = ev("sqlite3.enable_callback_tracebacks", "True", "inert", "missing on Turso: made inert",
+               where="cli.py:3266")
+    maker = ev("Connection.create_function", "'fn', 1, <callable>", "inert", "missing on Turso: made inert",
+               where="db.py:839")
+    call = ev("Connection.execute", "'select fn(1)'", "raise", "DatabaseError: no such function: fn",
+              where="db.py:900")
+    traces = Traces({"t": {"events": [[*first[:2], "ok", "None", *first[4:]],
+                                      [*maker[:2], "ok", "None", *maker[4:]],
+                                      [*call[:2], "ok", "<Cursor>", *call[4:]]]}},
+                    {"t": {"events": [first, maker, call]}}, {}, inert={"fn": maker})
+    failure = {"exc_type": "DatabaseError", "message": "no such function: fn", "line": "db.py:900"}
+    found = evidence(traces, "t", "t", failure, Knowledge(Registry({})))
+    assert found.divergences[found.cause].call == "sqlite3.enable_callback_tracebacks"
+    assert found.then is not None
+    assert found.divergences[found.then].call == "Connection.create_function"
+    assert not found.same_wall

@@ -50,17 +50,9 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"=ERROR", "=CRASH", "=TIMEOUT", "=NOT_RUN", "crash", "timeout", "not-run"}),
         "the drop-in's own outcomes of a user's pytest test (passed, failed, error, skipped, and crash, "
         "timeout, not-run from its runner): another axis than a check's outcome, spelled once there"),
-    "harness/dropin/child.py": (
-        frozenset({"crash"}), "a drop-in record's outcome (dropin.records.CRASH); harness/dropin/ is the "
-        "lead's this round"),
     "harness/dropin/section.py": (
-        frozenset({"=SAME", "error"}), "the drop-in's line categories (turso-only, both, sqlite-only, same) "
-        "and a drop-in record's outcome; harness/dropin/ is the lead's this round"),
-    "harness/dropin/causes.py": (
-        frozenset({"missing-api", "error-appears-or-disappears", "different-error", "cosmetic",
-                   "silent-data-change", "same", "unsupported", "turso"}),
-        "impact classes, outcomes and an attribution the drop-in's causes spell: to import from "
-        "stc_harness.outcomes; harness/dropin/ is the lead's this round"),
+        frozenset({"=SAME"}), "the drop-in's line categories (turso-only, both, sqlite-only, same): another "
+        "axis than a check's outcome, spelled once there"),
     "plugins/libsql/scripts/draft_registry.py": (
         frozenset({"undocumented-difference", "crash", "timeout", "turso", "sqlite-version", "missing-api",
                    "error-appears-or-disappears", "different-error", "silent-data-change"}),

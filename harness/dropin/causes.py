@@ -25,8 +25,20 @@ from stc_harness.dropin.align import Divergence
 from stc_harness.dropin.signature import Signature
 from stc_harness.dropin.values import flat_values
 from stc_harness.errors import ErrorKind, kind_from_message
+from stc_harness.outcomes import (
+    COSMETIC,
+    DIFFERENT_ERROR,
+    ERROR_APPEARS_OR_DISAPPEARS,
+    MISSING_API,
+    SAME,
+    SILENT_DATA_CHANGE,
+    TURSO_OWN,
+    UNSUPPORTED,
+)
 
 PROVEN, LIKELY, UNKNOWN = "proven", "likely", "no known cause"
+#: The backend whose divergences are explained (another backend's own entries never explain them).
+TARGET = "turso"
 #: Error kinds too broad to tie two statements' errors together by themselves.
 BROAD_KINDS = frozenset({ErrorKind.SYNTAX, ErrorKind.UNSUPPORTED, ErrorKind.DRIVER_OPERATION_FAILED,
                          ErrorKind.MISUSE})
@@ -38,14 +50,14 @@ CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIO
 LIKELY_OVERLAP = 0.5
 #: Impact class of a drafted entry, by kind of difference.
 DRAFT_IMPACT = {
-    "missing-name": "missing-api",
-    "error-appears": "error-appears-or-disappears",
-    "error-disappears": "error-appears-or-disappears",
-    "error-class": "different-error",
-    "error-message": "cosmetic",
-    "awaitable-vs-value": "missing-api",
-    "sqlite-only-call": "error-appears-or-disappears",
-    "turso-only-call": "cosmetic",
+    "missing-name": MISSING_API,
+    "error-appears": ERROR_APPEARS_OR_DISAPPEARS,
+    "error-disappears": ERROR_APPEARS_OR_DISAPPEARS,
+    "error-class": DIFFERENT_ERROR,
+    "error-message": COSMETIC,
+    "awaitable-vs-value": MISSING_API,
+    "sqlite-only-call": ERROR_APPEARS_OR_DISAPPEARS,
+    "turso-only-call": COSMETIC,
 }
 _PARAM = re.compile(r"\[([^\]]+)\]$")
 
@@ -128,8 +140,8 @@ class Knowledge:
                 for check in entry.checks:
                     self.entry_of.setdefault(check, entry.id)
         for row in checks:
-            result = (row.get("results") or {}).get("turso") or {}
-            if result.get("outcome") in (None, "same", "unsupported"):
+            result = (row.get("results") or {}).get(TARGET) or {}
+            if result.get("outcome") in (None, SAME, UNSUPPORTED):
                 continue
             cid = str(row["id"])
             self.titles[cid] = str(row.get("title") or "")
@@ -148,7 +160,7 @@ class Knowledge:
     def _for_turso(self, entry_id: str) -> bool:
         """An entry that states what Turso observes (or states no backend): not another backend's own."""
         entry = self.registry.entries.get(entry_id)
-        return entry is None or not entry.expect or "turso" in entry.expect
+        return entry is None or not entry.expect or TARGET in entry.expect
 
     def _entry_title(self, entry_id: str) -> str:
         entry = self.registry.entries.get(entry_id)
@@ -256,7 +268,7 @@ class Knowledge:
         """No known difference explains `d`: a registry entry to adopt, drafted from the divergence."""
         sig = Signature.of(d)
         slug = re.sub(r"[^a-z0-9]+", "-", f"{sig.group}-{sig.statement}-{d.kind}".lower()).strip("-")
-        impact = DRAFT_IMPACT.get(d.kind, "silent-data-change")
+        impact = DRAFT_IMPACT.get(d.kind, SILENT_DATA_CHANGE)
         title = (
             f"{d.call} {('on ' + sig.statement.upper() + ' ') if sig.statement else ''}differs "
             f"({d.kind}): SQLite {_short(d.sqlite)}, Turso {_short(d.turso)}"
@@ -265,7 +277,7 @@ class Knowledge:
             "id": f"dropin.{slug}",
             "title": title,
             "impact": impact,
-            "attribution": "turso",
+            "attribution": TURSO_OWN,
             "source": {"document": "measured", "section": "drop-in trace"},
             "reason": f"At {d.where}: {d.call}({d.args}) {d.sqlite} on SQLite, {d.turso} on Turso.",
         }

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from stc_harness.dropin.records import ERROR, FAILED, RecordWriter, failure_details, outcome_of
+from stc_harness.dropin.records import CRASH, ERROR, FAILED, RecordWriter, failure_details, outcome_of
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
 
@@ -156,10 +156,10 @@ class ChildRun:
                 details = {"exc_type": "", "message": last,
                            "chain": [], "line": "", "source": "", "raised_at": ""}
                 if "crashed while running" in text or report.when == "???":
-                    rec["outcome"] = "crash"
+                    rec["outcome"] = CRASH
             rec.update(details)
             rec["longrepr"] = str(report.longrepr)[-4000:]
-        if report.when == "teardown" or rec["outcome"] == "crash":
+        if report.when == "teardown" or rec["outcome"] == CRASH:
             if rec["outcome"] in (FAILED, ERROR) and "exc_type" not in rec:
                 rec["exc_type"] = ""
             self.writer.write(event="result", **self.results.pop(report.nodeid))

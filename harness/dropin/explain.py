@@ -145,11 +145,14 @@ def evidence(
     then, same = None, False
     if chosen is not None and is_wall(chosen):  # what the run met behind the wall, if not the wall again
         messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
-        same = any(_NEEDS.search(m) for m in messages)  # the run failed on what the wall would have made
+        needed = next((m.group(1) for m in map(_NEEDS.search, messages) if m), None)
+        # the run failed on what an inert call would have registered: that call, if it is not this wall
+        maker = next((d for d in divergences if needed and is_wall(d) and f"'{needed}'" in d.args), None)
         rest = [d for d in divergences if not is_wall(d) and d.severity == MAJOR]
-        behind = blame(rest, failure) if rest and not same else None
+        behind = maker if maker is not None and maker is not chosen else (
+            blame(rest, failure) if rest and needed is None else None)
         then = divergences.index(behind) if behind is not None else None
-        same = same or (then is None and any(_NEEDS.search(d.turso) for d in divergences))
+        same = maker is chosen or (maker is None and needed is not None and ".create_" in chosen.call)
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
 

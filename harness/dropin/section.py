@@ -19,7 +19,7 @@ from typing import Any
 from stc_harness.dropin.adaptations import ADAPTATIONS
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Knowledge
 from stc_harness.dropin.explain import TestEvidence, Traces, evidence
-from stc_harness.dropin.records import BAD, GOOD, NOT_RUN, SKIPPED
+from stc_harness.dropin.records import BAD, ERROR, GOOD, NOT_RUN, SKIPPED
 from stc_harness.dropin.runner import EngineRun, different_code
 from stc_harness.dropin.terminal import cut
 from stc_harness.report.build import SCHEMA_VERSION, now_iso
@@ -49,7 +49,7 @@ def _record(run: EngineRun, nodeid: str, by_key: dict[str, dict[str, Any]]) -> d
         if nodeid.startswith((f"{prefix}::", f"{prefix}.")) or nodeid == prefix:
             return {
                 "nodeid": nodeid,
-                "outcome": "error",
+                "outcome": ERROR,
                 "phase": "collect",
                 "exc_type": "CollectError",
                 "message": err["message"],
