@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import queue
 import random
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +113,56 @@ def with_neighbourhood(observation: Any, hood: Neighbourhood) -> Any:
     return {"fixed": observation, KEY: extra}
 
 
+class _SearchThread:
+    """One daemon thread per process that runs the searches, started on first use: Hypothesis sets up each
+    new thread's PRNG with a full `gc.collect()` (40-170 ms in a big process), which a fresh thread per
+    search paid every time. A daemon, so an idle one never holds the process at exit."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]] = queue.SimpleQueue()
+        self._started = False
+        self._start_lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], None]) -> Future[None]:
+        """Queue `fn`; the future completes when it has run."""
+        with self._start_lock:
+            if not self._started:
+                threading.Thread(target=self._work, name="stc-variants", daemon=True).start()
+                self._started = True
+        done: Future[None] = Future()
+        self._jobs.put((fn, done))
+        return done
+
+    def _work(self) -> None:
+        while True:
+            fn, done = self._jobs.get()
+            try:
+                fn()
+                done.set_result(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting check
+                done.set_exception(exc)
+
+
+_SEARCHES = _SearchThread()
+_SEARCHING = threading.Lock()
+
+
+async def on_search_thread(fn: Callable[..., None], *args: Any) -> None:
+    """Run `fn(*args)` on the process's search thread; on a thread of its own when that one is still busy
+    (a search a hard timeout abandoned never returns it)."""
+    if not _SEARCHING.acquire(blocking=False):
+        await asyncio.to_thread(fn, *args)
+        return
+
+    def run() -> None:
+        try:
+            fn(*args)
+        finally:
+            _SEARCHING.release()  # by the thread itself: busy for as long as the search runs
+
+    await asyncio.wrap_future(_SEARCHES.submit(run))
+
+
 def search(strategy: SearchStrategy[Any], differs: Callable[[Any], bool], seed: int, count: int) -> None:
     """Drive Hypothesis: `count` generated cases from `seed`, then shrink the first one `differs` accepts."""
     if count == 0:
@@ -168,7 +221,7 @@ async def explore(strategy: SearchStrategy[Any], on_backend: RunCase, on_referen
         pinned_probe = hood.minimal
         hood.first = hood.minimal = None
         hood.differing -= 1
-    await asyncio.to_thread(search, strategy, differs, settings.seed, settings.count)
+    await on_search_thread(search, strategy, differs, settings.seed, settings.count)
     if pinned_probe is not None:
         hood.found, hood.minimal = hood.minimal, pinned_probe
         hood.differing += 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 
-from stc_harness import Source, check
+from stc_harness import Source, check, variants
 from stc_harness.errors import UsageError
 from stc_harness.variants import KEY, Neighbourhood, VariantSettings, explore, with_neighbourhood
 
@@ -73,3 +74,24 @@ def test_variants_need_params_and_a_reference_baseline() -> None:
         check(title="t", source=Source("x", "y"), params={"a": 1}, variants={"b": INTS})
     with pytest.raises(UsageError, match="isolated"):
         check(title="t", source=Source("x", "y"), params={"a": 1}, variants=INTS, isolated=True)
+
+
+def test_searches_share_one_thread_and_never_wait_behind_a_stuck_one() -> None:
+    """Searches run on one thread per process (Hypothesis sets up each new thread with a full gc); while that
+    thread is held by a search a hard timeout abandoned, the next one runs on a thread of its own."""
+    names: list[str] = []
+    asyncio.run(variants.on_search_thread(lambda: names.append(threading.current_thread().name)))
+    asyncio.run(variants.on_search_thread(lambda: names.append(threading.current_thread().name)))
+    assert names[0] == names[1]
+    assert names[0] == "stc-variants"
+    release = threading.Event()
+    stuck = variants._SEARCHES.submit(lambda: release.wait(30))  # the search thread, busy
+    assert variants._SEARCHING.acquire(blocking=False)  # as on_search_thread holds it while busy
+    try:
+        asyncio.run(asyncio.wait_for(variants.on_search_thread(
+            lambda: names.append(threading.current_thread().name)), 10))
+        assert names[2] != "stc-variants"
+    finally:
+        release.set()
+        stuck.result(10)
+        variants._SEARCHING.release()
