@@ -145,6 +145,55 @@ async def test_two_processes(ctx: CheckContext) -> object:
     return await blocking(_two_processes, ctx.sync_module(), db_path(ctx), bound=4 * (STEP_BOUND + 4))
 
 
+#: A process that opens the file, reads it, says "ready" and holds the connection until told to go.
+HOLDER = """
+import importlib, sys
+mod = importlib.import_module(sys.argv[1])
+conn = mod.connect(sys.argv[2])
+conn.execute("SELECT count(*) FROM t").fetchall()
+print("ready", flush=True)
+sys.stdin.readline()
+conn.close()
+"""
+
+
+def _open_while_held(module: Any, path: str) -> Any:
+    setup = module.connect(path, isolation_level=None)
+    setup.execute("CREATE TABLE t (x)")
+    setup.execute("INSERT INTO t VALUES (1)")
+    setup.close()
+    del setup
+    gc.collect()  # this process lets go of the file (Turso only does at collection)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, module.__name__, path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ready = holder.stdout.readline().strip() if holder.stdout else ""
+        if ready != "ready":
+            return {"holder": f"did not start ({holder.poll()})"}
+        try:
+            conn = module.connect(path)
+        except Exception as exc:  # noqa: BLE001 - what the driver raises is the observation
+            return {"open": {"raises": type(exc).__name__}}
+        try:
+            read = outcome(lambda: conn.execute("SELECT count(*) FROM t").fetchall()[0][0])
+            return {"open": "ok", "read": read}
+        finally:
+            conn.close()
+    finally:
+        holder.communicate("go\n", timeout=STEP_BOUND + 3)
+
+
+@check(
+    title="This process opens and reads a file another process holds open (idle)",
+    source=pydoc("Module functions"),
+    timeout=30,
+    layer="driver",
+)
+async def test_open_while_another_process_holds(ctx: CheckContext) -> object:
+    """A web app's tests start a CLI or worker process on the database and then open it themselves."""
+    return await blocking(_open_while_held, ctx.sync_module(), db_path(ctx), bound=2 * (STEP_BOUND + 4))
+
+
 def _one_row_database(module: Any, path: str) -> None:
     setup = module.connect(path)
     setup.execute("CREATE TABLE t (x)")
