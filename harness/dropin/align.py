@@ -21,6 +21,10 @@ from stc_harness.dropin.values import value_kind
 #: a failed attribute probe the code went on from, arguments that differ because of an earlier difference)
 #: is listed but is the cause only when nothing major precedes the failure.
 MAJOR, MINOR = "major", "minor"
+#: How a call the drop-in made inert ended on Turso: in this test, or when its connection was set up.
+INERT_OUTCOME = "missing; the drop-in made the call inert"
+INERT_EARLIER_OUTCOME = ("missing; the drop-in made it inert when this connection was set up, "
+                         "earlier in the run")
 #: Events compared after the common prefix, per side (a sequence alignment is quadratic).
 ALIGN_WINDOW = 400
 MAX_LISTED = 200
@@ -51,6 +55,11 @@ class Divergence:
         return asdict(self)
 
     @property
+    def made_inert(self) -> bool:
+        """A name Turso lacks that the drop-in made inert so the run could go on (a wall on plain Turso)."""
+        return self.kind == "missing-name" and self.turso in (INERT_OUTCOME, INERT_EARLIER_OUTCOME)
+
+    @property
     def missing_name(self) -> str:
         """The name Turso lacks, for a missing-name divergence (else empty)."""
         if self.kind != "missing-name":
@@ -76,8 +85,8 @@ def outcome_text(event: list[str] | None) -> str:
     if kind == MISSING:
         return "attribute missing (AttributeError)"
     if "earlier in the run" in outcome:
-        return "missing; the drop-in made it inert when this connection was set up, earlier in the run"
-    return "missing; the drop-in made the call inert"
+        return INERT_EARLIER_OUTCOME
+    return INERT_OUTCOME
 
 
 def _error_class(outcome: str) -> str:

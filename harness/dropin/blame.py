@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.align import MAJOR, ONE_SIDED, Divergence
+from stc_harness.dropin.trace import SQL_FIRST
 
 #: The prefix a client library puts on a driver's message (`(turso.lib.DatabaseError) ...`).
 _WRAPPED = re.compile(r"^\([\w.]+\)\s*")
@@ -35,7 +36,7 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     for d in majors:
         if d.kind == "missing-name":
             return d
-    messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+    messages = failure_messages(failure)
     heads = [_WRAPPED.sub("", m.strip()).splitlines()[0][:80] for m in messages if m.strip()]
     # an exception shown inside an assertion (`<Result DatabaseError('Parse error: ...')>` of a CLI runner)
     heads += [e.group(3)[:80] for m in messages for e in _EMBEDDED.finditer(m)]
@@ -64,10 +65,14 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     return divergences[0] if divergences else None
 
 
+def failure_messages(failure: dict[str, Any]) -> list[str]:
+    """The failure's message and the messages of the exceptions chained to it."""
+    return [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+
+
 #: The first word of a statement that only reads: its divergence changes no state.
 _READS = re.compile(r"^\s*['\"]?\s*(?:select|pragma\s+\w+\s*(?:['\"]|;|\(|$)|with|values|explain)",
                     re.IGNORECASE)
-_EXECUTES = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
 
 
 def _state_changed_before(majors: list[Divergence], read: Divergence) -> Divergence | None:
@@ -79,7 +84,7 @@ def _state_changed_before(majors: list[Divergence], read: Divergence) -> Diverge
         return None
     for d in majors[: majors.index(read)]:
         leaf = d.call.rsplit(".", 1)[-1]
-        if leaf in _EXECUTES and d.kind in ("error-appears", "error-disappears") and not _READS.match(d.args):
+        if leaf in SQL_FIRST and d.kind in ("error-appears", "error-disappears") and not _READS.match(d.args):
             return d
     return None
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.align import MAJOR, MINOR, Divergence, align, origin_of
-from stc_harness.dropin.blame import blame
+from stc_harness.dropin.align import INERT_OUTCOME, MAJOR, MINOR, Divergence, align, origin_of
+from stc_harness.dropin.blame import blame, failure_messages
 from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
@@ -143,23 +143,18 @@ def evidence(
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     then, same = None, False
-    if chosen is not None and is_wall(chosen):  # what the run met behind the wall, if not the wall again
-        messages = [str(failure.get("message") or ""), *(str(m) for _, m in failure.get("chain") or [])]
+    if chosen is not None and chosen.made_inert:  # what the run met behind the wall, if not the wall again
+        messages = failure_messages(failure)
         needed = next((m.group(1) for m in map(_NEEDS.search, messages) if m), None)
         # the run failed on what an inert call would have registered: that call, if it is not this wall
-        maker = next((d for d in divergences if needed and is_wall(d) and f"'{needed}'" in d.args), None)
-        rest = [d for d in divergences if not is_wall(d) and d.severity == MAJOR]
+        maker = next((d for d in divergences if needed and d.made_inert and f"'{needed}'" in d.args), None)
+        rest = [d for d in divergences if not d.made_inert and d.severity == MAJOR]
         behind = maker if maker is not None and maker is not chosen else (
             blame(rest, failure) if rest and needed is None else None)
         then = divergences.index(behind) if behind is not None else None
         same = maker is chosen or (maker is None and needed is not None and ".create_" in chosen.call)
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
-
-
-def is_wall(d: Divergence) -> bool:
-    """A name Turso lacks that the drop-in made inert so the run could go on (a wall on plain Turso)."""
-    return d.kind == "missing-name" and ("made the call inert" in d.turso or "made it inert" in d.turso)
 
 
 _NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)
@@ -209,7 +204,7 @@ def _with_earlier_walls(divergences: list[Divergence], inert: dict[str, list[str
             out.append(d)
             continue
         wall = Divergence(event[0], event[1], f"{event[4]} (earlier in the run)", "→ None",
-                          "missing; the drop-in made the call inert", "missing-name", MAJOR, -1)
+                          INERT_OUTCOME, "missing-name", MAJOR, -1)
         if not any((w.call, w.args) == (wall.call, wall.args) for w in out):
             out.insert(0, wall)  # the very wall this call needed: what breaks the test today
         out.append(replace(d, severity=MINOR))  # follows from the inert call, not a wall of its own

@@ -13,20 +13,10 @@ from typing import Any
 
 from stc_harness.dropin.align import Divergence
 from stc_harness.dropin.sqlshape import sql_features, statement_kind
+from stc_harness.dropin.trace import ROW_READS, SQL_FIRST
 from stc_harness.dropin.values import differing_cells
 
-_GROUPS = {
-    "execute": "execute",
-    "executemany": "execute",
-    "executescript": "execute",
-    "execute_fetchall": "execute",
-    "execute_insert": "execute",
-    "fetchone": "fetch",
-    "fetchmany": "fetch",
-    "fetchall": "fetch",
-    "__next__": "fetch",
-    "__anext__": "fetch",
-}
+_GROUPS = {**dict.fromkeys(SQL_FIRST, "execute"), **dict.fromkeys(ROW_READS, "fetch")}
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
 
 

@@ -25,6 +25,10 @@ from stc_harness import side_runs
 from stc_harness.safety.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
+#: Methods whose first argument is the SQL text they run (sqlite3's, aiosqlite's).
+SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
+#: Methods that read a statement's rows.
+ROW_READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
 #: Trace keys of calls made while modules are imported: `<import> <conftest>`, `<import> tests/test_x.py`.
 IMPORT_PREFIX = "<import> "
 #: Per-test bounds: events kept, characters of one rendered value, rows or items rendered per value.

@@ -15,6 +15,8 @@ from typing import Any
 from stc_harness.dropin.trace import (
     OK,
     RAISE,
+    ROW_READS,
+    SQL_FIRST,
     TRACER,
     internal_caller,
     render,
@@ -24,9 +26,7 @@ from stc_harness.dropin.trace import (
 )
 from stc_harness.dropin.walls import show_walls
 
-_SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
-_FETCH = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__", "execute_fetchall")
-_READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
+_FETCH = (*ROW_READS, "execute_fetchall")
 
 _QUIET = threading.local()
 
@@ -35,7 +35,7 @@ def args_text(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
     """The arguments of a call as normalised text (the statement first for execute-like methods)."""
     parts: list[str] = []
     for i, value in enumerate(args):
-        if i == 0 and method in _SQL_FIRST:
+        if i == 0 and method in SQL_FIRST:
             parts.append(render_sql(value))
         elif isinstance(value, type):
             parts.append(value.__name__)
@@ -65,7 +65,7 @@ def _result_text(method: str, result: Any, owner: Any) -> str:
 
 def _mark(owner: Any, method: str, args: tuple[Any, ...], result: Any) -> None:
     """Remember on the cursor its statement, and whether its results depend on the clock or randomness."""
-    if method not in _SQL_FIRST or not args:
+    if method not in SQL_FIRST or not args:
         return
     sql = args[0]
     flag = volatile_sql(str(sql))
@@ -106,7 +106,8 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
         shown = args[1:] if method else args
         owner = args[0] if method and args else None
         show_walls(owner, frame)
-        text = _fetch_args(owner, leaf, shown, kwargs) if leaf in _READS else args_text(leaf, shown, kwargs)
+        reads = leaf in ROW_READS
+        text = _fetch_args(owner, leaf, shown, kwargs) if reads else args_text(leaf, shown, kwargs)
         try:
             result = fn(*args, **kwargs)
         except StopIteration:
@@ -136,7 +137,7 @@ def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         if record:
             show_walls(self, frame)
         text = (
-            (_fetch_args(self, leaf, args, kwargs) if leaf in _READS else args_text(leaf, args, kwargs))
+            (_fetch_args(self, leaf, args, kwargs) if leaf in ROW_READS else args_text(leaf, args, kwargs))
             if record
             else ""
         )
