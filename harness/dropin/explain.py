@@ -143,18 +143,24 @@ def evidence(
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     then, same = None, False
-    if chosen is not None and chosen.made_inert:  # what the run met behind the wall, if not the wall again
-        messages = failure_messages(failure)
-        needed = next((m.group(1) for m in map(_NEEDS.search, messages) if m), None)
-        # the run failed on what an inert call would have registered: that call, if it is not this wall
-        maker = next((d for d in divergences if needed and d.made_inert and f"'{needed}'" in d.args), None)
-        rest = [d for d in divergences if not d.made_inert and d.severity == MAJOR]
-        behind = maker if maker is not None and maker is not chosen else (
-            blame(rest, failure) if rest and needed is None else None)
-        then = divergences.index(behind) if behind is not None else None
-        same = maker is chosen or (maker is None and needed is not None and ".create_" in chosen.call)
+    if chosen is not None and chosen.made_inert:
+        then, same = _behind(chosen, divergences, failure)
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
+
+
+def _behind(wall: Divergence, divergences: list[Divergence],
+            failure: dict[str, Any]) -> tuple[int | None, bool]:
+    """What the run met behind a wall (a name made inert): the index of that divergence, and whether it is
+    the wall again (the test failed on the very function the inert call would have registered)."""
+    needed = next((m.group(1) for m in map(_NEEDS.search, failure_messages(failure)) if m), None)
+    # the run failed on what an inert call would have registered: that call, if it is not this wall
+    maker = next((d for d in divergences if needed and d.made_inert and f"'{needed}'" in d.args), None)
+    rest = [d for d in divergences if not d.made_inert and d.severity == MAJOR]
+    behind = maker if maker is not None and maker is not wall else (
+        blame(rest, failure) if rest and needed is None else None)
+    then = divergences.index(behind) if behind is not None else None
+    return then, maker is wall or (maker is None and needed is not None and ".create_" in wall.call)
 
 
 _NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)
