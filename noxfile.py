@@ -238,6 +238,29 @@ def dropin_sqlalchemy(session: nox.Session) -> None:
                     env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+ALEMBIC = os.environ.get("ALEMBIC_VERSION", "1.20.1")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_alembic(session: nox.Session) -> None:
+    """Alembic's own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
+    import json
+
+    src = _sdist(session, "alembic", ALEMBIC)
+    session.install("-e", f"{ROOT}[clients]", f"alembic=={ALEMBIC}", "pytest>=9.2,<10")
+    out = DROPIN_OUT / "alembic"
+    common = ["pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header"]
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    with session.chdir(src):
+        plain = _timed(session, *common, success_codes=[0, 1], env=env)
+        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
+                      env=env)
+    timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
+              "ratio": round(both / plain, 2), "alembic": ALEMBIC}
+    (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    session.log(f"drop-in overhead: {timing}")
+
+
 PONY = os.environ.get("PONY_VERSION", "0.7.20")
 SHOP = ROOT / "tests" / "dropin_apps" / "shop"
 

@@ -47,10 +47,16 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "sqlite3.connect(autocommit=X) sets turso's Connection.autocommit = X after connecting",
                "turso.connect() takes no autocommit= keyword (TypeError)"),
     Adaptation("sqlite3.connect-uri",
-               "sqlite3.connect(..., uri=True) is accepted for a plain path; a file: URI raises "
+               "sqlite3.connect(..., uri=True) is accepted for a plain path; a file: URI becomes a path: "
+               "file:p and mode=rwc the path p, mode=memory (private) :memory:, and mode=memory&cache=shared "
+               "one file per name under a temporary folder of the process, shared by its connections of "
+               "that name (Django's test databases); any other URI (mode=ro, mode=rw, vfs=, ...) raises "
                "MissingFeatureError instead of reaching turso",
                "turso.connect() takes no uri= keyword (TypeError), and takes a file: URI for a file name: "
-               "it creates a file called 'file:shared?mode=memory&cache=shared' in the working directory"),
+               "it creates a file called 'file:shared?mode=memory&cache=shared' in the working directory. "
+               "Turso has no shared cache: a shared in-memory database given a file instead takes file "
+               "locks (SQLITE_BUSY) where the shared cache takes table locks (SQLITE_LOCKED), and outlives "
+               "its last connection until the process ends"),
     Adaptation("aiosqlite.connect-keywords",
                "aiosqlite.connect() keywords get the sqlite3 adaptations above; iter_chunk_size= and loop= "
                "are dropped",

@@ -30,7 +30,7 @@ from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
-from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died
+from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died, last_error
 from stc_harness.dropin.section import build_doc, interrupted, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
@@ -169,6 +169,8 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path, cwd: Path |
     nostart = sorted(folder.glob(f"{engine}.nostart.*"))
     if not run.results and not run.aborted:
         run.aborted = f"the command exited with status {code} and reported no tests"
+        if (error := last_error(log_path)) and not nostart:
+            run.aborted += f"; it stopped at {error} (the whole output: {log_path})"
         if nostart:
             run.aborted += (
                 f"; its Python cannot load the drop-in ({nostart[0].read_text(encoding='utf-8')}): "

@@ -9,6 +9,7 @@ from typing import Any
 
 from stc_harness.dropin.shims import MissingFeatureError, missing_message
 from stc_harness.dropin.trace import INERT, OK, RAISE, TRACER, render, render_exception
+from stc_harness.dropin.uris import UnsupportedUri, path_for_uri
 from stc_harness.dropin.wrappers import args_text
 
 _LEGACY: Any = getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", -1)
@@ -26,9 +27,12 @@ def _sqlite3_args(database: Any, timeout: float, detect_types: int, factory: Any
                    sys._getframe(2))
     if uri and str(database).startswith("file:"):
         # pyturso would take the URI for a file name and create a file of that literal name
-        raise MissingFeatureError(missing_message(
-            "sqlite3.connect(uri=True) with a file: URI", "SQLite URI filenames (mode=, cache=shared, ...)",
-            ["driver_connect.sqlite3-keywords-refused", "driver_connect.uri-mode-ro-refused"]))
+        try:
+            return path_for_uri(str(database))
+        except UnsupportedUri as exc:
+            raise MissingFeatureError(missing_message(
+                f"sqlite3.connect(uri=True) with {exc}", "SQLite URI filenames (mode=ro, mode=rw, vfs=, ...)",
+                ["driver_connect.sqlite3-keywords-refused", "driver_connect.uri-mode-ro-refused"])) from None
     if factory not in (None, _STD_CONNECTION, turso.Connection):
         raise MissingFeatureError(missing_message(
             "sqlite3.connect(factory=...)", "a Connection subclass as factory",

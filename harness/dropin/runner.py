@@ -176,6 +176,20 @@ def clean_log(path: Path) -> None:
         path.write_text(clean, encoding="utf-8")
 
 
+def last_error(path: Path) -> str | None:
+    """The exception line that ended the last traceback in a child's log (`Class: message`), if any."""
+    if not path.exists():
+        return None
+    lines = path.read_text(encoding="utf-8", errors="backslashreplace").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if not starts:
+        return None
+    for line in lines[starts[-1] + 1:]:
+        if line and not line[0].isspace():
+            return line[:400]
+    return None
+
+
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(-code).name
