@@ -62,6 +62,8 @@ def test_run_dependent_parts_are_normalised_and_the_rest_kept() -> None:
 @pytest.mark.parametrize(("sqlite", "turso", "kind"), [
     ("[(1,)]", "[(1.0,)]", "int-vs-real"),
     ("[('Abc',)]", "[('abc',)]", "case-folded"),
+    ("[('CapT table',)]", "[('capt table',)]", "case-folded"),  # a name with a space, lower-cased whole
+    ("[('CREATE VIEW v as select 1',)]", "[('CREATE VIEW v AS SELECT 1',)]", "text-case"),
     ("[('VARCHAR(30)',)]", "[('VARCHAR',)]", "type-arguments-lost"),
     ("[(1,), (2,)]", "[(2,), (1,)]", "row-order"),
     ("[(1,), (2,)]", "[(1,)]", "row-count"),

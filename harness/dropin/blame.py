@@ -22,16 +22,22 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
 
     1. a name Turso lacks that the code used (without the drop-in's stand-in it fails right there);
     2. the call that raised the very exception the test failed with (or lacked the name it names);
-    3. a diverging call on the line where the test failed (unless it read a value that an earlier write
-       or transaction statement, failing on one engine only, had already changed);
-    4. for an assertion, the divergence whose values it shows, else the last read before it;
-    5. the divergence just before the code took another path (the first call one engine alone made);
-    6. the first major divergence, else the first at all.
+    3. the call where one engine alone returned a text the failure's message quotes whole (`KeyError:
+       'lower (x)'`, `remove_table ... 'nothingchanged'`), unless the call on the failing line did too;
+    4. a diverging call on the line where the test failed (unless it read a value that an earlier write
+       or transaction statement, failing on one engine only, had already changed), the first read of a
+       difference the statement read twice;
+    5. for an assertion, the divergence whose values it shows, else the last read before it;
+    6. for an assertion, the call whose PRAGMA reads what it names (`index idx`: index_info("idx"));
+    7. the divergence just before the code took another path (the first call one engine alone made);
+    8. the first major divergence, else the first at all.
+    Calls made after the failure (later lines of the test, its tear-down) are never the cause.
     """
     failure = failure or {}
     line = str(failure.get("line") or "")
     stopped = _stopped_at(failure)
-    divergences = [d for d in divergences if not _after_failure(d, stopped)]
+    teardown = _teardown_origins(failure)
+    divergences = [d for d in divergences if not _after_failure(d, stopped) and d.origin not in teardown]
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:
         if d.kind == "missing-name":
@@ -45,21 +51,28 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
             if d.kind == "missing-name" and f"'{d.missing_name}'" in head:
                 return d
             if d.turso.startswith("raised ") and head and head in d.turso:
-                return _flow_parted_before(majors, d) or d
+                return _flow_parted_before(majors, d, divergences) or d
     if any("DID NOT RAISE" in m or " not raised" in m for m in messages):
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
                 return d
+    quoted = _quoted(messages)
+    carriers = _returned_quoted(majors, quoted)
     at_line = _within_statement(majors, line, stopped) or _at_failing_line(majors, line)
+    if carriers and at_line not in carriers:
+        return carriers[0]
     if at_line is not None:
-        return _state_changed_before(majors, at_line) or at_line
+        return _state_changed_before(majors, at_line) or _first_read_of(majors, at_line)
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in ONE_SIDED], "\n".join(messages))
         if shown is not None:
             return shown
         read = _last_read_before(majors, line)
         if read is not None:
-            return read
+            return _first_read_of(majors, read)
+        named = _names_subject(majors, messages)
+        if named is not None:
+            return named
     if majors:
         return _path_parted(majors) or majors[0]
     return divergences[0] if divergences else None
@@ -148,11 +161,17 @@ def _after_failure(d: Divergence, stopped: tuple[str, int, int] | None) -> bool:
     return stopped is not None and o_path == stopped[0] and o_number.isdigit() and int(o_number) > stopped[2]
 
 
-def _flow_parted_before(majors: list[Divergence], d: Divergence) -> Divergence | None:
+def _flow_parted_before(majors: list[Divergence], d: Divergence,
+                        divergences: list[Divergence]) -> Divergence | None:
     """For a call SQLite never made, the value that sent Turso down another path: the latest value
     divergence before the first call only one engine made (`exists()` read a lower-cased name, so the
-    code created the table again and Turso refused it)."""
+    code created the table again and Turso refused it). Not when SQLite made the same statement with
+    other values (`CREATE TABLE _tmp (... VARCHAR(50) ...)` where Turso's read `VARCHAR`): the statement
+    failed for what it is, not for the value that differed."""
     if d.sqlite != "(no such call)" or d not in majors:
+        return None
+    head = _statement_head(d.args)
+    if head and any(o.kind == "sqlite-only-call" and _statement_head(o.args) == head for o in divergences):
         return None
     before = majors[: majors.index(d)]
     first_one_sided = next((i for i, m in enumerate(before) if m.kind in ONE_SIDED), len(before))
@@ -234,3 +253,104 @@ def _shown_by_assertion(majors: list[Divergence], message: str) -> Divergence | 
         if hits > best_hits:
             best, best_hits = d, hits
     return best
+
+
+#: A text in single quotes, and one in double quotes: looked for apart, as one may hold the other.
+_QUOTED = (re.compile(r"'([^'\n]{3,120})'"), re.compile(r'"([^"\n]{3,120})"'))
+
+
+def _quoted(messages: list[str]) -> set[str]:
+    """The texts a failure's messages quote whole (a repr'd key or value, a name in quotes)."""
+    return {text for m in messages for pattern in _QUOTED for text in pattern.findall(m)}
+
+
+def _returned_quoted(majors: list[Divergence], quoted: set[str]) -> list[Divergence]:
+    """The divergences where one engine alone returned a text the failure quotes: that value reached the
+    code and surfaced in the failure (`KeyError: 'lower (x)'` from Turso's index_info)."""
+    return [d for d in majors
+            if d.kind not in ONE_SIDED and not d.kind.startswith("error") and d.kind != "missing-name"
+            and any(_holds(d.turso, text) != _holds(d.sqlite, text) for text in quoted)]
+
+
+def _holds(result: str, text: str) -> bool:
+    """Whether a rendered result holds `text` as a whole string value (repr quotes it either way)."""
+    return f"'{text}'" in result or f'"{text}"' in result
+
+
+def _names_subject(majors: list[Divergence], messages: list[str]) -> Divergence | None:
+    """The first value divergence whose PRAGMA reads an object the failure names as a word of its own
+    (`Warnings were not seen: ... expression-based index idx`: PRAGMA index_info("idx"))."""
+    text = "\n".join(messages)
+    for d in majors:
+        if d.kind in ONE_SIDED or d.kind.startswith("error") or d.kind == "missing-name":
+            continue
+        subject = _subject(d.args)
+        if len(subject) >= 3 and re.search(rf"(?<![\w.-]){re.escape(subject)}(?![\w-])", text, re.IGNORECASE):
+            return d
+    return None
+
+
+def _first_read_of(majors: list[Divergence], chosen: Divergence) -> Divergence:
+    """The first divergence of the failing statement with the chosen one's kind about the same object: a
+    statement that read one difference twice (table_xinfo("t"), then table_info("t") for has_table) used
+    the first read."""
+    subject = _subject(chosen.args)
+    if not subject:
+        return chosen
+    for d in majors[: majors.index(chosen)]:
+        if d.origin == chosen.origin and d.kind == chosen.kind and _subject(d.args) == subject:
+            return d
+    return chosen
+
+
+_PRAGMA_SUBJECT = re.compile(r"pragma\s+(?:\w+\.)?\w+\s*\(\s*[\"'`\[]?([^\"'`\])]+)", re.IGNORECASE)
+
+
+def _subject(args: str) -> str:
+    """The object a PRAGMA reads (`t` of `PRAGMA main.table_xinfo("t")`), or empty."""
+    m = _PRAGMA_SUBJECT.search(args)
+    return m.group(1).strip().lower() if m else ""
+
+
+_HEAD = re.compile(r"^\W*(\w+)\s+(\w+)\s+([\w\"'`\[\]]+)")
+
+
+def _statement_head(args: str) -> str:
+    """A statement's verb, object and name (`create table _alembic_tmp_foo`), or empty."""
+    m = _HEAD.match(args)
+    return " ".join(m.groups()).lower().replace('"', "") if m else ""
+
+
+#: Tear-down methods of test classes: what they run comes after the test's failure.
+_TEARDOWNS = frozenset({"tearDown", "asyncTearDown", "tearDownClass", "teardown_method", "teardown_class",
+                        "teardown_function", "teardown_module", "teardown", "tearDownModule"})
+
+
+def _teardown_origins(failure: dict[str, Any]) -> _Lines:
+    """The test-file lines (`path:line`) that lie in a tear-down method of a file in the traceback."""
+    return _Lines(failure)
+
+
+class _Lines:
+    """Membership test: is `path:line` inside a tear-down method of a test file the traceback names."""
+
+    def __init__(self, failure: dict[str, Any]) -> None:
+        self._files = {f for f, _ in _FRAME.findall(str(failure.get("longrepr") or ""))}
+
+    def __contains__(self, origin: object) -> bool:
+        path, _, number = str(origin).rpartition(":")
+        if not path or not number.isdigit():
+            return False
+        file = next((f for f in self._files if f == path or f.endswith("/" + path)), None)
+        return file is not None and any(a <= int(number) <= b for a, b in _teardown_spans(file))
+
+
+@functools.lru_cache(maxsize=64)
+def _teardown_spans(file: str) -> tuple[tuple[int, int], ...]:
+    """First and last line of every tear-down method of a Python file."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    return tuple((n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in _TEARDOWNS)

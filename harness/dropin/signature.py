@@ -65,6 +65,10 @@ class Signature:
         if group == "execute":
             features |= param_types(d.args)
         statement = statement_kind(sql) if sql else ""
+        # table_xinfo is table_info with hidden columns added, index_xinfo index_info with more columns:
+        # the same rows, the same first columns, so the same differences
+        statement = _EXTENDED.get(statement, statement)
+        features = {_EXTENDED_FEATURES.get(f, f) for f in features}
         # a PRAGMA's columns are fixed (table_info's 4th is dflt_value); a SELECT's depend on its list
         cells = differing_cells(d.sqlite.removeprefix("→ "), d.turso.removeprefix("→ ")) \
             if group == "fetch" and statement.startswith("pragma") else frozenset()
@@ -80,6 +84,11 @@ class Signature:
         """Inverse of `as_list`."""
         cells = frozenset(data[5]) if len(data) > 5 else frozenset()
         return cls(data[0], data[1], (data[2][0], data[2][1]), data[3], frozenset(data[4]), cells)
+
+
+_EXTENDED = {"pragma table_xinfo": "pragma table_info", "pragma index_xinfo": "pragma index_info"}
+_EXTENDED_FEATURES = {f"{prefix}:{long}": f"{prefix}:{short}" for prefix in ("fn", "pragma")
+                      for long, short in (("table_xinfo", "table_info"), ("index_xinfo", "index_info"))}
 
 
 def context_of(events: list[list[str]], position: int) -> frozenset[str]:

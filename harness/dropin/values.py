@@ -72,7 +72,9 @@ def _text_kind(x: Any, y: Any) -> str:
         return "text-vs-blob"
     a, b = str(x), str(y)
     if a.lower() == b.lower():
-        return "text-case" if " " in a else "case-folded"  # a statement's words vs a name
+        # a name or keyword re-cased whole ('CapT table' listed as 'capt table', current_timestamp read
+        # back as CURRENT_TIMESTAMP) vs a statement's keywords re-cased around names kept as written
+        return "case-folded" if b in (a.lower(), a.upper()) else "text-case"
     if "".join(a.split()) == "".join(b.split()):
         # SQL text laid out anew: spacing and line breaks taken out, or spaces put in
         return "whitespace-collapsed" if _spaces(b) < _spaces(a) else "whitespace-added"

@@ -175,6 +175,27 @@ async def test_identifier_case_lookup(ctx: CheckContext) -> object:
 
 #: Declared types that look like arrays: SQLite takes any type name (its affinity comes from the words:
 #: `INT[]` is INTEGER affinity); an ORM with array fields (Pony) declares them so.
+EXPRESSION_INDEXES = {"expressions": "lower(a), b + 1", "column_then_expression": 'b, lower("XCol")',
+                      "negative_literal": "coalesce(b, -1)"}
+
+
+@check(title="PRAGMA index_info and index_xinfo of an index on expressions: cid -2 and no name for each "
+             "expression",
+       source=Source("https://sqlite.org/pragma.html", "index_info"), params=EXPRESSION_INDEXES)
+async def test_expression_index_info(ctx: CheckContext, columns: str) -> object:
+    conn = await ctx.connect(ctx.url(memory=True))
+    await conn.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, "XCol" TEXT)')
+    await conn.execute(f"CREATE INDEX t_expr ON t ({columns})")
+    info = await conn.fetch_all("PRAGMA index_info(t_expr)")
+    xinfo = await conn.fetch_all("PRAGMA index_xinfo(t_expr)")
+    # the slots of expressions: a negative cid in index_info; index_xinfo's key slots (column 5 is 1)
+    exprs = [r for r in info if r[1] < 0]
+    xexprs = [r for r in xinfo if r[5] == 1 and r[1] < 0]
+    return {"cids": sorted({r[1] for r in exprs}),
+            "names": sorted({"null" if r[2] is None else "text" for r in exprs}),
+            "xinfo_names": sorted({"null" if r[2] is None else "text" for r in xexprs})}
+
+
 ARRAY_LOOKING = {"int_array": "INT[]", "text_array_not_null": "TEXT[] NOT NULL",
                  "spaced_real_array": "REAL []"}
 
