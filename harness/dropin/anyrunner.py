@@ -189,6 +189,7 @@ class UnittestRecorder:
 
     def close(self) -> None:
         """Mark this process's run complete and close the files."""
+        self.discovered()  # a run that stopped before its first test: what it ran is still evidence
         self.results.write(event="end", exitstatus=0)
         self.results.close()
         self.traces.close()

@@ -28,6 +28,7 @@ from stc_harness.differences import builtin_folder, load_registry
 from stc_harness.dropin.anyrunner import DIR_VAR, ENGINE_VAR, PROJECT_VAR, RAW_VAR, TIMEOUT_VAR
 from stc_harness.dropin.causes import Knowledge
 from stc_harness.dropin.evidence import load_evidence, shipped_checks
+from stc_harness.dropin.explain import before_any_test
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
 from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died, last_error
@@ -263,7 +264,12 @@ def main(argv: Iterable[str]) -> int:
         folders.remove()
     outside = changed(before, snapshot(Path.cwd(), mine))
     nodeids = list(dict.fromkeys([*runs["sqlite"].results, *runs["turso"].results]))
-    rows = merge(nodeids, runs, Knowledge(registry, checks, load_evidence()), folder)
+    knowledge = Knowledge(registry, checks, load_evidence())
+    rows = merge(nodeids, runs, knowledge, folder)
+    for run in runs.values():
+        error = last_error(Path(run.log)) if not run.results and run.log else None
+        if error and (cause := before_any_test(folder, knowledge, error)):
+            run.aborted += f"; {cause}"
     known = f"Command: {shlex.join(args.command)}." + outside_text(outside, args.serial)
     name = "dropin"
     if _STOPPED:

@@ -157,10 +157,13 @@ def _behind(wall: Divergence, divergences: list[Divergence],
     # the run failed on what an inert call would have registered: that call, if it is not this wall
     maker = next((d for d in divergences if needed and d.made_inert and f"'{needed}'" in d.args), None)
     rest = [d for d in divergences if not d.made_inert and d.severity == MAJOR]
+    # a function no inert call would have registered, behind a wall that registers none: a function
+    # Turso lacks on its own (sqlite_compileoption_used), found among the other divergences
+    same = maker is wall or (maker is None and needed is not None and ".create_" in wall.call)
     behind = maker if maker is not None and maker is not wall else (
-        blame(rest, failure) if rest and needed is None else None)
+        blame(rest, failure) if rest and not same else None)
     then = divergences.index(behind) if behind is not None else None
-    return then, maker is wall or (maker is None and needed is not None and ".create_" in wall.call)
+    return then, same
 
 
 _NEEDS = re.compile(r"no such (?:function|collation sequence|collation): (\w+)", re.IGNORECASE)
@@ -246,3 +249,30 @@ def _attach_failure(divergences: list[Divergence], failure: dict[str, Any]) -> N
             divergences[i] = replace(
                 d, turso=f"did not complete; the test failed on this line with {exc[:300]}")
             return
+
+
+def before_any_test(folder: Path, knowledge: Knowledge, error: str) -> str:
+    """For a run that stopped before its first test (a runner's set-up failed on one engine): the call
+    where the engines parted in what both ran before it, and its cause; empty if no call parted."""
+    traces = Traces.load(folder, set(), set())
+    divergences = traces.imports.get("<conftest>", [])
+    exc_type, _, message = error.partition(": ")
+    failure = {"exc_type": exc_type, "message": message}
+    chosen = blame(divergences, failure)
+    if chosen is None:
+        return ""
+    text = "the first call where the engines part: " + _explained(chosen, knowledge, failure)
+    if chosen.made_inert:
+        then, _ = _behind(chosen, divergences, failure)
+        if then is not None:
+            text += ". Behind that wall (with the name made inert) the run stops at " + _explained(
+                divergences[then], knowledge, failure)
+    return text
+
+
+def _explained(d: Divergence, knowledge: Knowledge, failure: dict[str, Any]) -> str:
+    """`call(args) at where: SQLite …; Turso … [kind]; cause <confidence>: <ref> (<title>)`."""
+    e = knowledge.explain(d, message_words(failure), frozenset())
+    args = d.args if len(d.args) <= 160 else d.args[:159] + "…"
+    return (f"{d.call}({args}) at {d.where or '?'}: SQLite {d.sqlite}; Turso {d.turso} [{d.kind}]; "
+            f"cause {e.confidence}: {e.ref} ({e.title})")
