@@ -261,6 +261,22 @@ def dropin_alembic(session: nox.Session) -> None:
     session.log(f"drop-in overhead: {timing}")
 
 
+DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
+#: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
+DJANGO_APPS = ["basic", "queries", "transactions", "schema"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_django(session: nox.Session) -> None:
+    """Django's own test runner (its sdist, pinned) on a few of its apps, unchanged, in the command form."""
+    src = _sdist(session, "django", DJANGO)
+    session.install("-e", f"{ROOT}[clients]", "-e", str(src))
+    with session.chdir(src / "tests"):
+        session.run("python", "-m", "stc_harness", "dropin", f"--report-dir={DROPIN_OUT / 'django'}", "--",
+                    "python", "runtests.py", "--parallel", "1", *DJANGO_APPS,
+                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
 PONY = os.environ.get("PONY_VERSION", "0.7.20")
 SHOP = ROOT / "tests" / "dropin_apps" / "shop"
 

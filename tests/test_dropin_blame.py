@@ -103,3 +103,53 @@ def test_a_statement_sqlite_made_too_failed_for_what_it_is() -> None:
     blamed = blame(found, failure)
     assert blamed is not None
     assert blamed.turso == f"raised {error}"
+
+
+def _index_after_a_case_fold() -> tuple[list[list[str]], list[list[str]]]:
+    """Turso lists the index as `someindex`; the code reads it by that name: the same call, other case."""
+    listing = "of 'PRAGMA main.index_list(\"t\")'"
+    sqlite = [ev("Cursor.fetchall", listing, outcome="[(0, 'SomeIndex', 0, 'c', 0)]"),
+              ev("Connection.execute", "'PRAGMA main.index_info(\"SomeIndex\")'", outcome="<Cursor>"),
+              ev("Cursor.fetchall", "of 'PRAGMA main.index_info(\"SomeIndex\")'", outcome="[(0, -2, None)]")]
+    turso = [ev("Cursor.fetchall", listing, outcome="[(0, 'someindex', 0, 'c', 0)]"),
+             ev("Connection.execute", "'PRAGMA main.index_info(\"someindex\")'", outcome="<Cursor>"),
+             ev("Cursor.fetchall", "of 'PRAGMA main.index_info(\"someindex\")'",
+                outcome="[(0, -1, 'lower (x)')]")]
+    return sqlite, turso
+
+
+def test_a_call_on_a_name_given_back_in_another_case_is_compared_not_dropped() -> None:
+    """index_info("SomeIndex") on SQLite and index_info("someindex") on Turso are one call: what each
+    returned is compared, and the KeyError on Turso's value is blamed there, not on the listing."""
+    found = align(*_index_after_a_case_fold())
+    assert [d.kind for d in found] == ["case-folded", "value"]
+    assert found[1].args == "of 'PRAGMA main.index_info(\"someindex\")'"
+    assert blame(found, {"exc_type": "KeyError", "message": "'lower (x)'", "line": "lib.py:532"}) is found[1]
+
+
+def test_the_innermost_exception_decides_which_quoted_value_surfaced() -> None:
+    """An assertion reported a KeyError raised under it; a warning on the way quoted the folded name."""
+    found = align(*_index_after_a_case_fold())
+    failure = {"exc_type": "AssertionError", "message": "Warnings were not seen", "line": "t.py:4",
+               "source": "with expect_warnings(",
+               "chain": [["AssertionError", "Warnings were not seen"],
+                         ["SAWarning", "index key 'lower (x)' was not located in columns for 'someindex'"],
+                         ["KeyError", "'lower (x)'"]]}
+    assert blame(found, failure) is found[1]
+
+
+def test_of_a_statements_reads_the_one_the_assertion_shows_is_blamed() -> None:
+    """The CLI listed tables (`gosh` for `Gosh`) and read each one's columns (`text` for `TEXT`) on one line;
+    the assertion shows the names, so the listing breaks it, not the column types read after it."""
+    names = "of \"select name from sqlite_master where type = 'table'\""
+    sqlite = [ev("Cursor.fetchall", names, outcome="[('Gosh',), ('Gosh2',)]", origin="t.py:125"),
+              ev("Cursor.fetchall", "of 'PRAGMA table_info(\"Gosh2\")'",
+                 outcome="[(0, 'c1', 'TEXT', 0, None, 0)]", origin="t.py:125")]
+    turso = [ev("Cursor.fetchall", names, outcome="[('gosh',), ('gosh2',)]", origin="t.py:125"),
+             ev("Cursor.fetchall", "of 'PRAGMA table_info(\"gosh2\")'",
+                outcome="[(0, 'c1', 'text', 0, None, 0)]", origin="t.py:125")]
+    found = align(sqlite, turso)
+    assert [d.kind for d in found] == ["case-folded", "case-folded"]
+    failure = {"exc_type": "AssertionError", "line": "t.py:128",
+               "message": "assert 'gosh,0' == 'Gosh,0'\n  - Gosh,0\n  + gosh,0\n  Gosh2 gosh2"}
+    assert blame(found, failure) is found[0]

@@ -142,6 +142,13 @@ _LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?\b\d+(?:\.\d+)?
 _CRC = re.compile(r"crc [0-9a-f]{8}")
 
 
+def _case_folded(s: list[str], t: list[str]) -> bool:
+    """The same call on a name one engine gave back in another case (`index_info("SomeIndex")` after
+    Turso listed the index as `someindex`): one call, whose results are compared."""
+    a, b = _key(s), _key(t)
+    return a[0] == b[0] and a[1] != b[1] and a[1].lower() == b[1].lower()
+
+
 def _key(event: list[str]) -> tuple[str, str]:
     """What a call is, for matching calls across engines: its name, its statement, its arguments' shape.
 
@@ -218,7 +225,11 @@ def _align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
             for k in range(max(a1 - a0, b1 - b0)):
                 s = rest_s[a0 + k] if a0 + k < a1 else None
                 t = rest_t[b0 + k] if b0 + k < b1 else None
-                if s is not None and t is not None and _key(s) != _key(t):
+                if s is not None and t is not None and _case_folded(s, t):
+                    # the name's case is reported where it was read; here, what the call itself returned
+                    if not _same(s, t):
+                        out.append(_divergence([s[0], t[1], *s[2:]], t, i + b0 + k))
+                elif s is not None and t is not None and _key(s) != _key(t):
                     out.append(_divergence(s, None, i + b0 + k))
                     out.append(_divergence(None, t, i + b0 + k))
                 else:

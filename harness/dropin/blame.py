@@ -56,11 +56,17 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
                 return d
-    quoted = _quoted(messages)
-    carriers = _returned_quoted(majors, quoted)
+    # the innermost exception first: the value that surfaced where the failure began (a KeyError under
+    # the assertion that reported it), not a name a warning on the way quoted
+    carriers = next((c for m in reversed(messages) if (c := _returned_quoted(majors, _quoted([m])))), [])
     at_line = _within_statement(majors, line, stopped) or _at_failing_line(majors, line)
     if carriers and at_line not in carriers:
         return carriers[0]
+    if at_line is not None and _asserted(failure):
+        # of the statement's reads, the one whose values the assertion shows (the listing `gosh` vs
+        # `Gosh`, not the column types of each table read after it)
+        same_line = [d for d in majors if d.origin == at_line.origin and d.kind not in ONE_SIDED]
+        at_line = _shown_by_assertion(same_line, "\n".join(messages)) or at_line
     if at_line is not None:
         return _state_changed_before(majors, at_line) or _first_read_of(majors, at_line)
     if majors and _asserted(failure):
