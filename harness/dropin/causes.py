@@ -184,8 +184,8 @@ class Knowledge:
         candidates = self.evidence.get((sig.group, sig.kind, sig.classes), [])
         best: tuple[float, tuple[int, ...], Evidence] | None = None
         # an error the taxonomy has no kind for is compared by its message with names taken out
-        user_kind: Any = (kind_from_message(d.turso) or error_template(d.turso) or None
-                          if d.kind.startswith("error") else None)
+        # (only a raised error has a kind: a value that reads like an error message is a value)
+        user_kind: Any = (_kind(d.turso) or None) if d.kind.startswith("error") else None
         user_sqlite_kind = _kind(d.sqlite)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
