@@ -261,6 +261,20 @@ def dropin_alembic(session: nox.Session) -> None:
     session.log(f"drop-in overhead: {timing}")
 
 
+SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_sqlitedict(session: nox.Session) -> None:
+    """sqlitedict's own test suite (its sdist, pinned), unchanged, through --dropin=turso."""
+    src = _sdist(session, "sqlitedict", SQLITEDICT)
+    session.install("-e", f"{ROOT}[clients]", f"sqlitedict=={SQLITEDICT}", "pytest>=9.2,<10")
+    with session.chdir(src):
+        session.run("pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
+                    "--dropin=turso", f"--report-dir={DROPIN_OUT / 'sqlitedict'}", success_codes=[0, 1],
+                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]

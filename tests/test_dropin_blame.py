@@ -153,3 +153,21 @@ def test_of_a_statements_reads_the_one_the_assertion_shows_is_blamed() -> None:
     failure = {"exc_type": "AssertionError", "line": "t.py:128",
                "message": "assert 'gosh,0' == 'Gosh,0'\n  - Gosh,0\n  + gosh,0\n  Gosh2 gosh2"}
     assert blame(found, failure) is found[0]
+
+
+def test_a_failure_raised_in_a_library_keeps_the_calls_its_worker_thread_made() -> None:
+    """sqlitedict runs SQL on its own thread and re-raises the error in the test: the failing line is the
+    library's, so its later lines say nothing of what came after the failure."""
+    sql = "'REPLACE INTO \"unnamed\" (key, value) VALUES (?,?)', ('abc', memoryview(<b>, len 18))"
+    error = "DatabaseError: unexpected parameter value, only None, numbers, strings and bytes are supported"
+    found = align([ev("Cursor.execute", sql, outcome="<Cursor>", where="lib.py:521", origin="lib.py:521")],
+                  [ev("Cursor.execute", sql, "raise", error, where="lib.py:521", origin="lib.py:521")])
+    failure = {"exc_type": "DatabaseError", "message": error.split(": ", 1)[1], "line": "lib.py:521",
+               "longrepr": 'File "/p/tests/test_core.py", line 40, in test_assign\n    d["abc"] = 1\n'
+                           'File "/p/lib.py", line 300, in __setitem__\n'
+                           'File "/p/lib.py", line 521, in run\n    cursor.execute(req, arg)\n'}
+    assert blame(found, failure) is found[0]
+    # the same failure reported in the test's own file: a call from a later line of it came after
+    failure["longrepr"] = 'File "/p/lib.py", line 40, in test_assign\n'
+    failure["line"] = "lib.py:40"
+    assert blame(found, failure) is None

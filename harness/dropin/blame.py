@@ -13,6 +13,8 @@ from typing import Any
 from stc_harness.dropin.align import MAJOR, ONE_SIDED, Divergence
 from stc_harness.dropin.trace import SQL_FIRST
 
+#: A test module by its name (`test_x.py`, `x_test.py`, Django's `tests.py`).
+TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|tests?)\.py$")
 #: The prefix a client library puts on a driver's message (`(turso.lib.DatabaseError) ...`).
 _WRAPPED = re.compile(r"^\([\w.]+\)\s*")
 
@@ -120,6 +122,8 @@ def _path_parted(majors: list[Divergence]) -> Divergence | None:
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+#: Frames of the runner and of installed packages, above the test's own in a traceback.
+_RUNNER_CODE = re.compile(r"site-packages/|/lib/python3\.\d+/|/_pytest/|/pluggy/|/unittest/")
 
 
 def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
@@ -128,8 +132,11 @@ def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
     path, _, number = str(failure.get("line") or "").rpartition(":")
     if not path or not number.isdigit():
         return None
-    frames = [(f, int(n)) for f, n in _FRAME.findall(str(failure.get("longrepr") or ""))
-              if f == path or f.endswith("/" + path)]
+    every = _FRAME.findall(str(failure.get("longrepr") or ""))
+    outermost = next((f for f, _ in every if not f.startswith("<") and not _RUNNER_CODE.search(f)), None)
+    if outermost is not None and outermost != path and not outermost.endswith("/" + path):
+        return None  # failed in code the test called (a library's worker thread, say), not in the test
+    frames = [(f, int(n)) for f, n in every if f == path or f.endswith("/" + path)]
     source = str(failure.get("source") or "").strip()
     if source.startswith(("with ", "async with ", "for ", "async for ", "while ")):
         return None  # a block's exit or next round is reported on its first line, after its body ran

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.align import INERT_OUTCOME, MAJOR, MINOR, Divergence, align, origin_of
-from stc_harness.dropin.blame import blame, failure_messages
+from stc_harness.dropin.blame import TEST_FILE, blame, failure_messages
 from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
@@ -106,14 +106,11 @@ class Traces:
         return list(dict.fromkeys(names))
 
 
-_TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test)\.py$")
-
-
 def _other_test_module(origin: str, nodeid: str) -> bool:
     """A call made while another test module was imported (a runner that imports every module first):
     it concerns that module's tests, not this one's."""
     path = origin.rpartition(":")[0]
-    if not _TEST_FILE.search(path):
+    if not TEST_FILE.search(path):
         return False
     dotted = path.removesuffix(".py").replace("/", ".")
     return not (nodeid.startswith(f"{path}::") or nodeid == path or f".{dotted}." in f".{nodeid}")

@@ -16,6 +16,7 @@ from stc_harness import (
     DISCOVERY,
     CheckContext,
     DatabaseError,
+    Source,
     TransactionMode,
     check,
     driver_guide,
@@ -314,6 +315,24 @@ async def test_default_journal_mode(ctx: CheckContext) -> object:
     conn = await ctx.connect(ctx.url())
     await conn.execute("CREATE TABLE t (x)")
     return await _rows(conn, "PRAGMA journal_mode")
+
+
+@check(title="The files a file database leaves in its folder once its only connection is closed",
+       source=Source("https://sqlite.org/wal.html", "The WAL File"), params={"default_mode": "", "wal": "WAL"})
+async def test_files_after_last_close(ctx: CheckContext, mode: str) -> object:
+    url = ctx.url("left")
+    conn = await ctx.backend.connect(url, **ctx.default_options)  # closed here, not when the check ends
+    try:
+        if mode:
+            await conn.fetch_all(f"PRAGMA journal_mode = {mode}")
+        await conn.execute("CREATE TABLE t (x)")
+        await conn.execute("INSERT INTO t VALUES (1)")
+    finally:
+        await conn.close()
+    # SQLite deletes the -wal and -shm files when the last connection closes (a rollback journal at
+    # the end of each transaction): a tool that removes the database file and then its folder relies on it
+    return sorted(p.name.removeprefix("left.db") or "<database>" for p in ctx.folder.iterdir()
+                  if p.name.startswith("left.db"))
 
 
 @check(title="A connection whose COMMIT failed goes back to the pool clean and usable", source=POOL_ERRORS,
