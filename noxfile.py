@@ -267,7 +267,9 @@ SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlitedict(session: nox.Session) -> None:
     """sqlitedict's own test suite (its sdist, pinned), unchanged, through --dropin=turso."""
-    src = _sdist(session, "sqlitedict", SQLITEDICT)
+    # its tests write databases into its own tree (tests/db-*): each run starts from an untouched copy
+    src = Path(tempfile.mkdtemp(prefix="sqlitedict-")) / "src"
+    shutil.copytree(_sdist(session, "sqlitedict", SQLITEDICT), src)
     session.install("-e", f"{ROOT}[clients]", f"sqlitedict=={SQLITEDICT}", "pytest>=9.2,<10")
     with session.chdir(src):
         session.run("pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",

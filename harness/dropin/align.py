@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stc_harness.dropin.trace import INERT, MISSING, OK, RAISE
+from stc_harness.dropin.trace import FILES_LEFT, INERT, MISSING, OK, RAISE
 from stc_harness.dropin.values import value_kind
 
 #: Severity: a *major* divergence can break code; a *minor* one (another message for the same error class,
@@ -115,6 +115,8 @@ def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
         return "arguments-differ", MINOR
     if s[3].startswith("await→") != t[3].startswith("await→"):
         return "awaitable-vs-value", MAJOR
+    if FILES_LEFT in s[3] or FILES_LEFT in t[3]:
+        return FILES_LEFT_KIND, MINOR  # a -wal left after close breaks only code that looks at the folder
     return value_kind(s[3], t[3]), MAJOR
 
 
@@ -170,6 +172,8 @@ def origin_of(event: list[str] | None) -> str:
     return event[5] if event is not None and len(event) > 5 else ""
 
 
+#: A close() after which one engine left side files (-wal) beside the database and the other did not.
+FILES_LEFT_KIND = "files-left"
 #: Kinds of a call only one engine made.
 ONE_SIDED = ("sqlite-only-call", "turso-only-call")
 _ENDS_FLOW = ("error-appears", "error-disappears", "sqlite-only-call", "awaitable-vs-value")

@@ -39,6 +39,8 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     line = str(failure.get("line") or "")
     stopped = _stopped_at(failure)
     teardown = _teardown_origins(failure)
+    if line in teardown:
+        teardown = _Lines({})  # the failure is in a tear-down: what it ran before the failure counts
     divergences = [d for d in divergences if not _after_failure(d, stopped) and d.origin not in teardown]
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from stc_harness.dropin.align import MAJOR, align
+from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, align
 from stc_harness.dropin.causes import Evidence
 from stc_harness.dropin.signature import Signature, call_group, context_of
 from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces
@@ -87,10 +87,19 @@ _READING = re.compile(r"^of ['\"]\s*(?:select\b|with\b|values\b|pragma\s+[\w.]+\
                       re.IGNORECASE)
 
 
-def divergences_of(sqlite: list[list[str]], turso: list[list[str]]) -> list[Any]:
-    """The divergences of a check's two traces that can serve as evidence (matched calls, missing names)."""
+def divergences_of(sqlite: list[list[str]], turso: list[list[str]], files: bool = False) -> list[Any]:
+    """The divergences of a check's two traces that can serve as evidence (matched calls, missing names).
+
+    With `files` (the check observed the side files of a database), also the close() after which Turso
+    left them: a minor divergence for code that never looks at the folder, the very observation here.
+    """
     return [d for d in align(_canon(sqlite), _canon(turso))[:EVIDENCE_WINDOW]
-            if d.severity == MAJOR and d.kind not in ("sqlite-only-call", "turso-only-call")]
+            if d.kind not in ("sqlite-only-call", "turso-only-call")
+            and (d.severity == MAJOR or (files and d.kind == FILES_LEFT_KIND))]
+
+
+#: A check's observation that names a database's side files: its files-left divergences are evidence.
+_SIDE_FILES_OBSERVED = re.compile(r"[\"']-(?:wal|shm|journal)[\"']")
 
 
 def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +127,8 @@ def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:
         seen: set[str] = set()
         same_code = str(row.get("area", row["id"])).startswith("driver_")
         turso_events = _canon(t["events"])
-        for d in divergences_of(s["events"], t["events"]):
+        observed = json.dumps(row["results"]["turso"].get("observed"))
+        for d in divergences_of(s["events"], t["events"], bool(_SIDE_FILES_OBSERVED.search(observed))):
             if len(seen) >= PER_CHECK:
                 break
             sig = Signature.of(d)

@@ -6,13 +6,16 @@ reads of a statement's rows are marked on their cursor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from stc_harness.dropin.trace import (
+    FILES_LEFT,
     OK,
     RAISE,
     ROW_READS,
@@ -118,10 +121,41 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
             raise
         if owner is not None:
             _mark(owner, leaf, shown, result)
-        TRACER.add(qualname, text, OK, _result_text(leaf, result, owner), frame)
+        elif leaf == "connect":
+            _remember_file(result, args, kwargs)
+        outcome = _result_text(leaf, result, owner)
+        if leaf == "close" and owner is not None:
+            outcome += left_beside(owner)
+        TRACER.add(qualname, text, OK, outcome, frame)
         return result
 
     return traced
+
+
+#: The files an engine may keep beside a database file, by suffix.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def _remember_file(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Remember on a connection the database file it opened (not a memory database or a URI)."""
+    database = args[0] if args else kwargs.get("database")
+    if not isinstance(database, str | os.PathLike):
+        return
+    path = os.fspath(database)
+    if not isinstance(path, str) or path in ("", ":memory:") or path.startswith("file:"):
+        return
+    with contextlib.suppress(AttributeError, TypeError):
+        object.__setattr__(conn, "_stc_file", os.path.abspath(path))
+
+
+def left_beside(conn: Any) -> str:
+    """After a connection closed: the side files its database still has (SQLite removes its -wal and
+    -shm when the last connection closes), as text appended to the close's outcome; empty if none."""
+    path = getattr(conn, "_stc_file", None)
+    if not path:
+        return ""
+    left = [suffix for suffix in _SIDE_FILES if os.path.exists(path + suffix)]
+    return f"{FILES_LEFT}{', '.join(left)})" if left else ""
 
 
 def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from driver_support import blocking, db_path, outcome, pydoc
 
-from stc_harness import CheckContext, Unsupported, check
+from stc_harness import CheckContext, Source, Unsupported, check
 
 CONNECT = pydoc("Module functions")
 
@@ -231,3 +231,27 @@ def _factory_subclass(module: Any, path: str) -> dict[str, Any]:
 )
 async def test_factory_subclass(ctx: CheckContext) -> object:
     return await blocking(_factory_subclass, ctx.sync_module(), db_path(ctx))
+
+
+def _files_after_close(module: Any, folder: str, mode: str) -> list[str]:
+    path = Path(folder) / "left.db"
+    conn = module.connect(str(path))
+    if mode:
+        conn.execute(f"PRAGMA journal_mode = {mode}").fetchall()
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    conn.close()
+    return sorted(p.name.removeprefix("left.db") or "<database>" for p in Path(folder).iterdir()
+                  if p.name.startswith("left.db"))
+
+
+@check(
+    title="close() of the only connection to a file database: the files left in its folder",
+    source=Source("https://sqlite.org/wal.html", "The WAL File"),
+    params={"default_mode": "", "wal": "WAL"},
+    layer="driver",
+)
+async def test_files_after_close(ctx: CheckContext, mode: str) -> object:
+    ctx.folder.mkdir(parents=True, exist_ok=True)
+    return await blocking(_files_after_close, ctx.sync_module(), str(ctx.folder), mode)

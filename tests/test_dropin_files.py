@@ -1,0 +1,75 @@
+"""Files a database leaves beside it after close: traced, compared, and named as the cause by evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stc_harness.dropin.align import FILES_LEFT_KIND, MINOR, align
+from stc_harness.dropin.blame import blame
+from stc_harness.dropin.evidence import divergences_of
+from stc_harness.dropin.wrappers import left_beside
+
+TESTS = """\
+import os
+import sqlite3
+
+
+def test_removes_its_folder(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    conn = sqlite3.connect(str(folder / "app.db"))
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    conn.close()
+    os.unlink(folder / "app.db")
+    os.rmdir(folder)
+"""
+
+
+class _Conn:
+    """Stands for a traced connection: the drop-in remembers its database file on it."""
+
+
+def test_a_close_notes_the_side_files_its_database_still_has(tmp_path: Path) -> None:
+    conn = _Conn()
+    conn._stc_file = str(tmp_path / "app.db")  # type: ignore[attr-defined]
+    assert left_beside(conn) == ""
+    (tmp_path / "app.db-wal").write_bytes(b"")
+    assert left_beside(conn) == " (files left beside the database: -wal)"
+    assert left_beside(_Conn()) == ""  # a memory database, or one opened by URI: nothing remembered
+
+
+def test_files_left_are_a_minor_divergence_and_evidence_only_where_observed() -> None:
+    close = ["Connection.close", "", "ok"]
+    sqlite = [[*close, "None", "t.py:9", "t.py:9"]]
+    turso = [[*close, "None (files left beside the database: -wal)", "t.py:9", "t.py:9"]]
+    (found,) = align(sqlite, turso)
+    assert (found.kind, found.severity) == (FILES_LEFT_KIND, MINOR)
+    assert blame([found], {"exc_type": "OSError", "message": "[Errno 39] Directory not empty"}) is found
+    assert divergences_of(sqlite, turso) == []  # a check that never looked at the folder: no evidence
+    assert [d.kind for d in divergences_of(sqlite, turso, files=True)] == [FILES_LEFT_KIND]
+
+
+def test_a_suite_that_removes_its_database_folder_is_explained(pytester: pytest.Pytester,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(test_files=TESTS)
+    result = pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    assert result.ret == 1, result.stdout.str()
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    (row,) = doc["dropin"]["tests"]
+    assert row["category"] == "turso-only"
+    assert "Directory not empty" in row["turso"]["message"]
+    ev = row["evidence"]
+    blamed = ev["divergences"][ev["cause"]]
+    assert (blamed["call"], blamed["kind"]) == ("Connection.close", FILES_LEFT_KIND)
+    assert blamed["turso"].endswith("(files left beside the database: -wal)")
+    assert blamed["explanation"]["confidence"] == "proven"
+    assert blamed["explanation"]["entry"] == "transactions.wal-file-left-after-close"
