@@ -261,8 +261,10 @@ from stc_harness.safety import exit_guard
 from stc_harness.safety.hard_timeout import HardTimeout, run_on_own_thread
 
 async def stuck():
-    # a non-daemon driver thread that never returns (aiosqlite's is not a daemon), and a blocked loop
+    # a non-daemon driver thread that never returns (aiosqlite's is not a daemon), a call stuck in the
+    # loop's executor (a ThreadPoolExecutor's would be joined at exit, for ever), and a blocked loop
     threading.Thread(target=threading.Event().wait, name="stuck driver", daemon=False).start()
+    asyncio.get_running_loop().run_in_executor(None, threading.Event().wait)
     threading.Event().wait()
 
 async def main():
@@ -277,9 +279,9 @@ exit_guard.arm(3)
 """
 
 
-def test_the_process_still_exits_with_an_abandoned_worker_and_a_stuck_driver_thread() -> None:
+def test_the_process_still_exits_with_an_abandoned_worker_a_stuck_driver_and_a_stuck_executor_call() -> None:
     done = subprocess.run([sys.executable, "-c", EXITS], capture_output=True, text=True, timeout=BOUND,
                           check=False)
     assert done.stdout.splitlines() == ["timed out", "next: 7"], done.stderr
     assert done.returncode == 3
-    assert "still blocked at exit (stuck driver)" in done.stderr
+    assert "1 thread(s) still blocked at exit (stuck driver)" in done.stderr

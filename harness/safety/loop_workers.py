@@ -8,7 +8,8 @@ loop between jobs, but hands the next job a loop with nothing of the last one le
 - after the job, every task still pending on the loop is cancelled and drained, and every async
   generator first iterated during the job is closed, within `DRAIN_LIMIT` seconds;
 - the loop's exception handler, task factory and debug flag are put back, and a job's `to_thread` /
-  `run_in_executor` work must have finished (the worker's default executor counts it).
+  `run_in_executor` calls must have finished (the loop's default executor counts them; its threads are
+  daemons, so a call stuck in an abandoned check cannot hold the process at exit either).
 
 A worker that cannot be put back so (a task that ignores cancellation, executor work still running,
 or a drain that blocks the loop) retires: its loop is closed when it can be and its thread ends, so it is
@@ -22,6 +23,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import os
 import sys
 import threading
@@ -40,35 +42,76 @@ MAX_IDLE = 4
 _Job = tuple[Callable[[], Awaitable[Any]], "concurrent.futures.Future[Any]", str]
 
 
-class _CountingExecutor(concurrent.futures.ThreadPoolExecutor):
-    """A loop's default executor that knows whether any work it was given is still running."""
+class _DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """A worker loop's default executor (`to_thread`, `run_in_executor(None, ...)`) on daemon threads.
+
+    A `ThreadPoolExecutor`'s threads are joined at interpreter exit, so one call stuck in a check that
+    was abandoned kept the process from ever exiting. These threads are daemons the interpreter does not
+    wait for; a thread is started when none is idle (no upper bound: calls never queue behind a stuck
+    one), and the executor knows whether any call it was given has not finished (`busy`).
+    """
 
     def __init__(self, name: str) -> None:
-        super().__init__(thread_name_prefix=name)
-        self._lock = threading.Lock()
+        super().__init__(thread_name_prefix=name)  # for the loop's type check; it starts no thread
+        self._name = name
+        self._calls: SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None] = (
+            SimpleQueue())
+        self._state = threading.Lock()
         self._in_flight = 0
+        self._idle = 0
+        self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        """Submit as `ThreadPoolExecutor` does, counting the work until it is done."""
-        with self._lock:
+        """Run `fn(*args, **kwargs)` on an idle thread of this executor, or a new one."""
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._state:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
             self._in_flight += 1
-        try:
-            fut = super().submit(fn, *args, **kwargs)
-        except BaseException:
-            self._done(None)
-            raise
-        fut.add_done_callback(self._done)
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1
+            self._calls.put((fut, functools.partial(fn, *args, **kwargs)))
+            if start:
+                thread = threading.Thread(target=self._run, name=f"{self._name}_{len(self._threads)}",
+                                          daemon=True)
+                self._threads.append(thread)
+        if start:
+            thread.start()
         return fut
 
-    def _done(self, _fut: concurrent.futures.Future[Any] | None) -> None:
-        with self._lock:
-            self._in_flight -= 1
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            fut, call = item
+            if fut.set_running_or_notify_cancel():
+                try:
+                    result = call()
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting caller
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(result)
+            with self._state:
+                self._in_flight -= 1
+                self._idle += 1
 
     @property
     def busy(self) -> bool:
-        """Whether work handed to this executor has not finished yet."""
-        with self._lock:
+        """Whether a call handed to this executor has not finished yet."""
+        with self._state:
             return self._in_flight > 0
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Let the threads end once the calls given so far are done (join them if `wait`)."""
+        with self._state:
+            first, self._closed = not self._closed, True
+            threads = list(self._threads)
+        if first:
+            for _ in threads:
+                self._calls.put(None)
+        if wait:
+            for thread in threads:
+                thread.join()
 
 
 class LoopWorker:
@@ -94,7 +137,7 @@ class LoopWorker:
 
     def _work(self) -> None:
         loop = asyncio.new_event_loop()
-        executor = _CountingExecutor("conformance-executor")
+        executor = _DaemonExecutor("conformance-executor")
         loop.set_default_executor(executor)
         debug = loop.get_debug()
         try:
@@ -117,7 +160,7 @@ class LoopWorker:
                 if not loop.is_running():
                     loop.close()
 
-    async def _one(self, loop: asyncio.AbstractEventLoop, executor: _CountingExecutor, debug: bool,
+    async def _one(self, loop: asyncio.AbstractEventLoop, executor: _DaemonExecutor, debug: bool,
                    make: Callable[[], Awaitable[Any]], fut: concurrent.futures.Future[Any]) -> bool:
         """Run one job, clear what it left and deliver its outcome; whether the worker is idle again.
 
