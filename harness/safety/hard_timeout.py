@@ -1,21 +1,23 @@
-"""Timeouts that hold whatever the code blocks on: run a coroutine on its own thread and abandon it.
+"""Timeouts that hold whatever the code blocks on: run a coroutine on a worker thread and abandon it.
 
 `asyncio.wait_for` only fires when the event loop gets control back. A check that blocks the loop
 (`time.sleep`, a driver call made on the loop's thread, a C call that never returns) would hold it for
-ever. Here the coroutine runs on a fresh daemon thread with its own loop while the caller waits on a
-future with a deadline; past the deadline the thread is abandoned (it holds nothing the run needs) and
-the caller gets `HardTimeout`. `stc_harness.safety.exit_guard` makes sure such a thread, or a driver thread it
-left stuck, cannot keep the process from exiting.
+ever. Here the coroutine runs on a worker thread of its own (`stc_harness.safety.loop_workers`: a
+thread and event loop kept between jobs, cleared after each) while the caller waits on a future with a
+deadline; past the deadline the worker is abandoned (it holds nothing the run needs, and is never given
+another job) and the caller gets `HardTimeout`; the next job runs on another worker.
+`stc_harness.safety.exit_guard` makes sure such a thread, or a driver thread it left stuck, cannot keep
+the process from exiting.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from stc_harness.safety.loop_workers import WORKERS
 
 T = TypeVar("T")
 
@@ -28,35 +30,13 @@ class HardTimeout(Exception):
 
 
 async def run_on_own_thread(make: Callable[[], Awaitable[T]], deadline: float, name: str) -> T:
-    """Await `make()` run on a new thread's own event loop; raise `HardTimeout` after `deadline` seconds."""
-    fut: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-    async def main() -> None:
-        try:
-            result = await make()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller as it is
-            with contextlib.suppress(concurrent.futures.InvalidStateError):  # the caller gave up already
-                fut.set_exception(exc)
-        else:
-            with contextlib.suppress(concurrent.futures.InvalidStateError):
-                fut.set_result(result)
-
-    def target() -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(main())
-        finally:
-            # Closing tasks a body left behind may itself block on a stuck driver: the result is
-            # delivered already, so this thread may take as long as it likes.
-            with contextlib.suppress(BaseException):
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-
-    thread = threading.Thread(target=target, name=f"conformance: {name}", daemon=True)
-    thread.start()
+    """Await `make()` run on a worker thread's event loop; raise `HardTimeout` after `deadline` seconds."""
+    worker = WORKERS.take()
+    fut = worker.submit(make, name)
     try:
         return await asyncio.wait_for(asyncio.wrap_future(fut), deadline)
     except asyncio.TimeoutError:
-        ABANDONED.append(thread)
+        WORKERS.abandon(worker)
+        ABANDONED.append(worker.thread)
         raise HardTimeout(f"did not return within {deadline:g}s (blocked outside the event loop); "
                           "abandoned") from None
