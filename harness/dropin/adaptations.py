@@ -38,6 +38,14 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "divergence and does nothing, so the run goes on to the next difference",
                "pyturso lacks these names (AttributeError or TypeError at the call, at import time for "
                "module-level calls), so the first one hides every difference behind it"),
+    Adaptation("engine-free-names",
+               "sqlite3's names that never touch the engine are the standard library's objects in the "
+               "routed module: Binary (memoryview), Date, Time, Timestamp and their FromTicks forms, "
+               "PARSE_DECLTYPES, PARSE_COLNAMES, the SQLITE_* constants, adapters, converters, dbapi2, "
+               "version, version_info",
+               "pyturso lacks them (AttributeError at the first use): code that wraps a value in "
+               "sqlite3.Binary goes on to bind a memoryview, which pyturso refuses "
+               "(driver_surface.pep249-constructors-missing, types.native_memoryview)"),
     Adaptation("register_adapter-emulated",
                "sqlite3.register_adapter is recorded as a missing name and emulated: the adapters it "
                "registers are applied to parameters before they reach turso",

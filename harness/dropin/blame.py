@@ -128,17 +128,23 @@ _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 _RUNNER_CODE = re.compile(r"site-packages/|/lib/python3\.\d+/|/_pytest/|/pluggy/|/unittest/")
 
 
+@functools.lru_cache(maxsize=256)
+def _frames(longrepr: str) -> tuple[tuple[str, int], ...]:
+    """(file, line) of every frame of a traceback's text, outermost first (a failure is blamed twice)."""
+    return tuple((f, int(n)) for f, n in _FRAME.findall(longrepr))
+
+
 def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
     """The test file and the last line of it Turso reached: the outermost frame of that file in the
     traceback (a helper defined above the test is called from a later line), to the end of its statement."""
     path, _, number = str(failure.get("line") or "").rpartition(":")
     if not path or not number.isdigit():
         return None
-    every = _FRAME.findall(str(failure.get("longrepr") or ""))
+    every = _frames(str(failure.get("longrepr") or ""))
     outermost = next((f for f, _ in every if not f.startswith("<") and not _RUNNER_CODE.search(f)), None)
     if outermost is not None and outermost != path and not outermost.endswith("/" + path):
         return None  # failed in code the test called (a library's worker thread, say), not in the test
-    frames = [(f, int(n)) for f, n in every if f == path or f.endswith("/" + path)]
+    frames = [(f, n) for f, n in every if f == path or f.endswith("/" + path)]
     source = str(failure.get("source") or "").strip()
     if source.startswith(("with ", "async with ", "for ", "async for ", "while ")):
         return None  # a block's exit or next round is reported on its first line, after its body ran
@@ -151,22 +157,26 @@ def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _statements(file: str) -> dict[int, int]:
-    """First line -> last line of every statement of a Python file (empty if it cannot be read)."""
+def _outline(file: str) -> tuple[dict[int, int], tuple[tuple[int, int], ...]]:
+    """Of a Python file, read once: first line -> last line of every statement, and the first and last
+    line of every tear-down method (both empty if it cannot be read)."""
     try:
         tree = ast.parse(Path(file).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
-        return {}
+        return {}, ()
     spans: dict[int, int] = {}
+    teardowns: list[tuple[int, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt) and node.end_lineno is not None:
             spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
-    return spans
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _TEARDOWNS:
+                teardowns.append((node.lineno, node.end_lineno))
+    return spans, tuple(teardowns)
 
 
 def _statement_end(file: str, line: int) -> int | None:
     """The last line of the statement that starts on `line` of `file` (a multi-line `assert (`)."""
-    return _statements(file).get(line)
+    return _outline(file)[0].get(line)
 
 
 def _after_failure(d: Divergence, stopped: tuple[str, int, int] | None) -> bool:
@@ -350,22 +360,11 @@ class _Lines:
     """Membership test: is `path:line` inside a tear-down method of a test file the traceback names."""
 
     def __init__(self, failure: dict[str, Any]) -> None:
-        self._files = {f for f, _ in _FRAME.findall(str(failure.get("longrepr") or ""))}
+        self._files = {f for f, _ in _frames(str(failure.get("longrepr") or ""))}
 
     def __contains__(self, origin: object) -> bool:
         path, _, number = str(origin).rpartition(":")
         if not path or not number.isdigit():
             return False
         file = next((f for f in self._files if f == path or f.endswith("/" + path)), None)
-        return file is not None and any(a <= int(number) <= b for a, b in _teardown_spans(file))
-
-
-@functools.lru_cache(maxsize=64)
-def _teardown_spans(file: str) -> tuple[tuple[int, int], ...]:
-    """First and last line of every tear-down method of a Python file."""
-    try:
-        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return ()
-    return tuple((n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
-                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in _TEARDOWNS)
+        return file is not None and any(a <= int(number) <= b for a, b in _outline(file)[1])
