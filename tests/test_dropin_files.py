@@ -39,17 +39,19 @@ def test_a_close_notes_the_side_files_its_database_still_has(tmp_path: Path) -> 
     conn._stc_file = str(tmp_path / "app.db")  # type: ignore[attr-defined]
     assert left_beside(conn) == ""
     (tmp_path / "app.db-wal").write_bytes(b"")
-    assert left_beside(conn) == " (files left beside the database: -wal)"
+    assert left_beside(conn) == " (files beside the database: -wal)"
     assert left_beside(_Conn()) == ""  # a memory database, or one opened by URI: nothing remembered
 
 
 def test_files_left_are_a_minor_divergence_and_evidence_only_where_observed() -> None:
     close = ["Connection.close", "", "ok"]
     sqlite = [[*close, "None", "t.py:9", "t.py:9"]]
-    turso = [[*close, "None (files left beside the database: -wal)", "t.py:9", "t.py:9"]]
+    turso = [[*close, "None (files beside the database: -wal)", "t.py:9", "t.py:9"]]
     (found,) = align(sqlite, turso)
     assert (found.kind, found.severity) == (FILES_LEFT_KIND, MINOR)
     assert blame([found], {"exc_type": "OSError", "message": "[Errno 39] Directory not empty"}) is found
+    assert blame([found], {"exc_type": "AssertionError", "message": "assert 3 == 4"}) is None  # not files
+    assert blame([found], {"exc_type": "AssertionError", "message": "len([local('t.db-wal'), ...])"}) is found
     assert divergences_of(sqlite, turso) == []  # a check that never looked at the folder: no evidence
     assert [d.kind for d in divergences_of(sqlite, turso, files=True)] == [FILES_LEFT_KIND]
 
@@ -69,7 +71,7 @@ def test_a_suite_that_removes_its_database_folder_is_explained(pytester: pytest.
     assert "Directory not empty" in row["turso"]["message"]
     ev = row["evidence"]
     blamed = ev["divergences"][ev["cause"]]
-    assert (blamed["call"], blamed["kind"]) == ("Connection.close", FILES_LEFT_KIND)
-    assert blamed["turso"].endswith("(files left beside the database: -wal)")
+    assert (blamed["call"], blamed["kind"]) == ("sqlite3.connect", FILES_LEFT_KIND)  # there from the start
+    assert blamed["turso"].endswith("(files beside the database: -wal)")
     assert blamed["explanation"]["confidence"] == "proven"
-    assert blamed["explanation"]["entry"] == "transactions.wal-file-left-after-close"
+    assert blamed["explanation"]["entry"] == "driver_connect.wal-file-beside-open-database"

@@ -116,7 +116,7 @@ def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
     if s[3].startswith("await→") != t[3].startswith("await→"):
         return "awaitable-vs-value", MAJOR
     if FILES_LEFT in s[3] or FILES_LEFT in t[3]:
-        return FILES_LEFT_KIND, MINOR  # a -wal left after close breaks only code that looks at the folder
+        return FILES_LEFT_KIND, MINOR  # a -wal beside the database breaks only code that looks at the folder
     return value_kind(s[3], t[3]), MAJOR
 
 
@@ -172,7 +172,7 @@ def origin_of(event: list[str] | None) -> str:
     return event[5] if event is not None and len(event) > 5 else ""
 
 
-#: A close() after which one engine left side files (-wal) beside the database and the other did not.
+#: A connect() or close() after which one engine had side files (-wal) beside the database, the other not.
 FILES_LEFT_KIND = "files-left"
 #: Kinds of a call only one engine made.
 ONE_SIDED = ("sqlite-only-call", "turso-only-call")

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.align import MAJOR, ONE_SIDED, Divergence
-from stc_harness.dropin.trace import SQL_FIRST
+from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, ONE_SIDED, Divergence
+from stc_harness.dropin.trace import FILES_LEFT, SQL_FIRST
 
 #: A test module by its name (`test_x.py`, `x_test.py`, Django's `tests.py`).
 TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|tests?)\.py$")
@@ -85,7 +85,22 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
             return named
     if majors:
         return _path_parted(majors) or majors[0]
-    return divergences[0] if divergences else None
+    # a side file beside the database breaks only code that looks at the folder: a failure about files
+    minor = [d for d in divergences if d.kind != FILES_LEFT_KIND or _about_files(failure, messages, d)]
+    return minor[0] if minor else None
+
+
+_FILE_ERRORS = ("OSError", "FileNotFoundError", "FileExistsError", "PermissionError", "IsADirectoryError",
+                "NotADirectoryError")
+
+
+def _about_files(failure: dict[str, Any], messages: list[str], d: Divergence) -> bool:
+    """Whether a failure concerns files: an OS error, or a message naming a side file the divergence
+    lists (`test.db-wal` in a listing the test compared)."""
+    if str(failure.get("exc_type") or "").rsplit(".", 1)[-1] in _FILE_ERRORS:
+        return True
+    listed = d.turso.rpartition(FILES_LEFT)[2].rstrip(")") or d.sqlite.rpartition(FILES_LEFT)[2].rstrip(")")
+    return any(suffix.strip() and suffix.strip() in m for suffix in listed.split(",") for m in messages)
 
 
 def failure_messages(failure: dict[str, Any]) -> list[str]:
@@ -171,7 +186,22 @@ def _outline(file: str) -> tuple[dict[int, int], tuple[tuple[int, int], ...]]:
             spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _TEARDOWNS:
                 teardowns.append((node.lineno, node.end_lineno))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_fixture(node):
+                # a yield fixture's code after its yield runs once the test is over
+                yielded = [y.end_lineno or y.lineno for y in ast.walk(node) if isinstance(y, ast.Yield)]
+                if yielded:
+                    teardowns.append((min(yielded) + 1, node.end_lineno))
     return spans, tuple(teardowns)
+
+
+def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Decorated `@pytest.fixture`, `@fixture` or either called with arguments."""
+    for d in node.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        if (isinstance(target, ast.Name) and target.id == "fixture") or (
+                isinstance(target, ast.Attribute) and target.attr == "fixture"):
+            return True
+    return False
 
 
 def _statement_end(file: str, line: int) -> int | None:
@@ -357,14 +387,19 @@ def _teardown_origins(failure: dict[str, Any]) -> _Lines:
 
 
 class _Lines:
-    """Membership test: is `path:line` inside a tear-down method of a test file the traceback names."""
+    """Membership test: is `path:line` inside a tear-down (a tear-down method, or a yield fixture after its
+    yield) of a file the traceback names, or of one beside them (a conftest.py) under the same root."""
 
     def __init__(self, failure: dict[str, Any]) -> None:
         self._files = {f for f, _ in _frames(str(failure.get("longrepr") or ""))}
+        shown = str(failure.get("line") or "").rpartition(":")[0]
+        self._roots = {f[: -len(shown)] for f in self._files if shown and f.endswith("/" + shown)}
 
     def __contains__(self, origin: object) -> bool:
         path, _, number = str(origin).rpartition(":")
         if not path or not number.isdigit():
             return False
         file = next((f for f in self._files if f == path or f.endswith("/" + path)), None)
+        if file is None:
+            file = next((r + path for r in self._roots if Path(r + path).is_file()), None)
         return file is not None and any(a <= int(number) <= b for a, b in _outline(file)[1])

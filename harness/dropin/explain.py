@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.align import INERT_OUTCOME, MAJOR, MINOR, Divergence, align, origin_of
+from stc_harness.dropin.align import (
+    FILES_LEFT_KIND,
+    INERT_OUTCOME,
+    MAJOR,
+    MINOR,
+    Divergence,
+    align,
+    origin_of,
+)
 from stc_harness.dropin.blame import TEST_FILE, blame, failure_messages
 from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
@@ -137,6 +145,9 @@ def evidence(
     contexts = {_ident(d): context_of(t["events"], d.position) for d in own}
     explanations = [knowledge.explain(d, words, contexts.get(_ident(d), frozenset())) for d in divergences]
     chosen = blame(divergences, failure)
+    # side files beside a database are listed only where they break the test (most tests never look)
+    kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen]
+    divergences, explanations = [divergences[i] for i in kept], [explanations[i] for i in kept]
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
     then, same = None, False

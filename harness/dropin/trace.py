@@ -25,8 +25,9 @@ from stc_harness import side_runs
 from stc_harness.safety.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
-#: What a traced close() adds to its outcome when side files of its database remain (SQLite removes them).
-FILES_LEFT = " (files left beside the database: "
+#: What a traced connect() or close() adds to its outcome when its database file has side files beside it
+#: then (Turso's -wal from the moment it opens and after the last close; SQLite's only during a write).
+FILES_LEFT = " (files beside the database: "
 #: Methods whose first argument is the SQL text they run (sqlite3's, aiosqlite's).
 SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
 #: Methods that read a statement's rows.

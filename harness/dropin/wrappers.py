@@ -126,6 +126,8 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
         outcome = _result_text(leaf, result, owner)
         if leaf == "close" and owner is not None:
             outcome += left_beside(owner)
+        elif leaf == "connect" and owner is None:
+            outcome += left_beside(result)
         TRACER.add(qualname, text, OK, outcome, frame)
         return result
 
@@ -149,8 +151,8 @@ def _remember_file(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
 
 
 def left_beside(conn: Any) -> str:
-    """After a connection closed: the side files its database still has (SQLite removes its -wal and
-    -shm when the last connection closes), as text appended to the close's outcome; empty if none."""
+    """Right after a connection opened or closed: the side files its database has (SQLite has none then:
+    it removes its -wal and -shm when the last connection closes), as text for the call's outcome."""
     path = getattr(conn, "_stc_file", None)
     if not path:
         return ""

@@ -233,21 +233,26 @@ async def test_factory_subclass(ctx: CheckContext) -> object:
     return await blocking(_factory_subclass, ctx.sync_module(), db_path(ctx))
 
 
-def _files_after_close(module: Any, folder: str, mode: str) -> list[str]:
+def _files_after_close(module: Any, folder: str, mode: str) -> dict[str, list[str]]:
     path = Path(folder) / "left.db"
+
+    def files() -> list[str]:
+        return sorted(p.name.removeprefix("left.db") or "<database>" for p in Path(folder).iterdir()
+                      if p.name.startswith("left.db"))
+
     conn = module.connect(str(path))
+    opened = files()
     if mode:
         conn.execute(f"PRAGMA journal_mode = {mode}").fetchall()
     conn.execute("CREATE TABLE t (x)")
     conn.execute("INSERT INTO t VALUES (1)")
     conn.commit()
     conn.close()
-    return sorted(p.name.removeprefix("left.db") or "<database>" for p in Path(folder).iterdir()
-                  if p.name.startswith("left.db"))
+    return {"after_connect": opened, "after_close": files()}
 
 
 @check(
-    title="close() of the only connection to a file database: the files left in its folder",
+    title="connect() and close() of the only connection to a file database: the files in its folder",
     source=Source("https://sqlite.org/wal.html", "The WAL File"),
     params={"default_mode": "", "wal": "WAL"},
     layer="driver",

@@ -318,7 +318,8 @@ async def test_default_journal_mode(ctx: CheckContext) -> object:
 
 
 @check(title="The files a file database leaves in its folder once its only connection is closed",
-       source=Source("https://sqlite.org/wal.html", "The WAL File"), params={"default_mode": "", "wal": "WAL"})
+       source=Source("https://sqlite.org/wal.html", "The WAL File"),
+       params={"default_mode": "", "wal": "WAL"})
 async def test_files_after_last_close(ctx: CheckContext, mode: str) -> object:
     url = ctx.url("left")
     conn = await ctx.backend.connect(url, **ctx.default_options)  # closed here, not when the check ends
