@@ -277,6 +277,22 @@ def dropin_sqlitedict(session: nox.Session) -> None:
                     env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+DISKCACHE = os.environ.get("DISKCACHE_VERSION", "5.6.3")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_diskcache(session: nox.Session) -> None:
+    """diskcache's own test suite (its sdist, pinned; less its Django and doctest modules), --dropin=turso."""
+    src = Path(tempfile.mkdtemp(prefix="diskcache-")) / "src"
+    shutil.copytree(_sdist(session, "diskcache", DISKCACHE), src)
+    session.install("-e", f"{ROOT}[clients]", f"diskcache=={DISKCACHE}", "pytest>=9.2,<10")
+    with session.chdir(src):
+        session.run("pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
+                    "--ignore=tests/test_djangocache.py", "--ignore=tests/test_doctest.py", "--dropin=turso",
+                    f"--report-dir={DROPIN_OUT / 'diskcache'}", success_codes=[0, 1],
+                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]

@@ -20,6 +20,7 @@ SUITES = (
     ("alembic", "Alembic 1.20.1, its sdist's pytest suite (never tuned on before its blind grading)"),
     ("django", "Django 5.2.20's own runner (`runtests.py`, 4 apps), command form: stops before any test"),
     ("sqlitedict", "sqlitedict 2.1.0, its sdist's suite (never tuned on before its blind grading)"),
+    ("diskcache", "diskcache 5.6.3, its sdist's suite (never tuned on before its blind grading)"),
     ("pony", "Pony 0.7.20's unittest suite, through the command form"),
     ("shop", "our shop app (`tests/dropin_apps/shop`), pytest"),
     ("shop-runtests", "the same app's own `runtests.py` (unittest), command form"),
