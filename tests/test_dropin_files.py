@@ -10,6 +10,7 @@ import pytest
 from stc_harness.dropin.align import FILES_LEFT_KIND, MINOR, align
 from stc_harness.dropin.blame import blame
 from stc_harness.dropin.evidence import divergences_of
+from stc_harness.dropin.folders import EngineFolders
 from stc_harness.dropin.wrappers import left_beside
 
 TESTS = """\
@@ -75,3 +76,16 @@ def test_a_suite_that_removes_its_database_folder_is_explained(pytester: pytest.
     assert blamed["turso"].endswith("(files beside the database: -wal)")
     assert blamed["explanation"]["confidence"] == "proven"
     assert blamed["explanation"]["entry"] == "driver_connect.wal-file-beside-open-database"
+
+
+def test_a_projects_stray_side_files_are_not_linked_into_an_engines_folder(tmp_path: Path) -> None:
+    """A -wal/-shm an earlier run left in the project would sit beside the database a test creates by the
+    same name in its engine's folder, which SQLite then cannot open."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("notes.txt", "app.db", "app.db-wal", "app.db-shm", "app.db-journal"):
+        (project / name).write_bytes(b"x")
+    folders = EngineFolders(project, root=tmp_path / "runs")
+    (tmp_path / "runs").mkdir()
+    linked = sorted(p.name for p in folders.workdir("sqlite").iterdir())
+    assert linked == ["app.db", "notes.txt"]
