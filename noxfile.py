@@ -293,6 +293,21 @@ def dropin_diskcache(session: nox.Session) -> None:
                     env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
+HUEY = os.environ.get("HUEY_VERSION", "3.5.4")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_huey(session: nox.Session) -> None:
+    """huey's own test suite (its sdist, pinned; its Redis tests skip without a server), --dropin=turso."""
+    src = Path(tempfile.mkdtemp(prefix="huey-")) / "src"  # its tests write huey_storage.db where they run
+    shutil.copytree(_sdist(session, "huey", HUEY), src)
+    session.install("-e", f"{ROOT}[clients]", f"huey=={HUEY}", "pytest>=9.2,<10")
+    with session.chdir(src):
+        session.run("pytest", "huey/tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                    "--no-header", "--dropin=turso", f"--report-dir={DROPIN_OUT / 'huey'}",
+                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]

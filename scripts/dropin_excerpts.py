@@ -21,6 +21,7 @@ SUITES = (
     ("django", "Django 5.2.20's own runner (`runtests.py`, 4 apps), command form: stops before any test"),
     ("sqlitedict", "sqlitedict 2.1.0, its sdist's suite (never tuned on before its blind grading)"),
     ("diskcache", "diskcache 5.6.3, its sdist's suite (never tuned on before its blind grading)"),
+    ("huey", "huey 3.5.4, its sdist's suite (Redis tests skip; never tuned on before its blind grading)"),
     ("pony", "Pony 0.7.20's unittest suite, through the command form"),
     ("shop", "our shop app (`tests/dropin_apps/shop`), pytest"),
     ("shop-runtests", "the same app's own `runtests.py` (unittest), command form"),
