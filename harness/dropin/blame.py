@@ -4,17 +4,13 @@ failed on, the values its assertion shows, the path the code took; never a call 
 
 from __future__ import annotations
 
-import ast
-import functools
 import re
-from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, ONE_SIDED, Divergence
+from stc_harness.dropin.stopped import STATEMENT_SPAN, TeardownLines, stopped_at
 from stc_harness.dropin.trace import FILES_LEFT, SQL_FIRST
 
-#: A test module by its name (`test_x.py`, `x_test.py`, Django's `tests.py`).
-TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|tests?)\.py$")
 #: The prefix a client library puts on a driver's message (`(turso.lib.DatabaseError) ...`).
 _WRAPPED = re.compile(r"^\([\w.]+\)\s*")
 
@@ -37,10 +33,10 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     """
     failure = failure or {}
     line = str(failure.get("line") or "")
-    stopped = _stopped_at(failure)
-    teardown = _teardown_origins(failure)
+    stopped = stopped_at(failure)
+    teardown = TeardownLines(failure)
     if line in teardown:
-        teardown = _Lines({})  # the failure is in a tear-down: what it ran before the failure counts
+        teardown = TeardownLines({})  # the failure is in a tear-down: what it ran before the failure counts
     divergences = [d for d in divergences if not _after_failure(d, stopped) and d.origin not in teardown]
     majors = [d for d in divergences if d.severity == MAJOR]
     for d in majors:
@@ -138,77 +134,6 @@ def _path_parted(majors: list[Divergence]) -> Divergence | None:
     return before[-1] if before else None
 
 
-_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
-#: Frames of the runner and of installed packages, above the test's own in a traceback.
-_RUNNER_CODE = re.compile(r"site-packages/|/lib/python3\.\d+/|/_pytest/|/pluggy/|/unittest/")
-
-
-@functools.lru_cache(maxsize=256)
-def _frames(longrepr: str) -> tuple[tuple[str, int], ...]:
-    """(file, line) of every frame of a traceback's text, outermost first (a failure is blamed twice)."""
-    return tuple((f, int(n)) for f, n in _FRAME.findall(longrepr))
-
-
-def _stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
-    """The test file and the last line of it Turso reached: the outermost frame of that file in the
-    traceback (a helper defined above the test is called from a later line), to the end of its statement."""
-    path, _, number = str(failure.get("line") or "").rpartition(":")
-    if not path or not number.isdigit():
-        return None
-    every = _frames(str(failure.get("longrepr") or ""))
-    outermost = next((f for f, _ in every if not f.startswith("<") and not _RUNNER_CODE.search(f)), None)
-    if outermost is not None and outermost != path and not outermost.endswith("/" + path):
-        return None  # failed in code the test called (a library's worker thread, say), not in the test
-    frames = [(f, n) for f, n in every if f == path or f.endswith("/" + path)]
-    source = str(failure.get("source") or "").strip()
-    if source.startswith(("with ", "async with ", "for ", "async for ", "while ")):
-        return None  # a block's exit or next round is reported on its first line, after its body ran
-    file, line = frames[0] if frames else ("", int(number))
-    end = _statement_end(file, line) if file else None
-    if end is None:  # the file cannot be read: a statement that opens a bracket goes on below
-        opened = sum(source.count(c) for c in "([{") - sum(source.count(c) for c in ")]}")
-        end = line + (STATEMENT_SPAN if opened > 0 or source.endswith("\\") else 0)
-    return path, line, end
-
-
-@functools.lru_cache(maxsize=64)
-def _outline(file: str) -> tuple[dict[int, int], tuple[tuple[int, int], ...]]:
-    """Of a Python file, read once: first line -> last line of every statement, and the first and last
-    line of every tear-down method (both empty if it cannot be read)."""
-    try:
-        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return {}, ()
-    spans: dict[int, int] = {}
-    teardowns: list[tuple[int, int]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and node.end_lineno is not None:
-            spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _TEARDOWNS:
-                teardowns.append((node.lineno, node.end_lineno))
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_fixture(node):
-                # a yield fixture's code after its yield runs once the test is over
-                yielded = [y.end_lineno or y.lineno for y in ast.walk(node) if isinstance(y, ast.Yield)]
-                if yielded:
-                    teardowns.append((min(yielded) + 1, node.end_lineno))
-    return spans, tuple(teardowns)
-
-
-def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Decorated `@pytest.fixture`, `@fixture` or either called with arguments."""
-    for d in node.decorator_list:
-        target = d.func if isinstance(d, ast.Call) else d
-        if (isinstance(target, ast.Name) and target.id == "fixture") or (
-                isinstance(target, ast.Attribute) and target.attr == "fixture"):
-            return True
-    return False
-
-
-def _statement_end(file: str, line: int) -> int | None:
-    """The last line of the statement that starts on `line` of `file` (a multi-line `assert (`)."""
-    return _outline(file)[0].get(line)
-
-
 def _after_failure(d: Divergence, stopped: tuple[str, int, int] | None) -> bool:
     """A call made from a line of the failing test after the one it failed on: Turso stopped before it, so
     only SQLite went on to make it (a consequence of the failure, never its cause)."""
@@ -233,10 +158,6 @@ def _flow_parted_before(majors: list[Divergence], d: Divergence,
     values = [m for m in before[:first_one_sided]
               if m.kind not in ONE_SIDED and not m.kind.startswith("error") and m.kind != "missing-name"]
     return values[-1] if values else None
-
-
-#: How many lines above the reported one a statement that failed may start (a multi-line assert).
-STATEMENT_SPAN = 3
 
 
 def _within_statement(majors: list[Divergence], line: str,
@@ -374,32 +295,3 @@ def _statement_head(args: str) -> str:
     """A statement's verb, object and name (`create table _alembic_tmp_foo`), or empty."""
     m = _HEAD.match(args)
     return " ".join(m.groups()).lower().replace('"', "") if m else ""
-
-
-#: Tear-down methods of test classes: what they run comes after the test's failure.
-_TEARDOWNS = frozenset({"tearDown", "asyncTearDown", "tearDownClass", "teardown_method", "teardown_class",
-                        "teardown_function", "teardown_module", "teardown", "tearDownModule"})
-
-
-def _teardown_origins(failure: dict[str, Any]) -> _Lines:
-    """The test-file lines (`path:line`) that lie in a tear-down method of a file in the traceback."""
-    return _Lines(failure)
-
-
-class _Lines:
-    """Membership test: is `path:line` inside a tear-down (a tear-down method, or a yield fixture after its
-    yield) of a file the traceback names, or of one beside them (a conftest.py) under the same root."""
-
-    def __init__(self, failure: dict[str, Any]) -> None:
-        self._files = {f for f, _ in _frames(str(failure.get("longrepr") or ""))}
-        shown = str(failure.get("line") or "").rpartition(":")[0]
-        self._roots = {f[: -len(shown)] for f in self._files if shown and f.endswith("/" + shown)}
-
-    def __contains__(self, origin: object) -> bool:
-        path, _, number = str(origin).rpartition(":")
-        if not path or not number.isdigit():
-            return False
-        file = next((f for f in self._files if f == path or f.endswith("/" + path)), None)
-        if file is None:
-            file = next((r + path for r in self._roots if Path(r + path).is_file()), None)
-        return file is not None and any(a <= int(number) <= b for a, b in _outline(file)[1])

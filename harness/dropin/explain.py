@@ -22,10 +22,11 @@ from stc_harness.dropin.align import (
     align,
     origin_of,
 )
-from stc_harness.dropin.blame import TEST_FILE, blame, failure_messages
+from stc_harness.dropin.blame import blame, failure_messages
 from stc_harness.dropin.causes import Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
+from stc_harness.dropin.stopped import TEST_FILE
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
 
 CONFTEST = IMPORT_PREFIX + "<conftest>"
