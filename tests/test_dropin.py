@@ -262,8 +262,18 @@ def test_sqlalchemy_urls_route_to_pyturso_dialects() -> None:
             assert type(conn.connection.dbapi_connection).__module__ == "turso.lib"
         with pytest.raises(RoutingError, match=r"sqlite\+pysqlcipher.*cannot be routed"):
             sa.create_engine("sqlite+pysqlcipher://")
+        # Flask-SQLAlchemy's connect_args for SQLite: turso.connect() would refuse check_same_thread
+        threaded = sa.create_engine("sqlite://", connect_args={"check_same_thread": False})
+        with threaded.connect() as conn:
+            assert conn.execute(sa.text("SELECT 2")).scalar() == 2
     finally:
         routing.uninstall()
+    raw = Routing(adapt=False).install()
+    try:  # pyturso as it is: the keyword is refused, as on a real move
+        with pytest.raises(TypeError, match="check_same_thread"):
+            sa.create_engine("sqlite://", connect_args={"check_same_thread": False}).connect()
+    finally:
+        raw.uninstall()
     assert type(sa.create_engine("sqlite://").dialect) is SQLiteDialect_pysqlite
 
 

@@ -73,6 +73,11 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "SQLAlchemy engines routed to pyturso's dialects open with experimental_features='attach'",
                "Turso keeps ATTACH behind an experimental toggle; SQLAlchemy's SQLite test provisioning "
                "and schema-qualified tables need it"),
+    Adaptation("sqlalchemy.connect-args",
+               "connect_args of a SQLAlchemy engine routed to pyturso's dialects lose check_same_thread= and "
+               "cached_statements= (Flask-SQLAlchemy passes check_same_thread=False for SQLite)",
+               "turso.connect() refuses these keywords (TypeError: unexpected keyword argument), so every "
+               "connection of such an engine fails (driver_connect.sqlite3-keywords-refused)"),
     Adaptation("sqlalchemy.provisioning",
                "pyturso's dialects, reached from a sqlite:// URL, load SQLAlchemy's SQLite test provisioning "
                "(sqlalchemy.testing: create/drop databases, the test_schema ATTACH)",

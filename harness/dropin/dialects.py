@@ -15,6 +15,16 @@ def _with_attach(args: Any) -> Any:
     return cargs, cparams
 
 
+#: sqlite3.connect() keywords an application passes through SQLAlchemy's connect_args that turso.connect()
+#: refuses (TypeError) and that change nothing on Turso, whose connections make no same-thread check.
+IGNORED_CONNECT_ARGS = ("check_same_thread", "cached_statements")
+
+
+def _without_ignored(cparams: dict[str, Any]) -> dict[str, Any]:
+    """`cparams` less the keywords of IGNORED_CONNECT_ARGS."""
+    return {k: v for k, v in cparams.items() if k not in IGNORED_CONNECT_ARGS}
+
+
 def _load_sqlite_provisioning(cls: type) -> None:
     """SQLAlchemy's test provisioning for SQLite (pyturso ships none for its dialects)."""
     import sqlalchemy.dialects.sqlite.provision  # noqa: F401
@@ -36,6 +46,9 @@ def dialect_classes(adapt: bool) -> tuple[type, type]:
         def create_connect_args(self, url: Any) -> Any:
             return _with_attach(super().create_connect_args(url))
 
+        def connect(self, *cargs: Any, **cparams: Any) -> Any:
+            return super().connect(*cargs, **_without_ignored(cparams))
+
     class DropinAioTursoDialect(AioTursoDialect):
         """pyturso's async dialect with the `sqlalchemy.attach` and `sqlalchemy.provisioning` adaptations."""
 
@@ -44,5 +57,8 @@ def dialect_classes(adapt: bool) -> tuple[type, type]:
 
         def create_connect_args(self, url: Any) -> Any:
             return _with_attach(super().create_connect_args(url))
+
+        def connect(self, *cargs: Any, **cparams: Any) -> Any:
+            return super().connect(*cargs, **_without_ignored(cparams))
 
     return DropinTursoDialect, DropinAioTursoDialect
