@@ -22,6 +22,7 @@ pyturso; set MATRIX_FULL=1 to run every backend with every pyturso version (what
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -206,24 +207,42 @@ def _timed(session: nox.Session, *args: str, **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
+#: How each proof runs pytest: quietly, no cache, in collection order.
+PYTEST_QUIET = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header"]
+PROOF_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _fresh_copy(session: nox.Session, name: str, version: str) -> Path:
+    """An untouched copy of `name==version`'s sdist for this run (for suites that write into their tree)."""
+    src = Path(tempfile.mkdtemp(prefix=f"{name}-")) / "src"
+    shutil.copytree(_sdist(session, name, version), src)
+    return src
+
+
+def _dropin_pytest(session: nox.Session, report: str, *args: str) -> float:
+    """`pytest ARGS --dropin=turso` in the current folder, into reports/dropin/REPORT; its seconds."""
+    return _timed(session, "pytest", *args, *PYTEST_QUIET, "--dropin=turso",
+                  f"--report-dir={DROPIN_OUT / report}", success_codes=[0, 1], env=PROOF_ENV)
+
+
+def _dropin_pytest_timed(session: nox.Session, report: str, versions: dict[str, str], *args: str) -> None:
+    """A plain pytest run on SQLite, then the drop-in run; both timings in reports/dropin/REPORT/timing.json
+    (the drop-in's overhead on a real suite)."""
+    plain = _timed(session, "pytest", *args, *PYTEST_QUIET, success_codes=[0, 1], env=PROOF_ENV)
+    both = _dropin_pytest(session, report, *args)
+    timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
+              "ratio": round(both / plain, 2), **versions}
+    (DROPIN_OUT / report / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
+    session.log(f"drop-in overhead: {timing}")
+
+
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlite_utils(session: nox.Session) -> None:
     """sqlite-utils' own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
-    import json
-
     src = _sdist(session, "sqlite-utils", SQLITE_UTILS)
     session.install("-e", f"{ROOT}[clients]", f"sqlite-utils=={SQLITE_UTILS}", *SQLITE_UTILS_TEST_DEPS)
-    out = DROPIN_OUT / "sqlite-utils"
-    common = ["pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header"]
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}
     with session.chdir(src):
-        plain = _timed(session, *common, success_codes=[0, 1], env=env)
-        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
-                      env=env)
-    timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
-              "ratio": round(both / plain, 2), "sqlite_utils": SQLITE_UTILS}
-    (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
-    session.log(f"drop-in overhead: {timing}")
+        _dropin_pytest_timed(session, "sqlite-utils", {"sqlite_utils": SQLITE_UTILS}, "tests")
 
 
 @nox.session(python=PYTHONS[-1])
@@ -234,8 +253,7 @@ def dropin_sqlalchemy(session: nox.Session) -> None:
     suite = ROOT / "scripts" / "sqlalchemy_suite"
     with session.chdir(suite):
         session.run("pytest", "test_suite.py", "-q", "-p", "no:cacheprovider", "--no-header",
-                    "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
-                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+                    "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1], env=PROOF_ENV)
 
 
 ALEMBIC = os.environ.get("ALEMBIC_VERSION", "1.20.1")
@@ -244,21 +262,10 @@ ALEMBIC = os.environ.get("ALEMBIC_VERSION", "1.20.1")
 @nox.session(python=PYTHONS[-1])
 def dropin_alembic(session: nox.Session) -> None:
     """Alembic's own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
-    import json
-
     src = _sdist(session, "alembic", ALEMBIC)
     session.install("-e", f"{ROOT}[clients]", f"alembic=={ALEMBIC}", "pytest>=9.2,<10")
-    out = DROPIN_OUT / "alembic"
-    common = ["pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header"]
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}
     with session.chdir(src):
-        plain = _timed(session, *common, success_codes=[0, 1], env=env)
-        both = _timed(session, *common, "--dropin=turso", f"--report-dir={out}", success_codes=[0, 1],
-                      env=env)
-    timing = {"plain_sqlite_seconds": round(plain, 1), "dropin_both_seconds": round(both, 1),
-              "ratio": round(both / plain, 2), "alembic": ALEMBIC}
-    (out / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", encoding="utf-8")
-    session.log(f"drop-in overhead: {timing}")
+        _dropin_pytest_timed(session, "alembic", {"alembic": ALEMBIC}, "tests")
 
 
 SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
@@ -267,14 +274,10 @@ SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlitedict(session: nox.Session) -> None:
     """sqlitedict's own test suite (its sdist, pinned), unchanged, through --dropin=turso."""
-    # its tests write databases into its own tree (tests/db-*): each run starts from an untouched copy
-    src = Path(tempfile.mkdtemp(prefix="sqlitedict-")) / "src"
-    shutil.copytree(_sdist(session, "sqlitedict", SQLITEDICT), src)
+    src = _fresh_copy(session, "sqlitedict", SQLITEDICT)  # its tests write databases into tests/db-*
     session.install("-e", f"{ROOT}[clients]", f"sqlitedict=={SQLITEDICT}", "pytest>=9.2,<10")
     with session.chdir(src):
-        session.run("pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
-                    "--dropin=turso", f"--report-dir={DROPIN_OUT / 'sqlitedict'}", success_codes=[0, 1],
-                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+        _dropin_pytest(session, "sqlitedict", "tests")
 
 
 DISKCACHE = os.environ.get("DISKCACHE_VERSION", "5.6.3")
@@ -283,14 +286,11 @@ DISKCACHE = os.environ.get("DISKCACHE_VERSION", "5.6.3")
 @nox.session(python=PYTHONS[-1])
 def dropin_diskcache(session: nox.Session) -> None:
     """diskcache's own test suite (its sdist, pinned; less its Django and doctest modules), --dropin=turso."""
-    src = Path(tempfile.mkdtemp(prefix="diskcache-")) / "src"
-    shutil.copytree(_sdist(session, "diskcache", DISKCACHE), src)
+    src = _fresh_copy(session, "diskcache", DISKCACHE)
     session.install("-e", f"{ROOT}[clients]", f"diskcache=={DISKCACHE}", "pytest>=9.2,<10")
     with session.chdir(src):
-        session.run("pytest", "tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
-                    "--ignore=tests/test_djangocache.py", "--ignore=tests/test_doctest.py", "--dropin=turso",
-                    f"--report-dir={DROPIN_OUT / 'diskcache'}", success_codes=[0, 1],
-                    env={"PYTHONDONTWRITEBYTECODE": "1"})
+        _dropin_pytest(session, "diskcache", "tests", "--ignore=tests/test_djangocache.py",
+                       "--ignore=tests/test_doctest.py")
 
 
 HUEY = os.environ.get("HUEY_VERSION", "3.5.4")
@@ -299,13 +299,10 @@ HUEY = os.environ.get("HUEY_VERSION", "3.5.4")
 @nox.session(python=PYTHONS[-1])
 def dropin_huey(session: nox.Session) -> None:
     """huey's own test suite (its sdist, pinned; its Redis tests skip without a server), --dropin=turso."""
-    src = Path(tempfile.mkdtemp(prefix="huey-")) / "src"  # its tests write huey_storage.db where they run
-    shutil.copytree(_sdist(session, "huey", HUEY), src)
+    src = _fresh_copy(session, "huey", HUEY)  # its tests write huey_storage.db where they run
     session.install("-e", f"{ROOT}[clients]", f"huey=={HUEY}", "pytest>=9.2,<10")
     with session.chdir(src):
-        session.run("pytest", "huey/tests", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-                    "--no-header", "--dropin=turso", f"--report-dir={DROPIN_OUT / 'huey'}",
-                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+        _dropin_pytest(session, "huey", "huey/tests")
 
 
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
@@ -321,7 +318,7 @@ def dropin_django(session: nox.Session) -> None:
     with session.chdir(src / "tests"):
         session.run("python", "-m", "stc_harness", "dropin", f"--report-dir={DROPIN_OUT / 'django'}", "--",
                     "python", "runtests.py", "--parallel", "1", *DJANGO_APPS,
-                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+                    success_codes=[0, 1], env=PROOF_ENV)
 
 
 PONY = os.environ.get("PONY_VERSION", "0.7.20")
@@ -336,7 +333,7 @@ def dropin_pony(session: nox.Session) -> None:
     with session.chdir(src):
         session.run("python", "-m", "stc_harness", "dropin", f"--report-dir={DROPIN_OUT / 'pony'}", "--",
                     "python", "-m", "unittest", "discover", "-s", "pony/orm/tests", "-t", ".",
-                    success_codes=[0, 1], env={"PYTHONDONTWRITEBYTECODE": "1"})
+                    success_codes=[0, 1], env=PROOF_ENV)
 
 
 @nox.session(python=PYTHONS[-1])
