@@ -36,6 +36,15 @@ UNFETCHED = {
 }
 
 
+def _rows_seen_by_another(module: Any, path: str) -> list[Any]:
+    """The rows of t as a new connection to the file reads them (what was committed)."""
+    other = module.connect(path)
+    try:
+        return other.execute("SELECT id, v FROM t ORDER BY id").fetchall()
+    finally:
+        other.close()
+
+
 def _unfetched(module: Any, path: str, sql: str, close_cursor: bool) -> Any:
     _schema(module, path)
     conn = module.connect(path, isolation_level=None)
@@ -46,14 +55,7 @@ def _unfetched(module: Any, path: str, sql: str, close_cursor: bool) -> Any:
         same_conn = conn.execute("SELECT id, v FROM t ORDER BY id").fetchall()
     finally:
         conn.close()
-    other = module.connect(path)
-    try:
-        return {
-            "same_connection": same_conn,
-            "after_close": other.execute("SELECT id, v FROM t ORDER BY id").fetchall(),
-        }
-    finally:
-        other.close()
+    return {"same_connection": same_conn, "after_close": _rows_seen_by_another(module, path)}
 
 
 @check(
@@ -84,11 +86,7 @@ def _unfetched_in_transaction(module: Any, path: str, sql: str) -> Any:
         committed = outcome(conn.commit)
     finally:
         conn.close()
-    other = module.connect(path)
-    try:
-        return {"commit": committed, "rows": other.execute("SELECT id, v FROM t ORDER BY id").fetchall()}
-    finally:
-        other.close()
+    return {"commit": committed, "rows": _rows_seen_by_another(module, path)}
 
 
 @check(
@@ -113,11 +111,7 @@ def _unfetched_release(module: Any, path: str, sql: str) -> Any:
             conn.execute('RELEASE "s"')
     finally:
         conn.close()
-    other = module.connect(path)
-    try:
-        return {"release": released, "rows": other.execute("SELECT id, v FROM t ORDER BY id").fetchall()}
-    finally:
-        other.close()
+    return {"release": released, "rows": _rows_seen_by_another(module, path)}
 
 
 @check(
