@@ -155,9 +155,13 @@ def _flow_parted_before(majors: list[Divergence], d: Divergence,
         return None
     before = majors[: majors.index(d)]
     first_one_sided = next((i for i, m in enumerate(before) if m.kind in ONE_SIDED), len(before))
-    values = [m for m in before[:first_one_sided]
-              if m.kind not in ONE_SIDED and not m.kind.startswith("error") and m.kind != "missing-name"]
+    values = [m for m in before[:first_one_sided] if _read_value(m)]
     return values[-1] if values else None
+
+
+def _read_value(d: Divergence) -> bool:
+    """A call both engines made that returned a different value (no error, no missing name)."""
+    return d.kind not in ONE_SIDED and not d.kind.startswith("error") and d.kind != "missing-name"
 
 
 def _within_statement(majors: list[Divergence], line: str,
@@ -244,8 +248,7 @@ def _returned_quoted(majors: list[Divergence], quoted: set[str]) -> list[Diverge
     """The divergences where one engine alone returned a text the failure quotes: that value reached the
     code and surfaced in the failure (`KeyError: 'lower (x)'` from Turso's index_info)."""
     return [d for d in majors
-            if d.kind not in ONE_SIDED and not d.kind.startswith("error") and d.kind != "missing-name"
-            and any(_holds(d.turso, text) != _holds(d.sqlite, text) for text in quoted)]
+            if _read_value(d) and any(_holds(d.turso, text) != _holds(d.sqlite, text) for text in quoted)]
 
 
 def _holds(result: str, text: str) -> bool:
@@ -257,9 +260,7 @@ def _names_subject(majors: list[Divergence], messages: list[str]) -> Divergence 
     """The first value divergence whose PRAGMA reads an object the failure names as a word of its own
     (`Warnings were not seen: ... expression-based index idx`: PRAGMA index_info("idx"))."""
     text = "\n".join(messages)
-    for d in majors:
-        if d.kind in ONE_SIDED or d.kind.startswith("error") or d.kind == "missing-name":
-            continue
+    for d in (d for d in majors if _read_value(d)):
         subject = _subject(d.args)
         if len(subject) >= 3 and re.search(rf"(?<![\w.-]){re.escape(subject)}(?![\w-])", text, re.IGNORECASE):
             return d
