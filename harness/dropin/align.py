@@ -241,3 +241,11 @@ def _align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
         if len(out) >= MAX_LISTED:
             return out[:MAX_LISTED]
     return out
+
+
+def divergence_text(d: dict[str, Any]) -> str:
+    """`call(args) at where: SQLite …; Turso … [kind]` for one divergence (its `as_dict()`)."""
+    args = d["args"] if len(d["args"]) <= 160 else d["args"][:159] + "…"
+    return (
+        f"{d['call']}({args}) at {d['where'] or '?'}: SQLite {d['sqlite']}; Turso {d['turso']} [{d['kind']}]"
+    )

@@ -20,6 +20,7 @@ from stc_harness.dropin.align import (
     MINOR,
     Divergence,
     align,
+    divergence_text,
     origin_of,
 )
 from stc_harness.dropin.blame import blame, failure_messages
@@ -282,6 +283,4 @@ def before_any_test(folder: Path, knowledge: Knowledge, error: str) -> str:
 def _explained(d: Divergence, knowledge: Knowledge, failure: dict[str, Any]) -> str:
     """`call(args) at where: SQLite …; Turso … [kind]; cause <confidence>: <ref> (<title>)`."""
     e = knowledge.explain(d, message_words(failure), frozenset())
-    args = d.args if len(d.args) <= 160 else d.args[:159] + "…"
-    return (f"{d.call}({args}) at {d.where or '?'}: SQLite {d.sqlite}; Turso {d.turso} [{d.kind}]; "
-            f"cause {e.confidence}: {e.ref} ({e.title})")
+    return f"{divergence_text(d.as_dict())}; cause {e.confidence}: {e.ref} ({e.title})"

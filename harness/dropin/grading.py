@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from stc_harness.dropin.section import TURSO_ONLY, cause_text, divergence_text
+from stc_harness.dropin.align import divergence_text
+from stc_harness.dropin.section import TURSO_ONLY, cause_text
 
 GRADES = ("right", "wrong", "unsure")
 #: The targets the sample must meet.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stc_harness.dropin.adaptations import ADAPTATIONS
+from stc_harness.dropin.align import divergence_text
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Knowledge
 from stc_harness.dropin.explain import TestEvidence, Traces, evidence
 from stc_harness.dropin.records import BAD, ERROR, GOOD, NOT_RUN, SKIPPED
@@ -148,14 +149,6 @@ def _exception(rec: dict[str, Any]) -> str:
 
 def _line(rec: dict[str, Any]) -> str:
     return f"{rec.get('line', '')}: {rec.get('source', '')}".strip(": ") if rec.get("line") else ""
-
-
-def divergence_text(d: dict[str, Any]) -> str:
-    """`call(args) at where: SQLite …, Turso …` for one divergence."""
-    args = d["args"] if len(d["args"]) <= 160 else d["args"][:159] + "…"
-    return (
-        f"{d['call']}({args}) at {d['where'] or '?'}: SQLite {d['sqlite']}; Turso {d['turso']} [{d['kind']}]"
-    )
 
 
 def cause_text(row: dict[str, Any]) -> str:
