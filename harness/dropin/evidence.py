@@ -26,7 +26,7 @@ import pytest
 from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, align
 from stc_harness.dropin.causes import Evidence
 from stc_harness.dropin.signature import Signature, call_group, context_of
-from stc_harness.dropin.trace import TRACER, TraceWriter, read_traces
+from stc_harness.dropin.trace import SIDE_FILES, TRACER, TraceWriter, read_traces
 from stc_harness.outcomes import DIFFERS  # a check's results whose divergences are evidence
 from stc_harness.report.build import now_iso
 
@@ -99,7 +99,7 @@ def divergences_of(sqlite: list[list[str]], turso: list[list[str]], files: bool 
 
 
 #: A check's observation that names a database's side files: its files-left divergences are evidence.
-_SIDE_FILES_OBSERVED = re.compile(r"[\"']-(?:wal|shm|journal)[\"']")
+_SIDE_FILES_OBSERVED = re.compile(r"[\"'](?:" + "|".join(map(re.escape, SIDE_FILES)) + r")[\"']")
 
 
 def build(traces_dir: Path, report: dict[str, Any]) -> dict[str, Any]:

@@ -16,13 +16,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stc_harness.dropin.trace import SIDE_FILES
+
 #: Folders never looked into when the project's files are compared (tools' caches, environments).
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox",
              ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
-#: A database's side files, never linked into an engine's folder: they belong to a connection of the
-#: project's own (a -wal left by an earlier run), and a database the test creates by the same name beside
-#: them could not be opened ("unable to open database file", as huey's suite met on SQLite).
-SIDE_FILES = ("-wal", "-shm", "-journal")
 #: At most this many files are compared (a larger tree is not checked, and the report says so).
 MAX_FILES = 20_000
 
@@ -76,6 +74,9 @@ class EngineFolders:
             folder.mkdir()
             skipped = {p.resolve() for p in self.exclude}
             for entry in self.project.iterdir():
+                # a database's side files belong to a connection of the project's own (a -wal an earlier
+                # run left): a database a test creates by that name beside them could not be opened
+                # ("unable to open database file", as huey's suite met on SQLite)
                 if entry.resolve() not in skipped and not entry.name.endswith(SIDE_FILES):
                     (folder / entry.name).symlink_to(entry)
         return folder

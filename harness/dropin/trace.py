@@ -28,6 +28,8 @@ OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
 #: What a traced connect() or close() adds to its outcome when its database file has side files beside it
 #: then (Turso's -wal from the moment it opens and after the last close; SQLite's only during a write).
 FILES_LEFT = " (files beside the database: "
+#: The side files a SQLite-format database file may have beside it, by suffix.
+SIDE_FILES = ("-journal", "-wal", "-shm")
 #: Methods whose first argument is the SQL text they run (sqlite3's, aiosqlite's).
 SQL_FIRST = ("execute", "executemany", "executescript", "execute_fetchall", "execute_insert")
 #: Methods that read a statement's rows.

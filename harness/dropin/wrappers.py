@@ -19,6 +19,7 @@ from stc_harness.dropin.trace import (
     OK,
     RAISE,
     ROW_READS,
+    SIDE_FILES,
     SQL_FIRST,
     TRACER,
     internal_caller,
@@ -134,8 +135,6 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
     return traced
 
 
-#: The files an engine may keep beside a database file, by suffix.
-_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def _remember_file(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -156,7 +155,7 @@ def left_beside(conn: Any) -> str:
     path = getattr(conn, "_stc_file", None)
     if not path:
         return ""
-    left = [suffix for suffix in _SIDE_FILES if os.path.exists(path + suffix)]
+    left = [suffix for suffix in SIDE_FILES if os.path.exists(path + suffix)]
     return f"{FILES_LEFT}{', '.join(left)})" if left else ""
 
 
