@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stc_harness.dropin.connect import adapted_connect
-from stc_harness.dropin.runner import last_error
+from stc_harness.dropin.runner import last_exception_line
 from stc_harness.dropin.shims import MissingFeatureError
 from stc_harness.dropin.uris import UnsupportedUri, path_for_uri
 
@@ -69,12 +69,12 @@ def test_a_read_only_uri_names_the_registry_entries() -> None:
         adapted_connect("file:x.db?mode=ro", uri=True)
 
 
-def test_last_error_is_the_line_that_ended_the_last_traceback(tmp_path: Path) -> None:
+def test_last_exception_line_is_the_line_that_ended_the_last_traceback(tmp_path: Path) -> None:
     log = tmp_path / "turso.log"
     log.write_text("Traceback (most recent call last):\n  File \"a.py\", line 1\nValueError: first\n"
                    "some output\nTraceback (most recent call last):\n  File \"b.py\", line 2, in f\n"
                    "    g()\ndjango.db.utils.DatabaseError: no such function: f\n", encoding="utf-8")
-    assert last_error(log) == "django.db.utils.DatabaseError: no such function: f"
+    assert last_exception_line(log) == "django.db.utils.DatabaseError: no such function: f"
     log.write_text("no traceback here\n", encoding="utf-8")
-    assert last_error(log) is None
-    assert last_error(tmp_path / "missing.log") is None
+    assert last_exception_line(log) is None
+    assert last_exception_line(tmp_path / "missing.log") is None

@@ -31,7 +31,7 @@ from stc_harness.dropin.evidence import load_evidence, shipped_checks
 from stc_harness.dropin.explain import before_any_test
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.records import ERROR, FAILED, PASSED, SKIPPED, read_events
-from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died, last_error
+from stc_harness.dropin.runner import ENGINES, EngineRun, clean_log, died, last_exception_line
 from stc_harness.dropin.section import build_doc, interrupted, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.errors import UsageError
@@ -168,10 +168,12 @@ def run_command(engine: str, args: argparse.Namespace, folder: Path, cwd: Path |
             run.results.setdefault(nodeid, rec)
     run.complete = bool(run.results) and not run.aborted
     nostart = sorted(folder.glob(f"{engine}.nostart.*"))
+    if not run.results:
+        run.stopped_on = last_exception_line(log_path) or ""
     if not run.results and not run.aborted:
         run.aborted = f"the command exited with status {code} and reported no tests"
-        if (error := last_error(log_path)) and not nostart:
-            run.aborted += f"; it stopped at {error} (the whole output: {log_path})"
+        if run.stopped_on and not nostart:
+            run.aborted += f"; it stopped at {run.stopped_on} (the whole output: {log_path})"
         if nostart:
             run.aborted += (
                 f"; its Python cannot load the drop-in ({nostart[0].read_text(encoding='utf-8')}): "
@@ -267,8 +269,7 @@ def main(argv: Iterable[str]) -> int:
     knowledge = Knowledge(registry, checks, load_evidence())
     rows = merge(nodeids, runs, knowledge, folder)
     for run in runs.values():
-        error = last_error(Path(run.log)) if not run.results and run.log else None
-        if error and (cause := before_any_test(folder, knowledge, error)):
+        if run.stopped_on and (cause := before_any_test(folder, knowledge, run.stopped_on)):
             run.aborted += f"; {cause}"
     known = f"Command: {shlex.join(args.command)}." + outside_text(outside, args.serial)
     name = "dropin"

@@ -38,6 +38,8 @@ class EngineRun:
     log: str = ""
     #: Why the run ended before every test had a record (the last error line of its log), if it did.
     aborted: str = ""
+    #: For a command that reported no tests: the exception line its last traceback ended with, if any.
+    stopped_on: str = ""
     #: File of each client library the run imported.
     modules: dict[str, str] = field(default_factory=dict)
     #: The parent was interrupted (Ctrl-C, SIGTERM) and stopped this run.
@@ -176,7 +178,7 @@ def clean_log(path: Path) -> None:
         path.write_text(clean, encoding="utf-8")
 
 
-def last_error(path: Path) -> str | None:
+def last_exception_line(path: Path) -> str | None:
     """The exception line that ended the last traceback in a child's log (`Class: message`), if any."""
     if not path.exists():
         return None
