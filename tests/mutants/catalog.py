@@ -76,6 +76,17 @@ def _schema_text_query(sql: str) -> bool:
     return bool(re.search(r"sqlite_(schema|master)|table_info", sql, re.I))
 
 
+def _index_info_query(sql: str) -> bool:
+    return bool(re.search(r"index_x?info", sql, re.I))
+
+
+def _expression_named(value: Any) -> Any:
+    """An expression slot of an index as a column: cid -1 (not -2) and a name (not NULL)."""
+    if value is None:
+        return "expr"
+    return -1 if value == -2 and not isinstance(value, bool) else value
+
+
 def _render_anew(value: Any) -> Any:
     """SQL text laid out again, as an engine that renders its parse tree would: double quotes single."""
     return value.replace('"', "'") if isinstance(value, str) else value
@@ -111,6 +122,9 @@ _ENGINE: list[tuple[str, str, str, tuple[str, ...], Deviation]] = [
     ("schema_text_rendered", "schema-text", "stored SQL and column defaults are read back re-quoted",
      (S + "test_schema.py", S + "test_migrations.py"),
      Deviation(rows=map_values(_render_anew, _schema_text_query))),
+    ("expression_index_named", "schema", "PRAGMA index_info names an expression's slot (cid -1, a name)",
+     (S + "test_schema.py",),
+     Deviation(rows=map_values(_expression_named, _index_info_query))),
     ("in_transaction_false", "transaction-state", "the adapter reports no open transaction, ever",
      (S + "test_statements.py", S + "test_transactions.py"),
      Deviation(in_transaction=lambda value: False)),
@@ -222,6 +236,7 @@ _SYNC_SUITES: dict[str, tuple[str, ...]] = {
     "sync_paramstyle_named": (D + "test_driver_surface.py",),
     "sync_threadsafety_zero": (D + "test_driver_surface.py",),
     "sync_same_thread_off": (D + "test_driver_threads.py", D + "test_driver_surface.py"),
+    "sync_wal_left_beside": (D + "test_driver_connect.py",),
     "sync_lazy_dml": (D + "test_driver_timing.py",),
 }
 for _name, (_what, _) in SYNC.items():

@@ -7,11 +7,13 @@ or `async_module`. Connection deviations are `sqlite3.Connection` subclasses pas
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import sys
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -174,6 +176,28 @@ _LATE_DESCRIPTION = cursor_class(description=property(_description_late),
                                  __next__=_fetched(sqlite3.Cursor.__next__))
 
 
+class _WalLeftBeside(sqlite3.Connection):
+    """A connection that leaves a -wal file beside its database file, from connect() on and after close()."""
+
+    wal = ""
+
+    def close(self) -> None:
+        super().close()
+        if self.wal:
+            Path(self.wal).touch()
+
+
+def _leaves_wal(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+    kwargs.setdefault("factory", _WalLeftBeside)
+    conn = sqlite3.connect(database, *args, **kwargs)
+    name = os.fspath(database) if isinstance(database, str | os.PathLike) else ""
+    if isinstance(conn, _WalLeftBeside) and isinstance(name, str) and name not in ("", ":memory:") \
+            and not name.startswith("file:"):
+        conn.wal = name + "-wal"
+        Path(conn.wal).touch()
+    return conn
+
+
 def _busy_now(database: Any, timeout: float = 0.0, **kwargs: Any) -> sqlite3.Connection:
     return sqlite3.connect(database, timeout=timeout, **kwargs)
 
@@ -209,6 +233,8 @@ SYNC: dict[str, tuple[str, dict[str, Any]]] = {
         "connect": connect_with(connection_class(_LAZY_DML))}),
     "sync_same_thread_off": ("connect() never checks the thread (check_same_thread=False forced)",
                              {"connect": connect_with(sqlite3.Connection, check_same_thread=False)}),
+    "sync_wal_left_beside": ("a file database has a -wal file beside it from connect() on, and after close()",
+                             {"connect": _leaves_wal}),
 }
 
 NONE: frozenset[str] = frozenset()
