@@ -78,6 +78,14 @@ ADAPTATIONS: tuple[Adaptation, ...] = (
                "cached_statements= (Flask-SQLAlchemy passes check_same_thread=False for SQLite)",
                "turso.connect() refuses these keywords (TypeError: unexpected keyword argument), so every "
                "connection of such an engine fails (driver_connect.sqlite3-keywords-refused)"),
+    Adaptation("sqlalchemy.aio-adapter-names",
+               "has_stop, which SQLAlchemy 2.1's aiosqlite dialect reads off its DBAPI adapter when an "
+               "engine is made, is answered on pyturso's adapter as SQLAlchemy answers for a driver whose "
+               "connection has no stop() (False: the engine does not terminate connections); the read is "
+               "recorded",
+               "pyturso's AsyncAdapt_turso_dbapi has no has_stop, so create_async_engine() of a "
+               "sqlite+aiosqlite URL routed to Turso raises AttributeError before any statement "
+               "(client_sqlalchemy.async-dialect-has-stop)"),
     Adaptation("sqlalchemy.provisioning",
                "pyturso's dialects, reached from a sqlite:// URL, load SQLAlchemy's SQLite test provisioning "
                "(sqlalchemy.testing: create/drop databases, the test_schema ATTACH)",

@@ -162,6 +162,11 @@ class Knowledge:
         entry = self.registry.entries.get(entry_id)
         return entry is None or not entry.expect or TARGET in entry.expect
 
+    def impact(self, entry_id: str) -> str:
+        """The impact class of a registry entry (empty for an unknown one)."""
+        entry = self.registry.entries.get(entry_id)
+        return (entry.impact or "") if entry is not None else ""
+
     def _entry_title(self, entry_id: str) -> str:
         entry = self.registry.entries.get(entry_id)
         return entry.title if entry is not None else ""

@@ -24,11 +24,12 @@ from stc_harness.dropin.align import (
     origin_of,
 )
 from stc_harness.dropin.blame import blame, failure_messages
-from stc_harness.dropin.causes import Explanation, Knowledge, message_words
+from stc_harness.dropin.causes import LIKELY, PROVEN, Explanation, Knowledge, message_words
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
 from stc_harness.dropin.stopped import TEST_FILE
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
+from stc_harness.outcomes import LOST_OR_EXTRA_WRITES
 
 CONFTEST = IMPORT_PREFIX + "<conftest>"
 
@@ -146,7 +147,7 @@ def evidence(
     words = message_words(failure)
     contexts = {_ident(d): context_of(t["events"], d.position) for d in own}
     explanations = [knowledge.explain(d, words, contexts.get(_ident(d), frozenset())) for d in divergences]
-    chosen = blame(divergences, failure)
+    chosen = _after_lost_write(divergences, explanations, blame(divergences, failure), knowledge)
     # side files beside a database are listed only where they break the test (most tests never look)
     kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen]
     divergences, explanations = [divergences[i] for i in kept], [explanations[i] for i in kept]
@@ -155,8 +156,25 @@ def evidence(
     then, same = None, False
     if chosen is not None and chosen.made_inert:
         then, same = _behind(chosen, divergences, failure)
+        if then is not None:
+            behind = _after_lost_write(divergences, explanations, divergences[then], knowledge)
+            then = divergences.index(behind) if behind is not None else then
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
+
+
+def _after_lost_write(divergences: list[Divergence], explanations: list[Explanation],
+                      chosen: Divergence | None, knowledge: Knowledge) -> Divergence | None:
+    """A write Turso lost earlier in the test (a known difference whose impact is lost writes) explains
+    what goes wrong after it: a foreign key that no longer finds its parent row, a read short of rows."""
+    if chosen is None or chosen.kind == "missing-name":
+        return chosen
+    at = divergences.index(chosen)
+    for d, e in zip(divergences[:at], explanations[:at], strict=True):
+        if (d.severity == MAJOR and d.kind != "missing-name" and e.confidence in (PROVEN, LIKELY)
+                and knowledge.impact(e.entry) == LOST_OR_EXTRA_WRITES):
+            return d
+    return chosen
 
 
 def _behind(wall: Divergence, divergences: list[Divergence],

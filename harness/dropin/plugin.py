@@ -8,6 +8,8 @@ Turso installs the routing before the suite's conftest files are imported.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -131,6 +133,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     adapt = not ns.dropin_raw
     if anyrunner.ACTIVE:
         return  # the command form's bootstrap already routes and traces this process
+    if ns.dropin_workdir:
+        # The engine's own working folder from the start, collection included: a path a test module makes
+        # absolute at import (SQLAlchemy's engine for `sqlite:///test.db`) then names the same file as
+        # the relative path a test opens later. pytest resolves its arguments from the invocation folder.
+        os.chdir(ns.dropin_workdir)
+        early_config.add_cleanup(functools.partial(os.chdir, early_config.invocation_params.dir))
     if engine == route_libsql.ENGINE:
         route_libsql.install_child(early_config, trace=not ns.dropin_notrace)
         return

@@ -113,6 +113,7 @@ def merge(
         {r["sqlite"].get("nodeid", r["nodeid"]) for r in wanted},
         {r["turso"].get("nodeid", r["nodeid"]) for r in wanted},
     )
+    setups: dict[tuple[str, ...], dict[str, Any]] = {}
     for row in rows:
         tid = row["turso"].get("nodeid", row["nodeid"])
         if control:
@@ -124,10 +125,29 @@ def merge(
             if inert:
                 row["category"], row["adapted_by"] = SAME_ADAPTED, inert
         elif row["category"] == TURSO_ONLY:
+            key = _setup_error(row)
+            earlier = setups.get(key) if key else None
+            if earlier is not None and not traces.turso.get(tid, {}).get("events"):
+                # a shared fixture's error re-raised from pytest's cache: nothing of this test ran on Turso
+                # (SQLite ran it on); what broke the fixture where it ran is what breaks this test
+                row["evidence"] = {**earlier["evidence"], "shared_setup": earlier["nodeid"]}
+                row["confidence"] = earlier["confidence"]
+                continue
             ev = evidence(traces, row["sqlite"].get("nodeid", row["nodeid"]), tid, row["turso"], knowledge)
             row["evidence"] = ev.as_dict()
             row["confidence"] = _confidence(ev)
+            if key:
+                setups.setdefault(key, row)
     return rows
+
+
+def _setup_error(row: dict[str, Any]) -> tuple[str, ...]:
+    """For a test that failed in its set-up on Turso: its module and the error (else empty)."""
+    t = row["turso"]
+    if t.get("phase") != "setup":
+        return ()
+    return (row["nodeid"].split("::", 1)[0], str(t.get("exc_type")), str(t.get("message")),
+            str(t.get("raised_at")))
 
 
 def _confidence(ev: TestEvidence) -> str:
@@ -175,6 +195,9 @@ def cause_text(row: dict[str, Any]) -> str:
     elif ev.get("same_wall"):
         text += (". Behind that wall the run fails on the same missing name: what the inert call would have "
                  "registered is absent (no such function)")
+    if ev.get("shared_setup"):
+        text += (f". Seen in {ev['shared_setup']}, whose set-up ran the fixture this test shares: on Turso "
+                 "pytest re-raised its error here without running anything")
     return text
 
 

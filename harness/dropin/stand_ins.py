@@ -11,11 +11,16 @@ from typing import Any
 from stc_harness.dropin.trace import (
     INERT,
     MISSING,
+    OK,
     TRACER,
     driver_caller,
+    render,
 )
 from stc_harness.dropin.walls import remember_wall
 from stc_harness.dropin.wrappers import args_text
+
+#: No value supplied for a missing adapter attribute (`adapter_attribute`): the lookup fails as it would.
+NOT_SUPPLIED = object()
 
 
 def missing_getattr(kind: str) -> Callable[[Any, str], Any]:
@@ -29,6 +34,35 @@ def missing_getattr(kind: str) -> Callable[[Any, str], Any]:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
 
     return __getattr__
+
+
+def adapter_attribute(shown: str, name: str, supplied: Any = NOT_SUPPLIED) -> property:
+    """An instance attribute of a SQLAlchemy DBAPI adapter, each read recorded: its value where the adapter
+    set it; where it did not (pyturso's), a missing name, answered with `supplied` if one is given."""
+
+    seen = f"_stc_read_{name}"
+
+    def get(self: Any) -> Any:
+        frame = sys._getframe(1)
+        record = TRACER.enabled and seen not in vars(self)  # its first read: when the engine is made
+        vars(self)[seen] = True
+        if name in vars(self):
+            value = vars(self)[name]
+            if record:
+                TRACER.add(shown, "", OK, render(value), frame)
+            return value
+        if supplied is not NOT_SUPPLIED:
+            if record:
+                TRACER.add(shown, "", INERT, "missing on Turso: made inert", frame)
+            return supplied
+        if record:
+            TRACER.add(shown, "", MISSING, "AttributeError", frame)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
+
+    def set_(self: Any, value: Any) -> None:
+        vars(self)[name] = value
+
+    return property(get, set_)
 
 
 #: Adapters registered with `sqlite3.register_adapter` on Turso, applied by the drop-in (pyturso has none).

@@ -57,6 +57,7 @@ INTERNAL_CALLERS = (
     "aiosqlite",
     "sqlite3",
     "sqlalchemy.dialects",
+    "sqlalchemy.connectors",  # SQLAlchemy's async adapters: each driver's own (awaitable or not) calls
     "sqlalchemy.pool",
     "sqlalchemy.testing",
     # SQLAlchemy connects, commits and rolls back the dialect's own way; its statements are recorded at
@@ -358,6 +359,14 @@ def _module_in(name: str, packages: tuple[str, ...]) -> bool:
 def driver_caller(frame: FrameType | None) -> bool:
     """True when a failed attribute lookup comes from a driver or the drop-in itself (not recorded)."""
     return frame is None or _module_in(str(frame.f_globals.get("__name__", "")), DRIVER_CALLERS)
+
+
+def adapter_await(frame: FrameType | None, leaf: str) -> bool:
+    """True for a coroutine SQLAlchemy's async adapter awaited on its greenlet (`await_`), other than a
+    statement or a read of its rows: the set-up each adapter does its own way (aiosqlite's awaitable
+    cursor(), the SQLite dialect's REGEXP function), not a call of the code under test."""
+    return (frame is not None and str(frame.f_globals.get("__name__", "")).startswith("sqlalchemy.util")
+            and leaf not in SQL_FIRST and leaf not in ROW_READS)
 
 
 def internal_caller(frame: FrameType | None) -> bool:

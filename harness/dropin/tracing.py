@@ -19,13 +19,21 @@ from typing import Any
 from stc_harness.dropin.imports import forget, on_import
 from stc_harness.dropin.patches import Patches
 from stc_harness.dropin.stand_ins import (
+    NOT_SUPPLIED,
+    adapter_attribute,
     adapting,
     emulated_register_adapter,
     inert,
     missing_getattr,
     module_getattr,
 )
-from stc_harness.dropin.wrappers import async_wrapper, property_wrapper, sa_wrapper, sync_wrapper
+from stc_harness.dropin.wrappers import (
+    async_wrapper,
+    property_wrapper,
+    sa_isolation_wrapper,
+    sa_wrapper,
+    sync_wrapper,
+)
 
 #: Connection methods both sync and async modules have (sqlite3's and aiosqlite's names).
 _SHARED_METHODS = ("cursor", "execute", "executemany", "executescript", "commit", "rollback", "close",
@@ -67,6 +75,10 @@ INERT_FUNCTIONS = (
     "enable_callback_tracebacks",
     "enable_shared_cache",
 )
+#: What SQLAlchemy's aiosqlite dialect reads off its DBAPI adapter beyond the DB-API (SQLAlchemy 2.1:
+#: `has_stop`, whether the driver's connection has stop(), read when an engine is made). Traced on
+#: SQLAlchemy's own adapter and on pyturso's, which stands in for it on Turso and may lack them.
+SA_ADAPTER_NAMES = ("has_stop",)
 
 
 @dataclass
@@ -111,12 +123,18 @@ class Tracing:
         self.patches.rebind(replaced)
         on_import("aiosqlite", self._aiosqlite)
         on_import("sqlalchemy.engine.default", self._sqlalchemy)
+        if self.engine in ("sqlite", "both"):
+            on_import("sqlalchemy.dialects.sqlite.aiosqlite", self._sqlalchemy_aiosqlite_adapter)
+        if self.engine in ("turso", "both"):
+            on_import("turso.sqlalchemy.dialect", self._turso_aio_adapter)
         return self
 
     def uninstall(self) -> None:
         """Remove every wrapper (and stop waiting for modules not imported yet)."""
         forget("aiosqlite")
         forget("sqlalchemy.engine.default")
+        forget("sqlalchemy.dialects.sqlite.aiosqlite")
+        forget("turso.sqlalchemy.dialect")
         self.patches.undo()
 
     # --- SQLite side --------------------------------------------------------------------------------
@@ -239,6 +257,25 @@ class Tracing:
                 self.patches.set(module, "connect", new)
         self.patches.rebind({id(current): new})
 
+    def _sqlalchemy_aiosqlite_adapter(self) -> None:
+        from sqlalchemy.dialects.sqlite import aiosqlite
+
+        for name in SA_ADAPTER_NAMES:
+            self.patches.set(aiosqlite.AsyncAdapt_aiosqlite_dbapi, name,
+                             adapter_attribute(f"sqlalchemy.dbapi.{name}", name))
+
+    def _turso_aio_adapter(self) -> None:
+        import turso.aio
+        from turso.sqlalchemy import dialect
+
+        # what SQLAlchemy's own adapter would answer for turso.aio
+        answers = {"has_stop": hasattr(turso.aio.Connection, "stop")}
+        adapt = self.adapt and self.engine == "turso"
+        for name in SA_ADAPTER_NAMES:
+            supplied = answers.get(name, NOT_SUPPLIED) if adapt else NOT_SUPPLIED
+            self.patches.set(dialect.AsyncAdapt_turso_dbapi, name,
+                             adapter_attribute(f"sqlalchemy.dbapi.{name}", name, supplied))
+
     def _sqlalchemy(self) -> None:
         from sqlalchemy.engine import default
 
@@ -246,6 +283,10 @@ class Tracing:
             current = vars(default.DefaultDialect).get(name)
             if current is not None:
                 self.patches.set(default.DefaultDialect, name, sa_wrapper(current))
+        current = vars(default.DefaultDialect).get("_assert_and_set_isolation_level")
+        if current is not None:
+            self.patches.set(default.DefaultDialect, "_assert_and_set_isolation_level",
+                             sa_isolation_wrapper(current))
 
 
 # --- traced subclasses of the stdlib's C classes --------------------------------------------------------

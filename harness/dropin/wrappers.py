@@ -22,6 +22,7 @@ from stc_harness.dropin.trace import (
     SIDE_FILES,
     SQL_FIRST,
     TRACER,
+    adapter_await,
     internal_caller,
     render,
     render_exception,
@@ -168,7 +169,7 @@ def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         frame = sys._getframe(1)
         while frame is not None and frame.f_globals.get("__name__") == "aiosqlite.context":
             frame = frame.f_back  # `async with conn.execute(...)` awaits through aiosqlite's Result
-        record = TRACER.enabled and not internal_caller(frame)
+        record = TRACER.enabled and not internal_caller(frame) and not adapter_await(frame, leaf)
         if record:
             show_walls(self, frame)
         text = (
@@ -219,6 +220,39 @@ class _SADepth:
 
     def __exit__(self, *exc: object) -> None:
         _QUIET.depth -= 1
+
+
+def driver_autocommit(dbapi_conn: Any) -> str:
+    """Whether the driver's connection under SQLAlchemy's DBAPI connection (async adapters unwrapped to the
+    sync connection they drive) is left in autocommit or opens a transaction before a write."""
+    conn = getattr(dbapi_conn, "driver_connection", dbapi_conn)
+    for inner in ("_conn", "_connection"):  # turso.aio's and aiosqlite's connection drive a sync one
+        if type(conn).__module__.startswith(("turso.lib_aio", "aiosqlite")) and hasattr(conn, inner):
+            conn = getattr(conn, inner)
+    try:
+        level = conn.isolation_level
+    except Exception:  # noqa: BLE001 - a closed or foreign connection: say so, never fail the test
+        return "unknown"
+    autocommit = level is None or getattr(conn, "autocommit", None) is True
+    return "autocommit" if autocommit else "opens transactions"
+
+
+def sa_isolation_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLAlchemy setting a connection's isolation level: one `sqlalchemy.isolation_level` event saying
+    whether the driver's connection is then in autocommit (a dialect may ignore `AUTOCOMMIT`)."""
+
+    @functools.wraps(fn)
+    def traced(self: Any, dbapi_conn: Any, level: Any, *rest: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        try:
+            result = fn(self, dbapi_conn, level, *rest, **kwargs)
+        except BaseException as exc:
+            TRACER.add("sqlalchemy.isolation_level", render(level), RAISE, render_exception(exc), frame)
+            raise
+        TRACER.add("sqlalchemy.isolation_level", render(level), OK, driver_autocommit(dbapi_conn), frame)
+        return result
+
+    return traced
 
 
 def sa_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
