@@ -305,6 +305,23 @@ def dropin_huey(session: nox.Session) -> None:
         _dropin_pytest(session, "huey", "huey/tests")
 
 
+ORMAR = os.environ.get("ORMAR_VERSION", "0.26.0")
+#: What ormar's tests import beyond ormar (its dev group, as tested here).
+ORMAR_TEST_DEPS = ["pytest>=9.2,<10", "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22,<0.23", "fastapi>=0.125,<1",
+                   "httpx>=0.28,<1", "asgi-lifespan>=2.1,<3", "cryptography>=46,<52", "email-validator>=2.2,<3",
+                   "pydantic-extra-types>=2.10,<3", "faker>=30,<41", "nest-asyncio>=1.6,<2"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_ormar(session: nox.Session) -> None:
+    """ormar's own test suite (its sdist, pinned): an async ORM on SQLAlchemy's asyncio engine with
+    sqlite+aiosqlite, plain on SQLite, then --dropin=turso."""
+    src = _fresh_copy(session, "ormar", ORMAR)  # its tests write test.db where they run
+    session.install("-e", f"{ROOT}[clients]", f"ormar=={ORMAR}", *ORMAR_TEST_DEPS)
+    with session.chdir(src):
+        _dropin_pytest_timed(session, "ormar", {"ormar": ORMAR}, "tests")
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]

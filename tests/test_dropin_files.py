@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,28 @@ def test_a_projects_stray_side_files_are_not_linked_into_an_engines_folder(tmp_p
     (tmp_path / "runs").mkdir()
     linked = sorted(p.name for p in folders.workdir("sqlite").iterdir())
     assert linked == ["app.db", "notes.txt"]
+
+
+def test_a_database_already_in_the_project_is_copied_per_engine_not_shared(tmp_path: Path) -> None:
+    """A suite's test.db an earlier plain run left: linked, both engines' runs would write one file."""
+    project = tmp_path / "project"
+    project.mkdir()
+    conn = sqlite3.connect(project / "test.db")
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    (project / "notes.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "runs").mkdir()
+    folders = EngineFolders(project, root=tmp_path / "runs")
+    mine, theirs = folders.workdir("sqlite") / "test.db", folders.workdir("turso") / "test.db"
+    assert not mine.is_symlink()
+    assert not theirs.is_symlink()
+    assert (folders.workdir("sqlite") / "notes.txt").is_symlink()
+    conn = sqlite3.connect(mine)
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    conn.close()
+    for other in (theirs, project / "test.db"):
+        conn = sqlite3.connect(other)
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+        conn.close()

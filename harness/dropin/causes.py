@@ -117,12 +117,12 @@ class Evidence:
     @cached_property
     def error_kind(self) -> Any:
         """The kind of the error Turso raised: the taxonomy's, else its message with names taken out."""
-        return _kind(self.turso)
+        return error_kind(self.turso)
 
     @cached_property
     def sqlite_error_kind(self) -> Any:
         """The kind of the error SQLite raised, the same way (empty when SQLite raised none)."""
-        return _kind(self.sqlite)
+        return error_kind(self.sqlite)
 
 
 class Knowledge:
@@ -190,8 +190,8 @@ class Knowledge:
         best: tuple[float, tuple[int, ...], Evidence] | None = None
         # an error the taxonomy has no kind for is compared by its message with names taken out
         # (only a raised error has a kind: a value that reads like an error message is a value)
-        user_kind: Any = (_kind(d.turso) or None) if d.kind.startswith("error") else None
-        user_sqlite_kind = _kind(d.sqlite)
+        user_kind: Any = (error_kind(d.turso) or None) if d.kind.startswith("error") else None
+        user_sqlite_kind = error_kind(d.sqlite)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
         rewrites = text_rewrites(mine)
@@ -334,7 +334,7 @@ _OBJECT = re.compile(r"\b(?:table|view|index|trigger|column|function|module|coll
                      re.IGNORECASE)
 
 
-def _kind(outcome: str) -> Any:
+def error_kind(outcome: str) -> Any:
     """An outcome's kind of error: the taxonomy's, else its message with names taken out; "" for none."""
     if not outcome.startswith("raised "):
         return ""

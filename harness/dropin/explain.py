@@ -24,7 +24,15 @@ from stc_harness.dropin.align import (
     origin_of,
 )
 from stc_harness.dropin.blame import blame, failure_messages
-from stc_harness.dropin.causes import LIKELY, PROVEN, Explanation, Knowledge, message_words
+from stc_harness.dropin.causes import (
+    CONSTRAINT_KINDS,
+    LIKELY,
+    PROVEN,
+    Explanation,
+    Knowledge,
+    error_kind,
+    message_words,
+)
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
 from stc_harness.dropin.stopped import TEST_FILE
@@ -169,6 +177,8 @@ def _after_lost_write(divergences: list[Divergence], explanations: list[Explanat
     what goes wrong after it: a foreign key that no longer finds its parent row, a read short of rows."""
     if chosen is None or chosen.kind == "missing-name":
         return chosen
+    if chosen.kind.startswith("error") and error_kind(chosen.turso) not in CONSTRAINT_KINDS | {""}:
+        return chosen  # an error of its own (a parameter refused): no row lost earlier makes it
     at = divergences.index(chosen)
     for d, e in zip(divergences[:at], explanations[:at], strict=True):
         if (d.severity == MAJOR and d.kind != "missing-name" and e.confidence in (PROVEN, LIKELY)

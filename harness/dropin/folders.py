@@ -3,7 +3,8 @@
 A child runs its tests in a working folder of its own: a folder of symbolic links to every entry of the
 folder pytest started in, so a test reads the project's files as before, while a file it creates by a
 relative name (`sqlite3.connect("app.db")`) lands in its engine's folder, never under the other engine's
-run. A write through a link (into an existing file or a subfolder) still reaches the project: the parent
+run. A SQLite database already in the folder (one an earlier run left) is copied instead, one copy per
+engine. A write through a link (into an existing file or a subfolder) still reaches the project: the parent
 compares the project's files before and after the run and names those, since the two engines may have
 shared them.
 """
@@ -25,6 +26,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache_
 MAX_FILES = 20_000
 
 Snapshot = dict[str, tuple[int, int]]
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def snapshot(root: Path, skip: tuple[Path, ...]) -> Snapshot | None:
@@ -59,6 +62,17 @@ def changed(before: Snapshot | None, after: Snapshot | None) -> list[str] | None
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
+def is_database(path: Path) -> bool:
+    """A regular file that starts with SQLite's database header."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
 @dataclass
 class EngineFolders:
     """A temporary folder holding, per engine, a working folder (links to the project) and a basetemp."""
@@ -77,7 +91,13 @@ class EngineFolders:
                 # a database's side files belong to a connection of the project's own (a -wal an earlier
                 # run left): a database a test creates by that name beside them could not be opened
                 # ("unable to open database file", as huey's suite met on SQLite)
-                if entry.resolve() not in skipped and not entry.name.endswith(SIDE_FILES):
+                if entry.resolve() in skipped or entry.name.endswith(SIDE_FILES):
+                    continue
+                if is_database(entry):
+                    # each engine writes its own copy: linked, both engines' runs would write one file at
+                    # once (a suite's test.db an earlier plain run left)
+                    shutil.copyfile(entry, folder / entry.name)
+                else:
                     (folder / entry.name).symlink_to(entry)
         return folder
 
