@@ -12,6 +12,7 @@ from stc_harness.dropin.align import FILES_LEFT_KIND, MINOR, align
 from stc_harness.dropin.blame import blame
 from stc_harness.dropin.evidence import divergences_of
 from stc_harness.dropin.folders import EngineFolders
+from stc_harness.dropin.runner import absolute_paths
 from stc_harness.dropin.wrappers import left_beside
 
 TESTS = """\
@@ -115,3 +116,24 @@ def test_a_database_already_in_the_project_is_copied_per_engine_not_shared(tmp_p
         conn = sqlite3.connect(other)
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
         conn.close()
+
+
+def test_path_options_reach_a_child_absolute_from_where_the_user_started() -> None:
+    args = ["tests", "--ignore=tests/a.py", "--ignore", "b.py", "--junitxml=/abs/x.xml", "-k", "x"]
+    assert absolute_paths(args, Path("/p")) == [
+        "tests", "--ignore=/p/tests/a.py", "--ignore", "/p/b.py", "--junitxml=/abs/x.xml", "-k", "x"]
+
+
+def test_an_ignored_module_stays_ignored_in_each_engines_folder(pytester: pytest.Pytester,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child works in its engine's folder from the start: a relative --ignore must still name the file."""
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(test_ok="def test_ok():\n    assert True\n",
+                        test_broken="import no_such_module_here\n")
+    result = pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out", "--ignore=test_broken.py")
+    assert result.ret == 0, result.stdout.str()
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    assert [(r["nodeid"], r["category"]) for r in doc["dropin"]["tests"]] == [("test_ok.py::test_ok", "same")]

@@ -60,6 +60,8 @@ def said(row: dict[str, Any]) -> dict[str, str]:
 _CAUSE_REF = re.compile(r"^([a-z ]+: [^ (]+)")
 _CALL_HEAD = re.compile(r"^(.*?\)) at (?:\S*/)?(\S+)")
 _KIND_TAIL = re.compile(r"(\[[\w-]+\])$")
+#: What a cause says the run met behind a wall (a name made inert): graded too, so part of the substance.
+_BEHIND = re.compile(r"Behind that wall .*? at (\S+) (\[[\w-]+\]): ([a-z ]+: [^ (]+)")
 
 
 def substance(line: dict[str, str]) -> tuple[str, ...]:
@@ -70,7 +72,9 @@ def substance(line: dict[str, str]) -> tuple[str, ...]:
     cause, first = line.get("cause", ""), line.get("first", "")
     ref, head, kind = _CAUSE_REF.match(cause), _CALL_HEAD.match(first), _KIND_TAIL.search(first)
     where = f"{head.group(1)} at {head.group(2)}" if head else first  # the file's name: runs' folders differ
-    return (line.get("confidence", ""), ref.group(1) if ref else cause, where, kind.group(1) if kind else "")
+    behind = _BEHIND.search(cause)
+    return (line.get("confidence", ""), ref.group(1) if ref else cause, where, kind.group(1) if kind else "",
+            " ".join(behind.groups()) if behind else "")
 
 
 def sample(out: Path, reports: dict[str, dict[str, Any]], n: int, seed: int,

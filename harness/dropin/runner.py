@@ -141,6 +141,29 @@ def own_basetemp(args: list[str], engine: str, default: Path | None = None) -> l
     return out
 
 
+#: pytest options whose value is a path resolved from the working folder when pytest reads it: a child
+#: works in its engine's own folder, so it gets them made absolute from the folder the user started in.
+PATH_OPTIONS = ("--ignore", "--ignore-glob", "--confcutdir", "--rootdir", "--config-file", "--junitxml",
+                "--junit-xml", "--log-file", "--report-log", "--debug-file")
+
+
+def absolute_paths(args: list[str], base: Path) -> list[str]:
+    """`args` with the relative values of PATH_OPTIONS made absolute from `base`."""
+    out: list[str] = []
+    follow = False
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if follow:
+            out.append(str(base / arg))
+            follow = False
+        elif name in PATH_OPTIONS and eq:
+            out.append(f"{name}={base / value}")
+        else:
+            follow = arg in PATH_OPTIONS
+            out.append(arg)
+    return out
+
+
 def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout: float,
                raw: bool, child_engine: str | None = None, *, hypothesis: bool = True,
                folders: EngineFolders | None = None) -> list[str]:
@@ -149,6 +172,7 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
     basetemp = folders.basetemp(engine) if folders is not None else None
     kept = own_basetemp(kept, engine, basetemp) + same_examples(kept, hypothesis)
     if folders is not None:
+        kept = absolute_paths(kept, folders.project)
         kept.append(f"--dropin-workdir={folders.workdir(engine)}")
     # pytest's long tracebacks cost more than many a test on Turso, where most of a suite may fail; the
     # record keeps the failing line and the exception chain anyway.

@@ -127,18 +127,26 @@ def merge(
         elif row["category"] == TURSO_ONLY:
             key = _setup_error(row)
             earlier = setups.get(key) if key else None
-            if earlier is not None and not traces.turso.get(tid, {}).get("events"):
-                # a shared fixture's error re-raised from pytest's cache: nothing of this test ran on Turso
+            ev = evidence(traces, row["sqlite"].get("nodeid", row["nodeid"]), tid, row["turso"], knowledge)
+            if earlier is not None and _nothing_of_its_own(ev, traces.turso.get(tid, {}).get("events")):
+                # a shared fixture's error re-raised from pytest's cache: the test did not run on Turso
                 # (SQLite ran it on); what broke the fixture where it ran is what breaks this test
                 row["evidence"] = {**earlier["evidence"], "shared_setup": earlier["nodeid"]}
                 row["confidence"] = earlier["confidence"]
                 continue
-            ev = evidence(traces, row["sqlite"].get("nodeid", row["nodeid"]), tid, row["turso"], knowledge)
             row["evidence"] = ev.as_dict()
             row["confidence"] = _confidence(ev)
             if key:
                 setups.setdefault(key, row)
     return rows
+
+
+def _nothing_of_its_own(ev: TestEvidence, events: list[Any] | None) -> bool:
+    """A test whose Turso trace explains nothing of its set-up failure: no call at all (the fixture's
+    cached error), or only a wall with nothing found behind it (its teardown's calls, say)."""
+    if not events or ev.cause is None:
+        return True
+    return ev.divergences[ev.cause].made_inert and ev.then is None and not ev.same_wall
 
 
 def _setup_error(row: dict[str, Any]) -> tuple[str, ...]:
