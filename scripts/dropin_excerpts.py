@@ -22,6 +22,8 @@ SUITES = (
     ("sqlitedict", "sqlitedict 2.1.0, its sdist's suite (never tuned on before its blind grading)"),
     ("diskcache", "diskcache 5.6.3, its sdist's suite (never tuned on before its blind grading)"),
     ("huey", "huey 3.5.4, its sdist's suite (Redis tests skip; never tuned on before its blind grading)"),
+    ("ormar", "ormar 0.26.0, its sdist's suite: SQLAlchemy's asyncio engine on aiosqlite "
+              "(never tuned on before its blind grading)"),
     ("pony", "Pony 0.7.20's unittest suite, through the command form"),
     ("shop", "our shop app (`tests/dropin_apps/shop`), pytest"),
     ("shop-runtests", "the same app's own `runtests.py` (unittest), command form"),

@@ -314,6 +314,28 @@ def test_an_error_the_taxonomy_has_no_kind_for_matches_by_its_message_with_names
     assert knowledge.explain(locked).confidence == UNKNOWN  # another message: no match
 
 
+def test_a_table_only_turso_cannot_see_is_proven_only_by_a_check_about_the_same_statement() -> None:
+    """A check whose `pragma_collation_list` is missing on Turso says nothing of an application's own table
+    that Turso's connection cannot see (dataset's streamed query on another in-memory connection)."""
+    def missing(sql: str, table: str) -> Any:
+        error = f"DatabaseError: Parse error: no such table: {table}"
+        (d,) = align([ev("Cursor.execute", sql, outcome="<Cursor>")],
+                     [ev("Cursor.execute", sql, "raise", error)])
+        return d
+
+    pragma = missing("'SELECT count(*) >= 3 FROM pragma_collation_list'", "pragma_collation_list")
+    trigger = missing("'INSERT INTO v VALUES (1)'", "v")
+    knowledge = Knowledge(Registry({}), evidence=[
+        Evidence("pragmas.pragma[collation_list]", "", Signature.of(pragma), "execute", pragma.sqlite,
+                 pragma.turso),
+        Evidence("compat.row[statements-create_trigger_instead_of]", "", Signature.of(trigger), "execute",
+                 trigger.sqlite, trigger.turso)])
+    user = missing("'SELECT weather.id FROM weather WHERE weather.place = ?'", "weather")
+    assert knowledge.explain(user).confidence == UNKNOWN
+    same_function = missing("'SELECT count(*) > 0 FROM pragma_collation_list'", "pragma_collation_list")
+    assert knowledge.explain(same_function).check == "pragmas.pragma[collation_list]"
+
+
 def test_a_call_only_turso_made_is_blamed_on_the_value_that_sent_it_there() -> None:
     """`exists()` read a lower-cased table name, so the code created the table again: Turso refused it."""
     listing = ev("Cursor.fetchall", "of 'select name from sqlite_master'", outcome="[('Species',)]")

@@ -42,6 +42,8 @@ TARGET = "turso"
 #: Error kinds too broad to tie two statements' errors together by themselves.
 BROAD_KINDS = frozenset({ErrorKind.SYNTAX, ErrorKind.UNSUPPORTED, ErrorKind.DRIVER_OPERATION_FAILED,
                          ErrorKind.MISUSE})
+#: Errors naming an object the statement refers to that the connection does not have.
+MISSING_OBJECT_KINDS = frozenset({ErrorKind.NO_SUCH_TABLE, ErrorKind.NO_SUCH_COLUMN})
 #: Constraint violations: which class one raises depends on the statement (OR FAIL, a trigger's RAISE).
 CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIOLATION,
                               ErrorKind.CHECK_VIOLATION, ErrorKind.FOREIGN_KEY_VIOLATION,
@@ -207,11 +209,15 @@ class Knowledge:
             score = _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 # the same error on Turso, and the same (or no) error on SQLite
-                same_kind = ev.error_kind == user_kind and ev.sqlite_error_kind == user_sqlite_kind
+                same_kind = (ev.error_kind == user_kind and ev.sqlite_error_kind == user_sqlite_kind
+                             and built_in_missing(ev.turso) == built_in_missing(d.turso))
                 # a kind as broad as "syntax error" or "unsupported" is about the statement's own text:
                 # it must share the statement's shape, or (not for syntax) the message without names
                 same_message = user_kind != ErrorKind.SYNTAX and user_template == error_template(ev.turso)
-                matched = same_kind and (score > 0 or (sig.classes == ev.signature.classes
+                # a table or column only Turso's connection cannot see follows from an earlier difference
+                # (a CREATE refused, another database): only the statement it is about can tell which
+                unseen = user_kind in MISSING_OBJECT_KINDS and user_sqlite_kind != user_kind
+                matched = same_kind and (score > 0 or (sig.classes == ev.signature.classes and not unseen
                                                        and (user_kind not in BROAD_KINDS or same_message)))
                 # the same error raised as another class, as a check sees another engine error raised:
                 # the class mapping is Turso's rule (a constraint's class depends on the statement: not so)
@@ -332,6 +338,17 @@ def text_rewrites(changed: frozenset[tuple[str, str]]) -> frozenset[str]:
 _QUOTED_ANY = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]")
 _OBJECT = re.compile(r"\b(?:table|view|index|trigger|column|function|module|collation)\s+(?:\?|[\w.$]+)",
                      re.IGNORECASE)
+
+
+#: A missing table that is the engine's own: a table-valued PRAGMA function, a schema table, json_each...
+_BUILT_IN_MISSING = re.compile(r"no such (?:table|view): (?:\w+\.)?(?:pragma_|sqlite_|json_|jsonb_|"
+                               r"generate_series|dbstat|fts\d)", re.IGNORECASE)
+
+
+def built_in_missing(outcome: str) -> bool:
+    """An error naming a missing table the engine itself provides (not one the code created): Turso lacking
+    `pragma_collation_list` says nothing about an application's own table that a connection cannot see."""
+    return bool(_BUILT_IN_MISSING.search(outcome))
 
 
 def error_kind(outcome: str) -> Any:
