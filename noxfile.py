@@ -308,8 +308,9 @@ def dropin_huey(session: nox.Session) -> None:
 ORMAR = os.environ.get("ORMAR_VERSION", "0.26.0")
 #: What ormar's tests import beyond ormar (its dev group, as tested here).
 ORMAR_TEST_DEPS = ["pytest>=9.2,<10", "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22,<0.23", "fastapi>=0.125,<1",
-                   "httpx>=0.28,<1", "asgi-lifespan>=2.1,<3", "cryptography>=46,<52", "email-validator>=2.2,<3",
-                   "pydantic-extra-types>=2.10,<3", "faker>=30,<41", "nest-asyncio>=1.6,<2"]
+                   "httpx>=0.28,<1", "asgi-lifespan>=2.1,<3", "cryptography>=46,<52",
+                   "email-validator>=2.2,<3", "pydantic-extra-types>=2.10,<3", "faker>=30,<41",
+                   "nest-asyncio>=1.6,<2"]
 
 
 @nox.session(python=PYTHONS[-1])
