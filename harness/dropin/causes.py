@@ -117,6 +117,11 @@ class Evidence:
         return stored_kinds(self.changed)
 
     @cached_property
+    def built_in_missing(self) -> bool:
+        """Whether Turso's error names a missing table the engine itself provides (see built_in_missing)."""
+        return built_in_missing(self.turso)
+
+    @cached_property
     def error_kind(self) -> Any:
         """The kind of the error Turso raised: the taxonomy's, else its message with names taken out."""
         return error_kind(self.turso)
@@ -194,6 +199,7 @@ class Knowledge:
         # (only a raised error has a kind: a value that reads like an error message is a value)
         user_kind: Any = (error_kind(d.turso) or None) if d.kind.startswith("error") else None
         user_sqlite_kind = error_kind(d.sqlite)
+        user_built_in = built_in_missing(d.turso)
         mine = changed_values(d.sqlite, d.turso)
         stored = stored_kinds(mine)
         rewrites = text_rewrites(mine)
@@ -210,7 +216,7 @@ class Knowledge:
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 # the same error on Turso, and the same (or no) error on SQLite
                 same_kind = (ev.error_kind == user_kind and ev.sqlite_error_kind == user_sqlite_kind
-                             and built_in_missing(ev.turso) == built_in_missing(d.turso))
+                             and ev.built_in_missing == user_built_in)
                 # a kind as broad as "syntax error" or "unsupported" is about the statement's own text:
                 # it must share the statement's shape, or (not for syntax) the message without names
                 same_message = user_kind != ErrorKind.SYNTAX and user_template == error_template(ev.turso)
