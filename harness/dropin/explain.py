@@ -35,7 +35,7 @@ from stc_harness.dropin.causes import (
 )
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
-from stc_harness.dropin.stopped import TEST_FILE
+from stc_harness.dropin.stopped import TEST_FILE, handled_in_test
 from stc_harness.dropin.trace import IMPORT_PREFIX, INERT, read_traces
 from stc_harness.outcomes import LOST_OR_EXTRA_WRITES
 
@@ -156,6 +156,9 @@ def evidence(
     contexts = {_ident(d): context_of(t["events"], d.position) for d in own}
     explanations = [knowledge.explain(d, words, contexts.get(_ident(d), frozenset())) for d in divergences]
     chosen = _after_lost_write(divergences, explanations, blame(divergences, failure), knowledge)
+    if chosen is not None:
+        at = divergences.index(chosen)
+        explanations[at] = _uncaught_class(chosen, explanations[at], failure, knowledge)
     # side files beside a database are listed only where they break the test (most tests never look)
     kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen]
     divergences, explanations = [divergences[i] for i in kept], [explanations[i] for i in kept]
@@ -174,6 +177,25 @@ def evidence(
 #: Errors a write lost earlier causes: a constraint missing its row. (A lock its transaction still holds may
 #: as well come from a busy timeout of 0 ms: ormar's concurrent creates fail on either, so not counted.)
 AFTER_LOST_WRITE = CONSTRAINT_KINDS | {""}
+
+
+def _uncaught_class(d: Divergence, found: Explanation, failure: dict[str, Any],
+                    knowledge: Knowledge) -> Explanation:
+    """An error only Turso raised, inside a `try` of the test that catches `OperationalError`, which the
+    error's class is not: the test tolerates this error (a newer SQLite raises it too), so what breaks it
+    is the class Turso raises it as."""
+    if d.kind != "error-appears" or not d.turso.startswith("raised "):
+        return found
+    raised = d.turso.removeprefix("raised ").split(":", 1)[0].rsplit(".", 1)[-1]
+    handled = handled_in_test(failure)
+    if "OperationalError" not in handled or raised in handled or raised == "OperationalError":
+        return found
+    as_sqlite = replace(d, kind="error-class", sqlite="raised OperationalError:" + d.turso.split(":", 1)[1])
+    mapped = knowledge.explain(as_sqlite)
+    if mapped.confidence not in (PROVEN, LIKELY):
+        return found
+    return replace(mapped, why=f"the test catches OperationalError around this call; Turso raised {raised}, "
+                               f"which that handler does not catch. {mapped.why}")
 
 
 def _after_lost_write(divergences: list[Divergence], explanations: list[Explanation],

@@ -88,6 +88,38 @@ def _statement_end(file: str, line: int) -> int | None:
     return _outline(file)[0].get(line)
 
 
+def handled_in_test(failure: dict[str, Any]) -> frozenset[str]:
+    """The exception classes (last name: `OperationalError`) that `except` clauses of the test's own file
+    catch around the line of it the failure passed through (its outermost frame in a test file)."""
+    frames = _frames(str(failure.get("longrepr") or ""))
+    frame = next(((f, n) for f, n in frames if TEST_FILE.search(f)), None)
+    if frame is None:
+        return frozenset()
+    file, line = frame
+    return frozenset(name for first, last, names in _handlers(file) if first <= line <= last
+                     for name in names)
+
+
+@functools.lru_cache(maxsize=64)
+def _handlers(file: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """Of a Python file: the lines of every `try` body and the classes its handlers name."""
+    try:
+        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and node.body:
+            names: list[str] = []
+            for handler in node.handlers:
+                kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+                names += [k.attr if isinstance(k, ast.Attribute) else k.id for k in kinds
+                          if isinstance(k, ast.Attribute | ast.Name)]
+            last = node.body[-1].end_lineno or node.body[-1].lineno
+            found.append((node.body[0].lineno, last, tuple(names)))
+    return tuple(found)
+
+
 class TeardownLines:
     """Membership test: is `path:line` inside a tear-down (a tear-down method, or a yield fixture after its
     yield) of a file the traceback names, or of one beside them (a conftest.py) under the same root."""
