@@ -50,6 +50,19 @@ def test_autocommit_write_is_seen():
     engine.dispose()
 """
 
+URI_ENGINE = """\
+import os
+
+from sqlalchemy import create_engine, text
+
+
+def test_uri_engine():
+    engine = create_engine("sqlite:///file:" + os.path.abspath("app.db") + "?uri=true")
+    with engine.connect() as conn:
+        assert conn.execute(text("select 1")).scalar() == 1
+    engine.dispose()
+"""
+
 SHARED_FIXTURE = """\
 import pytest
 import sqlite3
@@ -150,6 +163,17 @@ def test_an_ignored_autocommit_is_the_cause_and_a_path_made_at_import_is_the_tes
     assert (blamed["sqlite"], blamed["turso"]) == ("→ autocommit", "→ opens transactions")
     assert blamed["explanation"]["entry"] == "client_sqlalchemy.autocommit-ignored"
     assert not (pytester.path / "app.db").exists()  # each engine's run made its own, in its own folder
+
+
+def test_a_connection_the_dialect_opens_is_traced(pytester: pytest.Pytester,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLAlchemy's pool opens the DBAPI connection, not the test: its connect() is traced all the same."""
+    (row,) = _dropin(pytester, monkeypatch, URI_ENGINE)
+    assert row["category"] == "turso-only"
+    blamed = _blamed(row)
+    assert (blamed["call"], blamed["kind"]) == ("sqlalchemy.connect", "error-appears")
+    assert blamed["args"].startswith("'file:")
+    assert blamed["explanation"]["entry"] == "driver_connect.file-name-with-query-refused"
 
 
 def test_a_shared_fixtures_cached_error_takes_the_cause_found_where_it_ran(

@@ -74,7 +74,7 @@ class Divergence:
 
 
 #: Events of SQLAlchemy making an engine or setting up a connection (not of the code under test).
-SA_SET_UP = ("sqlalchemy.dbapi.", "sqlalchemy.isolation_level")
+SA_SET_UP = ("sqlalchemy.dbapi.", "sqlalchemy.isolation_level", "sqlalchemy.connect")
 
 
 def outcome_text(event: list[str] | None) -> str:

@@ -236,7 +236,7 @@ class Knowledge:
                    len(stored & ev.stored), -ev.unshared_context(context),
                    sum(1 for s in names if s in check_id), rewritten,
                    sum(1 for s in subjects if s in check_id), len(words & _words(check_text)),
-                   len(ev.context & context))
+                   len(ev.context & context), len(sig.features & ev.signature.features))
             if best is None or (score, tie) > (best[0], best[1]):
                 best = (score, tie, ev)
         if best is not None:

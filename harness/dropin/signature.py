@@ -20,6 +20,16 @@ _GROUPS = {**dict.fromkeys(SQL_FIRST, "execute"), **dict.fromkeys(ROW_READS, "fe
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
 
 
+def connect_target(args: str) -> set[str]:
+    """What a connect() opens, as a feature: a `file:` URI, a memory database, an empty name."""
+    first = args.split(",", 1)[0].strip().strip("'\"")
+    if first.startswith("file:"):
+        return {"connect:uri"}
+    if first == ":memory:":
+        return {"connect:memory"}
+    return {"connect:empty"} if not first else set()
+
+
 def call_group(call: str) -> str:
     """The kind of call: `execute`, `fetch`, or the method/function name (`create_function`, `rowcount`)."""
     leaf = call.rsplit(".", 1)[-1].split("(")[0]
@@ -64,6 +74,8 @@ class Signature:
         features = set(sql_features(sql)) if sql else set()
         if group == "execute":
             features |= param_types(d.args)
+        if group == "connect":
+            features |= connect_target(d.args)
         statement = statement_kind(sql) if sql else ""
         # table_xinfo is table_info with hidden columns added, index_xinfo index_info with more columns:
         # the same rows, the same first columns, so the same differences

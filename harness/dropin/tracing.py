@@ -30,6 +30,7 @@ from stc_harness.dropin.stand_ins import (
 from stc_harness.dropin.wrappers import (
     async_wrapper,
     property_wrapper,
+    sa_connect_wrapper,
     sa_isolation_wrapper,
     sa_wrapper,
     sync_wrapper,
@@ -283,6 +284,9 @@ class Tracing:
             current = vars(default.DefaultDialect).get(name)
             if current is not None:
                 self.patches.set(default.DefaultDialect, name, sa_wrapper(current))
+        current = vars(default.DefaultDialect).get("connect")
+        if current is not None:
+            self.patches.set(default.DefaultDialect, "connect", sa_connect_wrapper(current))
         current = vars(default.DefaultDialect).get("_assert_and_set_isolation_level")
         if current is not None:
             self.patches.set(default.DefaultDialect, "_assert_and_set_isolation_level",

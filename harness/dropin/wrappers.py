@@ -237,6 +237,26 @@ def driver_autocommit(dbapi_conn: Any) -> str:
     return "autocommit" if autocommit else "opens transactions"
 
 
+def sa_connect_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLAlchemy opening a DBAPI connection for its pool (`DefaultDialect.connect`): one
+    `sqlalchemy.connect` event with the database it opens (what else each dialect passes is its own)."""
+
+    @functools.wraps(fn)
+    def traced(self: Any, *cargs: Any, **cparams: Any) -> Any:
+        frame = sys._getframe(1)
+        database = cargs[0] if cargs else cparams.get("database", "")
+        text = render(os.fspath(database) if isinstance(database, os.PathLike) else database)
+        try:
+            result = fn(self, *cargs, **cparams)
+        except BaseException as exc:
+            TRACER.add("sqlalchemy.connect", text, RAISE, render_exception(exc), frame)
+            raise
+        TRACER.add("sqlalchemy.connect", text, OK, "connected", frame)
+        return result
+
+    return traced
+
+
 def sa_isolation_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
     """SQLAlchemy setting a connection's isolation level: one `sqlalchemy.isolation_level` event saying
     whether the driver's connection is then in autocommit (a dialect may ignore `AUTOCOMMIT`)."""
