@@ -8,7 +8,7 @@ import ast
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 #: A test module by its name (`test_x.py`, `x_test.py`, Django's `tests.py`).
 TEST_FILE = re.compile(r"(?:^|/)(?:test_[^/]*|[^/]*_test|tests?)\.py$")
@@ -50,17 +50,31 @@ def stopped_at(failure: dict[str, Any]) -> tuple[str, int, int] | None:
     return path, line, end
 
 
+class Outline(NamedTuple):
+    """What the drop-in reads of a Python file: where its statements end, its tear-downs, its `try`s."""
+
+    #: First line -> last line of every statement.
+    spans: dict[int, int]
+    #: The first and last line of every tear-down (a tear-down method; a yield fixture after its yield).
+    teardowns: tuple[tuple[int, int], ...]
+    #: The first and last line of every `try` body, and the exception classes its handlers name.
+    handlers: tuple[tuple[int, int, tuple[str, ...]], ...]
+
+
 @functools.lru_cache(maxsize=64)
-def _outline(file: str) -> tuple[dict[int, int], tuple[tuple[int, int], ...]]:
-    """Of a Python file, read once: first line -> last line of every statement, and the first and last
-    line of every tear-down (a tear-down method; a yield fixture after its yield); empty if unreadable."""
+def _outline(file: str) -> Outline:
+    """Of a Python file, read once: its statements, tear-downs and `try`s; empty if unreadable."""
     try:
         tree = ast.parse(Path(file).read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
-        return {}, ()
+        return Outline({}, (), ())
     spans: dict[int, int] = {}
     teardowns: list[tuple[int, int]] = []
+    handlers: list[tuple[int, int, tuple[str, ...]]] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and node.body:
+            last = node.body[-1].end_lineno or node.body[-1].lineno
+            handlers.append((node.body[0].lineno, last, _caught(node)))
         if isinstance(node, ast.stmt) and node.end_lineno is not None:
             spans[node.lineno] = min(spans.get(node.lineno, node.end_lineno), node.end_lineno)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in _TEARDOWNS:
@@ -70,7 +84,18 @@ def _outline(file: str) -> tuple[dict[int, int], tuple[tuple[int, int], ...]]:
                 yielded = [y.end_lineno or y.lineno for y in ast.walk(node) if isinstance(y, ast.Yield)]
                 if yielded:
                     teardowns.append((min(yielded) + 1, node.end_lineno))
-    return spans, tuple(teardowns)
+    return Outline(spans, tuple(teardowns), tuple(handlers))
+
+
+def _caught(node: ast.Try) -> tuple[str, ...]:
+    """The exception classes a `try`'s handlers name (last name: `sqlite3.OperationalError` ->
+    `OperationalError`)."""
+    names: list[str] = []
+    for handler in node.handlers:
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        names += [k.attr if isinstance(k, ast.Attribute) else k.id for k in kinds
+                  if isinstance(k, ast.Attribute | ast.Name)]
+    return tuple(names)
 
 
 def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -85,7 +110,7 @@ def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 def _statement_end(file: str, line: int) -> int | None:
     """The last line of the statement that starts on `line` of `file` (a multi-line `assert (`)."""
-    return _outline(file)[0].get(line)
+    return _outline(file).spans.get(line)
 
 
 def handled_in_test(failure: dict[str, Any]) -> frozenset[str]:
@@ -96,28 +121,8 @@ def handled_in_test(failure: dict[str, Any]) -> frozenset[str]:
     if frame is None:
         return frozenset()
     file, line = frame
-    return frozenset(name for first, last, names in _handlers(file) if first <= line <= last
+    return frozenset(name for first, last, names in _outline(file).handlers if first <= line <= last
                      for name in names)
-
-
-@functools.lru_cache(maxsize=64)
-def _handlers(file: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
-    """Of a Python file: the lines of every `try` body and the classes its handlers name."""
-    try:
-        tree = ast.parse(Path(file).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return ()
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and node.body:
-            names: list[str] = []
-            for handler in node.handlers:
-                kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-                names += [k.attr if isinstance(k, ast.Attribute) else k.id for k in kinds
-                          if isinstance(k, ast.Attribute | ast.Name)]
-            last = node.body[-1].end_lineno or node.body[-1].lineno
-            found.append((node.body[0].lineno, last, tuple(names)))
-    return tuple(found)
 
 
 class TeardownLines:
@@ -136,4 +141,4 @@ class TeardownLines:
         file = next((f for f in self._files if f == path or f.endswith("/" + path)), None)
         if file is None:
             file = next((r + path for r in self._roots if Path(r + path).is_file()), None)
-        return file is not None and any(a <= int(number) <= b for a, b in _outline(file)[1])
+        return file is not None and any(a <= int(number) <= b for a, b in _outline(file).teardowns)
