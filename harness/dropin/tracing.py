@@ -76,6 +76,15 @@ INERT_FUNCTIONS = (
     "enable_callback_tracebacks",
     "enable_shared_cache",
 )
+#: Where every SQLAlchemy dialect executes a statement, opens a DBAPI connection and sets its isolation
+#: level (`DefaultDialect`'s methods), and the wrapper that records each.
+SA_DIALECT_METHODS: tuple[tuple[str, Callable[[Callable[..., Any]], Callable[..., Any]]], ...] = (
+    ("do_execute", sa_wrapper),
+    ("do_executemany", sa_wrapper),
+    ("do_execute_no_params", sa_wrapper),
+    ("connect", sa_connect_wrapper),
+    ("_assert_and_set_isolation_level", sa_isolation_wrapper),
+)
 #: What SQLAlchemy's aiosqlite dialect reads off its DBAPI adapter beyond the DB-API (SQLAlchemy 2.1:
 #: `has_stop`, whether the driver's connection has stop(), read when an engine is made). Traced on
 #: SQLAlchemy's own adapter and on pyturso's, which stands in for it on Turso and may lack them.
@@ -280,17 +289,10 @@ class Tracing:
     def _sqlalchemy(self) -> None:
         from sqlalchemy.engine import default
 
-        for name in ("do_execute", "do_executemany", "do_execute_no_params"):
+        for name, wrap in SA_DIALECT_METHODS:
             current = vars(default.DefaultDialect).get(name)
             if current is not None:
-                self.patches.set(default.DefaultDialect, name, sa_wrapper(current))
-        current = vars(default.DefaultDialect).get("connect")
-        if current is not None:
-            self.patches.set(default.DefaultDialect, "connect", sa_connect_wrapper(current))
-        current = vars(default.DefaultDialect).get("_assert_and_set_isolation_level")
-        if current is not None:
-            self.patches.set(default.DefaultDialect, "_assert_and_set_isolation_level",
-                             sa_isolation_wrapper(current))
+                self.patches.set(default.DefaultDialect, name, wrap(current))
 
 
 # --- traced subclasses of the stdlib's C classes --------------------------------------------------------

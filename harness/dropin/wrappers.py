@@ -136,8 +136,6 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
     return traced
 
 
-
-
 def _remember_file(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Remember on a connection the database file it opened (not a memory database or a URI)."""
     database = args[0] if args else kwargs.get("database")
