@@ -54,12 +54,17 @@ def dedent(text: str) -> str:
 XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_ADDOPTS")
 
 
+def clear_xdist_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep this xdist worker's variables (and PYTEST_ADDOPTS) out of the pytest runs a test starts."""
+    for name in XDIST_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester folder with the plugin's ini settings and the fake backend importable."""
     pytester.makeini(INI)
-    for name in XDIST_ENV:
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     path = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
     monkeypatch.setenv("PYTHONPATH", path)
     pytester.syspathinsert(TESTS)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import clear_xdist_env
 from stc_harness.differences import Entry, Registry
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError
@@ -88,9 +89,7 @@ def test_after_the_abort(db):
 @pytest.fixture
 def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project that knows nothing of the harness: its own conftest and tests, no harness imports."""
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
                      "asyncio_default_fixture_loop_scope = function\n")
     pytester.makeconftest(CONFTEST)

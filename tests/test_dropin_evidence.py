@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conftest import clear_xdist_env
 from stc_harness.differences import Entry, Registry, builtin_folder, load_registry
 from stc_harness.dropin.align import align
 from stc_harness.dropin.blame import blame
@@ -408,9 +409,7 @@ def test_skipped_on_turso_only():
 
 
 def _dropin_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
                      "asyncio_default_fixture_loop_scope = function\n")
     pytester.makeconftest("import sqlite3, pytest\n\n@pytest.fixture\ndef db():\n"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import clear_xdist_env
 from stc_harness.dropin.align import FILES_LEFT_KIND, MINOR, align
 from stc_harness.dropin.blame import blame
 from stc_harness.dropin.evidence import divergences_of
@@ -61,9 +62,7 @@ def test_files_left_are_a_minor_divergence_and_evidence_only_where_observed() ->
 
 def test_a_suite_that_removes_its_database_folder_is_explained(pytester: pytest.Pytester,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     pytester.makepyfile(test_files=TESTS)
     result = pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
@@ -127,9 +126,7 @@ def test_path_options_reach_a_child_absolute_from_where_the_user_started() -> No
 def test_an_ignored_module_stays_ignored_in_each_engines_folder(pytester: pytest.Pytester,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """A child works in its engine's folder from the start: a relative --ignore must still name the file."""
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     pytester.makepyfile(test_ok="def test_ok():\n    assert True\n",
                         test_broken="import no_such_module_here\n")

@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 
+from conftest import clear_xdist_env
 from stc_harness.dropin.route_libsql import LibsqlRouting, relabel
 
 libsql = pytest.importorskip("libsql")
@@ -63,9 +64,7 @@ def test_aiosqlite_reaches_the_routed_module(tmp_path):
 @pytest.fixture
 def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project that knows nothing of the harness: its own conftest and tests, no harness imports."""
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=TESTS)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import clear_xdist_env
+
 #: A token as a user keeps one: in an environment variable whose name says TOKEN.
 TOKEN = "tok-3f9a7c2e51d84b06"
 #: A file name that is not UTF-8, as `os.fsdecode` gives it (a lone surrogate), and a NUL from quoted SQL.
@@ -48,9 +50,7 @@ def test_odd_bytes_in_message():
 @pytest.fixture
 def user_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project that knows nothing of the harness, with a token in its environment."""
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     monkeypatch.setenv("MY_SERVICE_TOKEN", TOKEN)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:hypothesispytest\n"
                      "asyncio_default_fixture_loop_scope = function\n")

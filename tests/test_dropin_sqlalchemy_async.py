@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conftest import clear_xdist_env
 from stc_harness.dropin.align import align
 from stc_harness.dropin.stand_ins import adapter_attribute
 from stc_harness.dropin.trace import TRACER
@@ -91,9 +92,7 @@ def test_two(data):
 
 def _dropin(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, source: str,
             *args: str) -> list[dict[str, Any]]:
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
-        monkeypatch.delenv(name, raising=False)
+    clear_xdist_env(monkeypatch)
     pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
     pytester.makepyfile(test_suite=source)
     result = pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out", *args)
