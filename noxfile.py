@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import nox
@@ -178,7 +179,9 @@ def matrix_report(session: nox.Session) -> None:
 DROPIN_OUT = ROOT / "reports" / "dropin"
 SQLITE_UTILS = os.environ.get("SQLITE_UTILS_VERSION", "4.2.1")
 #: sqlite-utils' own test needs (its `dev` dependency group, less linters and type checkers).
-SQLITE_UTILS_TEST_DEPS = ["pytest>=9.2,<10", "hypothesis>=6.168,<7", "cogapp>=3.4,<4", "click>=8.3.1,<9"]
+#: The pytest the proof suites run under (as tested here).
+PYTEST = ["pytest>=9.2,<10"]
+SQLITE_UTILS_TEST_DEPS = [*PYTEST, "hypothesis>=6.168,<7", "cogapp>=3.4,<4", "click>=8.3.1,<9"]
 
 
 def _sdist(session: nox.Session, name: str, version: str) -> Path:
@@ -236,13 +239,23 @@ def _dropin_pytest_timed(session: nox.Session, report: str, versions: dict[str, 
     session.log(f"drop-in overhead: {timing}")
 
 
+def _sdist_suite(session: nox.Session, name: str, version: str, deps: Sequence[str], *args: str,
+                 fresh: bool = False, timed: bool = False) -> None:
+    """`name==version`'s own tests (ARGS, from its sdist: a fresh copy for suites that write into their
+    tree) through --dropin=turso into reports/dropin/NAME; after a plain SQLite run when `timed`."""
+    src = (_fresh_copy if fresh else _sdist)(session, name, version)
+    session.install("-e", f"{ROOT}[clients]", f"{name}=={version}", *deps)
+    with session.chdir(src):
+        if timed:
+            _dropin_pytest_timed(session, name, {name.replace("-", "_"): version}, *args)
+        else:
+            _dropin_pytest(session, name, *args)
+
+
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlite_utils(session: nox.Session) -> None:
     """sqlite-utils' own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
-    src = _sdist(session, "sqlite-utils", SQLITE_UTILS)
-    session.install("-e", f"{ROOT}[clients]", f"sqlite-utils=={SQLITE_UTILS}", *SQLITE_UTILS_TEST_DEPS)
-    with session.chdir(src):
-        _dropin_pytest_timed(session, "sqlite-utils", {"sqlite_utils": SQLITE_UTILS}, "tests")
+    _sdist_suite(session, "sqlite-utils", SQLITE_UTILS, SQLITE_UTILS_TEST_DEPS, "tests", timed=True)
 
 
 @nox.session(python=PYTHONS[-1])
@@ -262,10 +275,7 @@ ALEMBIC = os.environ.get("ALEMBIC_VERSION", "1.20.1")
 @nox.session(python=PYTHONS[-1])
 def dropin_alembic(session: nox.Session) -> None:
     """Alembic's own test suite (its sdist, pinned), unchanged: plain on SQLite, then --dropin=turso."""
-    src = _sdist(session, "alembic", ALEMBIC)
-    session.install("-e", f"{ROOT}[clients]", f"alembic=={ALEMBIC}", "pytest>=9.2,<10")
-    with session.chdir(src):
-        _dropin_pytest_timed(session, "alembic", {"alembic": ALEMBIC}, "tests")
+    _sdist_suite(session, "alembic", ALEMBIC, PYTEST, "tests", timed=True)
 
 
 SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
@@ -274,10 +284,8 @@ SQLITEDICT = os.environ.get("SQLITEDICT_VERSION", "2.1.0")
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlitedict(session: nox.Session) -> None:
     """sqlitedict's own test suite (its sdist, pinned), unchanged, through --dropin=turso."""
-    src = _fresh_copy(session, "sqlitedict", SQLITEDICT)  # its tests write databases into tests/db-*
-    session.install("-e", f"{ROOT}[clients]", f"sqlitedict=={SQLITEDICT}", "pytest>=9.2,<10")
-    with session.chdir(src):
-        _dropin_pytest(session, "sqlitedict", "tests")
+    # its tests write databases into tests/db-*
+    _sdist_suite(session, "sqlitedict", SQLITEDICT, PYTEST, "tests", fresh=True)
 
 
 DISKCACHE = os.environ.get("DISKCACHE_VERSION", "5.6.3")
@@ -286,11 +294,8 @@ DISKCACHE = os.environ.get("DISKCACHE_VERSION", "5.6.3")
 @nox.session(python=PYTHONS[-1])
 def dropin_diskcache(session: nox.Session) -> None:
     """diskcache's own test suite (its sdist, pinned; less its Django and doctest modules), --dropin=turso."""
-    src = _fresh_copy(session, "diskcache", DISKCACHE)
-    session.install("-e", f"{ROOT}[clients]", f"diskcache=={DISKCACHE}", "pytest>=9.2,<10")
-    with session.chdir(src):
-        _dropin_pytest(session, "diskcache", "tests", "--ignore=tests/test_djangocache.py",
-                       "--ignore=tests/test_doctest.py")
+    _sdist_suite(session, "diskcache", DISKCACHE, PYTEST, "tests", "--ignore=tests/test_djangocache.py",
+                 "--ignore=tests/test_doctest.py", fresh=True)
 
 
 HUEY = os.environ.get("HUEY_VERSION", "3.5.4")
@@ -299,15 +304,13 @@ HUEY = os.environ.get("HUEY_VERSION", "3.5.4")
 @nox.session(python=PYTHONS[-1])
 def dropin_huey(session: nox.Session) -> None:
     """huey's own test suite (its sdist, pinned; its Redis tests skip without a server), --dropin=turso."""
-    src = _fresh_copy(session, "huey", HUEY)  # its tests write huey_storage.db where they run
-    session.install("-e", f"{ROOT}[clients]", f"huey=={HUEY}", "pytest>=9.2,<10")
-    with session.chdir(src):
-        _dropin_pytest(session, "huey", "huey/tests")
+    # its tests write huey_storage.db where they run
+    _sdist_suite(session, "huey", HUEY, PYTEST, "huey/tests", fresh=True)
 
 
 ORMAR = os.environ.get("ORMAR_VERSION", "0.26.0")
 #: What ormar's tests import beyond ormar (its dev group, as tested here).
-ORMAR_TEST_DEPS = ["pytest>=9.2,<10", "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22,<0.23", "fastapi>=0.125,<1",
+ORMAR_TEST_DEPS = [*PYTEST, "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22,<0.23", "fastapi>=0.125,<1",
                    "httpx>=0.28,<1", "asgi-lifespan>=2.1,<3", "cryptography>=46,<52",
                    "email-validator>=2.2,<3", "pydantic-extra-types>=2.10,<3", "faker>=30,<41",
                    "nest-asyncio>=1.6,<2"]
@@ -317,10 +320,8 @@ ORMAR_TEST_DEPS = ["pytest>=9.2,<10", "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22
 def dropin_ormar(session: nox.Session) -> None:
     """ormar's own test suite (its sdist, pinned): an async ORM on SQLAlchemy's asyncio engine with
     sqlite+aiosqlite, plain on SQLite, then --dropin=turso."""
-    src = _fresh_copy(session, "ormar", ORMAR)  # its tests write test.db where they run
-    session.install("-e", f"{ROOT}[clients]", f"ormar=={ORMAR}", *ORMAR_TEST_DEPS)
-    with session.chdir(src):
-        _dropin_pytest_timed(session, "ormar", {"ormar": ORMAR}, "tests")
+    # its tests write test.db where they run
+    _sdist_suite(session, "ormar", ORMAR, ORMAR_TEST_DEPS, "tests", fresh=True, timed=True)
 
 
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
