@@ -11,6 +11,7 @@ import argparse
 import functools
 import os
 import shutil
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -189,6 +190,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Parent(config, _timeout(config)), "dropin-parent")
 
 
+#: Hypothesis's pytest plugin, as registered (the parent reads whether the suite has it, then drops it).
+HYPOTHESIS_PLUGIN = "hypothesispytest"
 #: Options that pick the tests to run from pytest's cache of the last run (option dest, as typed).
 CACHE_SELECTION = (("lf", "--lf"), ("stepwise", "--sw"), ("stepwise_skip", "--sw-skip"))
 
@@ -226,6 +229,7 @@ class Parent:
         self.doc: dict[str, Any] | None = None
         self.report_dir: Path | None = None
         self.written = "dropin"
+        self.hypothesis = config.pluginmanager.has_plugin(HYPOTHESIS_PLUGIN)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """The parent runs no check: the conformance plugin's report (an interrupted one too) stays out."""
@@ -246,6 +250,10 @@ class Parent:
                 "`pytest --collect-only`) or leave the module out with --ignore, then run --dropin again")
         if session.config.option.collectonly:
             return False
+        if self.hypothesis:
+            # The parent runs no test: Hypothesis's end-of-run summary has nothing to say here, and importing
+            # Hypothesis for it costs 0.3-0.7 s (without a bytecode cache) after the engines' runs.
+            self.config.pluginmanager.unregister(name=HYPOTHESIS_PLUGIN)
         nodeids = [item.nodeid for item in session.items]
         self.report_dir = self._report_dir()
         folder = self.report_dir / "dropin-runs"  # each engine's results, traces, log and watchdog dumps
@@ -254,7 +262,7 @@ class Parent:
         project = self.config.invocation_params.dir
         folders = EngineFolders(project, exclude=(self.report_dir,))
         setup = Setup(args, folder, project, self.timeout, self.config.getoption("dropin_raw"),
-                      hypothesis=self.config.pluginmanager.has_plugin("hypothesispytest"), folders=folders)
+                      hypothesis=self.hypothesis, folders=folders)
         serial = self.config.getoption("dropin_serial")
         basetemp = self.config.getoption("basetemp", None)
         mine = (self.report_dir, folders.root, *([project / basetemp] if basetemp else []))
@@ -265,8 +273,23 @@ class Parent:
                             target=_engine(self.config) or "turso")
         except Interrupted as exc:
             stopped, runs = exc, exc.runs
-        finally:
+        except BaseException:
             folders.remove()
+            raise
+        # deleting the engines' folders overlaps with explaining and writing (joined before returning)
+        cleanup = threading.Thread(target=folders.remove, name="dropin-cleanup", daemon=True)
+        cleanup.start()
+        try:
+            self._finish(session, runs, stopped, nodeids, folder, args, before, mine, serial)
+        finally:
+            cleanup.join()
+        return True
+
+    def _finish(self, session: pytest.Session, runs: dict[str, EngineRun], stopped: Interrupted | None,
+                nodeids: list[str], folder: Path, args: list[str], before: Any, mine: tuple[Path, ...],
+                serial: bool) -> None:
+        """Merge the engines' runs, explain the Turso-only failures and write the report."""
+        project = self.config.invocation_params.dir
         outside = changed(before, snapshot(project, mine))
         if stopped is None:
             _refuse_runs_that_never_started(runs)
@@ -301,7 +324,6 @@ class Parent:
         # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
         session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both")
                                   or "control_divergence" in r)
-        return True
 
     def _count(self, session: pytest.Session, rows: list[dict[str, Any]]) -> None:
         """pytest's last line counts the drop-in's categories (not "no tests ran")."""
