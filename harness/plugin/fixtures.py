@@ -18,7 +18,10 @@ from stc_harness.plugin.state import PluginState, state_of
 
 @pytest.fixture
 def conformance_backend(request: pytest.FixtureRequest) -> Any:
-    """The backend under test (parametrized over the selected backends); honours `@requires`."""
+    """The backend under test: a check's, or the one a test is parametrized over (honouring `@requires`)."""
+    if not hasattr(request, "param"):  # a check (or a fixture of its) asks: its target names the backend
+        sel_id, _ = request.node.callspec.params["conformance_target"]
+        return state_of(request.config).session.selected[sel_id].backend
     sel = state_of(request.config).session.selected[request.param]
     names = [n for m in request.node.iter_markers("requires") for n in m.args]
     if names:

@@ -12,19 +12,14 @@ configured value is read back with `PRAGMA busy_timeout`.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from driver_support import STEP_BOUND, blocking, db_path, outcome, pydoc
+import busy_wait
+from driver_support import blocking, db_path, outcome, pydoc
 
 from stc_harness import CheckContext, check
 
 TRANSACTIONS = pydoc("Transaction control")
-#: How long the check lets B run before A commits; only a driver that fails at once returns inside it,
-#: and the reference waits for seconds.
-SETTLE = 0.5
-#: sqlite3's default busy timeout (seconds): a driver whose wait blocks every thread stalls this long.
-DEFAULT_TIMEOUT = 5.0
 
 
 def _setup(module: Any, path: str) -> None:
@@ -34,46 +29,6 @@ def _setup(module: Any, path: str) -> None:
     conn.close()
 
 
-def _busy_wait(module: Any, path: str) -> dict[str, Any]:
-    _setup(module, path)
-    a = module.connect(path, isolation_level=None)
-    try:
-        a.execute("BEGIN IMMEDIATE")
-        a.execute("INSERT INTO t VALUES (1)")
-        held = a.in_transaction
-        started, done = threading.Event(), threading.Event()
-        result: dict[str, Any] = {}
-
-        def second_writer() -> None:
-            # Opened in its own thread: sqlite3 objects may only be used in the thread that made them.
-            b = module.connect(path)
-            try:
-                started.set()
-                result.update(outcome(lambda: b.execute("INSERT INTO t VALUES (2)").rowcount))
-                if "ok" in result:
-                    b.commit()
-            finally:
-                b.close()
-                done.set()
-
-        worker = threading.Thread(target=second_writer, daemon=True)
-        worker.start()
-        if not started.wait(STEP_BOUND):
-            raise TimeoutError("the second writer's thread did not start")
-        done.wait(SETTLE)
-        a.execute("COMMIT")
-        finished = done.wait(STEP_BOUND)
-        return {
-            "first_holds_lock": held,
-            "second_returned_before_release": finished and "ok" not in result,
-            "second_finished_after_release": finished,
-            "second": result,
-            "rows": a.execute("SELECT count(*) FROM t").fetchall(),
-        }
-    finally:
-        a.close()
-
-
 @check(
     title="Default connect(): a second writer waits for the lock (sqlite3's default timeout=5.0) and "
     "succeeds once the first commits",
@@ -81,9 +36,12 @@ def _busy_wait(module: Any, path: str) -> dict[str, Any]:
     layer="driver",
 )
 async def test_busy_wait_default(ctx: CheckContext) -> object:
-    # bounded past the default timeout: a busy wait that holds the GIL stalls the event loop that long
-    bound = DEFAULT_TIMEOUT + 2 * STEP_BOUND + 1
-    return await blocking(_busy_wait, ctx.sync_module(), db_path(ctx), bound=bound)
+    module = ctx.sync_module()
+    # observed in a child started ahead (see busy_wait.py); bounded past the default timeout either way
+    observed = await blocking(busy_wait.take, ctx.backend.sync_module, bound=busy_wait.BOUND + 1)
+    if observed is None:
+        return await blocking(busy_wait.observe, module, db_path(ctx), bound=busy_wait.BOUND)
+    return observed
 
 
 def _busy_timeout_pragma(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
