@@ -979,3 +979,34 @@ def test_behind_a_wall_that_registers_nothing_the_call_that_would_have_is_named(
     assert found.then is not None
     assert found.divergences[found.then].call == "Connection.create_function"
     assert not found.same_wall
+
+
+LONG_TEST = """\
+import sqlite3
+
+
+def test_long_then_vacuum(tmp_path):
+    conn = sqlite3.connect(str(tmp_path / "q.db"))
+    conn.execute("create table q (x)")
+    for i in range(1500):  # two traced calls each: past the trace's first 2,000 events
+        conn.execute("insert into q values (?)", (i,))
+        conn.commit()
+    conn.execute("VACUUM")
+"""
+
+
+def test_a_long_tests_failing_call_is_kept_past_the_traces_bound(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events past the first 2,000 are not all dropped: the last ones (the call that failed) are kept."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_long=LONG_TEST)
+    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    (row,) = doc["dropin"]["tests"]
+    assert row["category"] == "turso-only", row
+    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
+    assert first["args"].startswith("'VACUUM'"), first
+    assert first["kind"] == "error-appears", first
+    assert "VACUUM" in first["turso"], first

@@ -46,6 +46,8 @@ class ChildRun:
         self.results: dict[str, dict[str, Any]] = {}
         self._started = False
         self._conftest: list[list[str]] = []
+        #: Tests the suite's own options deselected (-k, -m, --deselect), not those an earlier attempt ran.
+        self.deselected = 0
         basetemp = config.getoption("basetemp", None)
         if basetemp:
             RUN_FOLDERS.append(str(Path(basetemp).resolve()))
@@ -57,6 +59,12 @@ class ChildRun:
             # paths in traces made in the working folder read as from the project folder
             self.traces.detour = os.path.relpath(config.invocation_params.dir, workdir) + os.sep
         self._flush_imports("<conftest>")
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """An engine's run writes no conformance report into the user's report folder (an interrupted or
+        failed collection would leave one there); its records are the parent's to report."""
+        if self.config.pluginmanager.get_plugin("conformance-collector") is not None:
+            self.config.pluginmanager.unregister(name="conformance-collector")
 
     def _flush_imports(self, where: str) -> None:
         """Write the calls made so far under `<import> where`; conftest calls gather until the first test."""
@@ -83,14 +91,27 @@ class ChildRun:
         kept = [i for i in items if i.nodeid not in self.skip]
         dropped = [i for i in items if i.nodeid in self.skip]
         if dropped:
+            self.deselected -= len(dropped)  # counted back in by pytest_deselected below
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Count the tests the suite's options deselected."""
+        self.deselected += len(items)
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Say which copy of each client library this engine's run imported (both must run the same code)."""
+        """Say which tests this engine's run collected, and which copy of each client library it imported."""
         if self.writer is not None:
+            self.writer.write(event="collected", nodeids=[item.nodeid for item in session.items],
+                              deselected=self.deselected)
             self.writer.write(event="modules", files={name: str(getattr(sys.modules[name], "__file__", ""))
                                                       for name in CLIENT_LIBRARIES if name in sys.modules})
+
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: the engine's run may not use xdist
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Under xdist (the suite's -n), the tests a worker collected (every worker collects them all)."""
+        if self.writer is not None:
+            self.writer.write(event="collected", nodeids=list(ids), deselected=0)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A module that does not import on this engine: every test in it fails for that reason."""

@@ -27,7 +27,7 @@ from stc_harness.dropin.folders import EngineFolders, changed, outside_text, sna
 from stc_harness.dropin.matching import entry_lookup
 from stc_harness.dropin.routing import Routing, RoutingError
 from stc_harness.dropin.runner import EngineRun, Interrupted, Setup, run_both, withheld
-from stc_harness.dropin.section import CATEGORY_LABELS, build_doc, interrupted, merge
+from stc_harness.dropin.section import CATEGORY_LABELS, build_doc, collected_ids, interrupted, merge
 from stc_harness.dropin.terminal import summary_lines
 from stc_harness.dropin.tracing import Tracing
 from stc_harness.errors import UsageError
@@ -238,23 +238,23 @@ class Parent:
             pm.unregister(name="conformance-collector")
 
     @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """Collect nothing here (but for --collect-only): each engine's run collects the suite itself.
+
+        The tests the two runs recorded are the list compared. Collecting here as well imported every test
+        module a third time, in this process, before either engine's run could start.
+        """
+        return None if session.config.option.collectonly else True
+
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        """Refuse a suite that does not import; otherwise run both engines and merge them."""
-        if session.testsfailed:
-            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-            failed = [r for r in (reporter.stats.get("error", []) if reporter else [])
-                      if getattr(r, "nodeid", None) is not None]
-            names = ", ".join(sorted({r.nodeid or "<root>" for r in failed})) or "some modules"
-            raise pytest.UsageError(
-                f"the suite does not import on SQLite ({names}): fix the import error (shown above, or run "
-                "`pytest --collect-only`) or leave the module out with --ignore, then run --dropin again")
+        """Run both engines, refuse a suite that does not import on SQLite, merge the two runs."""
         if session.config.option.collectonly:
             return False
         if self.hypothesis:
             # The parent runs no test: Hypothesis's end-of-run summary has nothing to say here, and importing
             # Hypothesis for it costs 0.3-0.7 s (without a bytecode cache) after the engines' runs.
             self.config.pluginmanager.unregister(name=HYPOTHESIS_PLUGIN)
-        nodeids = [item.nodeid for item in session.items]
         self.report_dir = self._report_dir()
         folder = self.report_dir / "dropin-runs"  # each engine's results, traces, log and watchdog dumps
         shutil.rmtree(folder, ignore_errors=True)
@@ -280,25 +280,27 @@ class Parent:
         cleanup = threading.Thread(target=folders.remove, name="dropin-cleanup", daemon=True)
         cleanup.start()
         try:
-            self._finish(session, runs, stopped, nodeids, folder, args, before, mine, serial)
+            self._finish(session, runs, stopped, folder, args, before, mine, serial)
         finally:
             cleanup.join()
         return True
 
     def _finish(self, session: pytest.Session, runs: dict[str, EngineRun], stopped: Interrupted | None,
-                nodeids: list[str], folder: Path, args: list[str], before: Any, mine: tuple[Path, ...],
+                folder: Path, args: list[str], before: Any, mine: tuple[Path, ...],
                 serial: bool) -> None:
         """Merge the engines' runs, explain the Turso-only failures and write the report."""
         project = self.config.invocation_params.dir
         outside = changed(before, snapshot(project, mine))
         if stopped is None:
             _refuse_runs_that_never_started(runs)
+            _refuse_suite_that_does_not_import(runs["sqlite"])
         registry, checks = load_known(self.config), load_checks(self.config)
         libsql = _engine(self.config) == route_libsql.ENGINE
         if libsql:
             registry, checks = route_libsql.view(registry, checks)
         knowledge = Knowledge(registry, checks, () if libsql else load_evidence())
-        rows = merge(nodeids, runs, knowledge, folder, control=self.config.getoption("dropin_control"))
+        control = self.config.getoption("dropin_control")
+        rows = merge(collected_ids(runs), runs, knowledge, folder, control=control)
         known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
                  f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences.")
         if self.config.getoption("dropin_control"):
@@ -318,23 +320,26 @@ class Parent:
             self.doc["interrupted"] = stop
             self.written = "dropin-interrupted"  # beside a complete report, never over it
         write_all(redact(self.doc), self.report_dir, self.written)
-        self._count(session, rows)
+        self._count(session, rows, runs["sqlite"].deselected)
         if stopped is not None:
             raise KeyboardInterrupt(_signal(stopped))
+        session.testscollected = len(rows)  # what the engines' runs collected (not "no tests ran": exit 5)
         # exit 1 when Turso breaks a test or a test did not run on both engines (never a silent "same")
         session.testsfailed = sum(1 for r in rows if r["category"] in ("turso-only", "did-not-run-on-both")
                                   or "control_divergence" in r)
 
-    def _count(self, session: pytest.Session, rows: list[dict[str, Any]]) -> None:
-        """pytest's last line counts the drop-in's categories (not "no tests ran")."""
+    def _count(self, session: pytest.Session, rows: list[dict[str, Any]], deselected: int) -> None:
+        """pytest's last line counts the drop-in's categories (not "no tests ran") and deselected tests."""
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         by_label: dict[str, list[Any]] = {}
-        for row in rows:  # report-like entries: other plugins' summaries read every entry's attributes
-            by_label.setdefault(CATEGORY_LABELS[row["category"]], []).append(SimpleNamespace(
-                nodeid=row["nodeid"], when="call", outcome=row["category"], longrepr=None, sections=[],
-                user_properties=[], keywords={}, location=(row["nodeid"], None, row["nodeid"])))
+        entries = [(CATEGORY_LABELS[row["category"]], row["nodeid"], row["category"]) for row in rows]
+        entries += [("deselected", "", "deselected")] * deselected  # the engines' runs deselected them
+        for label, nodeid, outcome in entries:  # report-like: other plugins' summaries read their attributes
+            by_label.setdefault(label, []).append(SimpleNamespace(
+                nodeid=nodeid, when="call", outcome=outcome, longrepr=None, sections=[],
+                user_properties=[], keywords={}, location=(nodeid, None, nodeid)))
         # pytest's own way to add a category (it also recomputes the line's colour); plain stats otherwise
         add = getattr(reporter, "_add_stats", None)
         for label, items in by_label.items():
@@ -365,6 +370,18 @@ class Parent:
 
 def _signal(stopped: Interrupted) -> str:
     return "SIGTERM" if stopped.signum == 15 else "SIGINT"
+
+
+def _refuse_suite_that_does_not_import(sqlite: EngineRun) -> None:
+    """A test module that does not import on SQLite: a usage error naming it, never a comparison."""
+    if not sqlite.collect_errors:
+        return
+    names = ", ".join(sorted(n or "<root>" for n in sqlite.collect_errors))
+    first = next(iter(sqlite.collect_errors.values())).get("message", "")
+    raise pytest.UsageError(
+        f"the suite does not import on SQLite ({names}: {first}): fix the import error (run "
+        "`pytest --collect-only` to see it whole) or leave the module out with --ignore, then run --dropin "
+        "again")
 
 
 def _refuse_runs_that_never_started(runs: dict[str, EngineRun]) -> None:

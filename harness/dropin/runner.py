@@ -42,6 +42,10 @@ class EngineRun:
     stopped_on: str = ""
     #: File of each client library the run imported.
     modules: dict[str, str] = field(default_factory=dict)
+    #: Every test the run's attempts collected, in order (the parent collects none itself).
+    collected: dict[str, None] = field(default_factory=dict)
+    #: Tests the suite's own options deselected (on the first attempt).
+    deselected: int = 0
     #: The parent was interrupted (Ctrl-C, SIGTERM) and stopped this run.
     interrupted: bool = False
 
@@ -66,6 +70,9 @@ class EngineRun:
                 self.collect_errors[nodeid] = event
             elif kind == "modules":
                 self.modules.update(event["files"])
+            elif kind == "collected":
+                self.collected.update(dict.fromkeys(event["nodeids"]))
+                self.deselected = self.deselected or int(event.get("deselected", 0))
             elif kind == "end":
                 ended = True
         return (started if started not in self.results else None), ended

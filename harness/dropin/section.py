@@ -84,6 +84,13 @@ def category(sqlite: str, turso: str) -> str:
     return SAME
 
 
+def collected_ids(runs: dict[str, EngineRun]) -> list[str]:
+    """The tests the engines' runs collected: SQLite's in its order, then any only Turso's run collected."""
+    first = runs["sqlite"].collected
+    seen = {engine_free_id(n) for n in first}
+    return [*first, *(n for n in runs["turso"].collected if engine_free_id(n) not in seen)]
+
+
 def merge(
     nodeids: list[str],
     runs: dict[str, EngineRun],

@@ -17,6 +17,7 @@ import os
 import re
 import time
 import zlib
+from collections import deque
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
@@ -38,6 +39,9 @@ ROW_READS = ("fetchone", "fetchmany", "fetchall", "__next__", "__anext__")
 IMPORT_PREFIX = "<import> "
 #: Per-test bounds: events kept, characters of one rendered value, rows or items rendered per value.
 MAX_EVENTS, MAX_TEXT, MAX_ITEMS = 2000, 240, 25
+#: Past MAX_EVENTS, the last this many events are kept too: a long test fails at its end (the call that
+#: raised), and its trace must still hold that call; the ones between are only counted.
+TAIL_EVENTS = 200
 #: Characters kept of a string value: enough for a table's stored SQL, so two layouts of one statement
 #: are told apart by kind (spacing, quoting, case) rather than as an unparsable clipped value.
 MAX_STRING = 1200
@@ -272,6 +276,7 @@ class Tracer:
 
     def __init__(self) -> None:
         self.events: list[list[str]] = []
+        self.tail: deque[list[str]] = deque(maxlen=TAIL_EVENTS)
         self.dropped = 0
         self.enabled = True
         self.context = ""
@@ -281,20 +286,24 @@ class Tracer:
 
     def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None,
             where: str = "") -> None:
-        """Append one event (past MAX_EVENTS only counted); `where` replaces the line that made the call."""
+        """Append one event (past MAX_EVENTS, to the tail); `where` replaces the line that made the call."""
         if side_runs.active():
             return  # the reference's or tracked SQLite's run of a check, not the check's own
-        if len(self.events) >= MAX_EVENTS:
-            self.dropped += 1
-            return
         inner, outer = user_lines(frame)
-        inner = where or inner
-        self.events.append([name, mask(args), kind, mask(outcome), inner, outer])
+        event = [name, mask(args), kind, mask(outcome), where or inner, outer]
+        if len(self.events) < MAX_EVENTS:
+            self.events.append(event)
+            return
+        if len(self.tail) == TAIL_EVENTS:
+            self.dropped += 1
+        self.tail.append(event)
 
     def take(self) -> tuple[list[list[str]], int]:
-        """The events so far and how many were dropped; starts a new trace."""
-        events, dropped = self.events, self.dropped
+        """The events so far (the first MAX_EVENTS, then the last TAIL_EVENTS) and how many were left out
+        between them; starts a new trace."""
+        events, dropped = [*self.events, *self.tail], self.dropped
         self.events, self.dropped = [], 0
+        self.tail.clear()
         self.generation += 1
         self.walls_shown = set()
         return events, dropped
