@@ -1010,3 +1010,38 @@ def test_a_long_tests_failing_call_is_kept_past_the_traces_bound(
     assert first["args"].startswith("'VACUUM'"), first
     assert first["kind"] == "error-appears", first
     assert "VACUUM" in first["turso"], first
+
+
+ASYNC_WITH_EXECUTE = """\
+import asyncio
+
+import aiosqlite
+
+
+def test_count_through_async_with(tmp_path):
+    async def count():
+        async with aiosqlite.connect(str(tmp_path / "a.db")) as db:
+            await db.execute("create table users (name)")
+            async with db.execute("select count(*) from users") as cur:
+                return await cur.fetchone()
+
+    assert asyncio.run(count()) == (0,)
+"""
+
+
+def test_a_coroutine_used_as_a_context_is_a_call_never_awaited_and_proven(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`async with db.execute(...)`: Turso's execute() returns a bare coroutine, which is never awaited."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_aio=ASYNC_WITH_EXECUTE)
+    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    (row,) = doc["dropin"]["tests"]
+    assert row["category"] == "turso-only", row
+    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
+    assert (first["call"], first["kind"]) == ("aio.Connection.execute", "never-awaited"), first
+    assert first["sqlite"].startswith("→ await→"), first
+    assert (first["explanation"]["confidence"], first["explanation"]["ref"]) == (
+        PROVEN, "driver_async.aio-no-async-iteration-or-context"), first

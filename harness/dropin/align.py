@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from stc_harness.dropin.trace import FILES_LEFT, INERT, MISSING, OK, RAISE
+from stc_harness.dropin.trace import FILES_LEFT, INERT, MISSING, NOT_AWAITED, OK, RAISE
 from stc_harness.dropin.values import value_kind
 
 #: Severity: a *major* divergence can break code; a *minor* one (another message for the same error class,
@@ -25,6 +25,8 @@ MAJOR, MINOR = "major", "minor"
 INERT_OUTCOME = "missing; the drop-in made the call inert"
 INERT_EARLIER_OUTCOME = ("missing; the drop-in made it inert when this connection was set up, "
                          "earlier in the run")
+#: A coroutine method's call one side awaited and the other never did (its result was used otherwise).
+NEVER_AWAITED_KIND = "never-awaited"
 #: Events compared after the common prefix, per side (a sequence alignment is quadratic).
 ALIGN_WINDOW = 400
 MAX_LISTED = 200
@@ -117,6 +119,8 @@ def classify(s: list[str] | None, t: list[str] | None) -> tuple[str, str]:
         return "error-message", MINOR
     if s[1] != t[1]:
         return "arguments-differ", MINOR
+    if (s[3] == NOT_AWAITED) != (t[3] == NOT_AWAITED):
+        return NEVER_AWAITED_KIND, MAJOR  # one side's code used the call's coroutine otherwise (async with)
     if s[3].startswith("await→") != t[3].startswith("await→"):
         return "awaitable-vs-value", MAJOR
     if FILES_LEFT in s[3] or FILES_LEFT in t[3]:
@@ -180,7 +184,8 @@ def origin_of(event: list[str] | None) -> str:
 FILES_LEFT_KIND = "files-left"
 #: Kinds of a call only one engine made.
 ONE_SIDED = ("sqlite-only-call", "turso-only-call")
-_ENDS_FLOW = ("error-appears", "error-disappears", "sqlite-only-call", "awaitable-vs-value")
+_ENDS_FLOW = ("error-appears", "error-disappears", "sqlite-only-call", "awaitable-vs-value",
+              NEVER_AWAITED_KIND)
 
 
 def align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:

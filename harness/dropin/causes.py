@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from stc_harness.differences import Registry
-from stc_harness.dropin.align import Divergence
+from stc_harness.dropin.align import NEVER_AWAITED_KIND, Divergence
 from stc_harness.dropin.signature import Signature
 from stc_harness.dropin.values import flat_values
 from stc_harness.errors import ErrorKind, kind_from_message
@@ -58,6 +58,7 @@ DRAFT_IMPACT = {
     "error-class": DIFFERENT_ERROR,
     "error-message": COSMETIC,
     "awaitable-vs-value": MISSING_API,
+    NEVER_AWAITED_KIND: MISSING_API,
     "sqlite-only-call": ERROR_APPEARS_OR_DISAPPEARS,
     "turso-only-call": COSMETIC,
 }
@@ -212,7 +213,9 @@ class Knowledge:
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
         subjects = {n[:3] for n in names}
         for ev in candidates:
-            score = _overlap(sig, ev.signature)
+            # how the code used the call's result (never awaiting its coroutine) is the difference,
+            # whatever the statement: the same kind of call diverging that way is the same difference
+            score = 1.0 if d.kind == NEVER_AWAITED_KIND else _overlap(sig, ev.signature)
             if user_kind is not None:  # an error difference: the kind of error decides, not the statement
                 # the same error on Turso, and the same (or no) error on SQLite
                 same_kind = (ev.error_kind == user_kind and ev.sqlite_error_kind == user_sqlite_kind
@@ -241,7 +244,7 @@ class Knowledge:
                 best = (score, tie, ev)
         if best is not None:
             score, _, ev = best
-            if score >= 1.0 and not _generic(sig):
+            if score >= 1.0 and (d.kind == NEVER_AWAITED_KIND or not _generic(sig)):
                 return self._explained(
                     PROVEN,
                     ev.check,

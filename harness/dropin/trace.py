@@ -26,6 +26,8 @@ from stc_harness import side_runs
 from stc_harness.safety.secrets import mask
 
 OK, RAISE, MISSING, INERT = "ok", "raise", "missing", "inert"
+#: The outcome of a coroutine method's call until the coroutine is awaited to its end.
+NOT_AWAITED = "a coroutine, never awaited"
 #: What a traced connect() or close() adds to its outcome when its database file has side files beside it
 #: then (Turso's -wal from the moment it opens and after the last close; SQLite's only during a write).
 FILES_LEFT = " (files beside the database: "
@@ -285,18 +287,26 @@ class Tracer:
         self.walls_shown: set[int] = set()
 
     def add(self, name: str, args: str, kind: str, outcome: str, frame: FrameType | None,
-            where: str = "") -> None:
-        """Append one event (past MAX_EVENTS, to the tail); `where` replaces the line that made the call."""
+            where: str = "") -> list[str] | None:
+        """Append one event (past MAX_EVENTS, to the tail) and return it (None in a side run); `where`
+        replaces the line that made the call."""
         if side_runs.active():
-            return  # the reference's or tracked SQLite's run of a check, not the check's own
+            return None  # the reference's or tracked SQLite's run of a check, not the check's own
         inner, outer = user_lines(frame)
         event = [name, mask(args), kind, mask(outcome), where or inner, outer]
         if len(self.events) < MAX_EVENTS:
             self.events.append(event)
-            return
+            return event
         if len(self.tail) == TAIL_EVENTS:
             self.dropped += 1
         self.tail.append(event)
+        return event
+
+    @staticmethod
+    def settle(event: list[str] | None, kind: str, outcome: str) -> None:
+        """Give an event recorded when a call was made the outcome it had when it completed."""
+        if event is not None:
+            event[2], event[3] = kind, mask(outcome)
 
     def take(self) -> tuple[list[list[str]], int]:
         """The events so far (the first MAX_EVENTS, then the last TAIL_EVENTS) and how many were left out

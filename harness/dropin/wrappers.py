@@ -16,6 +16,7 @@ from typing import Any
 
 from stc_harness.dropin.trace import (
     FILES_LEFT,
+    NOT_AWAITED,
     OK,
     RAISE,
     ROW_READS,
@@ -159,38 +160,45 @@ def left_beside(conn: Any) -> str:
 
 
 def async_wrapper(qualname: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """A coroutine method recording one event when it completes (or raises)."""
+    """A coroutine method recording one event when it is called, given its outcome when awaited.
+
+    The event is made at the call, so a coroutine the code never awaits is still in the trace, as never
+    awaited: `async with conn.execute(...)` on a driver whose execute() returns a bare coroutine raises
+    TypeError before anything awaits it (aiosqlite returns an object that is both awaitable and a context).
+    The call still returns a coroutine, as the method does.
+    """
     leaf = qualname.rsplit(".", 1)[-1]
 
     @functools.wraps(fn)
-    async def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def traced(self: Any, *args: Any, **kwargs: Any) -> Any:
         frame = sys._getframe(1)
         while frame is not None and frame.f_globals.get("__name__") == "aiosqlite.context":
-            frame = frame.f_back  # `async with conn.execute(...)` awaits through aiosqlite's Result
-        record = TRACER.enabled and not internal_caller(frame) and not adapter_await(frame, leaf)
-        if record:
+            frame = frame.f_back  # aiosqlite's `execute()` makes this call inside its awaitable Result
+        event = None
+        if TRACER.enabled and not internal_caller(frame) and not adapter_await(frame, leaf):
             show_walls(self, frame)
-        text = (
-            (_fetch_args(self, leaf, args, kwargs) if leaf in ROW_READS else args_text(leaf, args, kwargs))
-            if record
-            else ""
-        )
-        try:
-            result = await fn(self, *args, **kwargs)
-        except StopAsyncIteration:
-            if record:
-                TRACER.add(qualname, text, OK, "StopAsyncIteration", frame)
-            raise
-        except BaseException as exc:
-            if record:
-                TRACER.add(qualname, text, RAISE, render_exception(exc), frame)
-            raise
-        _mark(self, leaf, args, result)
-        if record:
-            TRACER.add(qualname, text, OK, "await→" + _result_text(leaf, result, self), frame)
-        return result
+            reads = leaf in ROW_READS
+            text = _fetch_args(self, leaf, args, kwargs) if reads else args_text(leaf, args, kwargs)
+            event = TRACER.add(qualname, text, OK, NOT_AWAITED, frame)
+        return _completion(fn, self, args, kwargs, leaf, event)
 
     return traced
+
+
+async def _completion(fn: Callable[..., Any], owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      leaf: str, event: list[str] | None) -> Any:
+    """Await the method's own coroutine and settle its event with what it returned or raised."""
+    try:
+        result = await fn(owner, *args, **kwargs)
+    except StopAsyncIteration:
+        TRACER.settle(event, OK, "StopAsyncIteration")
+        raise
+    except BaseException as exc:
+        TRACER.settle(event, RAISE, render_exception(exc))
+        raise
+    _mark(owner, leaf, args, result)
+    TRACER.settle(event, OK, "await→" + _result_text(leaf, result, owner))
+    return result
 
 
 def property_wrapper(qualname: str, getter: Callable[[Any], Any], setter: Any = None) -> property:
