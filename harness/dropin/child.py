@@ -5,6 +5,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import sys
+import types
 from collections.abc import Generator
 from contextlib import nullcontext
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from stc_harness.dropin.imports_needed import charged
 from stc_harness.dropin.records import CRASH, ERROR, FAILED, RecordWriter, failure_details, outcome_of
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
@@ -46,6 +48,8 @@ class ChildRun:
         self.results: dict[str, dict[str, Any]] = {}
         self._started = False
         self._conftest: list[list[str]] = []
+        #: The calls made while each test module was imported (see stc_harness.dropin.imports_needed).
+        self._imported: dict[str, list[list[str]]] = {}
         #: Tests the suite's own options deselected (-k, -m, --deselect), not those an earlier attempt ran.
         self.deselected = 0
         basetemp = config.getoption("basetemp", None)
@@ -73,6 +77,7 @@ class ChildRun:
             self._conftest.extend(events)
         elif events or dropped:
             self.traces.write(IMPORT_PREFIX + where, events, dropped)
+            self._imported[where] = events
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Generator[None]:
@@ -101,6 +106,11 @@ class ChildRun:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Say which tests this engine's run collected, and which copy of each client library it imported."""
+        modules = {(i.nodeid.split("::", 1)[0], i.module.__name__) for i in session.items
+                   if isinstance(getattr(i, "module", None), types.ModuleType)}
+        root = Path(os.path.realpath(self.config.invocation_params.dir))
+        for key, events in charged(self._imported, sorted(modules), root).items():
+            self.traces.write(IMPORT_PREFIX + key, events, 0)
         if self.writer is not None:
             self.writer.write(event="collected", nodeids=[item.nodeid for item in session.items],
                               deselected=self.deselected)

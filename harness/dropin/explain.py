@@ -33,6 +33,7 @@ from stc_harness.dropin.causes import (
     error_kind,
     message_words,
 )
+from stc_harness.dropin.imports_needed import NEEDS
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
 from stc_harness.dropin.stopped import TEST_FILE, handled_in_test
@@ -108,7 +109,8 @@ class Traces:
         module = nodeid.split("::", 1)[0]
         enclosing = [k for k in self.imports
                      if k not in ("<conftest>", module) and nodeid.startswith(f"{k}.")]
-        buckets = ["<conftest>", module, *sorted(enclosing, key=len)]
+        needed = [k for k in self.imports if k.startswith(module + NEEDS)]
+        buckets = ["<conftest>", *needed, module, *sorted(enclosing, key=len)]
         return [d for k in buckets for d in self.imports.get(k, [])
                 if not _other_test_module(d.origin, nodeid)]
 
@@ -117,8 +119,9 @@ class Traces:
         module = nodeid.split("::", 1)[0]
         enclosing = [k for k in self.turso if k.startswith(IMPORT_PREFIX) and k not in (CONFTEST, module)
                      and nodeid.startswith(f"{k.removeprefix(IMPORT_PREFIX)}.")]
+        needed = [k for k in self.turso if k.startswith(IMPORT_PREFIX + module + NEEDS)]
         names: list[str] = []
-        for key in (nodeid, CONFTEST, IMPORT_PREFIX + module, *enclosing):
+        for key in (nodeid, CONFTEST, *needed, IMPORT_PREFIX + module, *enclosing):
             events = self.turso.get(key, {}).get("events", [])
             names.extend(e[0] for e in events if e[2] == INERT
                          and not (key == CONFTEST and _other_test_module(origin_of(e), nodeid)))
