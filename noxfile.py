@@ -324,6 +324,32 @@ def dropin_ormar(session: nox.Session) -> None:
     _sdist_suite(session, "ormar", ORMAR, ORMAR_TEST_DEPS, "tests", fresh=True, timed=True)
 
 
+AIOSQL = os.environ.get("AIOSQL_VERSION", "15.0")
+#: aiosql's SQLite test files (its other adapters need servers or drivers not measured here).
+AIOSQL_TESTS = ["tests/test_loading.py", "tests/test_patterns.py", "tests/test_sqlite3.py",
+                "tests/test_aiosqlite.py"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_aiosql(session: nox.Session) -> None:
+    """aiosql's own SQLite tests (its sdist, pinned): sqlite3 and aiosqlite adapters, --dropin=turso."""
+    _sdist_suite(session, "aiosql", AIOSQL, [*PYTEST, "pytest-asyncio>=1.1,<2", "aiosqlite>=0.22,<0.23"],
+                 "--asyncio-mode=auto", *AIOSQL_TESTS, fresh=True)
+
+
+PERSIST_QUEUE = os.environ.get("PERSIST_QUEUE_VERSION", "1.1.0")
+#: What persist-queue's tests import (its extras and test requirements, less tox and linters).
+PERSIST_QUEUE_TEST_DEPS = [*PYTEST, f"persist-queue[extra,async]=={PERSIST_QUEUE}", "msgpack>=0.5.6,<2",
+                           "cbor2>=5.6,<7", "mock>=2,<6"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_persist_queue(session: nox.Session) -> None:
+    """persist-queue's own tests (its sdist, pinned; the MySQL ones need a server), --dropin=turso."""
+    _sdist_suite(session, "persist-queue", PERSIST_QUEUE, PERSIST_QUEUE_TEST_DEPS, "persistqueue/tests",
+                 "--ignore=persistqueue/tests/test_mysqlqueue.py", fresh=True)
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]

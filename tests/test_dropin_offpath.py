@@ -263,8 +263,10 @@ def test_fixed_file_name_in_the_working_folder():
 
 
 def test_writes_into_the_project():
-    with open("data/log.txt", "a") as fh:
+    with open("data/log.txt", "a") as fh:  # an existing file: its link leads into the project
         fh.write("ran\\n")
+    with open("data/new.txt", "w") as fh:  # a new file: in the engine's own copy of the folder
+        fh.write("made\\n")
 """
 
 
@@ -272,11 +274,13 @@ def test_each_engine_has_its_own_working_folder_and_writes_outside_are_named(
         user_project: pytest.Pytester) -> None:
     user_project.makepyfile(test_app=WRITERS)
     (user_project.path / "data").mkdir()
+    (user_project.path / "data" / "log.txt").write_text("")
     run = _dropin(user_project)
     assert run.returncode == 0, run.stdout + run.stderr
     doc = _doc(user_project.path / "out")
     assert _row(doc, "test_fixed_file_name_in_the_working_folder")["category"] == "same"
     assert not (user_project.path / "state.db").exists()
+    assert not (user_project.path / "data" / "new.txt").exists()  # each engine made its own
     assert doc["dropin"]["wrote_outside"] == ["data/log.txt"]
     assert "rerun with --dropin-serial" in doc["sections"][0]["intro"]
     assert (user_project.path / "data" / "log.txt").read_text() == "ran\nran\n"

@@ -1,12 +1,13 @@
 """Each engine's own folders for a drop-in run, and the files its tests changed outside them.
 
-A child runs its tests in a working folder of its own: a folder of symbolic links to every entry of the
-folder pytest started in, so a test reads the project's files as before, while a file it creates by a
-relative name (`sqlite3.connect("app.db")`) lands in its engine's folder, never under the other engine's
-run. A SQLite database already in the folder (one an earlier run left) is copied instead, one copy per
-engine. A write through a link (into an existing file or a subfolder) still reaches the project: the parent
-compares the project's files before and after the run and names those, since the two engines may have
-shared them.
+A child runs its tests in a working folder of its own: the folders of the folder pytest started in, made
+anew, with a symbolic link to each of their files, so a test reads the project's files as before, while a
+file it creates (`sqlite3.connect("app.db")`, `tests/db/x.sqlite`) lands in its engine's own folder, never
+under the other engine's run. A SQLite database already in the project (one an earlier run left) is
+copied instead, one copy per engine. A write through a link (into an existing file, or into a folder
+linked whole: tools' caches and environments, and every folder past 20,000 entries) still reaches the
+project: the parent compares the project's files before and after the run and names those, since the two
+engines may have shared them.
 """
 
 from __future__ import annotations
@@ -82,24 +83,38 @@ class EngineFolders:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="stc-dropin-")))
 
     def workdir(self, engine: str) -> Path:
-        """The engine's working folder, made on first use: one link per entry of the project folder."""
+        """The engine's working folder, made on first use: the project's folders anew, its files linked."""
         folder = self.root / f"{engine}.cwd"
         if not folder.exists():
             folder.mkdir()
-            skipped = {p.resolve() for p in self.exclude}
-            for entry in self.project.iterdir():
-                # a database's side files belong to a connection of the project's own (a -wal an earlier
-                # run left): a database a test creates by that name beside them could not be opened
-                # ("unable to open database file", as huey's suite met on SQLite)
-                if entry.resolve() in skipped or entry.name.endswith(SIDE_FILES):
-                    continue
-                if is_database(entry):
-                    # each engine writes its own copy: linked, both engines' runs would write one file at
-                    # once (a suite's test.db an earlier plain run left)
-                    shutil.copyfile(entry, folder / entry.name)
-                else:
-                    (folder / entry.name).symlink_to(entry)
+            self._mirror(self.project, folder, {p.resolve() for p in self.exclude}, [MAX_FILES])
         return folder
+
+    def _mirror(self, source: Path, target: Path, skipped: set[Path], budget: list[int]) -> None:
+        """Make `source`'s folders in `target` and link its files; tools' folders, and every folder once
+        the budget of entries is spent, are linked whole.
+
+        A file a test creates in a folder of the project (sqlitedict's `tests/db-json/`) then lands in its
+        engine's own copy of that folder: linked whole, both engines' runs, at once, wrote into one folder
+        (Turso's `-wal` made SQLite's tear-down fail with "Directory not empty").
+        """
+        for entry in sorted(source.iterdir()):
+            budget[0] -= 1
+            # a database's side files belong to a connection of the project's own (a -wal an earlier run
+            # left): a database a test creates by that name beside them could not be opened ("unable to
+            # open database file", as huey's suite met on SQLite)
+            if entry.resolve() in skipped or entry.name.endswith(SIDE_FILES):
+                continue
+            if (entry.is_dir() and not entry.is_symlink() and budget[0] > 0 and entry.name not in SKIP_DIRS
+                    and not entry.name.endswith(".egg-info")):
+                (target / entry.name).mkdir()
+                self._mirror(entry, target / entry.name, skipped, budget)
+            elif is_database(entry):
+                # each engine writes its own copy: linked, both engines' runs would write one file at once
+                # (a suite's test.db an earlier plain run left)
+                shutil.copyfile(entry, target / entry.name)
+            else:
+                (target / entry.name).symlink_to(entry)
 
     def basetemp(self, engine: str) -> Path:
         """The engine's own pytest basetemp (pytest creates and empties it)."""
