@@ -24,6 +24,9 @@ SUITES = (
     ("huey", "huey 3.5.4, its sdist's suite (Redis tests skip; never tuned on before its blind grading)"),
     ("ormar", "ormar 0.26.0, its sdist's suite: SQLAlchemy's asyncio engine on aiosqlite "
               "(never tuned on before its blind grading)"),
+    ("aiosql", "aiosql 15.0, its sdist's SQLite tests (sqlite3, aiosqlite; never tuned on before its "
+               "blind grading)"),
+    ("persist-queue", "persist-queue 1.1.0, its sdist's suite (never tuned on before its blind grading)"),
     ("pony", "Pony 0.7.20's unittest suite, through the command form"),
     ("shop", "our shop app (`tests/dropin_apps/shop`), pytest"),
     ("shop-runtests", "the same app's own `runtests.py` (unittest), command form"),

@@ -221,7 +221,7 @@ def _check_routable() -> None:
 
 
 class Parent:
-    """The parent of a drop-in run: collects once, runs both engines in children, writes the report."""
+    """The parent of a drop-in run: runs both engines in children (each collects), writes the report."""
 
     def __init__(self, config: pytest.Config, timeout: float) -> None:
         self.config = config
