@@ -1045,3 +1045,37 @@ def test_a_coroutine_used_as_a_context_is_a_call_never_awaited_and_proven(
     assert first["sqlite"].startswith("→ await→"), first
     assert (first["explanation"]["confidence"], first["explanation"]["ref"]) == (
         PROVEN, "driver_async.aio-no-async-iteration-or-context"), first
+
+
+RETRY_FOREVER = """\
+import sqlite3
+import time
+
+
+def test_retries_until_it_works(tmp_path):
+    conn = sqlite3.connect(str(tmp_path / "r.db"))
+    conn.execute("create table t (x)")
+    conn.commit()
+    while True:  # a retry loop that never ends on the engine where the statement keeps failing
+        try:
+            conn.execute("VACUUM")
+            break
+        except sqlite3.DatabaseError:
+            time.sleep(0.001)
+"""
+
+
+def test_a_test_that_hangs_on_turso_still_shows_where_it_parted(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test ended at its timeout: its calls so far are written just before, so its cause is named."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_retry=RETRY_FOREVER)
+    pytester.runpytest_subprocess("--dropin=turso", "--dropin-timeout=5", "--report-dir=out")
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    (row,) = doc["dropin"]["tests"]
+    assert row["turso"]["outcome"] == "timeout", row
+    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
+    assert first["args"].startswith("'VACUUM'"), first
+    assert first["kind"] == "error-appears", first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import sys
+import threading
 import types
 from collections.abc import Generator
 from contextlib import nullcontext
@@ -21,6 +22,8 @@ from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWr
 #: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
 CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewee", "django")
 
+#: Seconds before a test's timeout at which its calls so far are written (the process then ends in C).
+TRACE_BEFORE_TIMEOUT = 2.0
 #: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
 
@@ -136,6 +139,12 @@ class ChildRun:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
         """Arm a watchdog for the whole test (setup, call, teardown), run in this engine's working folder."""
         faulthandler.dump_traceback_later(self.timeout, exit=True, file=self.fault)
+        # a test that hangs is ended with its process: its calls so far are written just before, so the
+        # trace shows where it parted from SQLite (a retry loop on an error only Turso raises)
+        snapshot = threading.Timer(max(self.timeout - TRACE_BEFORE_TIMEOUT, self.timeout / 2),
+                                   self._write_so_far, (item.nodeid,))
+        snapshot.daemon = True
+        snapshot.start()
         here = os.getcwd()
         if self.workdir is not None:
             os.chdir(self.workdir)
@@ -152,8 +161,14 @@ class ChildRun:
             unrouted.__exit__(None, None, None)
             os.chdir(here)
             faulthandler.cancel_dump_traceback_later()
+            snapshot.cancel()
             events, dropped = TRACER.take()
             self.traces.write(item.nodeid, events, dropped)
+
+    def _write_so_far(self, nodeid: str) -> None:
+        """Write the running test's calls so far (its trace line; a finished test writes it again)."""
+        events, dropped = TRACER.so_far()
+        self.traces.write(nodeid, events, dropped)
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Say which test starts, so a crash or a hang can be pinned on it."""

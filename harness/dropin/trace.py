@@ -308,6 +308,18 @@ class Tracer:
         if event is not None:
             event[2], event[3] = kind, mask(outcome)
 
+    def so_far(self) -> tuple[list[list[str]], int]:
+        """A copy of the events so far and how many were left out, the trace going on (another thread)."""
+        for _ in range(10):
+            try:  # the test's thread may append meanwhile: a deque refuses to be read while it changes
+                tail = list(self.tail)
+                break
+            except RuntimeError:
+                continue
+        else:
+            tail = []
+        return [list(e) for e in [*self.events[:], *tail]], self.dropped
+
     def take(self) -> tuple[list[list[str]], int]:
         """The events so far (the first MAX_EVENTS, then the last TAIL_EVENTS) and how many were left out
         between them; starts a new trace."""
