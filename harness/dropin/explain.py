@@ -34,6 +34,7 @@ from stc_harness.dropin.causes import (
     message_words,
 )
 from stc_harness.dropin.imports_needed import NEEDS
+from stc_harness.dropin.records import TIMEOUT
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.signature import context_of
 from stc_harness.dropin.stopped import TEST_FILE, handled_in_test
@@ -148,6 +149,9 @@ def evidence(
     if s is None or t is None:
         return TestEvidence(traced=False, inert=traces.inert_names(turso_id))
     own = align(s["events"], t["events"])
+    if failure.get("outcome") == TIMEOUT and not hung_in_driver(str(failure.get("longrepr", ""))):
+        # the test hung in its own code: what SQLite went on to call is not where the engines parted
+        own = [d for d in own if not (d.kind == "sqlite-only-call" and d.position >= len(t["events"]))]
     # a module's import that diverged in a value did not stop the test; a name it lacked would have
     collect = failure.get("phase") == "collect"  # then an import or set-up is all the test ran
     imported = [d if collect or d.kind == "missing-name" else replace(d, severity=MINOR)
@@ -175,6 +179,20 @@ def evidence(
             then = divergences.index(behind) if behind is not None else then
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
+
+
+#: Files of the drivers a test may hang inside (a call that never returned is not in the trace).
+DRIVER_FILES = re.compile(r"/(?:turso|sqlite3|aiosqlite)/[^/]+\.py\b")
+
+
+def hung_in_driver(dump: str) -> bool:
+    """Whether the test's thread, in a timeout's stack dump, was inside a driver's call (its innermost
+    frame in `turso`, `sqlite3` or `aiosqlite`), rather than in code of its own (a wait, a loop)."""
+    for block in dump.split("\n\n"):
+        frames = [line for line in block.splitlines() if line.strip().startswith("File ")]
+        if any("_pytest/runner.py" in f for f in frames):
+            return bool(frames) and DRIVER_FILES.search(frames[0]) is not None
+    return False
 
 
 #: Errors a write lost earlier causes: a constraint missing its row. (A lock its transaction still holds may
