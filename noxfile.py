@@ -350,6 +350,30 @@ def dropin_persist_queue(session: nox.Session) -> None:
                  "--ignore=persistqueue/tests/test_mysqlqueue.py", fresh=True)
 
 
+REQUESTS_CACHE = os.environ.get("REQUESTS_CACHE_VERSION", "1.3.3")
+#: What requests-cache's unit and SQLite tests import (its dev group less linters, and the serializers'
+#: optional packages), with a local httpbin server instead of httpbin.org (USE_PYTEST_HTTPBIN).
+REQUESTS_CACHE_TEST_DEPS = [*PYTEST, "psutil>=7.2,<8", "pytest-rerunfailures>=16,<17",
+                            "requests-mock>=1.12,<2", "responses>=0.26,<1", "tenacity>=8.5,<9",
+                            "time-machine>=2.19,<3", "rich>=15,<16", "itsdangerous>=2.2,<3", "pyyaml>=6,<7",
+                            "ujson>=6,<7", "orjson>=3.13,<4", "pytest-httpbin>=2.1,<3",
+                            "httpbin>=0.10.4,<0.11"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_requests_cache(session: nox.Session) -> None:
+    """requests-cache's unit, compatibility and SQLite tests (its sdist, pinned), --dropin=turso; 19 of its
+    tests retry a lock forever on Turso, so each test gets 10 s, not 60."""
+    session.env["USE_PYTEST_HTTPBIN"] = "true"
+    # httpbin 0.10.4 caps greenlet below 3 on Python < 3.12 (for gevent, which the tests do not use); the
+    # clients extra needs greenlet 3 (SQLAlchemy's asyncio): uv takes the extra's range over httpbin's
+    overrides = Path(session.create_tmp()) / "overrides.txt"
+    overrides.write_text("greenlet>=3.1,<4\n", encoding="utf-8")
+    deps = [*REQUESTS_CACHE_TEST_DEPS, "--override", str(overrides)]
+    _sdist_suite(session, "requests-cache", REQUESTS_CACHE, deps, "tests/unit", "tests/compat",
+                 "tests/integration/test_sqlite.py", "--dropin-timeout=10", fresh=True)
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]
