@@ -27,6 +27,7 @@ SUITES = (
     ("aiosql", "aiosql 15.0, its sdist's SQLite tests (sqlite3, aiosqlite; never tuned on before its "
                "blind grading)"),
     ("persist-queue", "persist-queue 1.1.0, its sdist's suite (never tuned on before its blind grading)"),
+    ("requests-cache", "requests-cache 1.3.3, its unit and SQLite tests (10 s a test; blind-graded sample)"),
     ("pony", "Pony 0.7.20's unittest suite, through the command form"),
     ("shop", "our shop app (`tests/dropin_apps/shop`), pytest"),
     ("shop-runtests", "the same app's own `runtests.py` (unittest), command form"),

@@ -323,3 +323,25 @@ def test_a_user_registry_entry_with_a_builtin_id_names_both_files(user_project: 
     missing = _dropin(user_project, "--dropin-registry=/nonexistent", "-k", "same")
     assert missing.returncode == pytest.ExitCode.USAGE_ERROR, missing.stdout + missing.stderr
     assert "--dropin-registry /nonexistent: no such folder" in missing.stderr
+
+
+SHARED_TEMP = """\
+import os
+import sqlite3
+import tempfile
+
+
+def test_a_database_in_the_temp_folder():
+    conn = sqlite3.connect(os.path.join(tempfile.gettempdir(), "app-cache.db"))
+    conn.execute("CREATE TABLE t (x)")  # fails if the other engine's run made it first
+    conn.commit()
+    conn.close()
+"""
+
+
+def test_each_engine_has_its_own_temporary_folder(user_project: pytest.Pytester) -> None:
+    """A file a test makes in tempfile.gettempdir() is never the other engine's run's (both run at once)."""
+    user_project.makepyfile(test_app=SHARED_TEMP)
+    run = _dropin(user_project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _row(_doc(user_project.path / "out"), "test_a_database_in_the_temp_folder")["category"] == "same"

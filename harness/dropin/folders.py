@@ -116,6 +116,12 @@ class EngineFolders:
             else:
                 (target / entry.name).symlink_to(entry)
 
+    def tmpdir(self, engine: str) -> Path:
+        """The engine's own temporary folder (its runs' TMPDIR), made on first use."""
+        folder = self.root / f"{engine}.tmpdir"
+        folder.mkdir(exist_ok=True)
+        return folder
+
     def basetemp(self, engine: str) -> Path:
         """The engine's own pytest basetemp (pytest creates and empties it)."""
         return self.root / f"{engine}.tmp"

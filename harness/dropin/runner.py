@@ -249,12 +249,12 @@ class Children:
         self.running: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
 
-    def run(self, cmd: list[str], cwd: Path, log: Any) -> int | None:
+    def run(self, cmd: list[str], cwd: Path, log: Any, env: dict[str, str] | None = None) -> int | None:
         """Run one child to its end; its exit status, or None when the run is being stopped."""
         with self.lock:
             if self.stopping:
                 return None
-            proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
             self.running.add(proc)
         try:
             return proc.wait()
@@ -295,6 +295,14 @@ class Setup:
     children: Children = field(default_factory=Children)
 
 
+def _environment(setup: Setup, engine: str) -> dict[str, str] | None:
+    """The child's environment: the parent's, with a temporary folder of the engine's own (TMPDIR), so a
+    file a test makes in `tempfile.gettempdir()` is never the other engine's run's, running at once."""
+    if setup.folders is None:
+        return None
+    return {**os.environ, "TMPDIR": str(setup.folders.tmpdir(engine))}
+
+
 def run_engine(engine: str, setup: Setup, max_attempts: int = 50,
                child_engine: str | None = None) -> EngineRun:
     """Run the suite on one engine until every test has a record (or attempts run out, or it is stopped)."""
@@ -313,7 +321,7 @@ def run_engine(engine: str, setup: Setup, max_attempts: int = 50,
                                child_engine, hypothesis=setup.hypothesis, folders=setup.folders)]
             log.write(f"$ {' '.join(cmd)}\n")
             log.flush()
-            code = setup.children.run(cmd, setup.cwd, log)
+            code = setup.children.run(cmd, setup.cwd, log, _environment(setup, engine))
             started, ended = run.absorb(read_events(results_file))
             if code is None or setup.children.stopping:
                 run.interrupted, run.aborted = True, INTERRUPTED
