@@ -981,6 +981,19 @@ def test_behind_a_wall_that_registers_nothing_the_call_that_would_have_is_named(
     assert not found.same_wall
 
 
+def _one_test_dropin(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, source: str,
+                     *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run a one-test suite through --dropin=turso: its report row and the divergence blamed."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
+                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_one=source)
+    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out", *args)
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    (row,) = doc["dropin"]["tests"]
+    return row, row["evidence"]["divergences"][row["evidence"]["cause"]]
+
+
 LONG_TEST = """\
 import sqlite3
 
@@ -998,15 +1011,8 @@ def test_long_then_vacuum(tmp_path):
 def test_a_long_tests_failing_call_is_kept_past_the_traces_bound(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """The events past the first 2,000 are not all dropped: the last ones (the call that failed) are kept."""
-    clear_xdist_env(monkeypatch)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_long=LONG_TEST)
-    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
-    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
-    (row,) = doc["dropin"]["tests"]
+    row, first = _one_test_dropin(pytester, monkeypatch, LONG_TEST)
     assert row["category"] == "turso-only", row
-    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
     assert first["args"].startswith("'VACUUM'"), first
     assert first["kind"] == "error-appears", first
     assert "VACUUM" in first["turso"], first
@@ -1032,15 +1038,8 @@ def test_count_through_async_with(tmp_path):
 def test_a_coroutine_used_as_a_context_is_a_call_never_awaited_and_proven(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """`async with db.execute(...)`: Turso's execute() returns a bare coroutine, which is never awaited."""
-    clear_xdist_env(monkeypatch)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_aio=ASYNC_WITH_EXECUTE)
-    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
-    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
-    (row,) = doc["dropin"]["tests"]
+    row, first = _one_test_dropin(pytester, monkeypatch, ASYNC_WITH_EXECUTE)
     assert row["category"] == "turso-only", row
-    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
     assert (first["call"], first["kind"]) == ("aio.Connection.execute", "never-awaited"), first
     assert first["sqlite"].startswith("→ await→"), first
     assert (first["explanation"]["confidence"], first["explanation"]["ref"]) == (
@@ -1068,14 +1067,7 @@ def test_retries_until_it_works(tmp_path):
 def test_a_test_that_hangs_on_turso_still_shows_where_it_parted(
         pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """A test ended at its timeout: its calls so far are written just before, so its cause is named."""
-    clear_xdist_env(monkeypatch)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_retry=RETRY_FOREVER)
-    pytester.runpytest_subprocess("--dropin=turso", "--dropin-timeout=5", "--report-dir=out")
-    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
-    (row,) = doc["dropin"]["tests"]
+    row, first = _one_test_dropin(pytester, monkeypatch, RETRY_FOREVER, "--dropin-timeout=5")
     assert row["turso"]["outcome"] == "timeout", row
-    first = row["evidence"]["divergences"][row["evidence"]["cause"]]
     assert first["args"].startswith("'VACUUM'"), first
     assert first["kind"] == "error-appears", first

@@ -22,10 +22,20 @@ from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWr
 #: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
 CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewee", "django")
 
+#: The conformance plugin's report writer, as it registers itself (stc_harness.plugin.configure).
+CONFORMANCE_COLLECTOR = "conformance-collector"
 #: Seconds before a test's timeout at which its calls so far are written (the process then ends in C).
 TRACE_BEFORE_TIMEOUT = 2.0
 #: The order in which a phase's outcome overrides an earlier one (a failing teardown after a pass).
 _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
+
+
+def drop_conformance_report(config: pytest.Config) -> None:
+    """Keep the conformance plugin from writing its report in this process: a drop-in parent or child runs
+    no check of its own, and an interrupted or failed run would leave a partial report in the user's
+    report folder."""
+    if config.pluginmanager.get_plugin(CONFORMANCE_COLLECTOR) is not None:
+        config.pluginmanager.unregister(name=CONFORMANCE_COLLECTOR)
 
 
 def harness_backend(item: pytest.Item) -> bool:
@@ -68,10 +78,8 @@ class ChildRun:
         self._flush_imports("<conftest>")
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """An engine's run writes no conformance report into the user's report folder (an interrupted or
-        failed collection would leave one there); its records are the parent's to report."""
-        if self.config.pluginmanager.get_plugin("conformance-collector") is not None:
-            self.config.pluginmanager.unregister(name="conformance-collector")
+        """An engine's run writes no conformance report: its records are the parent's to report."""
+        drop_conformance_report(self.config)
 
     def _flush_imports(self, where: str) -> None:
         """Write the calls made so far under `<import> where`; conftest calls gather until the first test."""

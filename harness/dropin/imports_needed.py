@@ -98,6 +98,8 @@ def charged(buckets: Mapping[str, list[list[str]]], test_modules: Iterable[tuple
     `buckets`: the import traces written so far, by test file (`<conftest>` included: those apply to every
     test already). Only calls made in a library's own file count (where the call was made).
     """
+    if not any(buckets.values()):
+        return {}  # no call was made while a test module was imported (or tracing is off)
     files = module_files(root)
     by_library: dict[str, list[tuple[str, list[str]]]] = {}
     for bucket, events in buckets.items():

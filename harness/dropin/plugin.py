@@ -21,7 +21,7 @@ import pytest
 from stc_harness.differences import Registry, load_registries
 from stc_harness.dropin import anyrunner, route_libsql
 from stc_harness.dropin.causes import Knowledge
-from stc_harness.dropin.child import ChildRun
+from stc_harness.dropin.child import ChildRun, drop_conformance_report
 from stc_harness.dropin.evidence import EvidenceRecorder, load_evidence, shipped_checks
 from stc_harness.dropin.folders import EngineFolders, changed, outside_text, snapshot
 from stc_harness.dropin.matching import entry_lookup
@@ -233,9 +233,7 @@ class Parent:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """The parent runs no check: the conformance plugin's report (an interrupted one too) stays out."""
-        pm = self.config.pluginmanager
-        if pm.get_plugin("conformance-collector") is not None:
-            pm.unregister(name="conformance-collector")
+        drop_conformance_report(self.config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> bool | None:
@@ -303,7 +301,7 @@ class Parent:
         rows = merge(collected_ids(runs), runs, knowledge, folder, control=control)
         known = (f"Divergences explained by {len(registry.entries)} registry entries, {len(checks)} checks "
                  f"and {sum(len(v) for v in knowledge.evidence.values())} traced check divergences.")
-        if self.config.getoption("dropin_control"):
+        if control:
             known = "Control run: the Turso slot ran on SQLite too. " + known
         _, dropped = withheld(args)
         if dropped:

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from driver_support import STEP_BOUND, outcome
+from driver_support import STEP_BOUND, make_table, outcome
 
 #: How long B runs before A commits; only a driver that fails at once returns inside it (the reference
 #: waits for seconds).
@@ -40,16 +40,9 @@ _children: dict[str, subprocess.Popen[bytes]] = {}
 _lock = threading.Lock()
 
 
-def _setup(module: Any, path: str) -> None:
-    conn = module.connect(path)
-    conn.execute("CREATE TABLE t (x INTEGER)")
-    conn.commit()
-    conn.close()
-
-
 def observe(module: Any, path: str) -> dict[str, Any]:
     """A holds the write lock, B (default arguments, own thread) inserts, A commits: what B did."""
-    _setup(module, path)
+    make_table(module, path)
     a = module.connect(path, isolation_level=None)
     try:
         a.execute("BEGIN IMMEDIATE")

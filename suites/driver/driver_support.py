@@ -44,6 +44,14 @@ def pep249(section: str) -> Source:
     return Source(PEP249, section)
 
 
+def make_table(module: Any, path: str) -> None:
+    """A database file at `path` holding an empty table `t (x INTEGER)`, made and closed through `module`."""
+    conn = module.connect(path)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.commit()
+    conn.close()
+
+
 def db_path(ctx: CheckContext, stem: str | None = None) -> str:
     """A fresh database file path in the check's folder (the folder is created; the file is not)."""
     return ctx.url(stem).split(":", 1)[1]

@@ -15,18 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import busy_wait
-from driver_support import blocking, db_path, outcome, pydoc
+from driver_support import blocking, db_path, make_table, outcome, pydoc
 
 from stc_harness import CheckContext, check
 
 TRANSACTIONS = pydoc("Transaction control")
-
-
-def _setup(module: Any, path: str) -> None:
-    conn = module.connect(path)
-    conn.execute("CREATE TABLE t (x INTEGER)")
-    conn.commit()
-    conn.close()
 
 
 @check(
@@ -105,7 +98,7 @@ IMPLICIT_BEGIN = {
 
 
 def _implicit(module: Any, path: str, sql: str, kwargs: dict[str, Any]) -> Any:
-    _setup(module, path)
+    make_table(module, path)
     conn = module.connect(path, **kwargs)
     try:
         before = conn.in_transaction
@@ -137,7 +130,7 @@ async def test_autocommit_mode(ctx: CheckContext, sql: str) -> object:
 
 
 def _uncommitted_visible(module: Any, path: str, kwargs: dict[str, Any]) -> Any:
-    _setup(module, path)
+    make_table(module, path)
     a = module.connect(path, **kwargs)
     b = module.connect(path)
     try:
@@ -162,7 +155,7 @@ async def test_close_without_commit(ctx: CheckContext, kwargs: dict[str, Any]) -
 
 
 def _set_isolation_mid_transaction(module: Any, path: str) -> Any:
-    _setup(module, path)
+    make_table(module, path)
     conn = module.connect(path)
     try:
         conn.execute("INSERT INTO t VALUES (1)")
@@ -188,7 +181,7 @@ async def test_set_isolation_level_commits(ctx: CheckContext) -> object:
 
 
 def _with_block(module: Any, path: str, fail: bool) -> Any:
-    _setup(module, path)
+    make_table(module, path)
     conn = module.connect(path)
     try:
         raised = None
@@ -244,7 +237,7 @@ async def test_without_transaction(ctx: CheckContext, method: str) -> object:
 
 
 def _explicit_begin(module: Any, path: str) -> Any:
-    _setup(module, path)
+    make_table(module, path)
     conn = module.connect(path)
     try:
         conn.execute("BEGIN")
