@@ -780,6 +780,11 @@ def test_an_engine_error_raised_as_another_class_is_likely_the_class_mapping() -
     found = knowledge.explain(raised("'ALTER TABLE t ADD COLUMN a'", "duplicate column name: a"))
     assert (found.confidence, found.check) == (LIKELY, "errors.dbapi_class[release_unknown_savepoint]")
     assert "another engine error raised as the same class" in found.why
+    (apart,) = align([ev("Connection.execute", "'ALTER TABLE t ADD COLUMN a'", "raise",
+                         "OperationalError: no such table: t")],
+                     [ev("Connection.execute", "'ALTER TABLE t ADD COLUMN a'", "raise",
+                         "DatabaseError: duplicate column name: a")])
+    assert knowledge.explain(apart).confidence == LIKELY  # two engine errors: the class still escapes
     (other,) = align([ev("Connection.execute", "'INSERT INTO t VALUES (1)'", "raise", "IntegrityError: x")],
                      [ev("Connection.execute", "'INSERT INTO t VALUES (1)'", "raise", "DatabaseError: x")])
     assert knowledge.explain(other).confidence == UNKNOWN  # another class pair: not the same mapping
@@ -1071,3 +1076,51 @@ def test_a_test_that_hangs_on_turso_still_shows_where_it_parted(
     assert row["turso"]["outcome"] == "timeout", row
     assert first["args"].startswith("'VACUUM'"), first
     assert first["kind"] == "error-appears", first
+
+
+LEFT_OPEN = """\
+import sqlite3
+
+KEEP = []  # the library's cached connection: it outlives the test that made it
+
+
+def init(conn):
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("ALTER TABLE cache ADD COLUMN expires INTEGER")
+    except sqlite3.OperationalError:  # Turso raises DatabaseError: it escapes, the transaction stays open
+        pass
+    conn.execute("CREATE TABLE IF NOT EXISTS cache (k, v)")
+    conn.commit()
+
+
+def test_first_leaves_a_transaction_open():
+    conn = sqlite3.connect("shared.db", isolation_level=None)
+    KEEP.append(conn)
+    init(conn)
+
+
+def test_second_is_locked_out():
+    conn = sqlite3.connect("shared.db", isolation_level=None, timeout=0)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO cache VALUES (1, 2)")
+    conn.commit()
+"""
+
+
+def test_a_lock_left_by_an_earlier_tests_open_transaction_is_blamed_on_that_test(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second test is locked out on Turso only because the first left its transaction open there."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(test_two=LEFT_OPEN)
+    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    first, second = doc["dropin"]["tests"]
+    assert (first["category"], second["category"]) == ("turso-only", "turso-only"), doc["dropin"]["tests"]
+    ev = second["evidence"]
+    assert ev.get("left_open_by") == "test_two.py::test_first_leaves_a_transaction_open", ev
+    assert ev["left_open_file"].endswith("shared.db"), ev
+    blamed = ev["divergences"][ev["cause"]]
+    assert blamed["explanation"]["ref"] == "driver_exceptions.engine-errors-databaseerror", blamed
+    assert "ALTER TABLE" in blamed["args"], blamed

@@ -48,6 +48,8 @@ MISSING_OBJECT_KINDS = frozenset({ErrorKind.NO_SUCH_TABLE, ErrorKind.NO_SUCH_COL
 CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIOLATION,
                               ErrorKind.CHECK_VIOLATION, ErrorKind.FOREIGN_KEY_VIOLATION,
                               ErrorKind.CONSTRAINT_VIOLATION})
+#: Messages (names taken out) of errors about an object the schema already has.
+_SCHEMA_STATE = re.compile(r"already exists|^duplicate <object>")
 #: How much of the SQL's features a likely match must share.
 LIKELY_OVERLAP = 0.5
 #: Impact class of a drafted entry, by kind of difference.
@@ -206,8 +208,12 @@ class Knowledge:
         rewrites = text_rewrites(mine)
         params = {f for f in sig.features if f.startswith("param:")}
         user_template = error_template(d.turso)
+        # an engine error raised as another class: the same error, or two errors about which objects the
+        # schema has (a guarded `ALTER TABLE ... ADD COLUMN` on a file whose state differs): either way
+        # the code's `except` for SQLite's class lets Turso's escape
         remapped = (d.kind == "error-class" and user_kind not in CONSTRAINT_KINDS
-                    and error_template("raised " + d.sqlite.removeprefix("raised ")) == user_template)
+                    and (error_template("raised " + d.sqlite.removeprefix("raised ")) == user_template
+                         or (_schema_state(user_kind) and _schema_state(user_sqlite_kind))))
         # what a statement is about (a module, a function, a pragma, a system table): its first letters
         names = {f.split(":", 1)[1] for f in sig.features
                  if f.startswith(("module:", "fn:", "pragma:", "src:")) and len(f.split(":", 1)[1]) > 2}
@@ -358,6 +364,11 @@ def built_in_missing(outcome: str) -> bool:
     """An error naming a missing table the engine itself provides (not one the code created): Turso lacking
     `pragma_collation_list` says nothing about an application's own table that a connection cannot see."""
     return bool(_BUILT_IN_MISSING.search(outcome))
+
+
+def _schema_state(kind: Any) -> bool:
+    """An error about which objects the schema has (no such table or column, already exists, duplicate)."""
+    return kind in MISSING_OBJECT_KINDS or (isinstance(kind, str) and bool(_SCHEMA_STATE.search(kind)))
 
 
 def error_kind(outcome: str) -> Any:

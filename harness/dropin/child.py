@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from stc_harness.dropin import left_open
 from stc_harness.dropin.imports_needed import charged
 from stc_harness.dropin.records import CRASH, ERROR, FAILED, RecordWriter, failure_details, outcome_of
 from stc_harness.dropin.routing import Routing
@@ -163,6 +164,7 @@ class ChildRun:
             self.traces.write(IMPORT_PREFIX + "<conftest>", self._conftest, 0)
             self._started = True
         TRACER.take()  # calls between tests (a session fixture's teardown, a worker's idle time): nobody's
+        left_open.start_test()
         try:
             return (yield)
         finally:
@@ -171,12 +173,13 @@ class ChildRun:
             faulthandler.cancel_dump_traceback_later()
             snapshot.cancel()
             events, dropped = TRACER.take()
-            self.traces.write(item.nodeid, events, dropped)
+            self.traces.write(item.nodeid, events, dropped, left_open.inherited())
+            left_open.end_test(item.nodeid)
 
     def _write_so_far(self, nodeid: str) -> None:
         """Write the running test's calls so far (its trace line; a finished test writes it again)."""
         events, dropped = TRACER.so_far()
-        self.traces.write(nodeid, events, dropped)
+        self.traces.write(nodeid, events, dropped, left_open.inherited())
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         """Say which test starts, so a crash or a hang can be pinned on it."""

@@ -20,6 +20,7 @@ from stc_harness.dropin.adaptations import ADAPTATIONS
 from stc_harness.dropin.align import divergence_text
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Knowledge
 from stc_harness.dropin.explain import TestEvidence, Traces, evidence
+from stc_harness.dropin.lock_left import left_by
 from stc_harness.dropin.records import BAD, ERROR, GOOD, NOT_RUN, SKIPPED
 from stc_harness.dropin.runner import EngineRun, different_code
 from stc_harness.dropin.terminal import cut
@@ -145,7 +146,29 @@ def merge(
             row["confidence"] = _confidence(ev)
             if key:
                 setups.setdefault(key, row)
+    _blame_locks_left_open(rows, traces)
     return rows
+
+
+def _blame_locks_left_open(rows: list[dict[str, Any]], traces: Traces) -> None:
+    """A Turso-only lock that an earlier test's transaction, left open on Turso only, caused: that
+    test's cause is this one's (see stc_harness.dropin.lock_left)."""
+    by_turso_id = {row["turso"].get("nodeid", row["nodeid"]): row for row in rows}
+    for row in rows:
+        if row["category"] != TURSO_ONLY or "evidence" not in row or row["evidence"].get("shared_setup"):
+            continue
+        tid = row["turso"].get("nodeid", row["nodeid"])
+        found = left_by(row, traces.sqlite.get(row["sqlite"].get("nodeid", row["nodeid"]), {}),
+                        traces.turso.get(tid, {}))
+        if found is None:
+            continue
+        earlier = by_turso_id.get(found[0])
+        left = {"left_open_by": found[0], "left_open_file": found[1]}
+        if earlier is not None and earlier.get("evidence", {}).get("cause") is not None:
+            row["evidence"] = {**earlier["evidence"], **left}
+            row["confidence"] = earlier["confidence"]
+        else:
+            row["evidence"] = {**row["evidence"], **left}
 
 
 def _nothing_of_its_own(ev: TestEvidence, events: list[Any] | None) -> bool:
@@ -210,6 +233,9 @@ def cause_text(row: dict[str, Any]) -> str:
     elif ev.get("same_wall"):
         text += (". Behind that wall the run fails on the same missing name: what the inert call would have "
                  "registered is absent (no such function)")
+    if ev.get("left_open_by"):
+        text += (f". Seen in {ev['left_open_by']}, which ended on Turso (not on SQLite) with a transaction "
+                 f"open on {ev['left_open_file']}: this test is locked out by that transaction")
     if ev.get("shared_setup"):
         text += (f". Seen in {ev['shared_setup']}, whose set-up ran the fixture this test shares: on Turso "
                  "pytest re-raised its error here without running anything")

@@ -343,14 +343,19 @@ class TraceWriter:
         #: taken off, so they read as from the project folder (stc_harness.dropin.folders).
         self.detour = detour
 
-    def write(self, nodeid: str, events: list[list[str]], dropped: int) -> None:
-        """Write one test's trace (also an empty one: the test ran with tracing on)."""
+    def write(self, nodeid: str, events: list[list[str]], dropped: int,
+              inherited: list[list[str]] | None = None) -> None:
+        """Write one test's trace (also an empty one: the test ran with tracing on), with the transactions
+        earlier tests left open on files it opened (see stc_harness.dropin.left_open)."""
         if self.detour:
             for event in events:
                 for i in (4, 5):  # where the call was made, and the test's line
                     if i < len(event) and event[i].startswith(self.detour):
                         event[i] = event[i][len(self.detour):]
-        line = json.dumps({"events": events, "dropped": dropped}, ensure_ascii=False)
+        body: dict[str, Any] = {"events": events, "dropped": dropped}
+        if inherited:
+            body["inherited"] = inherited
+        line = json.dumps(body, ensure_ascii=False)
         self.fh.write(f"{nodeid.replace(chr(9), ' ')}\t{line}\n")
         self.fh.flush()
 

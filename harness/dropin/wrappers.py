@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from stc_harness.dropin import left_open
 from stc_harness.dropin.trace import (
     FILES_LEFT,
     NOT_AWAITED,
@@ -108,6 +109,8 @@ def sync_wrapper(qualname: str, fn: Callable[..., Any], method: bool) -> Callabl
             result = fn(*args, **kwargs)
             if method and args:
                 _mark(args[0], leaf, args[1:], result)
+            elif leaf == "connect":
+                _remember_file(result, args, kwargs)
             return result
         shown = args[1:] if method else args
         owner = args[0] if method and args else None
@@ -147,6 +150,7 @@ def _remember_file(conn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         return
     with contextlib.suppress(AttributeError, TypeError):
         object.__setattr__(conn, "_stc_file", os.path.abspath(path))
+        left_open.track(conn)
 
 
 def left_beside(conn: Any) -> str:
