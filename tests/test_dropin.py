@@ -331,6 +331,19 @@ def test_child_command_line_drops_the_parent_options(tmp_path: Path) -> None:
     assert not any(a.startswith("--dropin=") or a in ("--dropin", "--dropin-raw") for a in args)
     assert f"--dropin-fault={tmp_path / 'turso.fault2'}" in args
     assert "--tb=native" not in child_args(["--tb=short"], "sqlite", tmp_path, 1, 5.0, raw=True)
+    # pytest's cache stays on (an ini file's addopts may use --failed-first), one folder per engine
+    assert args[-2:] == ["-o", f"cache_dir={tmp_path / 'turso.cache'}"]
+    assert "-o" not in child_args(["-p", "no:cacheprovider"], "sqlite", tmp_path, 1, 5.0, raw=False)
+
+
+def test_a_suite_whose_ini_options_need_pytests_cache_runs_on_both(user_project: pytest.Pytester) -> None:
+    """coverage.py's own suite has `--failed-first` in its addopts: the children must accept it."""
+    user_project.makeini("[pytest]\naddopts = --failed-first\n")
+    result = user_project.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    assert "could start" not in result.stdout.str(), result.stdout.str()
+    rows, _ = _rows(user_project)
+    assert rows, result.stdout.str()
+    assert all(r["sqlite"]["outcome"] != "not-run" for r in rows.values()), rows
 
 
 def test_an_engine_run_that_ends_early_fails_its_tests_loudly(user_project: pytest.Pytester) -> None:

@@ -187,8 +187,16 @@ def child_args(args: list[str], engine: str, folder: Path, attempt: int, timeout
     out = [*kept, *tb, f"--dropin-engine={child_engine or engine}",
            f"--dropin-out={folder / f'{engine}.jsonl'}",
            f"--dropin-skip={folder / f'{engine}.skip'}", f"--dropin-timeout={timeout:g}",
-           f"--dropin-fault={folder / f'{engine}.fault{attempt}'}", "-p", "no:cacheprovider"]
+           f"--dropin-fault={folder / f'{engine}.fault{attempt}'}",
+           *own_cache(kept, folder / f"{engine}.cache")]
     return [*out, "--dropin-raw"] if raw else out
+
+
+def own_cache(args: list[str], cache: Path) -> list[str]:
+    """pytest's cache kept apart per engine, never the project's: a suite's `addopts` may name the cache
+    plugin's options (`--failed-first`), so the plugin stays on unless the user turned it off."""
+    turned_off = any(a.replace(" ", "") in ("no:cacheprovider", "-pno:cacheprovider") for a in args)
+    return [] if turned_off else ["-o", f"cache_dir={cache}"]
 
 
 def _last_error(log_path: Path, code: int) -> str:
