@@ -1124,3 +1124,27 @@ def test_a_lock_left_by_an_earlier_tests_open_transaction_is_blamed_on_that_test
     blamed = ev["divergences"][ev["cause"]]
     assert blamed["explanation"]["ref"] == "driver_exceptions.engine-errors-databaseerror", blamed
     assert "ALTER TABLE" in blamed["args"], blamed
+
+
+def test_a_missing_feature_error_is_proven_by_the_check_of_the_entry_it_names() -> None:
+    """sqlobject's `sqlite3.connect(factory=...)`: the drop-in's error names `driver_connect.factory-refused`,
+    whose check saw Turso refuse the keyword; a name no entry is given for stays a draft."""
+    src = Source("m", "s")
+    registry = Registry([Entry("driver_connect.factory-refused", "driver_connect",
+                               ("driver_connect.factory_subclass",), "connect(factory=) refused", src, "r",
+                               {"turso": {}}, "x.toml", "missing-api", "turso")])
+    checks = [{"id": "driver_connect.factory_subclass", "title": "t",
+               "results": {"turso": {"outcome": "documented-difference"}},
+               "entry": {"id": "driver_connect.factory-refused"}}]
+    knowledge = Knowledge(registry, checks)
+    refused = ("MissingFeatureError: sqlite3.connect(factory=...) is not provided by pyturso (a Connection "
+               "subclass as factory); the drop-in mode only provides the name. Known difference: registry "
+               "entry driver_connect.factory-refused.")
+    (d,) = align([ev("sqlite3.connect", "':memory:', factory=<class 'C'>", outcome="<Connection>")],
+                 [ev("sqlite3.connect", "':memory:', factory=<class 'C'>", "raise", refused)])
+    assert d.kind == "missing-name", d
+    found = knowledge.explain(d)
+    assert (found.confidence, found.ref) == (PROVEN, "driver_connect.factory-refused"), found
+    unnamed = replace(d, turso=d.turso.replace("registry entry driver_connect.factory-refused",
+                                               "no registry entry documents it yet"))
+    assert knowledge.explain(unnamed).confidence == UNKNOWN

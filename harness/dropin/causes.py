@@ -50,6 +50,8 @@ CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIO
                               ErrorKind.CONSTRAINT_VIOLATION})
 #: Messages (names taken out) of errors about an object the schema already has.
 _SCHEMA_STATE = re.compile(r"already exists|^duplicate <object>")
+#: The registry entries a drop-in missing-feature error names (see stc_harness.dropin.shims).
+_NAMED_ENTRIES = re.compile(r"Known difference: registry entr(?:y|ies) ([\w.\-]+(?:, [\w.\-]+)*)")
 #: How much of the SQL's features a likely match must share.
 LIKELY_OVERLAP = 0.5
 #: Impact class of a drafted entry, by kind of difference.
@@ -274,6 +276,9 @@ class Knowledge:
         return self.draft(d)
 
     def _missing(self, d: Divergence) -> Explanation | None:
+        named = self._named_by_the_drop_in(d)
+        if named is not None:
+            return named
         name = d.missing_name
         checks = self.by_param.get(name) or self.by_param.get(name.lower(), [])
         if not checks:
@@ -289,6 +294,19 @@ class Knowledge:
         )
         check = ranked[0]
         return self._explained(PROVEN, check, f"check {check} measures that Turso lacks {name}")
+
+    def _named_by_the_drop_in(self, d: Divergence) -> Explanation | None:
+        """The drop-in's own missing-feature error names the registry entries of what is missing
+        (`sqlite3.connect(factory=...)`): the check of such an entry that saw Turso differ proves it."""
+        named = _NAMED_ENTRIES.search(d.turso)
+        if not named:
+            return None
+        for entry in (e.strip().rstrip(".") for e in named.group(1).split(",")):
+            seen = sorted(c for c, e in self.entry_of.items() if e == entry and c in self.titles)
+            if seen:
+                return self._explained(PROVEN, seen[0], f"the drop-in's error names {entry}, whose check "
+                                                        f"{seen[0]} measures that Turso lacks it")
+        return None
 
     def draft(self, d: Divergence) -> Explanation:
         """No known difference explains `d`: a registry entry to adopt, drafted from the divergence."""
