@@ -1148,3 +1148,54 @@ def test_a_missing_feature_error_is_proven_by_the_check_of_the_entry_it_names() 
     unnamed = replace(d, turso=d.turso.replace("registry entry driver_connect.factory-refused",
                                                "no registry entry documents it yet"))
     assert knowledge.explain(unnamed).confidence == UNKNOWN
+
+
+GUARDED_NAMES = """\
+import sqlite3
+
+
+def open_library(path):
+    conn = sqlite3.connect(path)
+    if hasattr(sqlite3, "enable_callback_tracebacks"):  # guarded: on plain Turso this is skipped
+        sqlite3.enable_callback_tracebacks(True)
+    if getattr(conn, "enable_load_extension", None) is not None:
+        conn.enable_load_extension(False)
+    conn.create_function("twice", 1, lambda x: 2 * x)  # unguarded: the wall
+    return conn
+
+
+def test_twice(tmp_path):
+    conn = open_library(str(tmp_path / "l.db"))
+    assert conn.execute("select twice(21)").fetchone() == (42,)
+"""
+
+
+def test_a_name_the_code_probes_for_first_is_no_wall_as_on_plain_turso(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beets asks hasattr(sqlite3, "enable_callback_tracebacks") first: plain Turso skips the call, so the
+    wall is the unguarded create_function after it, and the probed names are no stand-ins to hasattr."""
+    row, first = _one_test_dropin(pytester, monkeypatch, GUARDED_NAMES)
+    assert row["category"] == "turso-only", row
+    assert (first["call"], first["kind"]) == ("Connection.create_function", "missing-name"), first
+    # SQLite made the guarded calls, Turso did not (no stand-in answered its probe)
+    kinds = {d["call"]: d["kind"] for d in row["evidence"]["divergences"]}
+    assert kinds.get("sqlite3.enable_callback_tracebacks") == "sqlite-only-call", kinds
+    assert kinds.get("Connection.enable_load_extension", "sqlite-only-call") == "sqlite-only-call", kinds
+
+
+def test_a_value_read_after_writes_one_engine_alone_made_is_blamed_on_the_read_that_sent_it_there() -> None:
+    """sqlite-utils' create_view(replace=True) read the view's SQL back re-rendered on Turso, so it dropped
+    and made the view again: the schema_version the test compares moved because of that read."""
+    stored = ev("Cursor.fetchone", "of 'select sql from sqlite_master where name = ?'",
+                outcome="('CREATE VIEW \"bar\" AS select 1 + 1',)", where="lib.py:10")
+    drop = ev("Connection.execute", "'DROP VIEW \"bar\"'", outcome="<Cursor>", where="lib.py:20")
+    version = ev("Cursor.fetchone", "of 'PRAGMA schema_version'", outcome="(1,)", where="t.py:43")
+    sqlite = [[*stored, "t.py:42"], [*version, "t.py:43"]]
+    turso = [[*stored[:3], "('CREATE VIEW \"bar\" AS SELECT 1 + 1',)", "lib.py:10", "t.py:42"],
+             [*drop, "t.py:42"], [*version[:3], "(3,)", "t.py:43", "t.py:43"]]
+    found = align(sqlite, turso)
+    assert [d.kind for d in found] == ["text-case", "turso-only-call", "value"], found
+    failure = {"exc_type": "AssertionError", "message": "assert 3 == 1", "line": "t.py:43"}
+    assert blame(found, failure) is found[0]
+    # without the write only Turso made, the value read on the failing line is its own difference
+    assert blame([found[0], found[2]], failure) is found[2]

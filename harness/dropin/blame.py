@@ -68,7 +68,9 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         same_line = [d for d in majors if d.origin == at_line.origin and d.kind not in ONE_SIDED]
         at_line = _shown_by_assertion(same_line, "\n".join(messages)) or at_line
     if at_line is not None:
-        return _state_changed_before(majors, at_line) or _first_read_of(majors, at_line)
+        return (_state_changed_before(majors, at_line)
+                or _written_on_one_side_before(divergences, majors, at_line)
+                or _first_read_of(majors, at_line))
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in ONE_SIDED], "\n".join(messages))
         if shown is not None:
@@ -121,6 +123,22 @@ def _state_changed_before(majors: list[Divergence], read: Divergence) -> Diverge
         if leaf in SQL_FIRST and d.kind in ("error-appears", "error-disappears") and not _READS.match(d.args):
             return d
     return None
+
+
+def _written_on_one_side_before(divergences: list[Divergence], majors: list[Divergence],
+                                read: Divergence) -> Divergence | None:
+    """For a value the failing statement read, the earlier read that sent one engine down a path of writes
+    the other never made (a view's stored SQL read back re-rendered, so the library dropped and made it
+    again): the value read later (`PRAGMA schema_version`) is the consequence of those writes."""
+    if read.kind.startswith("error") or read.kind in ONE_SIDED:
+        return None
+    before = divergences[: divergences.index(read)]
+    write = next((i for i, d in enumerate(before) if d.kind in ONE_SIDED
+                  and d.call.rsplit(".", 1)[-1] in SQL_FIRST and not _READS.match(d.args)), None)
+    if write is None:
+        return None
+    values = [d for d in before[:write] if d in majors and _read_value(d)]
+    return values[-1] if values else None
 
 
 def _path_parted(majors: list[Divergence]) -> Divergence | None:

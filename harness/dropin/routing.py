@@ -19,6 +19,7 @@ from stc_harness.dropin.connect import adapted_aio_connect, adapted_connect
 from stc_harness.dropin.dialects import dialect_classes
 from stc_harness.dropin.imports import forget, on_import
 from stc_harness.dropin.patches import Patches
+from stc_harness.dropin.probes import HIDDEN, ProbedModule
 from stc_harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
 from stc_harness.errors import UsageError
 
@@ -65,11 +66,15 @@ class Routing:
 
         replaced: dict[int, Any] = {}
         sqlite_names = self._sqlite3_names(turso)
+        # names only a stand-in provides: absent to hasattr() as on plain Turso (stc_harness.dropin.probes)
+        hidden = frozenset(n for n in sqlite_names if n in MISSING_SQLITE3 and not hasattr(turso, n))
         for module in (sqlite3, sqlite3.dbapi2):
             for name, value in sqlite_names.items():
                 if hasattr(module, name):
                     replaced[id(getattr(module, name))] = value
                 self._set(module, name, value)
+            HIDDEN[module.__name__] = hidden
+            self._set(module, "__class__", ProbedModule)
         self._keep_turso_row_check(turso)
         self.routed.append("sqlite3")
         self.patches.rebind(replaced)

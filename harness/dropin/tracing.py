@@ -18,6 +18,7 @@ from typing import Any
 
 from stc_harness.dropin.imports import forget, on_import
 from stc_harness.dropin.patches import Patches
+from stc_harness.dropin.probes import HiddenFromProbes
 from stc_harness.dropin.stand_ins import (
     NOT_SUPPLIED,
     adapter_attribute,
@@ -217,7 +218,8 @@ class Tracing:
             current = getattr(cls, name, None)
             if current is None:
                 if self.engine == "turso" and self.adapt and name in INERT_METHODS:
-                    self.patches.set(cls, name, inert(f"{kind}.{name}", asynchronous, method=True))
+                    stand_in = inert(f"{kind}.{name}", asynchronous, method=True)
+                    self.patches.set(cls, name, HiddenFromProbes(stand_in))
                     self.adaptations.append(f"{kind}.{name}")
                 continue
             inner = getattr(current, "__wrapped__", None)
