@@ -1199,3 +1199,38 @@ def test_a_value_read_after_writes_one_engine_alone_made_is_blamed_on_the_read_t
     assert blame(found, failure) is found[0]
     # without the write only Turso made, the value read on the failing line is its own difference
     assert blame([found[0], found[2]], failure) is found[2]
+
+
+LISTS_FILES = """\
+import glob
+import os
+import sqlite3
+
+
+def write_data(path):
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("create table t (x)")
+    except sqlite3.DatabaseError:  # there already on the second write: harmless on both engines
+        pass
+    conn.execute("insert into t values (1)")
+    conn.commit()
+    conn.close()
+
+
+def test_one_data_file(tmp_path):
+    os.chdir(tmp_path)
+    write_data("data.1")
+    write_data("data.1")
+    count = len(glob.glob("data.*"))
+    assert count == 1
+"""
+
+
+def test_an_assertion_on_a_folders_listing_is_blamed_on_the_side_file_turso_left(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """coverage.py counts its data files with glob(): Turso's `-wal` beside the database is one more."""
+    row, first = _one_test_dropin(pytester, monkeypatch, LISTS_FILES)
+    assert row["category"] == "turso-only", row
+    assert first["kind"] == "files-left", first
+    assert "-wal" in first["turso"], first

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, ONE_SIDED, Divergence
+from stc_harness.dropin.file_listing import lists_files
 from stc_harness.dropin.stopped import STATEMENT_SPAN, TeardownLines, stopped_at
 from stc_harness.dropin.trace import FILES_LEFT, SQL_FIRST
 
@@ -56,6 +57,9 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
         for d in majors:  # the test expected an exception: the call where SQLite raised and Turso did not
             if d.kind == "error-disappears":
                 return d
+    left = [d for d in divergences if d.kind == FILES_LEFT_KIND]
+    if left and lists_files(failure):  # an assertion on a folder's listing: the side file one engine left
+        return left[-1]
     # the innermost exception first: the value that surfaced where the failure began (a KeyError under
     # the assertion that reported it), not a name a warning on the way quoted
     carriers = next((c for m in reversed(messages) if (c := _returned_quoted(majors, _quoted([m])))), [])

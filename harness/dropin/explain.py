@@ -242,7 +242,7 @@ def _behind(wall: Divergence, divergences: list[Divergence],
     needed = next((m.group(1) for m in map(_NEEDS.search, failure_messages(failure)) if m), None)
     # the run failed on what an inert call would have registered: that call, if it is not this wall
     maker = next((d for d in divergences if needed and d.made_inert and f"'{needed}'" in d.args), None)
-    rest = [d for d in divergences if not d.made_inert and d.severity == MAJOR]
+    rest = [d for d in divergences if not d.made_inert and (d.severity == MAJOR or d.kind == FILES_LEFT_KIND)]
     # a function no inert call would have registered, behind a wall that registers none: a function
     # Turso lacks on its own (sqlite_compileoption_used), found among the other divergences
     same = maker is wall or (maker is None and needed is not None and ".create_" in wall.call)
