@@ -1234,3 +1234,31 @@ def test_an_assertion_on_a_folders_listing_is_blamed_on_the_side_file_turso_left
     assert row["category"] == "turso-only", row
     assert first["kind"] == "files-left", first
     assert "-wal" in first["turso"], first
+
+
+def test_a_statement_calling_an_inert_function_that_fails_for_its_own_reason_is_what_lies_behind() -> None:
+    """beets' query calls regexp(), made inert earlier in the run, but Turso refuses the statement for its
+    parenthesized FROM: that parse error is behind the wall, not the wall again."""
+    wall = ev("Connection.create_function", "'regexp', 2, <callable>", "inert",
+              "missing on Turso: made inert", where="db.py:1260")
+    call = ev("Connection.execute", "'SELECT * FROM (items) WHERE regexp(path, ?)', ('x',)", "raise",
+              "DatabaseError: Parse error: Parenthesized FROM clause subqueries are not supported",
+              where="db.py:975")
+    traces = Traces({"t": {"events": [[*call[:2], "ok", "<Cursor>", *call[4:]]]}},
+                    {"t": {"events": [call]}}, {}, inert={"regexp": wall})
+    failure = {"exc_type": "DatabaseError", "line": "db.py:975",
+               "message": "Parse error: Parenthesized FROM clause subqueries are not supported"}
+    found = evidence(traces, "t", "t", failure, Knowledge(Registry({})))
+    assert found.divergences[found.cause].call == "Connection.execute", found.divergences
+    # the same statement failing on the function itself is the wall it needed
+    missing = replace_event(call, 3, "DatabaseError: no such function: regexp")
+    traces = Traces({"t": {"events": [[*call[:2], "ok", "<Cursor>", *call[4:]]]}},
+                    {"t": {"events": [missing]}}, {}, inert={"regexp": wall})
+    found = evidence(traces, "t", "t", {**failure, "message": "no such function: regexp"},
+                     Knowledge(Registry({})))
+    assert found.divergences[found.cause].call == "Connection.create_function", found.divergences
+
+
+def replace_event(event: list[str], index: int, value: str) -> list[str]:
+    """A copy of a trace event with one field replaced."""
+    return [*event[:index], value, *event[index + 1:]]

@@ -290,8 +290,11 @@ def _with_earlier_walls(divergences: list[Divergence], inert: dict[str, list[str
     out: list[Divergence] = []
     for d in divergences:
         needed = _NEEDS.search(d.turso)
+        # a statement calling a function an inert call would have registered: a consequence only where
+        # Turso's error is about that function (a parse error of its own is a difference of its own)
         names = ([needed.group(1)] if needed else
-                 [n for n in inert if f"{n}(" in d.args and d.kind != "missing-name"])
+                 [n for n in inert if f"{n}(" in d.args and d.kind != "missing-name"
+                  and not (d.turso.startswith("raised ") and n.lower() not in d.turso.lower())])
         if _CONVERTED.search(d.sqlite) and not _CONVERTED.search(d.turso):
             names.append("detect_types")  # a converter made the value on SQLite: no converters on Turso
         event = next((inert[n] for n in names if n in inert), None)
