@@ -48,7 +48,7 @@ matrix: $(STAMP)
 # runner (pinned sdists), SQLAlchemy's compliance suite and tests/dropin_apps/shop (pytest and its own runtests.py),
 # unchanged, on SQLite and Turso; reports in reports/dropin/. Minutes, not part of `make test`.
 proofs: $(STAMP)
-	$(VENV)/bin/nox -s dropin_sqlite_utils dropin_sqlalchemy dropin_alembic dropin_django dropin_sqlitedict dropin_diskcache dropin_huey dropin_ormar dropin_pony dropin_shop dropin_aiosql dropin_persist_queue dropin_requests_cache
+	$(VENV)/bin/nox -s dropin_sqlite_utils dropin_sqlalchemy dropin_alembic dropin_django dropin_sqlitedict dropin_diskcache dropin_huey dropin_ormar dropin_pony dropin_shop dropin_aiosql dropin_persist_queue dropin_requests_cache dropin_sqlobject dropin_coverage dropin_beets
 
 # The mutation suite (tests/mutants): every mutant backend against the suites that should see it; prints
 # the score and, per mutant, the checks that killed it. Minutes, not part of `make test`.

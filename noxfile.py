@@ -374,6 +374,46 @@ def dropin_requests_cache(session: nox.Session) -> None:
                  "tests/integration/test_sqlite.py", "--dropin-timeout=10", fresh=True)
 
 
+SQLOBJECT = os.environ.get("SQLOBJECT_VERSION", "3.14.0")
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_sqlobject(session: nox.Session) -> None:
+    """SQLObject's own test suite (its sdist, pinned; database sqlite:/:memory:, its default), --dropin=turso."""
+    _sdist_suite(session, "sqlobject", SQLOBJECT, PYTEST, "sqlobject/tests", fresh=True)
+
+
+COVERAGE = os.environ.get("COVERAGE_VERSION", "7.13.0")
+#: coverage.py's test files about its data file (a SQLite database), and what its pytest settings need.
+COVERAGE_TESTS = ["tests/test_data.py", "tests/test_sqlitedb.py", "tests/test_numbits.py",
+                  "tests/test_api.py", "tests/test_context.py"]
+COVERAGE_TEST_DEPS = [*PYTEST, "flaky>=3.8,<4", "hypothesis>=6.140,<7", "pytest-xdist>=3.8,<4"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_coverage(session: nox.Session) -> None:
+    """coverage.py's own tests of its data file (its sdist, pinned), --dropin=turso; its addopts name pytest's
+    cache (--failed-first) and xdist (-n auto, turned off here), so its own pytest options are kept."""
+    src = _fresh_copy(session, "coverage", COVERAGE)
+    session.install("-e", f"{ROOT}[clients]", f"coverage=={COVERAGE}", *COVERAGE_TEST_DEPS)
+    with session.chdir(src):
+        session.run("pytest", *COVERAGE_TESTS, "-n", "0", "--no-header", "--dropin=turso",
+                    f"--report-dir={DROPIN_OUT / 'coverage'}", success_codes=[0, 1], env=PROOF_ENV)
+
+
+BEETS = os.environ.get("BEETS_VERSION", "2.14.1")
+#: beets' tests of its database layer, library and importer (its other tests are plugins').
+BEETS_TESTS = ["test/dbcore", "test/test_library.py", "test/library", "test/test_importer.py"]
+BEETS_TEST_DEPS = [*PYTEST, "pytest-factoryboy>=2.8,<3", "pytest-flask>=1.3,<2", "requests-mock>=1.12,<2",
+                   "responses>=0.26,<1"]
+
+
+@nox.session(python=PYTHONS[-1])
+def dropin_beets(session: nox.Session) -> None:
+    """beets' own tests of its database layer, library and importer (its sdist, pinned), --dropin=turso."""
+    _sdist_suite(session, "beets", BEETS, BEETS_TEST_DEPS, *BEETS_TESTS, fresh=True)
+
+
 DJANGO = os.environ.get("DJANGO_VERSION", "5.2.20")
 #: A few of Django's own test apps: its runner stops before the first test on Turso whichever are chosen.
 DJANGO_APPS = ["basic", "queries", "transactions", "schema"]
