@@ -379,7 +379,7 @@ SQLOBJECT = os.environ.get("SQLOBJECT_VERSION", "3.14.0")
 
 @nox.session(python=PYTHONS[-1])
 def dropin_sqlobject(session: nox.Session) -> None:
-    """SQLObject's own test suite (its sdist, pinned; database sqlite:/:memory:, its default), --dropin=turso."""
+    """SQLObject's own test suite (its sdist, pinned; its default database, in memory), --dropin=turso."""
     _sdist_suite(session, "sqlobject", SQLOBJECT, PYTEST, "sqlobject/tests", fresh=True)
 
 
