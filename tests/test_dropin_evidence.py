@@ -1262,3 +1262,14 @@ def test_a_statement_calling_an_inert_function_that_fails_for_its_own_reason_is_
 def replace_event(event: list[str], index: int, value: str) -> list[str]:
     """A copy of a trace event with one field replaced."""
     return [*event[:index], value, *event[index + 1:]]
+
+
+def test_behind_a_wall_an_assertion_on_a_folders_listing_is_the_side_file(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """coverage.py registers REGEXP unguarded (the wall), then counts its data files (what lies behind)."""
+    source = LISTS_FILES.replace('    conn = sqlite3.connect(path)\n',
+                                 '    conn = sqlite3.connect(path)\n    conn.create_function("f", 1, str)\n')
+    row, first = _one_test_dropin(pytester, monkeypatch, source)
+    assert (first["call"], first["kind"]) == ("Connection.create_function", "missing-name"), first
+    behind = row["evidence"]["divergences"][row["evidence"]["then"]]
+    assert behind["kind"] == "files-left", behind

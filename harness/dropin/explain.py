@@ -166,17 +166,18 @@ def evidence(
     if chosen is not None:
         at = divergences.index(chosen)
         explanations[at] = _uncaught_class(chosen, explanations[at], failure, knowledge)
+    behind: Divergence | None = None
+    same = False
+    if chosen is not None and chosen.made_inert:
+        at, same = _behind(chosen, divergences, failure)
+        if at is not None:
+            behind = _after_lost_write(divergences, explanations, divergences[at], knowledge)
     # side files beside a database are listed only where they break the test (most tests never look)
-    kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen]
+    kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen or d is behind]
     divergences, explanations = [divergences[i] for i in kept], [explanations[i] for i in kept]
     cause = divergences.index(chosen) if chosen is not None else None
     text = repro(t["events"], chosen) if chosen is not None else ""
-    then, same = None, False
-    if chosen is not None and chosen.made_inert:
-        then, same = _behind(chosen, divergences, failure)
-        if then is not None:
-            behind = _after_lost_write(divergences, explanations, divergences[then], knowledge)
-            then = divergences.index(behind) if behind is not None else then
+    then = divergences.index(behind) if behind is not None else None
     inert = traces.inert_names(turso_id)
     return TestEvidence(True, divergences, explanations, cause, text, inert, then, same)
 
