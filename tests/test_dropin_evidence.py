@@ -1273,3 +1273,74 @@ def test_behind_a_wall_an_assertion_on_a_folders_listing_is_the_side_file(
     assert (first["call"], first["kind"]) == ("Connection.create_function", "missing-name"), first
     behind = row["evidence"]["divergences"][row["evidence"]["then"]]
     assert behind["kind"] == "files-left", behind
+
+
+def test_a_failure_after_the_code_opened_a_side_file_as_a_database_is_blamed_on_that_side_file() -> None:
+    """coverage.py's combine globs `.coverage.*`, so on Turso it also reads the `-wal` left beside a data
+    file as a data file; the real file's log breaks (`invalid page size in WAL`) because of that side file."""
+    opened = ev("sqlite3.connect", "'<tmp>/.coverage.a'", outcome="<Connection>", where="data.py:5")
+    closed = ev("Connection.close", "", outcome="None", where="data.py:9")
+    side = ev("sqlite3.connect", "'<tmp>/.coverage.a-wal'", outcome="<Connection>", where="data.py:5")
+    again = ev("sqlite3.connect", "'<tmp>/.coverage.a'", "raise",
+               "DatabaseError: invalid page size in WAL: 7", where="data.py:5")
+    wal = " (files beside the database: -wal)"
+    sqlite = [opened, closed, opened]
+    turso = [replace_event(opened, 3, "<Connection>" + wal), replace_event(closed, 3, "None" + wal),
+             side, again]
+    found = align(sqlite, turso)
+    kinds = [d.kind for d in found]
+    assert kinds[-1] == "error-appears", kinds
+    assert "files-left" in kinds, kinds
+    assert "turso-only-call" in kinds, kinds
+    failure = {"exc_type": "DatabaseError", "message": "invalid page size in WAL: 7", "line": "data.py:5"}
+    chosen = blame(found, failure)
+    assert chosen is not None, found
+    assert (chosen.kind, chosen.call) == ("files-left", "Connection.close"), chosen
+    # without the side file opened, the failing connect is its own difference
+    assert blame([d for d in found if d.kind != "turso-only-call"], failure).kind == "error-appears"
+
+
+TWO_CLASS_FIXTURES = """\
+import sqlite3
+
+import pytest
+
+
+@pytest.fixture(scope="class")
+def library(tmp_path_factory):
+    conn = sqlite3.connect(str(tmp_path_factory.mktemp("lib") / "lib.db"))
+    conn.execute("create table t (x)")
+    conn.execute("VACUUM")  # refused on Turso: the class's fixture fails, and pytest re-raises it
+    return conn
+
+
+class TestFirst:
+    def test_a(self, library):
+        pass
+
+    def test_b(self, library):
+        pass
+
+
+class TestSecond:
+    def test_a(self, library):
+        pass
+
+    def test_b(self, library):
+        pass
+"""
+
+
+def test_a_class_fixtures_cached_error_is_seen_where_that_class_ran_it(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """beets' classes each set up a library of their own: a test re-raising its class's fixture error is
+    pointed at the first test of its own class, not at another class's."""
+    clear_xdist_env(monkeypatch)
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makepyfile(test_classes=TWO_CLASS_FIXTURES)
+    pytester.runpytest_subprocess("--dropin=turso", "--report-dir=out")
+    doc = json.loads((pytester.path / "out" / "dropin.json").read_text(encoding="utf-8"))
+    rows = {r["nodeid"].split("::", 1)[1]: r for r in doc["dropin"]["tests"]}
+    assert {r["category"] for r in rows.values()} == {"turso-only"}, rows
+    assert rows["TestSecond::test_b"]["evidence"].get("shared_setup") == "test_classes.py::TestSecond::test_a"
+    assert rows["TestFirst::test_b"]["evidence"].get("shared_setup") == "test_classes.py::TestFirst::test_a"

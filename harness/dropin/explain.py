@@ -23,7 +23,7 @@ from stc_harness.dropin.align import (
     divergence_text,
     origin_of,
 )
-from stc_harness.dropin.blame import blame, failure_messages
+from stc_harness.dropin.blame import blame, failure_messages, through_side_file
 from stc_harness.dropin.causes import (
     CONSTRAINT_KINDS,
     LIKELY,
@@ -249,6 +249,7 @@ def _behind(wall: Divergence, divergences: list[Divergence],
     same = maker is wall or (maker is None and needed is not None and ".create_" in wall.call)
     behind = maker if maker is not None and maker is not wall else (
         blame(rest, failure) if rest and not same else None)
+    behind = through_side_file(divergences, behind) or behind
     then = divergences.index(behind) if behind is not None else None
     return then, same
 

@@ -134,7 +134,9 @@ def merge(
                 row["category"], row["adapted_by"] = SAME_ADAPTED, inert
         elif row["category"] == TURSO_ONLY:
             key = _setup_error(row)
-            earlier = setups.get(key) if key else None
+            # the fixture's error where it ran for this test's own class first, else for its module
+            scoped = (row["nodeid"].rpartition("::")[0], *key[1:]) if key else ()
+            earlier = (setups.get(scoped) or setups.get(key)) if key else None
             ev = evidence(traces, row["sqlite"].get("nodeid", row["nodeid"]), tid, row["turso"], knowledge)
             if earlier is not None and _nothing_of_its_own(ev, traces.turso.get(tid, {}).get("events")):
                 # a shared fixture's error re-raised from pytest's cache: the test did not run on Turso
@@ -146,6 +148,7 @@ def merge(
             row["confidence"] = _confidence(ev)
             if key:
                 setups.setdefault(key, row)
+                setups.setdefault(scoped, row)
     _blame_locks_left_open(rows, traces)
     return rows
 
