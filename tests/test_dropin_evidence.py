@@ -1344,3 +1344,30 @@ def test_a_class_fixtures_cached_error_is_seen_where_that_class_ran_it(
     assert {r["category"] for r in rows.values()} == {"turso-only"}, rows
     assert rows["TestSecond::test_b"]["evidence"].get("shared_setup") == "test_classes.py::TestSecond::test_a"
     assert rows["TestFirst::test_b"]["evidence"].get("shared_setup") == "test_classes.py::TestFirst::test_a"
+
+
+def test_an_error_the_test_matches_by_its_message_is_blamed_on_turso_s_message_prefix() -> None:
+    """coverage.py's test expects `no such table: bar` in the message: Turso's `Parse error: ` before it is
+    what breaks the test, not the class it raises (coverage catches every sqlite3.Error)."""
+    src = Source("m", "s")
+    registry = Registry([
+        Entry("driver_exceptions.parse-error-message-prefix", "driver_exceptions",
+              ("driver_exceptions.message_prefix[no_such_table]",), "Parse error: prefix", src, "r",
+              {"turso": {}}, "x.toml", "different-error", "turso")])
+    checks = [{"id": "driver_exceptions.message_prefix[no_such_table]", "title": "t",
+               "results": {"turso": {"outcome": "documented-difference"}},
+               "entry": {"id": "driver_exceptions.parse-error-message-prefix"}}]
+    knowledge = Knowledge(registry, checks)
+    call = ev("Connection.execute", "'select * from bar'", "raise", "OperationalError: no such table: bar",
+              where="t.py:5")
+    prefixed = replace_event(call, 3, "DatabaseError: Parse error: no such table: bar")
+    traces = Traces({"t": {"events": [call]}}, {"t": {"events": [prefixed]}}, {})
+    failure = {"exc_type": "AssertionError", "line": "t.py:5",
+               "message": "Regex pattern did not match.\n Regex: 'no such table: bar'\n"
+                          " Input: 'Parse error: no such table: bar'"}
+    found = evidence(traces, "t", "t", failure, knowledge)
+    explained = found.explanations[found.cause]
+    assert (explained.confidence, explained.ref) == (PROVEN, "driver_exceptions.parse-error-message-prefix")
+    # a test that does not look at the message is broken by what else differs (here: nothing known)
+    other = evidence(traces, "t", "t", {**failure, "message": "boom"}, knowledge)
+    assert other.explanations[other.cause].ref != "driver_exceptions.parse-error-message-prefix"

@@ -295,6 +295,11 @@ class Knowledge:
         check = ranked[0]
         return self._explained(PROVEN, check, f"check {check} measures that Turso lacks {name}")
 
+    def by_entry(self, entry: str, why: str) -> Explanation | None:
+        """`entry` proven by the first of its checks that saw Turso differ (`why` may name it: `{check}`)."""
+        seen = sorted(c for c, e in self.entry_of.items() if e == entry and c in self.titles)
+        return self._explained(PROVEN, seen[0], why.format(check=seen[0])) if seen else None
+
     def _named_by_the_drop_in(self, d: Divergence) -> Explanation | None:
         """The drop-in's own missing-feature error names the registry entries of what is missing
         (`sqlite3.connect(factory=...)`): the check of such an entry that saw Turso differ proves it."""

@@ -166,6 +166,7 @@ def evidence(
     if chosen is not None:
         at = divergences.index(chosen)
         explanations[at] = _uncaught_class(chosen, explanations[at], failure, knowledge)
+        explanations[at] = _matched_message(chosen, explanations[at], failure, knowledge)
     behind: Divergence | None = None
     same = False
     if chosen is not None and chosen.made_inert:
@@ -218,6 +219,29 @@ def _uncaught_class(d: Divergence, found: Explanation, failure: dict[str, Any],
         return found
     return replace(mapped, why=f"the test catches OperationalError around this call; Turso raised {raised}, "
                                f"which that handler does not catch. {mapped.why}")
+
+
+#: What a test that matches an error's message text says when it does not match (pytest, unittest).
+_MESSAGE_MATCH = re.compile(r"Regex pattern did not match|\bdoes not match\b")
+#: The entry documenting the prefix Turso puts before an engine error's message.
+MESSAGE_PREFIX_ENTRY = "driver_exceptions.parse-error-message-prefix"
+
+
+def _matched_message(d: Divergence, found: Explanation, failure: dict[str, Any],
+                     knowledge: Knowledge) -> Explanation:
+    """An error the test matches by its message (`pytest.raises(match=...)`, `assertRaisesRegex`) that Turso
+    words with a prefix before SQLite's message: the prefix breaks the test, whatever the error's class."""
+    raised = d.turso.startswith("raised ") and d.sqlite.startswith("raised ")
+    if not d.kind.startswith("error") or not raised:
+        return found
+    if not any(_MESSAGE_MATCH.search(m) for m in failure_messages(failure)):
+        return found
+    ours, theirs = (side.removeprefix("raised ").split(": ", 1)[-1] for side in (d.sqlite, d.turso))
+    if ours == theirs or not theirs.endswith(ours):
+        return found
+    prefix = theirs[: len(theirs) - len(ours)]
+    why = f"the test matches the error's message, which Turso begins with {prefix!r}; check {{check}} sees it"
+    return knowledge.by_entry(MESSAGE_PREFIX_ENTRY, why) or found
 
 
 def _after_lost_write(divergences: list[Divergence], explanations: list[Explanation],

@@ -4,6 +4,7 @@ escape the DB-API hierarchy (an application catching `module.Error` misses them)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,37 @@ def _fail(module: Any, folder: str, key: str) -> Any:
 async def test_failure(ctx: CheckContext, key: str) -> object:
     ctx.folder.mkdir(parents=True, exist_ok=True)
     return await blocking(_fail, ctx.sync_module(), str(ctx.folder), key)
+
+
+#: Failures whose message Turso prefixes with the stage of the engine that failed (`Parse error: ...`).
+MESSAGES = ("no_such_table", "no_such_column", "drop_missing_table", "syntax")
+#: A stage prefix before the message SQLite would give.
+_STAGE_PREFIX = re.compile(r"^(?:[A-Z][a-z]+ error: )?")
+
+
+def _message_prefix(module: Any, folder: str, key: str) -> Any:
+    conn = module.connect(":memory:")
+    try:
+        _schema(conn)
+        try:
+            FAILURES[key](conn, Path(folder))
+        except Exception as exc:  # noqa: BLE001 - the exception is the observation
+            match = _STAGE_PREFIX.match(str(exc))
+            return {"prefix": match.group(0) if match else ""}
+        return {"raised": False}
+    finally:
+        conn.close()
+
+
+@check(
+    title="A failure's message: any prefix before the text SQLite gives ('Parse error: no such table: t')",
+    source=EXCEPTIONS,
+    params={k: k for k in MESSAGES},
+    layer="driver",
+)
+async def test_message_prefix(ctx: CheckContext, key: str) -> object:
+    ctx.folder.mkdir(parents=True, exist_ok=True)
+    return await blocking(_message_prefix, ctx.sync_module(), str(ctx.folder), key)
 
 
 def _locked(module: Any, path: str) -> Any:

@@ -232,6 +232,7 @@ _SYNC_SUITES: dict[str, tuple[str, ...]] = {
     "sync_fetchmany_all": (D + "test_driver_cursor.py",),
     "sync_missing_binding_null": (D + "test_driver_binding.py", D + "test_driver_exceptions.py"),
     "sync_integrity_as_operational": (D + "test_driver_exceptions.py",),
+    "sync_parse_error_prefix": (D + "test_driver_exceptions.py",),
     "sync_close_ignored": (D + "test_driver_state.py",),
     "sync_paramstyle_named": (D + "test_driver_surface.py",),
     "sync_threadsafety_zero": (D + "test_driver_surface.py",),

@@ -108,6 +108,15 @@ def _integrity_as_operational(self: sqlite3.Cursor, sql: str, parameters: Any = 
         raise sqlite3.OperationalError(str(exc)) from None
 
 
+def _parse_error_prefix(self: sqlite3.Cursor, sql: str, parameters: Any = (), /) -> Any:
+    try:
+        return sqlite3.Cursor.execute(self, sql, parameters)
+    except sqlite3.OperationalError as exc:
+        if str(exc).startswith(("no such table", "no such column")):
+            raise sqlite3.OperationalError(f"Parse error: {exc}") from None
+        raise
+
+
 def _fetchmany_all(self: sqlite3.Cursor, size: int | None = None) -> Any:
     return sqlite3.Cursor.fetchall(self)
 
@@ -225,6 +234,8 @@ SYNC: dict[str, tuple[str, dict[str, Any]]] = {
         connection_class(cursor_class(execute=_pad_execute)))}),
     "sync_integrity_as_operational": ("a constraint failure raises OperationalError", {
         "connect": connect_with(connection_class(cursor_class(execute=_integrity_as_operational)))}),
+    "sync_parse_error_prefix": ("a missing table's or column's error message starts with 'Parse error: '", {
+        "connect": connect_with(connection_class(cursor_class(execute=_parse_error_prefix)))}),
     "sync_close_ignored": ("Connection.close() does nothing",
                            {"connect": connect_with(connection_class(close=_noop))}),
     "sync_paramstyle_named": ("the module says paramstyle 'named'", {"paramstyle": "named"}),
