@@ -1371,3 +1371,21 @@ def test_an_error_the_test_matches_by_its_message_is_blamed_on_turso_s_message_p
     # a test that does not look at the message is broken by what else differs (here: nothing known)
     other = evidence(traces, "t", "t", {**failure, "message": "boom"}, knowledge)
     assert other.explanations[other.cause].ref != "driver_exceptions.parse-error-message-prefix"
+
+
+def test_a_side_file_opened_after_the_flows_parted_is_kept_as_evidence() -> None:
+    """coverage.py's data files carry a random suffix, so the two runs' first connect() already differ (the
+    flows part there); Turso's later connect() to the `-wal` beside its file is still listed and blamed."""
+    wal = " (files beside the database: -wal)"
+    mine = ev("sqlite3.connect", "'<tmp>/.coverage.x1'", outcome="<Connection>", where="data.py:5")
+    theirs = ev("sqlite3.connect", "'<tmp>/.coverage.y2'", outcome="<Connection>" + wal, where="data.py:5")
+    closed = ev("Connection.close", "", outcome="None", where="data.py:9")
+    side = ev("sqlite3.connect", "'<tmp>/.coverage.y2-wal'", outcome="<Connection>", where="data.py:5")
+    broken = ev("sqlite3.connect", "'<tmp>/.coverage.y2'", "raise",
+                "DatabaseError: invalid page size in WAL: 7", where="data.py:5")
+    found = align([mine, closed], [theirs, replace_event(closed, 3, "None" + wal), side, broken])
+    assert any(d.args.startswith("'<tmp>/.coverage.y2-wal'") for d in found), found
+    failure = {"exc_type": "DatabaseError", "message": "invalid page size in WAL: 7", "line": "data.py:5"}
+    chosen = blame(found, failure)
+    assert chosen is not None, found
+    assert chosen.kind == "files-left", chosen

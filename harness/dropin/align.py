@@ -197,11 +197,16 @@ def align(sqlite: list[list[str]], turso: list[list[str]]) -> list[Divergence]:
     return _drop_consequences(_align(sqlite, turso))
 
 
+#: A call whose first argument is a side file of a database (`'x.db-wal'`): the code opened it as a file.
+SIDE_FILE_ARG = re.compile(r"^'[^']*-(?:wal|shm|journal)'")
+
+
 def _drop_consequences(divergences: list[Divergence]) -> list[Divergence]:
     out: list[Divergence] = []
     parted = False
     for d in divergences:
-        if parted and d.kind in ONE_SIDED:
+        # a side file opened on one side only stays: it says where the flow went (see blame.through_side_file)
+        if parted and d.kind in ONE_SIDED and not SIDE_FILE_ARG.match(d.args):
             continue
         out.append(d)
         parted = parted or d.kind in _ENDS_FLOW

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, ONE_SIDED, Divergence
+from stc_harness.dropin.align import FILES_LEFT_KIND, MAJOR, ONE_SIDED, SIDE_FILE_ARG, Divergence
 from stc_harness.dropin.file_listing import lists_files
 from stc_harness.dropin.stopped import STATEMENT_SPAN, TeardownLines, stopped_at
 from stc_harness.dropin.trace import FILES_LEFT, SQL_FIRST
@@ -22,10 +22,6 @@ def blame(divergences: list[Divergence], failure: dict[str, Any] | None = None) 
     return through_side_file(divergences, chosen) or chosen
 
 
-#: A call whose first argument is a side file of a database (`'x.db-wal'`): the code opened it as a file.
-_SIDE_FILE_ARG = re.compile(r"^'[^']*-(?:wal|shm|journal)'")
-
-
 def through_side_file(divergences: list[Divergence], chosen: Divergence | None) -> Divergence | None:
     """When, before `chosen`, the code opened a side file only Turso had (coverage.py's combine globs its
     data files and reads Turso's `-wal` as one more, breaking the real file's log): the divergence that
@@ -34,7 +30,7 @@ def through_side_file(divergences: list[Divergence], chosen: Divergence | None) 
         return None
     at = divergences.index(chosen)
     for i, d in enumerate(divergences[: at + 1]):
-        if d.sqlite == "(no such call)" and _SIDE_FILE_ARG.match(d.args):
+        if d.sqlite == "(no such call)" and SIDE_FILE_ARG.match(d.args):
             left = [x for x in divergences[:i] if x.kind == FILES_LEFT_KIND]
             return left[-1] if left else None
     return None
