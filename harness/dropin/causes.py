@@ -50,6 +50,9 @@ CONSTRAINT_KINDS = frozenset({ErrorKind.UNIQUE_VIOLATION, ErrorKind.NOT_NULL_VIO
                               ErrorKind.CONSTRAINT_VIOLATION})
 #: Messages (names taken out) of errors about an object the schema already has.
 _SCHEMA_STATE = re.compile(r"already exists|^duplicate <object>")
+#: Entries about an error's wording alone: their checks' calls diverge exactly as the class checks' do, so
+#: they never explain a divergence by its signature, only a test that matches the message (explain.py).
+MESSAGE_ONLY_ENTRIES = frozenset({"driver_exceptions.parse-error-message-prefix"})
 #: The registry entries a drop-in missing-feature error names (see stc_harness.dropin.shims).
 _NAMED_ENTRIES = re.compile(r"Known difference: registry entr(?:y|ies) ([\w.\-]+(?:, [\w.\-]+)*)")
 #: How much of the SQL's features a likely match must share.
@@ -167,6 +170,8 @@ class Knowledge:
         self.evidence: dict[tuple[str, str, tuple[str, str]], list[Evidence]] = defaultdict(list)
         for ev in evidence:
             sig = ev.signature
+            if self.entry_of.get(ev.check) in MESSAGE_ONLY_ENTRIES:
+                continue  # its calls diverge as others' do; it explains only a message the code matches
             self.evidence[(sig.group, sig.kind, sig.classes)].append(ev)
 
     def _for_turso(self, entry_id: str) -> bool:
@@ -295,9 +300,11 @@ class Knowledge:
         check = ranked[0]
         return self._explained(PROVEN, check, f"check {check} measures that Turso lacks {name}")
 
-    def by_entry(self, entry: str, why: str) -> Explanation | None:
-        """`entry` proven by the first of its checks that saw Turso differ (`why` may name it: `{check}`)."""
+    def by_entry(self, entry: str, why: str, prefer: str = "") -> Explanation | None:
+        """`entry` proven by one of its checks that saw Turso differ, the first whose id holds `prefer` if
+        any does (`why` may name it: `{check}`)."""
         seen = sorted(c for c, e in self.entry_of.items() if e == entry and c in self.titles)
+        seen.sort(key=lambda c: bool(prefer) and prefer not in c)
         return self._explained(PROVEN, seen[0], why.format(check=seen[0])) if seen else None
 
     def _named_by_the_drop_in(self, d: Divergence) -> Explanation | None:

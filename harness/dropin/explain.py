@@ -27,6 +27,7 @@ from stc_harness.dropin.blame import blame, failure_messages, through_side_file
 from stc_harness.dropin.causes import (
     CONSTRAINT_KINDS,
     LIKELY,
+    MESSAGE_ONLY_ENTRIES,
     PROVEN,
     Explanation,
     Knowledge,
@@ -223,8 +224,6 @@ def _uncaught_class(d: Divergence, found: Explanation, failure: dict[str, Any],
 
 #: What a test that matches an error's message text says when it does not match (pytest, unittest).
 _MESSAGE_MATCH = re.compile(r"Regex pattern did not match|\bdoes not match\b")
-#: The entry documenting the prefix Turso puts before an engine error's message.
-MESSAGE_PREFIX_ENTRY = "driver_exceptions.parse-error-message-prefix"
 
 
 def _matched_message(d: Divergence, found: Explanation, failure: dict[str, Any],
@@ -241,7 +240,9 @@ def _matched_message(d: Divergence, found: Explanation, failure: dict[str, Any],
         return found
     prefix = theirs[: len(theirs) - len(ours)]
     why = f"the test matches the error's message, which Turso begins with {prefix!r}; check {{check}} sees it"
-    return knowledge.by_entry(MESSAGE_PREFIX_ENTRY, why) or found
+    about = "_".join(ours.split(":", 1)[0].split())  # `no such table: t` -> no_such_table
+    return next((e for e in (knowledge.by_entry(entry, why, about) for entry in sorted(MESSAGE_ONLY_ENTRIES))
+                 if e), found)
 
 
 def _after_lost_write(divergences: list[Divergence], explanations: list[Explanation],
