@@ -1199,6 +1199,18 @@ def test_a_value_read_after_writes_one_engine_alone_made_is_blamed_on_the_read_t
     assert blame(found, failure) is found[0]
     # without the write only Turso made, the value read on the failing line is its own difference
     assert blame([found[0], found[2]], failure) is found[2]
+    # a text the failing line reads back re-rendered is its own difference, whatever writes came before
+    # (sqlite-utils' transform(): a PRAGMA read differed, then writes only SQLite made)
+    pragma = ev("Cursor.fetchone", "of 'PRAGMA legacy_alter_table'", outcome="(0,)", where="lib.py:15")
+    create = ev("Connection.execute", "'CREATE TABLE \"t_new\" (a)'", outcome="<Cursor>", where="lib.py:30")
+    again = stored
+    sqlite = [[*stored, "t.py:42"], [*pragma, "t.py:42"], [*create, "t.py:42"], [*again, "t.py:43"]]
+    turso = [[*stored[:3], "('CREATE VIEW bar AS SELECT 1 + 1',)", "lib.py:10", "t.py:42"],
+             [*pragma[:3], "None", "lib.py:15", "t.py:42"],
+             [*again[:3], "('CREATE VIEW bar AS SELECT 1 + 1',)", "t.py:43", "t.py:43"]]
+    found = align(sqlite, turso)
+    failure = {"exc_type": "ValueError", "message": "substring not found", "line": "t.py:43"}
+    assert blame(found, failure) is found[-1], found
 
 
 LISTS_FILES = """\
@@ -1389,3 +1401,29 @@ def test_a_side_file_opened_after_the_flows_parted_is_kept_as_evidence() -> None
     chosen = blame(found, failure)
     assert chosen is not None, found
     assert chosen.kind == "files-left", chosen
+
+
+TEMP_FOLDER_DB = """\
+import os
+import sqlite3
+import tempfile
+
+
+def test_queue_in_a_fresh_temp_folder():
+    folder = tempfile.mkdtemp(suffix="queue")  # a random name in each engine's own TMPDIR
+    conn = sqlite3.connect(os.path.join(folder, "data.db"))
+    conn.execute("create table q (x)")
+    conn.commit()
+    conn.execute("VACUUM")
+"""
+
+
+def test_a_database_in_a_folder_tempfile_named_is_the_same_call_on_both(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """persist-queue opens its queue in `tempfile.mkdtemp()`: each engine's TMPDIR and the random name
+    made in it read as `<tmp>`, so the two connect() calls align and the VACUUM is what parts."""
+    row, first = _one_test_dropin(pytester, monkeypatch, TEMP_FOLDER_DB)
+    assert row["category"] == "turso-only", row
+    assert first["args"].startswith("'VACUUM'"), first
+    calls = [d for d in row["evidence"]["divergences"] if d["call"] == "sqlite3.connect"]
+    assert all(d["kind"] == "files-left" for d in calls), calls

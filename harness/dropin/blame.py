@@ -92,9 +92,9 @@ def _blame(divergences: list[Divergence], failure: dict[str, Any] | None = None)
         same_line = [d for d in majors if d.origin == at_line.origin and d.kind not in ONE_SIDED]
         at_line = _shown_by_assertion(same_line, "\n".join(messages)) or at_line
     if at_line is not None:
-        return (_state_changed_before(majors, at_line)
-                or _written_on_one_side_before(divergences, majors, at_line)
-                or _first_read_of(majors, at_line))
+        first = _first_read_of(majors, at_line)  # the statement read that difference before: there
+        return (_state_changed_before(majors, at_line) or (first if first is not at_line else None)
+                or _written_on_one_side_before(divergences, majors, at_line) or at_line)
     if majors and _asserted(failure):
         shown = _shown_by_assertion([d for d in majors if d.kind not in ONE_SIDED], "\n".join(messages))
         if shown is not None:
@@ -154,8 +154,8 @@ def _written_on_one_side_before(divergences: list[Divergence], majors: list[Dive
     """For a value the failing statement read, the earlier read that sent one engine down a path of writes
     the other never made (a view's stored SQL read back re-rendered, so the library dropped and made it
     again): the value read later (`PRAGMA schema_version`) is the consequence of those writes."""
-    if read.kind.startswith("error") or read.kind in ONE_SIDED:
-        return None
+    if read.kind not in ("value", "row-count"):
+        return None  # a text read back re-rendered, a type: a difference of its own, whatever came before
     before = divergences[: divergences.index(read)]
     write = next((i for i, d in enumerate(before) if d.kind in ONE_SIDED
                   and d.call.rsplit(".", 1)[-1] in SQL_FIRST and not _READS.match(d.args)), None)

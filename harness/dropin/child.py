@@ -18,7 +18,7 @@ from stc_harness.dropin import left_open
 from stc_harness.dropin.imports_needed import charged
 from stc_harness.dropin.records import CRASH, ERROR, FAILED, RecordWriter, failure_details, outcome_of
 from stc_harness.dropin.routing import Routing
-from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TRACER, TraceWriter
+from stc_harness.dropin.trace import IMPORT_PREFIX, RUN_FOLDERS, TEMP_FOLDERS, TRACER, TraceWriter
 
 #: Libraries whose copy must be the same on both engines (a suite may put its own copy first on sys.path).
 CLIENT_LIBRARIES = ("sqlalchemy", "aiosqlite", "alembic", "sqlite_utils", "peewee", "django")
@@ -74,6 +74,8 @@ class ChildRun:
         self.workdir = workdir
         if workdir is not None:
             RUN_FOLDERS.append(str(workdir))
+            if os.environ.get("TMPDIR"):  # the engine's own, from the drop-in's parent
+                TEMP_FOLDERS.append(str(Path(os.environ["TMPDIR"]).resolve()))
             # paths in traces made in the working folder read as from the project folder
             self.traces.detour = os.path.relpath(config.invocation_params.dir, workdir) + os.sep
         self._flush_imports("<conftest>")

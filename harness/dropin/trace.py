@@ -118,12 +118,18 @@ def _stamp(match: re.Match[str]) -> str:
 
 #: Folders that differ between the two engines' runs (each run's own --basetemp), shown as `<tmp>`.
 RUN_FOLDERS: list[str] = []
+#: Each engine's own TMPDIR: a path in it shows as `<tmp>` with the name `tempfile` made there, as a path
+#: in the system's temporary folder does (`/tmp/tmpk3j2x9/data.db` and `<TMPDIR>/tmpq8r1z0/data.db` alike).
+TEMP_FOLDERS: list[str] = []
 
 
 def clean_text(text: str, limit: int = 4 * MAX_TEXT) -> str:
     """A string with run-dependent parts replaced: addresses, temp folders, uuids, the current time."""
     if len(text) > limit:
         text = text[:limit]
+    for folder in TEMP_FOLDERS:  # first: a run's basetemp may be a prefix of its TMPDIR
+        if folder in text:
+            text = re.sub(re.escape(folder) + r"(?:/[^/'\" ]+)?", "<tmp>", text)
     for folder in RUN_FOLDERS:
         if folder in text:
             text = text.replace(folder, "<tmp>")
