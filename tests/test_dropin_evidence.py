@@ -23,7 +23,7 @@ from stc_harness.dropin.blame import blame
 from stc_harness.dropin.causes import LIKELY, PROVEN, UNKNOWN, Evidence, Knowledge
 from stc_harness.dropin.evidence import build, divergences_of
 from stc_harness.dropin.explain import Traces, evidence
-from stc_harness.dropin.grading import substance
+from stc_harness.dropin.grading import refresh, substance
 from stc_harness.dropin.repro import repro
 from stc_harness.dropin.routing import Routing
 from stc_harness.dropin.section import cause_text
@@ -1427,3 +1427,23 @@ def test_a_database_in_a_folder_tempfile_named_is_the_same_call_on_both(
     assert first["args"].startswith("'VACUUM'"), first
     calls = [d for d in row["evidence"]["divergences"] if d["call"] == "sqlite3.connect"]
     assert all(d["kind"] == "files-left" for d in calls), calls
+
+
+def test_a_refreshed_line_carries_the_failure_of_the_run_it_explains(tmp_path: Path) -> None:
+    """A test whose failure varies between runs (a race, random file names) must be graded against the
+    failure of the run whose explanation the line now shows, not the one it was drawn from."""
+    call = {"call": "Cursor.execute", "args": "'ATTACH ? AS x'", "where": "a.py:1", "origin": "t.py:2",
+            "kind": "error-appears", "sqlite": "→ <Cursor>", "turso": "raised DatabaseError: boom",
+            "severity": "major", "position": 0,
+            "explanation": {"confidence": "no known cause", "ref": "dropin.x", "title": "t", "why": "w"}}
+    row = {"nodeid": "t.py::test", "confidence": "no known cause",
+           "turso": {"exc_type": "DatabaseError", "message": "invalid page size in WAL"},
+           "evidence": {"cause": 0, "then": None, "divergences": [call]}}
+    sample = tmp_path / "s.jsonl"
+    sample.write_text(json.dumps({"suite": "s", "nodeid": "t.py::test", "first": "old", "cause": "proven: y",
+                                  "confidence": "proven", "exception": "DatabaseError: ATTACH refused",
+                                  "grade": "right", "note": "n"}) + "\n", encoding="utf-8")
+    refresh(sample, {"s": {"t.py::test": row}})
+    line = json.loads(sample.read_text(encoding="utf-8"))
+    assert line["grade"] is None, line
+    assert line["exception"] == "DatabaseError: invalid page size in WAL", line

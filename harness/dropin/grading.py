@@ -49,6 +49,11 @@ def _reports(values: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def failure_text(row: dict[str, Any]) -> str:
+    """The Turso failure of a report row, as a graded line shows it."""
+    return f"{row['turso'].get('exc_type', '')}: {str(row['turso'].get('message', ''))[:300]}"
+
+
 def said(row: dict[str, Any]) -> dict[str, str]:
     """What the drop-in said about one failure: its first divergent call, its cause and confidence."""
     ev = row.get("evidence") or {}
@@ -95,8 +100,7 @@ def sample(out: Path, reports: dict[str, dict[str, Any]], n: int, seed: int,
                         "suite": suite,
                         "nodeid": nodeid,
                         **said(row),
-                        "exception": f"{row['turso'].get('exc_type', '')}: "
-                        f"{str(row['turso'].get('message', ''))[:300]}",
+                        "exception": failure_text(row),
                         "grade": None,
                         "note": "",
                     },
@@ -155,7 +159,9 @@ def refresh(path: Path, reports: dict[str, dict[str, Any]]) -> int:
                 line.update(said(row))  # re-worded only: the same call, place, kind and cause
                 reworded += 1
                 continue
-            line.update(said(row), grade=None, note=f"(was {line.get('grade')}: {line.get('note', '')})")
+            # the failure too: a test whose failure varies between runs is graded on the run explained
+            line.update(said(row), exception=failure_text(row), grade=None,
+                        note=f"(was {line.get('grade')}: {line.get('note', '')})")
             stale += 1
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     print(f"dropin-grade: {stale} stale lines refreshed (grade cleared), {reworded} re-worded lines kept "
