@@ -1383,6 +1383,14 @@ def test_an_error_the_test_matches_by_its_message_is_blamed_on_turso_s_message_p
     # a test that does not look at the message is broken by what else differs (here: nothing known)
     other = evidence(traces, "t", "t", {**failure, "message": "boom"}, knowledge)
     assert other.explanations[other.cause].ref != "driver_exceptions.parse-error-message-prefix"
+    # behind a wall too (coverage.py registers REGEXP unguarded first)
+    wall = ev("Connection.create_function", "'REGEXP', 2, <callable>", "inert",
+              "missing on Turso: made inert", where="t.py:3")
+    traces = Traces({"t": {"events": [replace_event(wall, 2, "ok"), call]}},
+                    {"t": {"events": [wall, prefixed]}}, {})
+    found = evidence(traces, "t", "t", failure, knowledge)
+    assert found.then is not None, found.divergences
+    assert found.explanations[found.then].ref == "driver_exceptions.parse-error-message-prefix"
 
 
 def test_a_side_file_opened_after_the_flows_parted_is_kept_as_evidence() -> None:

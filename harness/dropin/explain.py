@@ -174,6 +174,8 @@ def evidence(
         at, same = _behind(chosen, divergences, failure)
         if at is not None:
             behind = _after_lost_write(divergences, explanations, divergences[at], knowledge)
+            there = divergences.index(behind)
+            explanations[there] = _matched_message(behind, explanations[there], failure, knowledge)
     # side files beside a database are listed only where they break the test (most tests never look)
     kept = [i for i, d in enumerate(divergences) if d.kind != FILES_LEFT_KIND or d is chosen or d is behind]
     divergences, explanations = [divergences[i] for i in kept], [explanations[i] for i in kept]
