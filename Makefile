@@ -2,7 +2,7 @@
 #   make report   run every suite on every backend (SQLite, Turso, libSQL) and write reports/compatibility.{json,md,html}
 #   make test     lint, then the harness's own tests and the suites (what .ci/run calls)
 #   make matrix   the suites across pyturso versions, merged into reports/matrix/matrix.{md,html,json}
-#   make proofs   suites through the drop-in mode on both engines: sqlite-utils, SQLAlchemy, Alembic, Django, sqlitedict, diskcache, huey, ormar, Pony, shop
+#   make proofs   suites through the drop-in mode on both engines: sqlite-utils, SQLAlchemy, Alembic, Django, sqlitedict, diskcache, huey, ormar, aiosql, persist-queue, requests-cache, SQLObject, coverage.py, beets, Pony, shop
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -44,7 +44,8 @@ test: $(STAMP) lint
 matrix: $(STAMP)
 	$(VENV)/bin/nox -s matrix
 
-# The drop-in proofs: the suites of sqlite-utils, Alembic, sqlitedict, diskcache, huey, ormar, Pony and Django's
+# The drop-in proofs: the suites of sqlite-utils, Alembic, sqlitedict, diskcache, huey, ormar, aiosql, persist-queue,
+# requests-cache, SQLObject, coverage.py, beets, Pony and Django's
 # runner (pinned sdists), SQLAlchemy's compliance suite and tests/dropin_apps/shop (pytest and its own runtests.py),
 # unchanged, on SQLite and Turso; reports in reports/dropin/. Minutes, not part of `make test`.
 proofs: $(STAMP)
