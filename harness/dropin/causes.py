@@ -314,10 +314,10 @@ class Knowledge:
         if not named:
             return None
         for entry in (e.strip().rstrip(".") for e in named.group(1).split(",")):
-            seen = sorted(c for c, e in self.entry_of.items() if e == entry and c in self.titles)
-            if seen:
-                return self._explained(PROVEN, seen[0], f"the drop-in's error names {entry}, whose check "
-                                                        f"{seen[0]} measures that Turso lacks it")
+            found = self.by_entry(entry, f"the drop-in's error names {entry}, whose check {{check}} "
+                                         "measures that Turso lacks it")
+            if found is not None:
+                return found
         return None
 
     def draft(self, d: Divergence) -> Explanation:

@@ -12,13 +12,14 @@ import linecache
 import re
 from typing import Any
 
+from stc_harness.dropin.trace import LIBRARY_MARKERS
+
 #: A call that lists a folder's files.
 _LISTING = re.compile(r"\b(?:glob|iglob|listdir|scandir|iterdir|walk|rglob)\s*\(")
 #: A frame of a native traceback: its file, line and function.
 _FRAME = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTILINE)
 #: Lines before a frame's failing line that may have made the value it asserts on.
 BEFORE = 4
-_LIBRARIES = ("site-packages", "dist-packages", "/lib/python3", "<frozen")
 
 
 def asserted(failure: dict[str, Any]) -> bool:
@@ -32,7 +33,7 @@ def lists_files(failure: dict[str, Any]) -> bool:
     if not asserted(failure):
         return False
     for path, number, _ in _FRAME.findall(str(failure.get("longrepr") or "")):
-        if any(part in path for part in _LIBRARIES):
+        if any(part in path for part in LIBRARY_MARKERS):
             continue
         line = int(number)
         window = "".join(linecache.getline(path, n) for n in range(max(1, line - BEFORE), line + 1))

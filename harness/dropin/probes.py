@@ -46,16 +46,13 @@ class HiddenFromProbes:
         return types.MethodType(self.fn, obj)
 
 
-#: Module-level names that only a stand-in provides, by module name (filled by the routing).
-HIDDEN: dict[str, frozenset[str]] = {}
-
-
 class ProbedModule(types.ModuleType):
     """The routed `sqlite3` module: its stand-ins are hidden from probes (see the module docstring)."""
 
+    #: Module-level names only a stand-in provides (set by the routing, which restores it when undone).
+    hidden: frozenset[str] = frozenset()
+
     def __getattribute__(self, name: str) -> Any:
-        value = super().__getattribute__(name)
-        if name in HIDDEN.get(super().__getattribute__("__name__"), ()) \
-                and not looked_up_directly(sys._getframe(1)):
+        if name in ProbedModule.hidden and not looked_up_directly(sys._getframe(1)):
             raise AttributeError(f"module 'sqlite3' has no attribute {name!r}")
-        return value
+        return super().__getattribute__(name)

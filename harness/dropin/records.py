@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from stc_harness.dropin.trace import LIBRARY_MARKERS
 from stc_harness.errors import exception_chain
 from stc_harness.safety.secrets import redact, remember_environment
 
@@ -21,8 +22,6 @@ CRASH, TIMEOUT, NOT_RUN = "crash", "timeout", "not-run"
 #: Outcomes that count as "the test did not pass".
 BAD = (FAILED, ERROR, XPASSED, CRASH, TIMEOUT)
 GOOD = (PASSED, XFAILED)
-
-_SITE = ("site-packages", "dist-packages", "/lib/python3")
 
 
 def _frames(tb: TracebackType | None) -> list[tuple[str, int]]:
@@ -43,7 +42,7 @@ def _user_frame(frames: list[tuple[str, int]], root: Path) -> tuple[str, str]:
     """The innermost traceback frame in the user's project (not a library), as ("path:line", source)."""
     best = None
     for path, line in frames:
-        if path.startswith("<") or any(s in path for s in _SITE) or "/harness/dropin/" in path:
+        if path.startswith("<") or any(s in path for s in LIBRARY_MARKERS) or "/harness/dropin/" in path:
             continue
         best = (path, line)
     if best is None:

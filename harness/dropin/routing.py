@@ -19,7 +19,7 @@ from stc_harness.dropin.connect import adapted_aio_connect, adapted_connect
 from stc_harness.dropin.dialects import dialect_classes
 from stc_harness.dropin.imports import forget, on_import
 from stc_harness.dropin.patches import Patches
-from stc_harness.dropin.probes import HIDDEN, ProbedModule
+from stc_harness.dropin.probes import ProbedModule
 from stc_harness.dropin.shims import ENGINE_FREE, MISSING_SQLITE3, shim_for
 from stc_harness.errors import UsageError
 
@@ -73,8 +73,8 @@ class Routing:
                 if hasattr(module, name):
                     replaced[id(getattr(module, name))] = value
                 self._set(module, name, value)
-            HIDDEN[module.__name__] = hidden
             self._set(module, "__class__", ProbedModule)
+        self._set(ProbedModule, "hidden", hidden)
         self._keep_turso_row_check(turso)
         self.routed.append("sqlite3")
         self.patches.rebind(replaced)

@@ -96,7 +96,9 @@ _NOW = time.time()
 #: Driver objects shown by what they are, never by their repr: the same on both engines.
 OPAQUE = {"Cursor": "<Cursor>", "Connection": "<Connection>", "AioOpener": "<Connection>"}
 _DAY = 86400.0
-_SITE_MARKERS = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python3", "<frozen", "<string")
+#: Parts of a path that mark a library's or the interpreter's file, never the project's.
+LIBRARY_MARKERS = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python3", "<frozen",
+                   "<string")
 
 
 def volatile_sql(sql: str) -> bool:
@@ -236,7 +238,7 @@ def _is_user(code: CodeType) -> bool:
     known = _USER_CODE.get(code)
     if known is None:
         path = code.co_filename
-        known = (not path.startswith("<") and not any(m in path for m in _SITE_MARKERS)
+        known = (not path.startswith("<") and not any(m in path for m in LIBRARY_MARKERS)
                  and f"{os.sep}harness{os.sep}dropin" not in path)
         _USER_CODE[code] = known
     return known

@@ -62,7 +62,8 @@ def _attach_text_file(conn: Any, folder: Path) -> Any:
     return conn.execute("SELECT * FROM x.sqlite_schema").fetchall()
 
 
-def _fail(module: Any, folder: str, key: str) -> Any:
+def _raised(module: Any, folder: str, key: str) -> Exception | None:
+    """What failure `key` raises on a connection with the schema above (foreign keys on), or None."""
     conn = module.connect(":memory:")
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -70,16 +71,23 @@ def _fail(module: Any, folder: str, key: str) -> Any:
         try:
             FAILURES[key](conn, Path(folder))
         except Exception as exc:  # noqa: BLE001 - the exception is the observation
-            error = getattr(module, "Error", None)
-            return {
-                "class": type(exc).__name__,
-                "is_module_Error": isinstance(error, type) and isinstance(exc, error),
-                "sqlite_errorname": getattr(exc, "sqlite_errorname", None) or "absent",
-                "sqlite_errorcode": getattr(exc, "sqlite_errorcode", None) or "absent",
-            }
-        return {"class": None}
+            return exc
+        return None
     finally:
         conn.close()
+
+
+def _fail(module: Any, folder: str, key: str) -> Any:
+    exc = _raised(module, folder, key)
+    if exc is None:
+        return {"class": None}
+    error = getattr(module, "Error", None)
+    return {
+        "class": type(exc).__name__,
+        "is_module_Error": isinstance(error, type) and isinstance(exc, error),
+        "sqlite_errorname": getattr(exc, "sqlite_errorname", None) or "absent",
+        "sqlite_errorcode": getattr(exc, "sqlite_errorcode", None) or "absent",
+    }
 
 
 @check(
@@ -100,17 +108,11 @@ _STAGE_PREFIX = re.compile(r"^(?:[A-Z][a-z]+ error: )?")
 
 
 def _message_prefix(module: Any, folder: str, key: str) -> Any:
-    conn = module.connect(":memory:")
-    try:
-        _schema(conn)
-        try:
-            FAILURES[key](conn, Path(folder))
-        except Exception as exc:  # noqa: BLE001 - the exception is the observation
-            match = _STAGE_PREFIX.match(str(exc))
-            return {"prefix": match.group(0) if match else ""}
+    exc = _raised(module, folder, key)
+    if exc is None:
         return {"raised": False}
-    finally:
-        conn.close()
+    match = _STAGE_PREFIX.match(str(exc))
+    return {"prefix": match.group(0) if match else ""}
 
 
 @check(
